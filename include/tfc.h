@@ -470,12 +470,20 @@ TFC_API tfc_output tfc_assign_sub(tfc_graph *g, tfc_output var, tfc_output value
 
 /* Adds to the graph the nodes computing d(sum of ys)/d(xs[i]) and writes
  * their outputs to `grads` (nx entries). `grad_ys` (NULL = ones) seeds the
- * backward pass, one per y. Contributions of several consumers are summed.
+ * backward pass, one per y. Contributions of several consumers are summed
+ * (sparse ones, see tfc_gradient_sparse_parts, are concatenated).
  * An x that the ys do not depend on gets a null output (node NULL): that is
  * not an error. The new nodes are named under "gradients/".
  * Returns 0, or -1 with the error recorded on the graph. */
 TFC_API int tfc_gradients(tfc_graph *g, const tfc_output *ys, int ny, const tfc_output *xs,
                           int nx, const tfc_output *grad_ys, tfc_output *grads);
+/* Is `grad` (from tfc_gradients) a sparse gradient, TensorFlow's
+ * IndexedSlices (e.g. of Gather's params)? Then it is returned in its dense
+ * form, computed only if something reads it, and this sets *indices (1-D
+ * int32/int64) and *values ([n] + grad.shape[1:]; row i belongs at row
+ * indices[i], duplicates summed) and returns 1. Else returns 0. The
+ * optimizers apply such gradients sparsely. NULL pointers are skipped. */
+TFC_API int tfc_gradient_sparse_parts(tfc_output grad, tfc_output *indices, tfc_output *values);
 
 /* ------------------------------------------------------------------------ */
 /* Sessions                                                                 */
@@ -537,8 +545,8 @@ TFC_API tfc_output tfc_avg_pool(tfc_graph *g, tfc_output x, const int *ksize,
 
 /* Rows of `params` picked by int32/int64 `indices` (tf.gather, op Gather):
  * the result has shape indices.shape + params.shape[1:]. An index out of
- * range is a run-time error naming the node. The gradient for params is a
- * dense UnsortedSegmentSum (not a sparse IndexedSlices). */
+ * range is a run-time error naming the node. The gradient for params is
+ * sparse (TensorFlow's IndexedSlices: see tfc_gradient_sparse_parts). */
 TFC_API tfc_output tfc_gather(tfc_graph *g, tfc_output params, tfc_output indices);
 /* As tfc_gather along `axis` (op GatherV2; gradients for axis 0 only). */
 TFC_API tfc_output tfc_gather_v2(tfc_graph *g, tfc_output params, tfc_output indices, int axis);
@@ -940,7 +948,13 @@ TFC_API const char *tfc_optimizer_name(const tfc_optimizer *opt);
  * (tfc_exponential_decay) and placeholders work. Call before minimize. */
 TFC_API void tfc_optimizer_set_learning_rate(tfc_optimizer *opt, tfc_output lr);
 
-/* A (gradient, variable) pair; a null grad means "no gradient". */
+/* A (gradient, variable) pair; a null grad means "no gradient". A grad
+ * that is sparse (tfc_gradient_sparse_parts: an embedding lookup's) is
+ * applied as TensorFlow applies IndexedSlices, touching only its rows:
+ * duplicates summed (Unique + UnsortedSegmentSum), then SparseApply*
+ * (Momentum, Adagrad, AdagradDA, Adadelta, Ftrl, RMSProp, centered
+ * RMSProp); GradientDescent uses ScatterSub; Adam decays m and v everywhere
+ * and scatter-adds the rows (TensorFlow's _apply_sparse_shared). */
 typedef struct tfc_grad_and_var {
     tfc_output grad;
     tfc_output var;

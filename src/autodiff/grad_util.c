@@ -1,6 +1,8 @@
 /* Helpers for gradient builders. */
 #include "autodiff/grad_util.h"
 
+#include <string.h>
+
 tfc_output tfc_grad_op(tfc_graph *g, const char *type, const tfc_output *inputs, int n) {
     tfc_op_desc *d = tfc_op_new(g, type, NULL);
     tfc_op_add_inputs(d, inputs, n);
@@ -18,6 +20,26 @@ tfc_output tfc_grad_scalar(tfc_graph *g, tfc_dtype dtype, double v) {
 
 tfc_output tfc_grad_zeros_like(tfc_graph *g, tfc_output x) {
     return tfc_grad_op(g, "ZerosLike", &x, 1);
+}
+
+tfc_output tfc_grad_sparse(tfc_graph *g, tfc_output values, tfc_output indices,
+                           tfc_output num_segments) {
+    tfc_op_desc *d = tfc_op_new(g, "UnsortedSegmentSum", NULL);
+    tfc_op_add_input(d, values);
+    tfc_op_add_input(d, indices);
+    tfc_op_add_input(d, num_segments);
+    tfc_op_set_attr_bool(d, "_sparse_grad", 1);
+    return tfc_out(tfc_op_finish(d), 0);
+}
+
+int tfc_gradient_sparse_parts(tfc_output grad, tfc_output *indices, tfc_output *values) {
+    tfc_node *n = grad.node;
+    if (!n || grad.index != 0 || strcmp(n->op->type, "UnsortedSegmentSum") != 0 ||
+        !tfc_attrs_int(&n->attrs, "_sparse_grad", 0))
+        return 0;
+    if (indices) *indices = n->inputs[1];
+    if (values) *values = n->inputs[0];
+    return 1;
 }
 
 int tfc_grad_dtype_ok(tfc_dtype dt) { return dt == TFC_FLOAT || dt == TFC_DOUBLE; }

@@ -14,6 +14,13 @@ tfc_output tfc_grad_op(tfc_graph *g, const char *type, const tfc_output *inputs,
 tfc_output tfc_grad_scalar(tfc_graph *g, tfc_dtype dtype, double v);
 /* Zeros shaped like x (for missing output gradients). */
 tfc_output tfc_grad_zeros_like(tfc_graph *g, tfc_output x);
+/* A sparse gradient (TensorFlow's IndexedSlices): rows `values` ([n, ...])
+ * of a tensor with `num_segments` rows, at 1-D `indices`. Returned as its
+ * dense form, an UnsortedSegmentSum node marked with attr "_sparse_grad",
+ * which runs only if something reads it densely; optimizers apply the
+ * parts instead (tfc_gradient_sparse_parts). */
+tfc_output tfc_grad_sparse(tfc_graph *g, tfc_output values, tfc_output indices,
+                           tfc_output num_segments);
 /* Is the dtype one gradients flow through? */
 int tfc_grad_dtype_ok(tfc_dtype dt);
 

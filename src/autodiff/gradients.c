@@ -4,7 +4,8 @@
  * topological order, so walking those nodes from the highest id down visits
  * every consumer before its producer: by then all the gradient contributions
  * to a node's outputs are known, are summed (AddN) and handed to the op's
- * gradient builder, which adds nodes computing its input gradients. */
+ * gradient builder, which adds nodes computing its input gradients. Sparse
+ * contributions (tfc_grad_sparse) are concatenated instead, staying sparse. */
 #include "autodiff/grad_util.h"
 
 #include <stdlib.h>
@@ -36,11 +37,36 @@ static int add_contrib(grad_state *s, tfc_output o, tfc_output grad) {
     return 0;
 }
 
+/* Several sparse contributions stay sparse: their rows and indices are
+ * concatenated (as TensorFlow aggregates IndexedSlices). Null output when
+ * some contribution is dense or the index types differ. */
+static tfc_output concat_sparse(grad_state *s, const contrib_list *l) {
+    tfc_output none = {NULL, 0};
+    tfc_output *idx = malloc((size_t)l->n * 2 * sizeof *idx);
+    if (!idx) return none;
+    tfc_output *val = idx + l->n;
+    int ok = 1;
+    for (int i = 0; i < l->n && ok; i++) {
+        ok = tfc_gradient_sparse_parts(l->items[i], &idx[i], &val[i]) &&
+             tfc_output_dtype(idx[i]) == tfc_output_dtype(idx[0]);
+    }
+    tfc_output r = none;
+    if (ok) {
+        tfc_output num = l->items[0].node->inputs[2];
+        r = tfc_grad_sparse(s->g, tfc_concat(s->g, val, l->n, 0), tfc_concat(s->g, idx, l->n, 0),
+                            num);
+    }
+    free(idx);
+    return r;
+}
+
 /* The summed gradient of output (node, index), or a null output. */
 static tfc_output total_grad(grad_state *s, tfc_node *n, int index) {
     contrib_list *l = &s->contribs[s->out_base[n->id] + index];
     if (l->n == 0) return (tfc_output){NULL, 0};
     if (l->n == 1) return l->items[0];
+    tfc_output sparse = concat_sparse(s, l);
+    if (sparse.node) return sparse;
     return tfc_add_n(s->g, l->items, l->n);
 }
 

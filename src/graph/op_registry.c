@@ -19,12 +19,13 @@ extern const tfc_op_def tfc_ops_conv[];
 extern const tfc_op_def tfc_ops_embedding[];
 extern const tfc_op_def tfc_ops_control_flow[];
 extern const tfc_op_def tfc_ops_sampling[];
+extern const tfc_op_def tfc_ops_scatter[];
 
 static const tfc_op_def *const families[] = {
     tfc_ops_core, tfc_ops_math, tfc_ops_reduce, tfc_ops_array,
     tfc_ops_nn,   tfc_ops_random, tfc_ops_state, tfc_ops_training,
     tfc_ops_io,   tfc_ops_summary, tfc_ops_conv, tfc_ops_embedding,
-    tfc_ops_sampling, tfc_ops_control_flow,
+    tfc_ops_sampling, tfc_ops_control_flow, tfc_ops_scatter,
 };
 
 static tfc_strmap by_type;

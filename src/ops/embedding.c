@@ -1,6 +1,7 @@
 /* Embedding lookups and the activations the layers add: Gather / GatherV2
- * (whose gradient for params is a dense UnsortedSegmentSum of the output
- * gradient, not TensorFlow's sparse IndexedSlices), UnsortedSegmentSum, and
+ * (whose gradient for params is sparse, TensorFlow's IndexedSlices, carried
+ * as a lazily densified UnsortedSegmentSum: see tfc_grad_sparse),
+ * UnsortedSegmentSum, and
  * Elu, Selu, LeakyRelu and Softplus with their *Grad ops, and Floor (for
  * dropout's mask; no gradient, as in TensorFlow). */
 #include "autodiff/grad_util.h"
@@ -99,7 +100,9 @@ static void gather_kernel(tfc_kernel_ctx *c) {
 }
 
 /* Only params gets a gradient: the rows of dy summed into the rows they
- * came from. Written for axis 0 (embedding lookups). */
+ * came from. Written for axis 0 (embedding lookups). When params' trailing
+ * dims are known it is sparse (TensorFlow's IndexedSlices): dy reshaped to
+ * [n, ...] at the flattened ids, densified only if read densely. */
 static int gather_grad(tfc_graph *g, tfc_node *op, const tfc_output *dy, tfc_output *dx) {
     if (!dy[0].node) return 0;
     tfc_output params = op->inputs[0], ids = op->inputs[1];
@@ -119,8 +122,19 @@ static int gather_grad(tfc_graph *g, tfc_node *op, const tfc_output *dy, tfc_out
         int64_t begin = 0, size = 1;
         num = tfc_reshape(g, tfc_slice(g, tfc_shape_of(g, params), &begin, &size, 1), 0, NULL);
     }
-    tfc_output in[3] = {dy[0], ids, num};
-    dx[0] = tfc_grad_op(g, "UnsortedSegmentSum", in, 3);
+    int sparse = ps.rank >= 1;
+    int64_t vdims[TFC_MAX_RANK];
+    vdims[0] = -1;
+    for (int i = 1; sparse && i < ps.rank; i++) sparse = (vdims[i] = ps.dims[i]) >= 0;
+    if (sparse) {
+        int64_t flat = -1;
+        tfc_shape is = tfc_output_shape(ids);
+        tfc_output idx = is.rank == 1 ? ids : tfc_reshape(g, ids, 1, &flat);
+        dx[0] = tfc_grad_sparse(g, tfc_reshape(g, dy[0], ps.rank, vdims), idx, num);
+    } else {
+        tfc_output in[3] = {dy[0], ids, num};
+        dx[0] = tfc_grad_op(g, "UnsortedSegmentSum", in, 3);
+    }
     return dx[0].node ? 0 : -1;
 }
 

@@ -1,6 +1,8 @@
 /* Training ops: the fused Apply* updates of the tf.train optimizers
  * (TensorFlow's update rules and input orders, in place on the variable and
- * its slots, float and double) and L2Loss. Each rule is written once, per
+ * its slots, float and double), their SparseApply* forms (the same rules on
+ * the rows named by `indices` only, rows applied in order, so duplicates
+ * apply twice as in TensorFlow) and L2Loss. Each rule is written once, per
  * element, in double; the kernel loads and stores the variable's dtype. */
 #include "autodiff/grad_util.h"
 #include "graph/op_registry.h"
@@ -30,6 +32,7 @@ typedef struct apply_job {
     void *s[MAX_REFS];
     const void *g;
     double h[MAX_SCALARS];
+    int64_t inner; /* sparse ops: elements per row */
 } apply_job;
 
 /* A tfc_parallel_for body updating elements [b, e) with `elem` over `nr`
@@ -46,13 +49,32 @@ typedef struct apply_job {
             for (int k = 0; k < (nr); k++) p[k][i] = (T)s[k];                         \
         }                                                                             \
     }
+/* The sparse form: element `i` of the variable's row `row` takes gradient
+ * row `grow`; the job's `inner` is the row length. */
+#define SPARSE_LOOP(name, T, nr, elem)                                                \
+    static void name(const apply_job *j, int64_t row, int64_t grow) {                 \
+        T *const *p = (T *const *)j->s;                                               \
+        const T *g = (const T *)j->g + grow * j->inner;                               \
+        double s[MAX_REFS];                                                           \
+        for (int64_t i = 0, o = row * j->inner; i < j->inner; i++, o++) {             \
+            for (int k = 0; k < (nr); k++) s[k] = p[k][o];                            \
+            elem(s, g[i], j->h);                                                      \
+            for (int k = 0; k < (nr); k++) p[k][o] = (T)s[k];                         \
+        }                                                                             \
+    }
 #define APPLY_RANGE(name, nr, elem)                                                   \
     APPLY_LOOP(name##_f, float, nr, elem)                                             \
     APPLY_LOOP(name##_d, double, nr, elem)                                            \
+    SPARSE_LOOP(name##_sf, float, nr, elem)                                           \
+    SPARSE_LOOP(name##_sd, double, nr, elem)                                          \
     static void name(void *arg, int64_t b, int64_t e) {                               \
         const apply_job *j = arg;                                                     \
         if (j->dt == TFC_FLOAT) name##_f(j, b, e);                                    \
         else name##_d(j, b, e);                                                       \
+    }                                                                                 \
+    static inline void name##_rows(const apply_job *j, int64_t row, int64_t grow) {   \
+        if (j->dt == TFC_FLOAT) name##_sf(j, row, grow);                              \
+        else name##_sd(j, row, grow);                                                 \
     }
 
 /* Turns the scalar inputs (in input order) into what the rule reads;
@@ -67,6 +89,8 @@ typedef struct apply_def {
     int int_scalar; /* input index of an int64 scalar (AdagradDA's global_step), or -1 */
     void (*range)(void *job, int64_t begin, int64_t end);
     apply_prep_fn prep;
+    int indices; /* SparseApply*: input index of the indices, else 0 */
+    void (*rows)(const apply_job *job, int64_t row, int64_t grad_row);
 } apply_def;
 
 static double sgn(double x) { return (x > 0) - (x < 0); }
@@ -175,16 +199,24 @@ APPLY_RANGE(rmsprop_range, 3, rmsprop_elem)
 APPLY_RANGE(centered_rmsprop_range, 4, centered_rmsprop_elem)
 
 static const apply_def apply_defs[] = {
-    {"ApplyGradientDescent", 1, 2, 1, -1, gd_range, NULL},
-    {"ApplyMomentum", 2, 3, 2, -1, momentum_range, momentum_prep},
-    {"ApplyAdagrad", 2, 3, 1, -1, adagrad_range, NULL},
-    {"ApplyAdagradDA", 3, 3, 4, 7, adagrad_da_range, NULL},
-    {"ApplyAdadelta", 3, 6, 3, -1, adadelta_range, NULL},
-    {"ApplyAdam", 3, 9, 6, -1, adam_range, adam_prep},
-    {"ApplyFtrl", 3, 3, 4, -1, ftrl_range, ftrl_prep},
-    {"ApplyFtrlV2", 3, 3, 5, -1, ftrl_range, NULL},
-    {"ApplyRMSProp", 3, 7, 4, -1, rmsprop_range, NULL},
-    {"ApplyCenteredRMSProp", 4, 8, 4, -1, centered_rmsprop_range, NULL},
+    {"ApplyGradientDescent", 1, 2, 1, -1, gd_range, NULL, 0, NULL},
+    {"ApplyMomentum", 2, 3, 2, -1, momentum_range, momentum_prep, 0, NULL},
+    {"ApplyAdagrad", 2, 3, 1, -1, adagrad_range, NULL, 0, NULL},
+    {"ApplyAdagradDA", 3, 3, 4, 7, adagrad_da_range, NULL, 0, NULL},
+    {"ApplyAdadelta", 3, 6, 3, -1, adadelta_range, NULL, 0, NULL},
+    {"ApplyAdam", 3, 9, 6, -1, adam_range, adam_prep, 0, NULL},
+    {"ApplyFtrl", 3, 3, 4, -1, ftrl_range, ftrl_prep, 0, NULL},
+    {"ApplyFtrlV2", 3, 3, 5, -1, ftrl_range, NULL, 0, NULL},
+    {"ApplyRMSProp", 3, 7, 4, -1, rmsprop_range, NULL, 0, NULL},
+    {"ApplyCenteredRMSProp", 4, 8, 4, -1, centered_rmsprop_range, NULL, 0, NULL},
+    {"SparseApplyMomentum", 2, 3, 2, -1, NULL, momentum_prep, 4, momentum_range_rows},
+    {"SparseApplyAdagrad", 2, 3, 1, -1, NULL, NULL, 4, adagrad_range_rows},
+    {"SparseApplyAdagradDA", 3, 3, 4, 8, NULL, NULL, 4, adagrad_da_range_rows},
+    {"SparseApplyAdadelta", 3, 6, 3, -1, NULL, NULL, 7, adadelta_range_rows},
+    {"SparseApplyFtrl", 3, 3, 4, -1, NULL, ftrl_prep, 4, ftrl_range_rows},
+    {"SparseApplyFtrlV2", 3, 3, 5, -1, NULL, NULL, 4, ftrl_range_rows},
+    {"SparseApplyRMSProp", 3, 7, 4, -1, NULL, NULL, 8, rmsprop_range_rows},
+    {"SparseApplyCenteredRMSProp", 4, 8, 4, -1, NULL, NULL, 9, centered_rmsprop_range_rows},
 };
 
 static const apply_def *apply_find(const char *type) {
@@ -207,14 +239,35 @@ static int apply_infer(tfc_infer_ctx *c) {
         return tfc_infer_error(c, "var must be float32 or float64, got %s", tfc_dtype_name(dt));
     tfc_shape vs = tfc_infer_input_shape(c, 0);
     char b1[96], b2[96];
+    if (a->indices) {
+        tfc_dtype it = tfc_infer_input_dtype(c, a->indices);
+        tfc_shape is = tfc_infer_input_shape(c, a->indices);
+        if (it != TFC_INT32 && it != TFC_INT64)
+            return tfc_infer_error(c, "indices must be int32 or int64, got %s",
+                                   tfc_dtype_name(it));
+        if (is.rank >= 0 && is.rank != 1)
+            return tfc_infer_error(c, "indices must be a vector, got shape %s",
+                                   tfc_shape_str(&is, b1, sizeof b1));
+        tfc_attrs_set_int(c->attrs, "Tindices", TFC_ATTR_TYPE, it);
+    }
     for (int i = 0; i < c->ninputs; i++) {
+        if (a->indices && i == a->indices) continue;
         tfc_dtype want = i == a->int_scalar ? TFC_INT64 : dt;
         if (tfc_infer_input_dtype(c, i) != want)
             return tfc_infer_error(c, "input %d ('%s') must be %s, got %s", i,
                                    c->inputs[i].node->name, tfc_dtype_name(want),
                                    tfc_dtype_name(tfc_infer_input_dtype(c, i)));
         tfc_shape s = tfc_infer_input_shape(c, i);
-        if (i < a->nrefs || i == a->grad) {
+        if (a->indices && i == a->grad) {
+            int bad = s.rank >= 0 && vs.rank >= 0 && (s.rank != vs.rank || vs.rank < 1);
+            for (int k = 1; !bad && s.rank > 0 && k < s.rank; k++)
+                bad = s.dims[k] >= 0 && vs.dims[k] >= 0 && s.dims[k] != vs.dims[k];
+            if (bad)
+                return tfc_infer_error(c, "grad ('%s') has shape %s, var has %s: they must "
+                                       "agree past the first dimension",
+                                       c->inputs[i].node->name, tfc_shape_str(&s, b1, sizeof b1),
+                                       tfc_shape_str(&vs, b2, sizeof b2));
+        } else if (i < a->nrefs || i == a->grad) {
             if (!tfc_shape_compatible(&vs, &s))
                 return tfc_infer_error(c, "input %d ('%s') has shape %s, var has %s", i,
                                        c->inputs[i].node->name, tfc_shape_str(&s, b1, sizeof b1),
@@ -234,6 +287,35 @@ static int apply_infer(tfc_infer_ctx *c) {
     return 0;
 }
 
+/* The rows of a SparseApply* op, once var and slots are locked: checks the
+ * grad's shape and the indices, then applies the rule row by row in order.
+ * Returns 0, or -1 with the error set. */
+static int sparse_apply(tfc_kernel_ctx *c, const apply_def *a, apply_job *j) {
+    const tfc_tensor *var = c->input_state[0]->value, *grad = c->inputs[a->grad],
+                     *ix = c->inputs[a->indices];
+    int bad = ix->rank != 1 || grad->rank != var->rank || var->rank < 1 ||
+              grad->dims[0] != ix->dims[0];
+    for (int k = 1; !bad && k < var->rank; k++) bad = grad->dims[k] != var->dims[k];
+    if (bad) {
+        tfc_kernel_error(c, TFC_INVALID_ARGUMENT,
+                         "grad must be [len(indices)] + var.shape[1:] and indices a vector");
+        return -1;
+    }
+    int64_t n = ix->nelem, limit = var->dims[0];
+    j->inner = limit ? var->nelem / limit : 0;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t k = tfc_tensor_get_int(ix, i);
+        if (k < 0 || k >= limit) {
+            tfc_kernel_error(c, TFC_INVALID_ARGUMENT,
+                             "Index %lld at offset %lld in indices is out of range [0, %lld)",
+                             (long long)k, (long long)i, (long long)limit);
+            return -1;
+        }
+    }
+    for (int64_t i = 0; i < n; i++) a->rows(j, tfc_tensor_get_int(ix, i), i);
+    return 0;
+}
+
 static void apply_kernel(tfc_kernel_ctx *c) {
     const apply_data *d = c->node->op_data;
     const apply_def *a = d->a;
@@ -242,7 +324,7 @@ static void apply_kernel(tfc_kernel_ctx *c) {
     const tfc_tensor *grad = c->inputs[a->grad];
     int ns = 0;
     for (int i = a->nrefs; i < c->ninputs && ns < MAX_SCALARS; i++) {
-        if (i == a->grad) continue;
+        if (i == a->grad || (a->indices && i == a->indices)) continue;
         if (c->inputs[i]->nelem != 1) {
             tfc_kernel_error(c, TFC_INVALID_ARGUMENT, "input %d must be a scalar", i);
             return;
@@ -257,7 +339,9 @@ static void apply_kernel(tfc_kernel_ctx *c) {
         pthread_mutex_lock(&st->lock);
         const char *why = NULL;
         if (!st->value) why = "uninitialized";
-        else if (!tfc_tensor_same_shape(st->value, grad) || st->value->dtype != j.dt)
+        else if (st->value->dtype != j.dt ||
+                 (a->indices ? !tfc_tensor_same_shape(st->value, c->input_state[0]->value)
+                             : !tfc_tensor_same_shape(st->value, grad)))
             why = "shape";
         if (why) {
             pthread_mutex_unlock(&st->lock);
@@ -266,15 +350,16 @@ static void apply_kernel(tfc_kernel_ctx *c) {
                 tfc_kernel_error(c, TFC_FAILED_PRECONDITION,
                                  "Attempting to use uninitialized value %s", src->name);
             else
-                tfc_kernel_error(c, TFC_INVALID_ARGUMENT,
-                                 "%s must have the same shape as grad", src->name);
+                tfc_kernel_error(c, TFC_INVALID_ARGUMENT, "%s must have the same shape as %s",
+                                 src->name, a->indices ? "var" : "grad");
             break;
         }
         j.s[locked] = st->value->data;
     }
-    if (locked == a->nrefs)
-        tfc_parallel_for(c->pool, grad->nelem, 16384, a->range, &j);
-    if (locked == a->nrefs)
+    int ok = locked == a->nrefs;
+    if (ok && a->indices) ok = sparse_apply(c, a, &j) == 0;
+    else if (ok) tfc_parallel_for(c->pool, grad->nelem, 16384, a->range, &j);
+    if (ok)
         tfc_kernel_set_output(c, 0, tfc_tensor_ref(c->input_state[0]->value));
     while (locked-- > 0) pthread_mutex_unlock(&c->input_state[locked]->lock);
 }
@@ -326,6 +411,15 @@ const tfc_op_def tfc_ops_training[] = {
     {"ApplyFtrlV2", 9, 9, 1, APPLY_FLAGS, 0x7u, apply_infer, apply_kernel, NULL},
     {"ApplyRMSProp", 8, 8, 1, APPLY_FLAGS, 0x7u, apply_infer, apply_kernel, NULL},
     {"ApplyCenteredRMSProp", 9, 9, 1, APPLY_FLAGS, 0xfu, apply_infer, apply_kernel, NULL},
+    {"SparseApplyMomentum", 6, 6, 1, APPLY_FLAGS, 0x3u, apply_infer, apply_kernel, NULL},
+    {"SparseApplyAdagrad", 5, 5, 1, APPLY_FLAGS, 0x3u, apply_infer, apply_kernel, NULL},
+    {"SparseApplyAdagradDA", 9, 9, 1, APPLY_FLAGS, 0x7u, apply_infer, apply_kernel, NULL},
+    {"SparseApplyAdadelta", 8, 8, 1, APPLY_FLAGS, 0x7u, apply_infer, apply_kernel, NULL},
+    {"SparseApplyFtrl", 9, 9, 1, APPLY_FLAGS, 0x7u, apply_infer, apply_kernel, NULL},
+    {"SparseApplyFtrlV2", 10, 10, 1, APPLY_FLAGS, 0x7u, apply_infer, apply_kernel, NULL},
+    {"SparseApplyRMSProp", 9, 9, 1, APPLY_FLAGS, 0x7u, apply_infer, apply_kernel, NULL},
+    {"SparseApplyCenteredRMSProp", 10, 10, 1, APPLY_FLAGS, 0xfu, apply_infer, apply_kernel,
+     NULL},
     {"L2Loss", 1, 1, 1, 0, 0, l2loss_infer, l2loss_kernel, l2loss_grad},
     {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
 };

@@ -1,6 +1,7 @@
 /* The machinery every tf.train optimizer shares: gradients, slot variables
  * named after their primary ("w/Adam"), the update ops under the
- * optimizer's name scope, the train op and the global step. */
+ * optimizer's name scope (sparse gradients deduplicated, then handed to the
+ * algorithm with their indices), the train op and the global step. */
 #include "train/optimizer_internal.h"
 
 #include "autodiff/grad_util.h"
@@ -55,6 +56,33 @@ tfc_node *tfc_opt_apply_node(tfc_graph *g, const char *type, const tfc_output *i
     tfc_op_set_attr_bool(d, "use_locking", 0);
     if (nesterov >= 0) tfc_op_set_attr_bool(d, "use_nesterov", nesterov);
     return tfc_op_finish(d);
+}
+
+tfc_node *tfc_opt_update_node(tfc_graph *g, const char *type, const tfc_output *in, int n,
+                              int grad_at, tfc_output indices, int nesterov) {
+    if (!indices.node) return tfc_opt_apply_node(g, type, in, n, nesterov);
+    tfc_output all[16];
+    char sparse[64];
+    if (n >= 16 || snprintf(sparse, sizeof sparse, "Sparse%s", type) >= (int)sizeof sparse) {
+        tfc_graph_fail(g, TFC_INTERNAL, "no sparse form of %s", type);
+        return NULL;
+    }
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        all[k++] = in[i];
+        if (i == grad_at) all[k++] = indices;
+    }
+    return tfc_opt_apply_node(g, sparse, all, k, nesterov);
+}
+
+/* TensorFlow's _deduplicate_indexed_slices: the distinct indices and, per
+ * index, the sum of its rows (Unique + UnsortedSegmentSum). */
+static void dedup_rows(tfc_graph *g, tfc_output *indices, tfc_output *values) {
+    tfc_node *u = tfc_grad_op(g, "Unique", indices, 1).node;
+    if (!u) return;
+    tfc_output in[3] = {*values, tfc_out(u, 1), tfc_size(g, tfc_out(u, 0))};
+    *values = tfc_grad_op(g, "UnsortedSegmentSum", in, 3);
+    *indices = tfc_out(u, 0);
 }
 
 tfc_output tfc_opt_make_var(tfc_graph *g, const char *base, tfc_output like, tfc_dtype dt,
@@ -254,7 +282,10 @@ tfc_node *tfc_optimizer_apply_gradients(tfc_optimizer *opt, tfc_graph *g,
             tfc_name_scope_push(g, up);
             free(up);
         }
-        tfc_node *u = opt->apply(opt, g, gv[i].var, gv[i].grad, s->slots);
+        tfc_output grad = gv[i].grad, indices = {NULL, 0};
+        if (tfc_gradient_sparse_parts(gv[i].grad, &indices, &grad) && !opt->keep_duplicates)
+            dedup_rows(g, &indices, &grad);
+        tfc_node *u = g->error ? NULL : opt->apply(opt, g, gv[i].var, grad, indices, s->slots);
         if (pushed) tfc_name_scope_pop(g);
         if (!u) break;
         updates[nu++] = u;

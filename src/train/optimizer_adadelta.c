@@ -1,8 +1,8 @@
-/* tf.train.AdadeltaOptimizer. */
+/* tf.train.AdadeltaOptimizer (sparse gradients: SparseApplyAdadelta). */
 #include "train/optimizer_internal.h"
 
 static tfc_node *adadelta_apply(tfc_optimizer *o, tfc_graph *g, tfc_output var,
-                                tfc_output grad, const tfc_output *slots) {
+                                tfc_output grad, tfc_output indices, const tfc_output *slots) {
     tfc_dtype dt = tfc_output_dtype(var);
     tfc_output in[7] = {var,
                         slots[0],
@@ -11,7 +11,7 @@ static tfc_node *adadelta_apply(tfc_optimizer *o, tfc_graph *g, tfc_output var,
                         tfc_opt_scalar(g, dt, o->hp[0]),
                         tfc_opt_scalar(g, dt, o->hp[1]),
                         grad};
-    return tfc_opt_apply_node(g, "ApplyAdadelta", in, 7, -1);
+    return tfc_opt_update_node(g, "ApplyAdadelta", in, 7, 6, indices, -1);
 }
 
 tfc_optimizer *tfc_adadelta_optimizer(double learning_rate, double rho, double epsilon) {

@@ -1,10 +1,11 @@
-/* tf.train.AdagradOptimizer and AdagradDAOptimizer (dual averaging). */
+/* tf.train.AdagradOptimizer and AdagradDAOptimizer (dual averaging);
+ * sparse gradients through SparseApplyAdagrad / SparseApplyAdagradDA. */
 #include "train/optimizer_internal.h"
 
 static tfc_node *adagrad_apply(tfc_optimizer *o, tfc_graph *g, tfc_output var,
-                               tfc_output grad, const tfc_output *slots) {
+                               tfc_output grad, tfc_output indices, const tfc_output *slots) {
     tfc_output in[4] = {var, slots[0], tfc_opt_lr(o, g, tfc_output_dtype(var)), grad};
-    return tfc_opt_apply_node(g, "ApplyAdagrad", in, 4, -1);
+    return tfc_opt_update_node(g, "ApplyAdagrad", in, 4, 3, indices, -1);
 }
 
 tfc_optimizer *tfc_adagrad_optimizer(double learning_rate, double initial_accumulator_value) {
@@ -17,7 +18,8 @@ tfc_optimizer *tfc_adagrad_optimizer(double learning_rate, double initial_accumu
 
 /* TensorFlow applies AdagradDA with global_step + 1 (the step being taken). */
 static tfc_node *adagrad_da_apply(tfc_optimizer *o, tfc_graph *g, tfc_output var,
-                                  tfc_output grad, const tfc_output *slots) {
+                                  tfc_output grad, tfc_output indices,
+                                  const tfc_output *slots) {
     tfc_dtype dt = tfc_output_dtype(var);
     if (!o->global_step.node) {
         tfc_graph_fail(g, TFC_INVALID_ARGUMENT, "AdagradDA needs a global step");
@@ -42,7 +44,7 @@ static tfc_node *adagrad_da_apply(tfc_optimizer *o, tfc_graph *g, tfc_output var
                         tfc_opt_scalar(g, dt, o->hp[0]),
                         tfc_opt_scalar(g, dt, o->hp[1]),
                         step};
-    return tfc_opt_apply_node(g, "ApplyAdagradDA", in, 8, -1);
+    return tfc_opt_update_node(g, "ApplyAdagradDA", in, 8, 3, indices, -1);
 }
 
 tfc_optimizer *tfc_adagrad_da_optimizer(double learning_rate, tfc_output global_step,

@@ -1,5 +1,8 @@
 /* tf.train.AdamOptimizer: slots m and v, and the non-slot variables
- * beta1_power and beta2_power that carry the bias correction. */
+ * beta1_power and beta2_power that carry the bias correction. A sparse
+ * gradient is applied as TensorFlow's _apply_sparse_shared does: m and v
+ * decay everywhere, the gradient rows are scatter-added, and the whole
+ * variable takes the step (no SparseApplyAdam op exists). */
 #include "train/optimizer_internal.h"
 
 #include "autodiff/grad_util.h"
@@ -22,8 +25,40 @@ static tfc_output as_dtype(tfc_graph *g, tfc_output x, tfc_dtype dt) {
     return tfc_out(tfc_op_finish(d), 0);
 }
 
+/* m = m * beta1 then m[indices] += (1 - beta1) * rows: the new m. */
+static tfc_output decay_and_scatter(tfc_graph *g, tfc_output slot, double beta,
+                                   tfc_output indices, tfc_output rows) {
+    tfc_dtype dt = tfc_output_dtype(slot);
+    tfc_node *decayed = tfc_assign(g, slot, tfc_mul(g, slot, tfc_opt_scalar(g, dt, beta))).node;
+    if (!decayed) return (tfc_output){NULL, 0};
+    tfc_control_dependencies_push(g, &decayed, 1);
+    tfc_output in[3] = {slot, indices, tfc_mul(g, rows, tfc_opt_scalar(g, dt, 1 - beta))};
+    tfc_node *n = tfc_opt_apply_node(g, "ScatterAdd", in, 3, -1);
+    tfc_control_dependencies_pop(g);
+    return tfc_out(n, 0);
+}
+
+static tfc_node *adam_apply_sparse(tfc_optimizer *o, tfc_graph *g, tfc_output var,
+                                   tfc_output grad, tfc_output indices,
+                                   const tfc_output *slots) {
+    tfc_dtype dt = tfc_output_dtype(var);
+    tfc_output one = tfc_opt_scalar(g, dt, 1);
+    tfc_output b1p = as_dtype(g, o->nonslot[0], dt), b2p = as_dtype(g, o->nonslot[1], dt);
+    tfc_output lr = tfc_div(g, tfc_mul(g, tfc_opt_lr(o, g, dt), tfc_sqrt(g, tfc_sub(g, one, b2p))),
+                            tfc_sub(g, one, b1p));
+    tfc_output m = decay_and_scatter(g, slots[0], o->hp[0], indices, grad);
+    tfc_output v = decay_and_scatter(g, slots[1], o->hp[1], indices, tfc_square(g, grad));
+    if (!m.node || !v.node) return NULL;
+    tfc_output step = tfc_div(g, tfc_mul(g, lr, m),
+                              tfc_add(g, tfc_sqrt(g, v), tfc_opt_scalar(g, dt, o->hp[2])));
+    tfc_node *parts[3] = {tfc_assign_sub(g, var, step).node, m.node, v.node};
+    if (!parts[0]) return NULL;
+    return tfc_group(g, parts, 3);
+}
+
 static tfc_node *adam_apply(tfc_optimizer *o, tfc_graph *g, tfc_output var, tfc_output grad,
-                            const tfc_output *slots) {
+                            tfc_output indices, const tfc_output *slots) {
+    if (indices.node) return adam_apply_sparse(o, g, var, grad, indices, slots);
     tfc_dtype dt = tfc_output_dtype(var);
     tfc_output in[10] = {var,
                          slots[0],

@@ -1,8 +1,9 @@
-/* tf.train.FtrlOptimizer (FTRL-proximal, op ApplyFtrl). */
+/* tf.train.FtrlOptimizer (FTRL-proximal, op ApplyFtrl; SparseApplyFtrl for
+ * sparse gradients). */
 #include "train/optimizer_internal.h"
 
 static tfc_node *ftrl_apply(tfc_optimizer *o, tfc_graph *g, tfc_output var, tfc_output grad,
-                            const tfc_output *slots) {
+                            tfc_output indices, const tfc_output *slots) {
     tfc_dtype dt = tfc_output_dtype(var);
     tfc_output in[8] = {var,
                         slots[0],
@@ -12,7 +13,7 @@ static tfc_node *ftrl_apply(tfc_optimizer *o, tfc_graph *g, tfc_output var, tfc_
                         tfc_opt_scalar(g, dt, o->hp[1]),
                         tfc_opt_scalar(g, dt, o->hp[2]),
                         tfc_opt_scalar(g, dt, o->hp[0])};
-    return tfc_opt_apply_node(g, "ApplyFtrl", in, 8, -1);
+    return tfc_opt_update_node(g, "ApplyFtrl", in, 8, 3, indices, -1);
 }
 
 tfc_optimizer *tfc_ftrl_optimizer(double learning_rate, double learning_rate_power,

@@ -31,9 +31,14 @@ struct tfc_optimizer {
     /* Adam's beta1_power, beta2_power (one pair per optimizer) */
     tfc_output nonslot[2];
     /* Builds the update of `var` from `grad` and its slots; returns the
-     * Apply* node or NULL (error recorded on g). */
+     * Apply* node or NULL (error recorded on g). When indices.node is set
+     * the gradient is sparse: rows `grad` of var at `indices` (1-D), with
+     * no duplicates unless keep_duplicates; then it builds the sparse
+     * update (SparseApply*, or TensorFlow's scatter ops). */
     tfc_node *(*apply)(tfc_optimizer *o, tfc_graph *g, tfc_output var, tfc_output grad,
-                       const tfc_output *slots);
+                       tfc_output indices, const tfc_output *slots);
+    /* The sparse update sums duplicate indices itself (ScatterSub). */
+    int keep_duplicates;
     /* Called once before the updates with the first variable; 0 or -1. */
     int (*create_nonslots)(tfc_optimizer *o, tfc_graph *g, tfc_output first_var);
     /* Adds ops that run after the `n` updates, writing them to `extra`
@@ -56,6 +61,12 @@ tfc_output tfc_opt_scalar(tfc_graph *g, tfc_dtype dt, double v);
  * use_nesterov attr. */
 tfc_node *tfc_opt_apply_node(tfc_graph *g, const char *type, const tfc_output *in, int n,
                              int nesterov);
+/* The update node: op `type` on the `n` inputs `in`, whose gradient is
+ * in[grad_at]; when indices.node is set, op "Sparse"+type with the indices
+ * inserted after the gradient (TensorFlow's input order). `nesterov` as in
+ * tfc_opt_apply_node. */
+tfc_node *tfc_opt_update_node(tfc_graph *g, const char *type, const tfc_output *in, int n,
+                              int grad_at, tfc_output indices, int nesterov);
 /* A variable outside any name or control scope, named `base` made unique,
  * holding `init` everywhere, with the type and shape of `like` (or a
  * scalar of type `dt` when like.node is NULL). */
