@@ -76,11 +76,15 @@ static void test_matmul_against_loop(void) {
                 matmul_case(dts[d], sizes[s][0], sizes[s][1], sizes[s][2], t & 1, t >> 1);
 }
 
-/* Big enough that the rows are split into blocks over the pool. */
+/* Big enough that the product is cut into blocks: by rows (m > n) and by
+ * columns (n > m). */
 static void test_matmul_large(void) {
     static const tfc_dtype dts[] = {TFC_FLOAT, TFC_DOUBLE, TFC_INT32};
     for (int d = 0; d < 3; d++)
-        for (int t = 0; t < 4; t++) matmul_case(dts[d], 301, 150, 203, t & 1, t >> 1);
+        for (int t = 0; t < 4; t++) {
+            matmul_case(dts[d], 301, 150, 203, t & 1, t >> 1);
+            matmul_case(dts[d], 203, 150, 301, t & 1, t >> 1);
+        }
 }
 
 /* k = 0 gives zeros; m = 0 or n = 0 gives an empty matrix. */

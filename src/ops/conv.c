@@ -4,8 +4,8 @@
  * MaxPoolGradGrad), and the window helpers both files share. */
 #include "autodiff/grad_util.h"
 #include "ops/conv_internal.h"
+#include "ops/gemm.h"
 
-#include <cblas.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -168,66 +168,6 @@ static void im2col(const char *img, const conv_geom *q, size_t esz, char *col) {
     }
 DEFINE_COL2IM(float)
 DEFINE_COL2IM(double)
-
-/* Row-major C[m,n] = op(A)[m,k] * op(B)[k,n] + beta * C. */
-static void gemm(tfc_dtype dt, int ta, int tb, int64_t m, int64_t n, int64_t k, const void *a,
-                 const void *b, double beta, void *cm) {
-    int lda = (int)(ta ? m : k), ldb = (int)(tb ? k : n);
-    enum CBLAS_TRANSPOSE opa = ta ? CblasTrans : CblasNoTrans;
-    enum CBLAS_TRANSPOSE opb = tb ? CblasTrans : CblasNoTrans;
-    if (dt == TFC_FLOAT)
-        cblas_sgemm(CblasRowMajor, opa, opb, (int)m, (int)n, (int)k, 1.0f, a, lda, b, ldb,
-                    (float)beta, cm, (int)n);
-    else
-        cblas_dgemm(CblasRowMajor, opa, opb, (int)m, (int)n, (int)k, 1.0, a, lda, b, ldb, beta,
-                    cm, (int)n);
-}
-
-/* A GEMM with the rows of C split over the pool: each block is one
- * single-threaded OpenBLAS call over the full k, so every element of C is
- * summed in the same order whatever the split (results do not depend on
- * the thread count). */
-typedef struct gemm_job {
-    tfc_dtype dt;
-    int ta, tb;
-    int64_t m, n, k, block;
-    const char *a, *b;
-    double beta;
-    char *c;
-} gemm_job;
-
-static void gemm_rows(void *arg, int64_t begin, int64_t end) {
-    const gemm_job *j = arg;
-    size_t esz = tfc_dtype_size(j->dt);
-    int64_t r0 = begin * j->block, r1 = end * j->block < j->m ? end * j->block : j->m;
-    int lda = (int)(j->ta ? j->m : j->k), ldb = (int)(j->tb ? j->k : j->n);
-    /* rows of op(A): rows of A, or columns of A when transposed */
-    const char *a = j->a + (size_t)(j->ta ? r0 : r0 * lda) * esz;
-    char *c = j->c + (size_t)(r0 * j->n) * esz;
-    enum CBLAS_TRANSPOSE opa = j->ta ? CblasTrans : CblasNoTrans;
-    enum CBLAS_TRANSPOSE opb = j->tb ? CblasTrans : CblasNoTrans;
-    if (j->dt == TFC_FLOAT)
-        cblas_sgemm(CblasRowMajor, opa, opb, (int)(r1 - r0), (int)j->n, (int)j->k, 1.0f,
-                    (const float *)a, lda, (const float *)j->b, ldb, (float)j->beta, (float *)c,
-                    (int)j->n);
-    else
-        cblas_dgemm(CblasRowMajor, opa, opb, (int)(r1 - r0), (int)j->n, (int)j->k, 1.0,
-                    (const double *)a, lda, (const double *)j->b, ldb, j->beta, (double *)c,
-                    (int)j->n);
-}
-
-static void gemm_par(tfc_threadpool *pool, tfc_dtype dt, int ta, int tb, int64_t m, int64_t n,
-                     int64_t k, const void *a, const void *b, double beta, void *c) {
-    int threads = tfc_threadpool_size(pool);
-    /* small products are not worth a hand-off */
-    if (threads == 1 || m < 64 || m * n * k < ((int64_t)1 << 21)) {
-        gemm(dt, ta, tb, m, n, k, a, b, beta, c);
-        return;
-    }
-    gemm_job j = {dt, ta, tb, m, n, k, 0, a, b, beta, c};
-    j.block = (m + threads - 1) / threads;
-    tfc_parallel_for(pool, (m + j.block - 1) / j.block, 1, gemm_rows, &j);
-}
 
 /* The columns of at most this many bytes are built at once: the batch is
  * cut into chunks, each im2col'd in parallel (one image per task) and then
@@ -435,13 +375,13 @@ static void conv2d_kernel(tfc_kernel_ctx *c) {
     int64_t chunk = task_begin(c, &t);
     if (!chunk) return;
     if (!t.col) {
-        gemm_par(c->pool, t.dt, 0, 0, t.q.n * t.p, t.q.o, t.k, x->data, f->data, 0.0, out->data);
+        tfc_gemm(c->pool, t.dt, 0, 0, t.q.n * t.p, t.q.o, t.k, x->data, f->data, 0.0, out->data);
         return;
     }
     for (t.first = 0; t.first < t.q.n; t.first += chunk) {
         int64_t nb = t.q.n - t.first < chunk ? t.q.n - t.first : chunk;
         tfc_parallel_for(c->pool, nb, 1, im2col_range, &t);
-        gemm_par(c->pool, t.dt, 0, 0, nb * t.p, t.q.o, t.k, t.col, f->data, 0.0,
+        tfc_gemm(c->pool, t.dt, 0, 0, nb * t.p, t.q.o, t.k, t.col, f->data, 0.0,
              (char *)out->data + (size_t)(t.first * t.p * t.q.o) * t.esz);
     }
     free(t.col);
@@ -463,13 +403,13 @@ static void conv2d_bi_kernel(tfc_kernel_ctx *c) {
     int64_t chunk = task_begin(c, &t);
     if (!chunk) return;
     if (!t.col) {
-        gemm_par(c->pool, t.dt, 0, 1, t.q.n * t.p, t.k, t.q.o, dy->data, f->data, 0.0, out->data);
+        tfc_gemm(c->pool, t.dt, 0, 1, t.q.n * t.p, t.k, t.q.o, dy->data, f->data, 0.0, out->data);
         return;
     }
     t.dst = out->data;
     for (t.first = 0; t.first < t.q.n; t.first += chunk) {
         int64_t nb = t.q.n - t.first < chunk ? t.q.n - t.first : chunk;
-        gemm_par(c->pool, t.dt, 0, 1, nb * t.p, t.k, t.q.o,
+        tfc_gemm(c->pool, t.dt, 0, 1, nb * t.p, t.k, t.q.o,
              (const char *)dy->data + (size_t)(t.first * t.p * t.q.o) * t.esz, f->data, 0.0,
              t.col);
         tfc_parallel_for(c->pool, nb, 1, col2im_range, &t);
@@ -493,13 +433,13 @@ static void conv2d_bf_kernel(tfc_kernel_ctx *c) {
     int64_t chunk = task_begin(c, &t);
     if (!chunk) return;
     if (!t.col) {
-        gemm_par(c->pool, t.dt, 1, 0, t.k, t.q.o, t.q.n * t.p, x->data, dy->data, 0.0, out->data);
+        tfc_gemm(c->pool, t.dt, 1, 0, t.k, t.q.o, t.q.n * t.p, x->data, dy->data, 0.0, out->data);
         return;
     }
     for (t.first = 0; t.first < t.q.n; t.first += chunk) {
         int64_t nb = t.q.n - t.first < chunk ? t.q.n - t.first : chunk;
         tfc_parallel_for(c->pool, nb, 1, im2col_range, &t);
-        gemm_par(c->pool, t.dt, 1, 0, t.k, t.q.o, nb * t.p, t.col,
+        tfc_gemm(c->pool, t.dt, 1, 0, t.k, t.q.o, nb * t.p, t.col,
              (const char *)dy->data + (size_t)(t.first * t.p * t.q.o) * t.esz,
              t.first ? 1.0 : 0.0, out->data);
     }

@@ -1,8 +1,9 @@
 /* MatMul: C = op(A) op(B) for rank-2 A and B, op transposing when the
  * attrs transpose_a / transpose_b say so. float32 and float64 go through
- * CBLAS (OpenBLAS, which the session keeps single-threaded): a large
- * product is split into blocks of output rows, one gemm call per block, run
- * on the session's pool. int32 and int64 use a plain loop that wraps. */
+ * CBLAS (OpenBLAS, which the session keeps single-threaded) split by
+ * tfc_gemm over the session's pool. int32 and int64 use a plain loop that
+ * wraps, split by rows. */
+#include "ops/gemm.h"
 #include "ops/math_internal.h"
 
 #include <cblas.h>
@@ -96,26 +97,10 @@ DEF_INT_ROWS(rows_i64, int64_t, uint64_t)
 
 static void matmul_rows(void *arg, int64_t r0, int64_t r1) {
     const matmul_job *j = arg;
-    int64_t rows = r1 - r0;
-    /* op(A)'s rows r0.. start at column r0 of a transposed A */
-    const char *a = j->a + (size_t)(j->ta ? r0 : r0 * j->k) * j->esz;
-    char *c = j->c + (size_t)(r0 * j->n) * j->esz;
-    int lda = (int)(j->ta ? j->m : j->k), ldb = (int)(j->tb ? j->k : j->n);
-    enum CBLAS_TRANSPOSE opa = j->ta ? CblasTrans : CblasNoTrans;
-    enum CBLAS_TRANSPOSE opb = j->tb ? CblasTrans : CblasNoTrans;
-    switch (j->dt) {
-    case TFC_FLOAT:
-        cblas_sgemm(CblasRowMajor, opa, opb, (int)rows, (int)j->n, (int)j->k, 1.0f,
-                    (const float *)a, lda, (const float *)j->b, ldb, 0.0f, (float *)c, (int)j->n);
-        break;
-    case TFC_DOUBLE:
-        cblas_dgemm(CblasRowMajor, opa, opb, (int)rows, (int)j->n, (int)j->k, 1.0,
-                    (const double *)a, lda, (const double *)j->b, ldb, 0.0, (double *)c,
-                    (int)j->n);
-        break;
-    case TFC_INT32: rows_i32(j, r0, r1); break;
-    default: rows_i64(j, r0, r1); break;
-    }
+    if (j->dt == TFC_INT32)
+        rows_i32(j, r0, r1);
+    else
+        rows_i64(j, r0, r1);
 }
 
 void tfc_math_matmul_kernel(tfc_kernel_ctx *c) {
@@ -150,7 +135,11 @@ void tfc_math_matmul_kernel(tfc_kernel_ctx *c) {
         memset(out->data, 0, out->nbytes);
         return;
     }
-    /* one block per thread at most: every gemm call packs all of op(B) */
+    if (j.dt == TFC_FLOAT || j.dt == TFC_DOUBLE) {
+        tfc_gemm(c->pool, j.dt, j.ta, j.tb, j.m, j.n, j.k, a->data, b->data, 0.0, out->data);
+        return;
+    }
+    /* integer products: one block per thread at most */
     int threads = tfc_threadpool_size(c->pool);
     int64_t grain = MATMUL_BLOCK_WORK / (j.n * j.k), per_thread = (j.m + threads - 1) / threads;
     if (grain < per_thread) grain = per_thread;
