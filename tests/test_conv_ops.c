@@ -269,6 +269,7 @@ typedef struct pcfg {
 static const pcfg POOL_CFGS[] = {
     {2, 6, 6, 3, 2, 2, 2, 2, 0}, {1, 7, 5, 2, 3, 3, 2, 2, 1}, {2, 5, 6, 2, 3, 2, 1, 1, 1},
     {1, 8, 7, 1, 3, 3, 3, 2, 0}, {3, 4, 4, 4, 4, 4, 1, 1, 1}, {1, 5, 5, 2, 1, 1, 2, 2, 1},
+    {1, 5, 4, 70, 2, 2, 2, 2, 1}, /* channels span two blocks of the max-pool gradient */
 };
 #define NPOOL ((int)(sizeof POOL_CFGS / sizeof *POOL_CFGS))
 

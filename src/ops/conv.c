@@ -1,8 +1,10 @@
 /* 2-D convolution on NHWC tensors with HWIO filters: Conv2D and its two
- * backprops, through im2col (parallel over the batch) and GEMM (OpenBLAS). This file also holds the family's op table, which lists the
+ * backprops, through im2col (parallel over the batch) and GEMM (OpenBLAS,
+ * see gemm.h). This file also holds the family's op table, which lists the
  * pooling ops of pool.c (MaxPool, AvgPool, their *Grad ops and
  * MaxPoolGradGrad), and the window helpers both files share. */
 #include "autodiff/grad_util.h"
+#include "core/vector_clones.h"
 #include "ops/conv_internal.h"
 #include "ops/gemm.h"
 
@@ -134,7 +136,17 @@ static void im2col(const char *img, const conv_geom *q, size_t esz, char *col) {
         for (int64_t ox = 0; ox < q->ow; ox++) {
             char *row = col + (size_t)((oy * q->ow + ox) * q->fh * q->fw) * crow;
             for (int64_t ky = 0; ky < q->fh; ky++) {
-                int64_t iy = oy * q->sh - q->ph + ky * q->dh;
+                int64_t iy = oy * q->sh - q->ph + ky * q->dh, ix0 = ox * q->sw - q->pw;
+                char *dst_row = row + (size_t)(ky * q->fw) * crow;
+                if (iy < 0 || iy >= q->h) {
+                    memset(dst_row, 0, (size_t)q->fw * crow);
+                    continue;
+                }
+                /* an undilated window row inside the image is one contiguous run */
+                if (q->dw == 1 && ix0 >= 0 && ix0 + q->fw <= q->w) {
+                    memcpy(dst_row, img + (size_t)(iy * q->w + ix0) * crow, (size_t)q->fw * crow);
+                    continue;
+                }
                 for (int64_t kx = 0; kx < q->fw; kx++) {
                     int64_t ix = ox * q->sw - q->pw + kx * q->dw;
                     char *dst = row + (size_t)(ky * q->fw + kx) * crow;
@@ -149,7 +161,7 @@ static void im2col(const char *img, const conv_geom *q, size_t esz, char *col) {
 
 /* The adjoint of im2col: adds every window row back onto the image. */
 #define DEFINE_COL2IM(T)                                                                 \
-    static void col2im_##T(const T *col, const conv_geom *q, T *img) {                   \
+    TFC_VECTOR_CLONES static void col2im_##T(const T *col, const conv_geom *q, T *img) {                   \
         for (int64_t oy = 0; oy < q->oh; oy++)                                           \
             for (int64_t ox = 0; ox < q->ow; ox++) {                                     \
                 const T *row = col + (oy * q->ow + ox) * q->fh * q->fw * q->c;           \

@@ -3,6 +3,7 @@
  * window; AvgPool counts only the in-bounds elements of a SAME window, as
  * TensorFlow does). Listed in tfc_ops_conv[] (conv.c). */
 #include "autodiff/grad_util.h"
+#include "core/vector_clones.h"
 #include "ops/conv_internal.h"
 
 #include <math.h>
@@ -120,8 +121,11 @@ static int geom_make(tfc_kernel_ctx *c, const int64_t *x, pool_geom *q) {
             for (int64_t ix = (ox) * (q)->sw - (q)->pw, ix##_end = ix + (q)->kw; ix < ix##_end; ix++) \
                 if (ix >= 0 && ix < (q)->w)
 
+/* Channels handled at once when looking for a window's maxima. */
+#define POOL_CHANNEL_BLOCK 64
+
 #define DEFINE_POOL_KERNELS(T)                                                           \
-    static void max_pool_##T(void *arg, int64_t b, int64_t e) {                          \
+    TFC_VECTOR_CLONES static void max_pool_##T(void *arg, int64_t b, int64_t e) {                          \
         const pool_task *t = arg;                                                        \
         const pool_geom *q = &t->q;                                                      \
         const T *x = t->x;                                                               \
@@ -157,28 +161,48 @@ static int geom_make(tfc_kernel_ctx *c, const int64_t *x, pool_geom *q) {
                     for (int64_t k = 0; k < q->c && count; k++) o[k] /= (T)count;        \
                 }                                                                        \
     }                                                                                    \
+    /* The first maximum of each channel k0..k0+kn-1 in the window of output  \
+     * (oy, ox) of image n: *at[k] is its input element's offset. Channels   \
+     * are the inner loop, so the reads are contiguous. */                    \
+    TFC_VECTOR_CLONES static int window_argmax_##T(const pool_geom *q, const T *x, int64_t n, int64_t oy, \
+                                 int64_t ox, int64_t k0, int64_t kn, int64_t *at) { \
+        T best[POOL_CHANNEL_BLOCK];                                                    \
+        int seen = 0;                                                                  \
+        FOR_WINDOW(q, oy, ox, iy, ix) {                                                \
+            int64_t pix = ((n * q->h + iy) * q->w + ix) * q->c + k0;                   \
+            const T *in = x + pix;                                                     \
+            if (!seen) {                                                               \
+                for (int64_t k = 0; k < kn; k++) {                                     \
+                    best[k] = in[k];                                                   \
+                    at[k] = pix + k;                                                   \
+                }                                                                      \
+                seen = 1;                                                              \
+                continue;                                                              \
+            }                                                                          \
+            for (int64_t k = 0; k < kn; k++)                                           \
+                if (in[k] > best[k]) {                                                 \
+                    best[k] = in[k];                                                   \
+                    at[k] = pix + k;                                                   \
+                }                                                                      \
+        }                                                                              \
+        return seen;                                                                   \
+    }                                                                                  \
     static void max_pool_grad_##T(void *arg, int64_t b, int64_t e) {                     \
         const pool_task *t = arg;                                                        \
         const pool_geom *q = &t->q;                                                      \
         const T *x = t->x, *dy = t->dy;                                                  \
         T *dx = t->out;                                                                  \
-        int64_t img = q->h * q->w * q->c;                                                \
+        int64_t img = q->h * q->w * q->c, at[POOL_CHANNEL_BLOCK];                        \
         memset(dx + b * img, 0, (size_t)((e - b) * img) * sizeof(T));                    \
         for (int64_t n = b; n < e; n++)                                                  \
             for (int64_t oy = 0; oy < q->oh; oy++)                                       \
                 for (int64_t ox = 0; ox < q->ow; ox++) {                                 \
                     const T *g = dy + ((n * q->oh + oy) * q->ow + ox) * q->c;            \
-                    for (int64_t k = 0; k < q->c; k++) {                                 \
-                        T best = (T)-INFINITY;                                           \
-                        int64_t at = -1;                                                 \
-                        FOR_WINDOW(q, oy, ox, iy, ix) {                                  \
-                            int64_t off = ((n * q->h + iy) * q->w + ix) * q->c + k;      \
-                            if (at < 0 || x[off] > best) {                               \
-                                best = x[off];                                           \
-                                at = off;                                                \
-                            }                                                            \
-                        }                                                                \
-                        if (at >= 0) dx[at] += g[k];                                     \
+                    for (int64_t k0 = 0; k0 < q->c; k0 += POOL_CHANNEL_BLOCK) {          \
+                        int64_t kn = q->c - k0 < POOL_CHANNEL_BLOCK ? q->c - k0          \
+                                                                    : POOL_CHANNEL_BLOCK; \
+                        if (!window_argmax_##T(q, x, n, oy, ox, k0, kn, at)) continue;   \
+                        for (int64_t k = 0; k < kn; k++) dx[at[k]] += g[k0 + k];         \
                     }                                                                    \
                 }                                                                        \
     }                                                                                    \
@@ -187,21 +211,16 @@ static int geom_make(tfc_kernel_ctx *c, const int64_t *x, pool_geom *q) {
         const pool_geom *q = &t->q;                                                      \
         const T *x = t->x, *gg = t->dy;                                                  \
         T *out = t->out;                                                                 \
+        int64_t at[POOL_CHANNEL_BLOCK];                                                  \
         for (int64_t n = b; n < e; n++)                                                  \
             for (int64_t oy = 0; oy < q->oh; oy++)                                       \
                 for (int64_t ox = 0; ox < q->ow; ox++) {                                 \
                     T *o = out + ((n * q->oh + oy) * q->ow + ox) * q->c;                 \
-                    for (int64_t k = 0; k < q->c; k++) {                                 \
-                        T best = (T)-INFINITY;                                           \
-                        int64_t at = -1;                                                 \
-                        FOR_WINDOW(q, oy, ox, iy, ix) {                                  \
-                            int64_t off = ((n * q->h + iy) * q->w + ix) * q->c + k;      \
-                            if (at < 0 || x[off] > best) {                               \
-                                best = x[off];                                           \
-                                at = off;                                                \
-                            }                                                            \
-                        }                                                                \
-                        o[k] = at >= 0 ? gg[at] : 0;                                     \
+                    for (int64_t k0 = 0; k0 < q->c; k0 += POOL_CHANNEL_BLOCK) {          \
+                        int64_t kn = q->c - k0 < POOL_CHANNEL_BLOCK ? q->c - k0          \
+                                                                    : POOL_CHANNEL_BLOCK; \
+                        int seen = window_argmax_##T(q, x, n, oy, ox, k0, kn, at);       \
+                        for (int64_t k = 0; k < kn; k++) o[k0 + k] = seen ? gg[at[k]] : 0; \
                     }                                                                    \
                 }                                                                        \
     }                                                                                    \

@@ -5,6 +5,7 @@
  * apply twice as in TensorFlow) and L2Loss. Each rule is written once, per
  * element, in double; the kernel loads and stores the variable's dtype. */
 #include "autodiff/grad_util.h"
+#include "core/vector_clones.h"
 #include "graph/op_registry.h"
 
 #include <math.h>
@@ -39,7 +40,7 @@ typedef struct apply_job {
  * buffers of type `T`; one per rule and type, each with a single call
  * site, so the compiler inlines the rule into the loop. */
 #define APPLY_LOOP(name, T, nr, elem)                                                 \
-    static void name(const apply_job *j, int64_t b, int64_t e) {                      \
+    TFC_VECTOR_CLONES static void name(const apply_job *j, int64_t b, int64_t e) {                      \
         T *const *p = (T *const *)j->s;                                               \
         const T *g = j->g;                                                            \
         double s[MAX_REFS];                                                           \
