@@ -104,9 +104,55 @@ static void bench_matmul(int n, int threads) {
     tfc_graph_free(g);
 }
 
+/* A warm run of one small MatMul against the bare sgemm call: the
+ * difference is what a run costs beyond the kernel (goal: under 1 us). */
+static void bench_small_matmul(int n) {
+    tfc_graph *g = tfc_graph_new();
+    int64_t d[] = {n, n};
+    tfc_output a = tfc_placeholder(g, "a", TFC_FLOAT, 2, d);
+    tfc_output b = tfc_placeholder(g, "b", TFC_FLOAT, 2, d);
+    tfc_output c = tfc_matmul(g, a, b);
+    tfc_status *st = tfc_status_new();
+    tfc_session_options o = {.intra_op_threads = 1, .inter_op_threads = 1};
+    tfc_session *s = tfc_session_new(g, &o, st);
+    tfc_tensor *at = tfc_tensor_new(TFC_FLOAT, 2, d), *bt = tfc_tensor_new(TFC_FLOAT, 2, d);
+    float *ap = tfc_tensor_data(at), *bp = tfc_tensor_data(bt);
+    for (long i = 0; i < (long)n * n; i++) {
+        ap[i] = (float)((i * 7) % 13) / 13.0f;
+        bp[i] = (float)((i * 5) % 11) / 11.0f;
+    }
+    tfc_output feeds[] = {a, b};
+    tfc_tensor *vals[] = {at, bt};
+    tfc_tensor *out = NULL;
+    for (int i = 0; i < 1000; i++) {
+        tfc_session_run(s, feeds, vals, 2, &c, 1, &out, NULL, 0, st);
+        tfc_tensor_free(out);
+    }
+    double t_tfc, t_blas;
+    TIME_MEDIAN(t_tfc, 7, 20000, {
+        tfc_session_run(s, feeds, vals, 2, &c, 1, &out, NULL, 0, st);
+        tfc_tensor_free(out);
+    });
+    float *cp = malloc(sizeof(float) * n * n);
+    TIME_MEDIAN(t_blas, 7, 20000, {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, ap, n, bp, n, 0.0f,
+                    cp, n);
+    });
+    printf("session_run_matmul_%d\t1\t%.3f\t%.3f\tus/run (peer: cblas_sgemm)\n", n, t_tfc * 1e6,
+           t_blas * 1e6);
+    free(cp);
+    tfc_tensor_free(at);
+    tfc_tensor_free(bt);
+    tfc_session_free(s);
+    tfc_status_free(st);
+    tfc_graph_free(g);
+}
+
 int main(int argc, char **argv) {
     int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
     for (int threads = 1; threads <= 2; threads++) bench_scalar_chain(threads);
+    bench_small_matmul(8);
+    bench_small_matmul(32);
     int sizes[] = {256, 512, 1024, 2048};
     for (int i = 0; i < (quick ? 2 : 4); i++)
         for (int threads = 1; threads <= 2; threads++) bench_matmul(sizes[i], threads);
