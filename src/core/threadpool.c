@@ -142,6 +142,33 @@ void tfc_threadpool_schedule(tfc_threadpool *p, void (*fn)(void *), void *arg) {
     pthread_mutex_unlock(&p->lock);
 }
 
+void tfc_threadpool_help_until(tfc_threadpool *p, atomic_int *flag) {
+    if (!p || !p->nworkers) return;
+    pthread_mutex_lock(&p->lock);
+    for (;;) {
+        while (!p->len && !atomic_load(flag)) pthread_cond_wait(&p->cond, &p->lock);
+        if (atomic_load(flag)) break;
+        task t = p->queue[p->head];
+        p->head = (p->head + 1) % p->cap;
+        p->len--;
+        pthread_mutex_unlock(&p->lock);
+        t.fn(t.arg);
+        pthread_mutex_lock(&p->lock);
+    }
+    pthread_mutex_unlock(&p->lock);
+}
+
+void tfc_threadpool_set_flag(tfc_threadpool *p, atomic_int *flag) {
+    if (!p) {
+        atomic_store(flag, 1);
+        return;
+    }
+    /* under the lock, so a helper between its check and its wait cannot miss it */
+    pthread_mutex_lock(&p->lock);
+    atomic_store(flag, 1);
+    pthread_cond_broadcast(&p->cond);
+    pthread_mutex_unlock(&p->lock);
+}
 
 static void pfor_release(pfor_job *j) {
     if (atomic_fetch_sub(&j->refs, 1) == 1) {

@@ -4,6 +4,7 @@
 #ifndef TFC_CORE_THREADPOOL_H
 #define TFC_CORE_THREADPOOL_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 typedef struct tfc_threadpool tfc_threadpool;
@@ -15,6 +16,15 @@ void tfc_threadpool_free(tfc_threadpool *p);
 int tfc_threadpool_size(const tfc_threadpool *p);
 /* Runs fn(arg) on a worker, or inline when the pool has none. */
 void tfc_threadpool_schedule(tfc_threadpool *p, void (*fn)(void *), void *arg);
+
+/* Runs queued tasks in the calling thread until *flag becomes nonzero,
+ * sleeping while there are none: a thread that waits for work it handed
+ * out helps with it instead of idling (with 2 threads, a kernel's
+ * parallel_for on the only worker would otherwise run alone). */
+void tfc_threadpool_help_until(tfc_threadpool *p, atomic_int *flag);
+/* Sets *flag and wakes the threads in tfc_threadpool_help_until. The
+ * flag's owner may return as soon as it is set: nothing touches it after. */
+void tfc_threadpool_set_flag(tfc_threadpool *p, atomic_int *flag);
 
 /* Calls fn(arg, begin, end) over disjoint ranges covering [0, n), in
  * parallel when n is large enough; `grain` is the smallest range worth a

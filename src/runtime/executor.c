@@ -32,9 +32,8 @@ struct run_state {
     tfc_status status;
     atomic_int failed;
     atomic_int remaining;
-    int finished; /* set under lock by the thread that ran the last node */
-    pthread_mutex_t lock;
-    pthread_cond_t done;
+    atomic_int finished; /* set by the thread that ran the last node */
+    pthread_mutex_t lock;  /* guards status */
 };
 
 static tfc_run_scratch *scratch_get(tfc_plan *p) {
@@ -223,10 +222,7 @@ static void run_local(run_state *r, const int *first, int nfirst) {
         dispatch_ready(r, ready, nr, stack, &sp);
         if (ready != ready_small) free(ready);
         if (atomic_fetch_sub_explicit(&r->remaining, 1, memory_order_acq_rel) == 1) {
-            pthread_mutex_lock(&r->lock);
-            r->finished = 1;
-            pthread_cond_broadcast(&r->done);
-            pthread_mutex_unlock(&r->lock);
+            tfc_threadpool_set_flag(r->s->pool, &r->finished);
         }
     }
 }
@@ -240,10 +236,9 @@ static void execute_parallel(run_state *r) {
     tfc_plan *p = r->p;
     atomic_store(&r->remaining, p->nnodes);
     run_local(r, p->initial, p->ninitial);
-    pthread_mutex_lock(&r->lock);
-    /* wait for the signal itself, not only the count: r lives on our stack */
-    while (!r->finished) pthread_cond_wait(&r->done, &r->lock);
-    pthread_mutex_unlock(&r->lock);
+    /* wait for the flag itself, not only the count: r lives on our stack;
+     * meanwhile run the pool's tasks (nodes, parallel_for chunks) */
+    tfc_threadpool_help_until(r->s->pool, &r->finished);
 }
 
 void tfc_execute(tfc_session *s, tfc_plan *p, tfc_tensor *const *feed_values,
@@ -259,9 +254,8 @@ void tfc_execute(tfc_session *s, tfc_plan *p, tfc_tensor *const *feed_values,
     memset(&r.status, 0, sizeof r.status);
     atomic_init(&r.failed, 0);
     atomic_init(&r.remaining, 0);
-    r.finished = 0;
+    atomic_init(&r.finished, 0);
     pthread_mutex_init(&r.lock, NULL);
-    pthread_cond_init(&r.done, NULL);
     tfc_run_scratch *x = r.x;
     for (int i = 0; i < p->nslots; i++) atomic_store_explicit(&x->uses[i], p->slot_uses[i], memory_order_relaxed);
     for (int j = 0; j < p->nnodes; j++) atomic_store_explicit(&x->pending[j], p->nodes[j].pending, memory_order_relaxed);
@@ -307,6 +301,5 @@ void tfc_execute(tfc_session *s, tfc_plan *p, tfc_tensor *const *feed_values,
         }
     }
     pthread_mutex_destroy(&r.lock);
-    pthread_cond_destroy(&r.done);
     scratch_put(p, x);
 }
