@@ -734,8 +734,12 @@ TFC_API int tfc_cond(tfc_graph *g, tfc_output pred, tfc_body_fn true_fn, tfc_bod
  * cond_fn(vars) (one bool scalar output) is true, vars = body_fn(vars) (n
  * outputs). shape_invariants (NULL: each variable's static shape) bounds
  * the shapes a variable may take; leaving it is a run-time error naming the
- * loop and the variable. parallel_iterations is recorded; iterations run
- * one after another. Differentiable w.r.t. float loop variables and captured
+ * loop and the variable. parallel_iterations is only recorded (the While
+ * op's attr, written to GraphDefs): iterations run one after another, each
+ * finishing before the next starts, and the nodes of one iteration run one
+ * at a time on the thread running the While (a body runs in a sub-session
+ * with one inter-op and one intra-op thread). Differentiable w.r.t. float
+ * loop variables and captured
  * tensors (the gradient re-runs the loop keeping each iteration's values,
  * then runs it backwards). Returns 0, or -1 with the error recorded on g. */
 TFC_API int tfc_while_loop(tfc_graph *g, tfc_body_fn cond_fn, tfc_body_fn body_fn, void *user,
@@ -1139,8 +1143,20 @@ TFC_API tfc_tensor *tfc_checkpoint_reader_get(tfc_checkpoint_reader *r, const ch
 
 /* A graph as a tensorflow.GraphDef in protobuf wire format: each node's
  * name, op, inputs ("x", "x:1", "^ctrl"), device and attrs, plus
- * "_output_shapes". Stores a malloc'd buffer in *bytes (caller frees) and
- * its size in *len. 0, or -1 with `status` set. */
+ * "_output_shapes". Functions (cond branches, loop conditions and bodies,
+ * defined functions, their gradient functions, at any nesting depth) go to
+ * the GraphDef's library as FunctionDefs, as TensorFlow writes them: a
+ * signature of fixed dtypes (captured tensors become trailing arguments
+ * that the calling node passes), the nodes the outputs need with inputs
+ * named "arg" or "node:out_arg:index", the ret map, and each argument's
+ * shape as arg_attr "_output_shapes". Function attrs are `func` values;
+ * If, While and PartitionedCall also get Tin/Tout/T and output_shapes. A
+ * While body that captures tensors is also written in TensorFlow's form
+ * (captures returned unchanged) as "<body>_tf" for the While nodes.
+ * Gradient graphs of loops use tfc's own WhileGrad op and output_history
+ * attr, which TensorFlow lacks. Two functions of one name in different
+ * bodies are an error. Stores a malloc'd buffer in *bytes (caller frees)
+ * and its size in *len. 0, or -1 with `status` set. */
 TFC_API int tfc_graph_to_graphdef(const tfc_graph *g, uint8_t **bytes, size_t *len,
                                   tfc_status *status);
 TFC_API int tfc_graph_write_graphdef(const tfc_graph *g, const char *path, tfc_status *status);
@@ -1152,6 +1168,16 @@ TFC_API int tfc_graph_write_graphdef(const tfc_graph *g, const char *path, tfc_s
  * error from an op's own checks while adding leaves the nodes added so far
  * and the error on the graph. A VariableV2 "v" with an Assign "v/Assign"
  * joins the global and trainable variables with that initializer.
+ * A function library is imported first: each FunctionDef becomes a
+ * function of `g` (renamed name_N if `g` already has that name; prefix
+ * does not apply), after the functions it calls; the imported graph runs
+ * and differentiates like the original. StatelessIf, StatelessWhile,
+ * StatefulPartitionedCall and a node whose op is a library function
+ * become If, While and PartitionedCall. Errors (before any node or
+ * function is added): an unknown function, a body input naming nothing,
+ * a call passing the wrong number of inputs, a missing ret value, a
+ * polymorphic or reference argument, control outputs (control_ret),
+ * recursion.
  * 0, or -1 with `status` set. */
 TFC_API int tfc_graph_import_graphdef(tfc_graph *g, const void *bytes, size_t len,
                                       const char *prefix, const char *const *map_names,

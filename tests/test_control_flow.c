@@ -155,6 +155,66 @@ static void test_cond_gradient(void) {
         }
 }
 
+/* Second derivatives through cond: the gradient of the first gradient
+ * (an If over the branches' gradient functions) against finite
+ * differences, and d2/dx2 of x^3 and tanh(x) by hand. */
+static int cube_x(tfc_graph *b, const tfc_output *a, int n, void *u, tfc_output *outs) {
+    (void)a, (void)n;
+    xy *v = u;
+    outs[0] = tfc_mul(b, tfc_mul(b, v->x, v->x), tfc_mul(b, v->x, v->y));
+    return 0;
+}
+static int tanh_xy(tfc_graph *b, const tfc_output *a, int n, void *u, tfc_output *outs) {
+    (void)a, (void)n;
+    xy *v = u;
+    outs[0] = tfc_tanh(b, tfc_mul(b, v->x, v->y));
+    return 0;
+}
+
+static void test_cond_second_derivative(void) {
+    int64_t d[] = {3};
+    for (int branch = 0; branch < 2; branch++) {
+        tfc_graph *g = tfc_graph_new();
+        xy v;
+        v.x = tfc_placeholder(g, "x", TFC_DOUBLE, 1, d);
+        v.y = tfc_placeholder(g, "y", TFC_DOUBLE, 1, d);
+        tfc_output out, dxy[2], ddx;
+        tfc_output p = tfc_placeholder(g, "p", TFC_BOOL, 0, NULL);
+        tfc_cond(g, p, cube_x, tanh_xy, &v, 1, &out);
+        tfc_output xs[] = {v.x, v.y};
+        tfc_gradients(g, &out, 1, xs, 2, NULL, dxy);
+        tfc_gradients(g, &dxy[0], 1, &v.x, 1, NULL, &ddx);
+        CHECK_GRAPH_OK(g);
+        tfc_tensor *vals[] = {tfc_test_random_tensor(TFC_DOUBLE, 1, d, -1, 1),
+                              tfc_test_random_tensor(TFC_DOUBLE, 1, d, 0.5, 1.5),
+                              tfc_tensor_scalar_bool(branch == 0)};
+        tfc_output feeds[] = {v.x, v.y, p};
+        tfc_tensor *r = tfc_test_eval(g, ddx, feeds, vals, 3);
+        CHECK(r != NULL);
+        for (int k = 0; r && k < 3; k++) {
+            double x = tfc_test_get(vals[0], k), y = tfc_test_get(vals[1], k), t = tanh(x * y);
+            double want = branch == 0 ? 6 * x * y : -2 * y * y * t * (1 - t * t);
+            CHECK_NEAR(tfc_test_get(r, k), want, 1e-12);
+        }
+        tfc_tensor_free(r);
+        /* the gradient of each first-order gradient, w.r.t. x and y, with
+         * the predicate fixed: a const-predicate copy of the graph */
+        tfc_graph *h = tfc_graph_new();
+        xy w;
+        w.x = tfc_placeholder(h, "x", TFC_DOUBLE, 1, d);
+        w.y = tfc_placeholder(h, "y", TFC_DOUBLE, 1, d);
+        tfc_output hout, hd[2];
+        tfc_cond(h, tfc_const_bool(h, branch == 0), cube_x, tanh_xy, &w, 1, &hout);
+        tfc_output hx[] = {w.x, w.y};
+        tfc_gradients(h, &hout, 1, hx, 2, NULL, hd);
+        CHECK_GRAPH_OK(h);
+        for (int i = 0; i < 2; i++) CHECK(tfc_test_gradcheck(h, hd[i], hx, vals, 2) < TFC_GRAD_TOL);
+        tfc_graph_free(h);
+        for (int i = 0; i < 3; i++) tfc_tensor_free(vals[i]);
+        tfc_graph_free(g);
+    }
+}
+
 /* The gradient of the untaken branch does not run either. */
 static int grad_fails(tfc_graph *b, const tfc_output *a, int n, void *u, tfc_output *outs) {
     (void)a, (void)n;
@@ -1040,12 +1100,12 @@ static void test_dynamic_rnn_trains(void) {
 
 TFC_TEST_MAIN(T(test_cond_issue_example), T(test_cond_only_taken_branch_runs),
               T(test_cond_captures_random), T(test_cond_gradient),
-              T(test_cond_gradient_taken_branch_only), T(test_cond_errors),
-              T(test_while_counter), T(test_while_many_vars_random),
+              T(test_cond_gradient_taken_branch_only), T(test_cond_second_derivative),
+              T(test_cond_errors), T(test_while_counter), T(test_while_many_vars_random),
               T(test_while_shape_invariants), T(test_while_runtime_shape_error),
-              T(test_while_100k_iterations), T(test_while_nested),
-              T(test_while_gradient_power), T(test_while_gradient_initial_value),
-              T(test_while_gradient_rnn_vs_unrolled), T(test_cond_inside_while_gradient),
-              T(test_function_batch_norm), T(test_function_capture_and_nested_call),
-              T(test_function_errors), T(test_control_dependencies_in_branch),
-              T(test_two_sessions), T(test_dynamic_rnn_vs_static), T(test_variable_in_body), T(test_dynamic_rnn_trains))
+              T(test_while_100k_iterations), T(test_while_nested), T(test_while_gradient_power),
+              T(test_while_gradient_initial_value), T(test_while_gradient_rnn_vs_unrolled),
+              T(test_cond_inside_while_gradient), T(test_function_batch_norm),
+              T(test_function_capture_and_nested_call), T(test_function_errors),
+              T(test_control_dependencies_in_branch), T(test_two_sessions),
+              T(test_dynamic_rnn_vs_static), T(test_variable_in_body), T(test_dynamic_rnn_trains))

@@ -36,6 +36,7 @@ struct tfc_threadpool {
     task *queue;
     size_t cap, head, len;
     int stopping;
+    int helpers_waiting; /* threads asleep in tfc_threadpool_help_until */
     pfor_job *free_jobs; /* finished parallel_for jobs, reused */
 };
 
@@ -146,7 +147,11 @@ void tfc_threadpool_help_until(tfc_threadpool *p, atomic_int *flag) {
     if (!p || !p->nworkers) return;
     pthread_mutex_lock(&p->lock);
     for (;;) {
-        while (!p->len && !atomic_load(flag)) pthread_cond_wait(&p->cond, &p->lock);
+        while (!p->len && !atomic_load(flag)) {
+            p->helpers_waiting++;
+            pthread_cond_wait(&p->cond, &p->lock);
+            p->helpers_waiting--;
+        }
         if (atomic_load(flag)) break;
         task t = p->queue[p->head];
         p->head = (p->head + 1) % p->cap;
@@ -163,10 +168,11 @@ void tfc_threadpool_set_flag(tfc_threadpool *p, atomic_int *flag) {
         atomic_store(flag, 1);
         return;
     }
-    /* under the lock, so a helper between its check and its wait cannot miss it */
+    /* under the lock, so a helper between its check and its wait cannot miss
+     * it; no wake-up (a system call) when nobody sleeps there */
     pthread_mutex_lock(&p->lock);
     atomic_store(flag, 1);
-    pthread_cond_broadcast(&p->cond);
+    if (p->helpers_waiting) pthread_cond_broadcast(&p->cond);
     pthread_mutex_unlock(&p->lock);
 }
 

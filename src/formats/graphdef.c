@@ -8,6 +8,7 @@
 #include "core/status.h"
 #include "core/strmap.h"
 #include "core/tensor.h"
+#include "graph/function.h"
 #include "graph/graph.h"
 #include "graph/op_registry.h"
 
@@ -118,7 +119,276 @@ static Tensorflow__NodeDef__AttrEntry *attr_entry(tfc_arena *a, const char *key,
     return e;
 }
 
-static Tensorflow__NodeDef *node_msg(tfc_arena *a, const tfc_node *n) {
+/* ---- function library: names ---- */
+
+/* TensorFlow's output argument names (each op's OpDef) for the ops tfc has:
+ * inside a function body a node's output is "node:arg:index". An op not
+ * listed has one output argument "output" (a list when it has several
+ * outputs, as If's, While's and Split's). */
+static const struct {
+    const char *args; /* space-separated, one tensor each */
+    const char *ops;  /* " Op1 Op2 ... " */
+} out_arg_table[] = {
+    {"z", " Add AddV2 Sub Mul Div RealDiv FloorDiv FloorMod Maximum Minimum Pow "
+          "SquaredDifference Equal NotEqual Less LessEqual Greater GreaterEqual LogicalAnd "
+          "LogicalOr SigmoidGrad TanhGrad RsqrtGrad SqrtGrad ReciprocalGrad "},
+    {"y", " Abs Neg Exp Log Log1p Expm1 Sqrt Rsqrt Square Sign Reciprocal Floor Ceil Round Sin "
+          "Cos Sigmoid Tanh LogicalNot Cast ZerosLike OnesLike Transpose InvertPermutation "},
+    {"product", " MatMul BatchMatMul "},
+    {"activations", " Relu Relu6 Elu Selu Softplus Softsign LeakyRelu "},
+    {"backprops", " ReluGrad Relu6Grad EluGrad SeluGrad SoftplusGrad SoftsignGrad LeakyReluGrad "},
+    {"softmax", " Softmax "},
+    {"logsoftmax", " LogSoftmax "},
+    {"sum", " AddN "},
+    {"loss backprop", " SoftmaxCrossEntropyWithLogits SparseSoftmaxCrossEntropyWithLogits "},
+    {"r0 r1", " BroadcastGradientArgs "},
+    {"y idx", " Unique "},
+    {"ref", " VariableV2 "},
+    {"output_ref", " Assign AssignAdd AssignSub ScatterAdd ScatterSub ScatterUpdate "},
+    {"out", " ApplyGradientDescent ApplyMomentum ApplyAdagrad ApplyAdagradDA ApplyAdadelta "
+            "ApplyAdam ApplyFtrl ApplyFtrlV2 ApplyRMSProp ApplyCenteredRMSProp SparseApplyMomentum "
+            "SparseApplyAdagrad SparseApplyAdagradDA SparseApplyAdadelta SparseApplyFtrl "
+            "SparseApplyFtrlV2 SparseApplyRMSProp SparseApplyCenteredRMSProp "},
+    {"sampled_candidates true_expected_count sampled_expected_count",
+     " LogUniformCandidateSampler "},
+    {"summary", " ScalarSummary HistogramSummary ImageSummary TextSummary MergeSummary "},
+    {"offset", " ConcatOffset "},
+};
+
+static const char *op_out_args(const char *op) {
+    size_t n = strlen(op);
+    for (size_t i = 0; n && i < sizeof out_arg_table / sizeof *out_arg_table; i++)
+        for (const char *p = strstr(out_arg_table[i].ops, op); p; p = strstr(p + 1, op))
+            if (p[-1] == ' ' && p[n] == ' ') return out_arg_table[i].args;
+    return "output";
+}
+
+/* The k-th word of `args` into buf; the number of words. */
+static int arg_word(const char *args, int k, char *buf, size_t cap) {
+    int count = 0;
+    for (const char *p = args; *p;) {
+        size_t len = strcspn(p, " ");
+        if (count == k && len < cap) {
+            memcpy(buf, p, len);
+            buf[len] = 0;
+        }
+        count++;
+        p += len;
+        p += *p == ' ';
+    }
+    return count;
+}
+
+/* Function-valued attrs (TensorFlow's `func` kind; tfc keeps the name). */
+static int is_func_attr(const char *op, const char *attr) {
+    if (!strcmp(op, "If")) return !strcmp(attr, "then_branch") || !strcmp(attr, "else_branch");
+    if (!strcmp(op, "While")) return !strcmp(attr, "cond") || !strcmp(attr, "body");
+    if (!strcmp(op, "PartitionedCall")) return !strcmp(attr, "f");
+    if (!strcmp(op, "WhileGrad")) return !strcmp(attr, "body") || !strcmp(attr, "body_grad");
+    return 0;
+}
+
+static int is_cf_op(const char *op) {
+    return !strcmp(op, "If") || !strcmp(op, "While") || !strcmp(op, "PartitionedCall");
+}
+
+/* ---- export ---- */
+
+typedef struct fn_list {
+    int n, cap;
+    const tfc_function **items;
+    const char **names; /* the name each is written under */
+} fn_list;
+
+typedef struct exporter {
+    tfc_arena *a;
+    /* Every function, then [nplain, n): While bodies with captures written
+     * again in TensorFlow's form (see function_msg). */
+    fn_list lib;
+    int nplain;
+    const tfc_function *fn; /* the function whose body is being written */
+    const char **arg_names; /* its params' names */
+} exporter;
+
+static int fn_list_add(fn_list *l, const tfc_function *fn, const char *name) {
+    if (l->n == l->cap) {
+        int cap = l->cap ? 2 * l->cap : 16;
+        const tfc_function **v = realloc(l->items, sizeof *v * (size_t)cap);
+        if (v) l->items = v;
+        const char **nm = v ? realloc(l->names, sizeof *nm * (size_t)cap) : NULL;
+        if (!nm) return -1;
+        l->names = nm;
+        l->cap = cap;
+    }
+    l->items[l->n] = fn;
+    l->names[l->n++] = name;
+    return 0;
+}
+
+static void fn_list_free(fn_list *l) {
+    free(l->items);
+    free(l->names);
+}
+
+/* The functions of g's library and, recursively, of their bodies. */
+static int collect_functions(fn_list *l, const tfc_graph *g) {
+    const tfc_function_lib *lib = g->functions;
+    for (int i = 0; lib && i < lib->n; i++) {
+        const tfc_function *fn = lib->items[i];
+        if (fn_list_add(l, fn, fn->name)) return -1;
+        if (fn->owns_graph && collect_functions(l, fn->graph)) return -1;
+    }
+    return 0;
+}
+
+static const tfc_function *node_function(const tfc_node *n, const char *attr) {
+    return tfc_function_find(n->graph, tfc_attrs_string(&n->attrs, attr));
+}
+
+/* TensorFlow's While returns every input, so a body that captures tensors
+ * is also written in that form (captures passed through), named
+ * <body>_tf, for the While nodes that use it; the history While and
+ * WhileGrad of a gradient keep tfc's form. */
+static int is_tf_form_while(const tfc_node *n, const tfc_function **body) {
+    if (strcmp(n->op->type, "While") || tfc_attrs_int(&n->attrs, "output_history", 0)) return 0;
+    *body = node_function(n, "body");
+    return *body && (*body)->nparams > (*body)->nout;
+}
+
+static int name_taken(const fn_list *l, const char *name) {
+    for (int i = 0; i < l->n; i++)
+        if (!strcmp(l->names[i], name)) return 1;
+    return 0;
+}
+
+static int add_tf_forms(exporter *ex, const tfc_graph *g) {
+    for (int i = 0; i < g->nnodes; i++) {
+        const tfc_function *body;
+        if (!is_tf_form_while(g->nodes[i], &body)) continue;
+        int have = 0;
+        for (int k = ex->nplain; k < ex->lib.n && !have; k++) have = ex->lib.items[k] == body;
+        if (have) continue;
+        size_t len = strlen(body->name) + 24;
+        char *name = tfc_arena_alloc(ex->a, len);
+        if (!name) return -1;
+        snprintf(name, len, "%s_tf", body->name);
+        for (int s = 1; name_taken(&ex->lib, name); s++)
+            snprintf(name, len, "%s_tf_%d", body->name, s);
+        if (fn_list_add(&ex->lib, body, name)) return -1;
+    }
+    return 0;
+}
+
+static const char *tf_form_name(const exporter *ex, const tfc_function *fn) {
+    for (int k = ex->nplain; k < ex->lib.n; k++)
+        if (ex->lib.items[k] == fn) return ex->lib.names[k];
+    return fn->name;
+}
+
+static int param_index(const tfc_function *fn, const tfc_node *n) {
+    for (int i = 0; fn && i < fn->nparams; i++)
+        if (fn->params[i].node == n) return i;
+    return -1;
+}
+
+/* How a NodeDef names the tensor `in`: "x", "x:1" in a GraphDef; in a
+ * function body the argument's name or "node:arg:index". */
+static char *input_name(exporter *ex, tfc_output in) {
+    int p = param_index(ex->fn, in.node);
+    if (p >= 0) return (char *)ex->arg_names[p];
+    if (!ex->fn && in.index == 0) return in.node->name;
+    char arg[64] = "output";
+    const char *args = op_out_args(in.node->op->type);
+    int k = in.index, nw = arg_word(args, 0, arg, sizeof arg);
+    if (nw > 1) {
+        k = in.index < nw ? 0 : in.index - nw + 1;
+        arg_word(args, in.index < nw ? in.index : nw - 1, arg, sizeof arg);
+    }
+    size_t len = strlen(in.node->name) + strlen(arg) + 24;
+    char *s = tfc_arena_alloc(ex->a, len);
+    if (!s) return NULL;
+    if (ex->fn)
+        snprintf(s, len, "%s:%s:%d", in.node->name, arg, k);
+    else
+        snprintf(s, len, "%s:%d", in.node->name, in.index);
+    return s;
+}
+
+static Tensorflow__AttrValue *func_msg(tfc_arena *a, const char *name) {
+    Tensorflow__AttrValue *v = tfc_arena_alloc(a, sizeof *v);
+    Tensorflow__NameAttrList *f = tfc_arena_alloc(a, sizeof *f);
+    if (!v || !f) return NULL;
+    tensorflow__attr_value__init(v);
+    tensorflow__name_attr_list__init(f);
+    f->name = (char *)name;
+    v->value_case = TENSORFLOW__ATTR_VALUE__VALUE_FUNC;
+    v->func = f;
+    return v;
+}
+
+/* list(type) (types NULL) or list(shape) (dtypes NULL) of n entries. */
+static Tensorflow__AttrValue *list_msg(tfc_arena *a, const tfc_dtype *types,
+                                       const tfc_shape *shapes, int n) {
+    Tensorflow__AttrValue *v = tfc_arena_alloc(a, sizeof *v);
+    Tensorflow__AttrValue__ListValue *l = tfc_arena_alloc(a, sizeof *l);
+    if (!v || !l) return NULL;
+    tensorflow__attr_value__init(v);
+    tensorflow__attr_value__list_value__init(l);
+    v->value_case = TENSORFLOW__ATTR_VALUE__VALUE_LIST;
+    v->list = l;
+    if (types) {
+        l->type = tfc_arena_alloc(a, sizeof *l->type * (size_t)(n + 1));
+        if (!l->type) return NULL;
+        for (int i = 0; i < n; i++) l->type[i] = (Tensorflow__DataType)types[i];
+        l->n_type = (size_t)n;
+    } else {
+        l->shape = tfc_arena_alloc(a, sizeof *l->shape * (size_t)(n + 1));
+        if (!l->shape) return NULL;
+        for (int i = 0; i < n; i++)
+            if (!(l->shape[i] = shape_msg(a, &shapes[i]))) return NULL;
+        l->n_shape = (size_t)n;
+    }
+    return v;
+}
+
+/* TensorFlow's type and shape attrs of If (Tin, Tout, output_shapes),
+ * While (T, output_shapes) and PartitionedCall (Tin, Tout), derived from
+ * the node (tfc does not store them). */
+static int cf_attrs(exporter *ex, const tfc_node *n, Tensorflow__NodeDef *m) {
+    tfc_arena *a = ex->a;
+    const char *op = n->op->type;
+    int first = !strcmp(op, "If") ? 1 : 0, nin = n->ninputs - first, nout = n->noutputs;
+    tfc_dtype *dt = tfc_arena_alloc(a, sizeof *dt * (size_t)(n->ninputs + nout + 1));
+    tfc_shape *sh = tfc_arena_alloc(a, sizeof *sh * (size_t)(n->ninputs + nout + 1));
+    if (!dt || !sh) return -1;
+    for (int i = 0; i < nin; i++) dt[i] = tfc_output_dtype(n->inputs[first + i]);
+    const tfc_function *body;
+    if (!strcmp(op, "While")) {
+        if (!(m->attr[m->n_attr++] = attr_entry(a, "T", list_msg(a, dt, NULL, nin)))) return -1;
+        /* TensorFlow's form: every input comes out (captures unchanged) */
+        int tf = is_tf_form_while(n, &body);
+        for (int i = 0; i < nout; i++) sh[i] = n->out_shapes[i];
+        for (int i = nout; tf && i < nin; i++) sh[i] = tfc_output_shape(n->inputs[i]);
+        return (m->attr[m->n_attr++] =
+                    attr_entry(a, "output_shapes", list_msg(a, NULL, sh, tf ? nin : nout)))
+                   ? 0
+                   : -1;
+    }
+    for (int i = 0; i < nout; i++) {
+        dt[nin + i] = n->out_dtypes[i];
+        sh[i] = n->out_shapes[i];
+    }
+    if (!(m->attr[m->n_attr++] = attr_entry(a, "Tin", list_msg(a, dt, NULL, nin))) ||
+        !(m->attr[m->n_attr++] = attr_entry(a, "Tout", list_msg(a, dt + nin, NULL, nout))))
+        return -1;
+    if (!strcmp(op, "If") &&
+        !(m->attr[m->n_attr++] = attr_entry(a, "output_shapes", list_msg(a, NULL, sh, nout))))
+        return -1;
+    return 0;
+}
+
+static Tensorflow__NodeDef *node_msg(exporter *ex, const tfc_node *n) {
+    tfc_arena *a = ex->a;
     Tensorflow__NodeDef *m = tfc_arena_alloc(a, sizeof *m);
     if (!m) return NULL;
     tensorflow__node_def__init(m);
@@ -127,48 +397,214 @@ static Tensorflow__NodeDef *node_msg(tfc_arena *a, const tfc_node *n) {
     if (n->device && *n->device) m->device = n->device;
     m->input = tfc_arena_alloc(a, sizeof *m->input * (size_t)(n->ninputs + n->ncontrol + 1));
     if (!m->input) return NULL;
-    for (int i = 0; i < n->ninputs; i++) {
-        const tfc_output in = n->inputs[i];
-        if (in.index == 0) {
-            m->input[m->n_input++] = in.node->name;
-            continue;
-        }
-        size_t len = strlen(in.node->name) + 16;
-        char *s = tfc_arena_alloc(a, len);
-        if (!s) return NULL;
-        snprintf(s, len, "%s:%d", in.node->name, in.index);
-        m->input[m->n_input++] = s;
-    }
+    for (int i = 0; i < n->ninputs; i++)
+        if (!(m->input[m->n_input++] = input_name(ex, n->inputs[i]))) return NULL;
     for (int i = 0; i < n->ncontrol; i++) {
+        /* a body's arguments are always ready: no control edge needed */
+        if (param_index(ex->fn, n->control_inputs[i]) >= 0) continue;
         size_t len = strlen(n->control_inputs[i]->name) + 2;
         char *s = tfc_arena_alloc(a, len);
         if (!s) return NULL;
         snprintf(s, len, "^%s", n->control_inputs[i]->name);
         m->input[m->n_input++] = s;
     }
-    m->attr = tfc_arena_alloc(a, sizeof *m->attr * (size_t)(n->attrs.n + 1));
+    m->attr = tfc_arena_alloc(a, sizeof *m->attr * (size_t)(n->attrs.n + 4));
     if (!m->attr) return NULL;
     for (int i = 0; i < n->attrs.n; i++) {
         const tfc_attr *at = &n->attrs.items[i];
-        if (!(m->attr[m->n_attr++] = attr_entry(a, at->name, attr_msg(a, at)))) return NULL;
+        Tensorflow__AttrValue *v;
+        if (at->kind == TFC_ATTR_STRING && is_func_attr(n->op->type, at->name)) {
+            const char *fname = at->v.s;
+            const tfc_function *body;
+            if (!strcmp(at->name, "body") && is_tf_form_while(n, &body))
+                fname = tf_form_name(ex, body);
+            v = func_msg(a, fname);
+        } else {
+            v = attr_msg(a, at);
+        }
+        if (!(m->attr[m->n_attr++] = attr_entry(a, at->name, v))) return NULL;
     }
+    if (is_cf_op(n->op->type) && cf_attrs(ex, n, m)) return NULL;
     if (n->noutputs > 0 && !tfc_attrs_find(&n->attrs, "_output_shapes")) {
-        Tensorflow__AttrValue *v = tfc_arena_alloc(a, sizeof *v);
-        Tensorflow__AttrValue__ListValue *l = tfc_arena_alloc(a, sizeof *l);
-        Tensorflow__TensorShapeProto **shapes =
-            tfc_arena_alloc(a, sizeof *shapes * (size_t)n->noutputs);
-        if (!v || !l || !shapes) return NULL;
-        tensorflow__attr_value__init(v);
-        tensorflow__attr_value__list_value__init(l);
-        for (int i = 0; i < n->noutputs; i++)
-            if (!(shapes[i] = shape_msg(a, &n->out_shapes[i]))) return NULL;
-        l->n_shape = (size_t)n->noutputs;
-        l->shape = shapes;
-        v->value_case = TENSORFLOW__ATTR_VALUE__VALUE_LIST;
-        v->list = l;
+        Tensorflow__AttrValue *v = list_msg(a, NULL, n->out_shapes, n->noutputs);
         if (!(m->attr[m->n_attr++] = attr_entry(a, "_output_shapes", v))) return NULL;
     }
     return m;
+}
+
+/* An argument name TensorFlow accepts ([a-z][a-z0-9_]*) made from the
+ * placeholder's name, unique among the args and the body's node names. */
+static const char *arg_name(exporter *ex, const tfc_function *fn, int i, const char **taken) {
+    const char *src = fn->params[i].node->name;
+    size_t len = strlen(src) + 32;
+    char *s = tfc_arena_alloc(ex->a, len);
+    if (!s) return NULL;
+    size_t k = 0;
+    if (!(src[0] >= 'a' && src[0] <= 'z') && !(src[0] >= 'A' && src[0] <= 'Z')) s[k++] = 'a';
+    for (const char *p = src; *p; p++) {
+        char c = *p >= 'A' && *p <= 'Z' ? (char)(*p - 'A' + 'a') : *p;
+        s[k++] = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ? c : '_';
+    }
+    s[k] = 0;
+    for (int suffix = 1;; suffix++) {
+        const tfc_node *other = tfc_strmap_get(&fn->graph->by_name, s);
+        int clash = other && other != fn->params[i].node;
+        for (int j = 0; j < i && !clash; j++) clash = !strcmp(taken[j], s);
+        if (!clash) return s;
+        snprintf(s + k, len - k, "_%d", suffix);
+    }
+}
+
+/* Marks n as needed by fn's outputs (params excluded) and stacks it. */
+static void keep_node(const tfc_function *fn, char *keep, const tfc_node **stack, int *top,
+                      const tfc_node *n) {
+    if (n->graph != fn->graph || keep[n->id] || param_index(fn, n) >= 0) return;
+    keep[n->id] = 1;
+    stack[(*top)++] = n;
+}
+
+static Tensorflow__OpDef__ArgDef *arg_msg(tfc_arena *a, const char *name, tfc_dtype dt) {
+    Tensorflow__OpDef__ArgDef *m = tfc_arena_alloc(a, sizeof *m);
+    if (!m) return NULL;
+    tensorflow__op_def__arg_def__init(m);
+    m->name = (char *)name;
+    m->type = (Tensorflow__DataType)dt;
+    return m;
+}
+
+/* fn as a FunctionDef named `name`: its signature, the body nodes its
+ * outputs need (params become arguments), ret values and each argument's
+ * shape (arg_attr "_output_shapes", as TensorFlow writes). With
+ * `passthrough`, fn's captures are also returned unchanged (TensorFlow's
+ * form of a While body). */
+static Tensorflow__FunctionDef *function_msg(exporter *ex, const tfc_function *fn, const char *name,
+                                             int passthrough) {
+    tfc_arena *a = ex->a;
+    const tfc_graph *body = fn->graph;
+    int np = fn->nparams, nout = passthrough ? np : fn->nout, nn = body->nnodes;
+    Tensorflow__FunctionDef *m = tfc_arena_alloc(a, sizeof *m);
+    Tensorflow__OpDef *sig = tfc_arena_alloc(a, sizeof *sig);
+    const char **args = tfc_arena_alloc(a, sizeof *args * (size_t)(np + 1));
+    char *keep = tfc_arena_alloc(a, (size_t)nn + 1);
+    const tfc_node **stack = malloc(sizeof *stack * (size_t)(nn + 1));
+    if (!m || !sig || !args || !keep || !stack) {
+        free(stack);
+        return NULL;
+    }
+    tensorflow__function_def__init(m);
+    tensorflow__op_def__init(sig);
+    m->signature = sig;
+    sig->name = (char *)name;
+    /* the nodes the outputs need, params excluded */
+    int top = 0;
+    for (int i = 0; i < fn->nout; i++) keep_node(fn, keep, stack, &top, fn->outs[i].node);
+    while (top > 0) {
+        const tfc_node *n = stack[--top];
+        for (int i = 0; i < n->ninputs; i++) keep_node(fn, keep, stack, &top, n->inputs[i].node);
+        for (int i = 0; i < n->ncontrol; i++)
+            keep_node(fn, keep, stack, &top, n->control_inputs[i]);
+    }
+    free(stack);
+    for (int i = 0; i < np; i++)
+        if (!(args[i] = arg_name(ex, fn, i, args))) return NULL;
+    sig->input_arg = tfc_arena_alloc(a, sizeof *sig->input_arg * (size_t)(np + 1));
+    sig->output_arg = tfc_arena_alloc(a, sizeof *sig->output_arg * (size_t)(nout + 1));
+    m->ret = tfc_arena_alloc(a, sizeof *m->ret * (size_t)(nout + 1));
+    m->arg_attr = tfc_arena_alloc(a, sizeof *m->arg_attr * (size_t)(np + 1));
+    if (!sig->input_arg || !sig->output_arg || !m->ret || !m->arg_attr) return NULL;
+    for (int i = 0; i < np; i++) {
+        tfc_output p = fn->params[i];
+        tfc_shape s = tfc_output_shape(p);
+        Tensorflow__FunctionDef__ArgAttrEntry *e = tfc_arena_alloc(a, sizeof *e);
+        Tensorflow__FunctionDef__ArgAttrs *aa = tfc_arena_alloc(a, sizeof *aa);
+        Tensorflow__FunctionDef__ArgAttrs__AttrEntry **ae = tfc_arena_alloc(a, sizeof *ae);
+        if (!e || !aa || !ae || !(ae[0] = tfc_arena_alloc(a, sizeof **ae))) return NULL;
+        if (!(sig->input_arg[sig->n_input_arg++] = arg_msg(a, args[i], tfc_output_dtype(p))))
+            return NULL;
+        tensorflow__function_def__arg_attr_entry__init(e);
+        tensorflow__function_def__arg_attrs__init(aa);
+        tensorflow__function_def__arg_attrs__attr_entry__init(ae[0]);
+        ae[0]->key = "_output_shapes";
+        if (!(ae[0]->value = list_msg(a, NULL, &s, 1))) return NULL;
+        aa->n_attr = 1;
+        aa->attr = ae;
+        e->key = (uint32_t)i;
+        e->value = aa;
+        m->arg_attr[m->n_arg_attr++] = e;
+    }
+    ex->fn = fn;
+    ex->arg_names = args;
+    m->node_def = tfc_arena_alloc(a, sizeof *m->node_def * (size_t)(nn + 1));
+    if (!m->node_def) return NULL;
+    for (int i = 0; i < nn; i++) {
+        const tfc_node *n = body->nodes[i];
+        if (!keep[i]) continue;
+        if (n->op->flags & TFC_OP_STATEFUL) sig->is_stateful = 1;
+        if (!(m->node_def[m->n_node_def++] = node_msg(ex, n))) return NULL;
+    }
+    for (int i = 0; i < nout; i++) {
+        tfc_output o = i < fn->nout ? fn->outs[i] : fn->params[i];
+        size_t len = 32;
+        char *oname = tfc_arena_alloc(a, len);
+        Tensorflow__FunctionDef__RetEntry *r = tfc_arena_alloc(a, sizeof *r);
+        if (!oname || !r) return NULL;
+        snprintf(oname, len, "output_%d", i);
+        if (!(sig->output_arg[sig->n_output_arg++] = arg_msg(a, oname, tfc_output_dtype(o))))
+            return NULL;
+        tensorflow__function_def__ret_entry__init(r);
+        r->key = oname;
+        if (!(r->value = input_name(ex, o))) return NULL;
+        m->ret[m->n_ret++] = r;
+    }
+    ex->fn = NULL;
+    ex->arg_names = NULL;
+    return m;
+}
+
+/* Lists the functions to write (before any node is written: While nodes
+ * name the TensorFlow forms). */
+static int prepare_library(exporter *ex, const tfc_graph *g) {
+    if (collect_functions(&ex->lib, g)) return -1;
+    ex->nplain = ex->lib.n;
+    if (add_tf_forms(ex, g)) return -1;
+    for (int i = 0; i < ex->nplain; i++)
+        if (ex->lib.items[i]->owns_graph && add_tf_forms(ex, ex->lib.items[i]->graph)) return -1;
+    return 0;
+}
+
+static Tensorflow__FunctionDefLibrary *library_msg(exporter *ex) {
+    Tensorflow__FunctionDefLibrary *lib = tfc_arena_alloc(ex->a, sizeof *lib);
+    if (!lib) return NULL;
+    tensorflow__function_def_library__init(lib);
+    lib->function = tfc_arena_alloc(ex->a, sizeof *lib->function * (size_t)(ex->lib.n + 1));
+    if (!lib->function) return NULL;
+    for (int i = 0; i < ex->lib.n; i++) {
+        Tensorflow__FunctionDef *f =
+            function_msg(ex, ex->lib.items[i], ex->lib.names[i], i >= ex->nplain);
+        if (!f) return NULL;
+        lib->function[lib->n_function++] = f;
+    }
+    return lib;
+}
+
+int tfc_graphdef_check_library(const tfc_graph *g, tfc_status *st) {
+    fn_list l = {0};
+    int rc = 0;
+    if (collect_functions(&l, g)) {
+        tfc_status_set(st, TFC_INTERNAL, "out of memory listing the functions");
+        rc = -1;
+    }
+    for (int i = 0; rc == 0 && i < l.n; i++)
+        for (int j = 0; j < i && rc == 0; j++)
+            if (!strcmp(l.names[i], l.names[j])) {
+                tfc_status_set(st, TFC_FAILED_PRECONDITION,
+                               "cannot write the function library: two functions are named "
+                               "'%s' (defined in different bodies)",
+                               l.names[i]);
+                rc = -1;
+            }
+    fn_list_free(&l);
+    return rc;
 }
 
 Tensorflow__GraphDef *tfc_graphdef_build(tfc_arena *a, const tfc_graph *g) {
@@ -179,14 +615,18 @@ Tensorflow__GraphDef *tfc_graphdef_build(tfc_arena *a, const tfc_graph *g) {
     tensorflow__version_def__init(ver);
     ver->producer = GRAPHDEF_PRODUCER;
     gd->versions = ver;
+    exporter ex = {a, {0}, 0, NULL, NULL};
     /* the node array may grow in another thread while we read it */
     pthread_mutex_t *lock = (pthread_mutex_t *)&g->lock;
     pthread_mutex_lock(lock);
-    int n = g->nnodes;
+    int n = g->nnodes, has_lib = g->functions && g->functions->n;
+    if (has_lib && prepare_library(&ex, g)) a->oom = 1;
     gd->node = tfc_arena_alloc(a, sizeof *gd->node * (size_t)(n + 1));
     for (int i = 0; gd->node && i < n; i++)
-        if (!(gd->node[gd->n_node++] = node_msg(a, g->nodes[i]))) break;
+        if (!(gd->node[gd->n_node++] = node_msg(&ex, g->nodes[i]))) break;
+    if (has_lib && !a->oom && !(gd->library = library_msg(&ex))) a->oom = 1;
     pthread_mutex_unlock(lock);
+    fn_list_free(&ex.lib);
     return a->oom ? NULL : gd;
 }
 
@@ -205,6 +645,7 @@ int tfc_graph_to_graphdef(const tfc_graph *g, uint8_t **out, size_t *len, tfc_st
         tfc_status_set(st, TFC_INVALID_ARGUMENT, "tfc_graph_to_graphdef: graph is NULL");
         return -1;
     }
+    if (tfc_graphdef_check_library(g, st)) return -1;
     tfc_buf b = {0};
     tfc_graphdef_encode(&b, g);
     if (b.oom) {
@@ -234,16 +675,31 @@ int tfc_graph_write_graphdef(const tfc_graph *g, const char *path, tfc_status *s
 
 /* ---- import ---- */
 
+/* The function library being imported: FunctionDefs become functions of
+ * the receiving graph, each made after the functions its body calls. */
+typedef struct lib_import {
+    const Tensorflow__FunctionDefLibrary *lib;
+    tfc_strmap by_name;  /* signature name -> index + 1 */
+    tfc_function **made; /* per FunctionDef, once made */
+    char *state;         /* 0 new, 1 being made (on the call path), 2 made */
+} lib_import;
+
 typedef struct importer {
-    tfc_graph *g;
+    tfc_graph *g; /* receives the nodes: the target graph or a function body */
     tfc_status *st;
     const char *prefix;
-    const Tensorflow__GraphDef *gd;
+    const char *what; /* "GraphDef" or "GraphDef function 'f'", for messages */
+    Tensorflow__NodeDef *const *nodes;
+    size_t nn;
     tfc_node **made;      /* per NodeDef, once added */
     int *ndata;           /* per NodeDef: data inputs (control inputs follow) */
     tfc_strmap by_name;   /* NodeDef name -> index + 1 */
     tfc_strmap map;       /* remapped "name:idx" -> index into map_values + 1 */
     const tfc_output *map_values;
+    lib_import *lib;
+    /* in a function body: its params, named by the signature */
+    const tfc_function *fn;
+    tfc_strmap args; /* argument name -> param index + 1 */
 } importer;
 
 /* Splits "name:idx" (idx 0 when absent). Returns 0, or -1 on a bad index. */
@@ -263,39 +719,148 @@ static int split_input(const char *s, char *name, size_t cap, int *idx) {
     return 0;
 }
 
-/* Where input `in` of NodeDef `nd` comes from. *ready is 0 while its
- * producer is not added yet. -1 (status set) when it cannot resolve. */
-static int resolve(importer *im, const Tensorflow__NodeDef *nd, const char *in, int control,
-                   tfc_output *out, int *ready) {
-    char name[512], key[540];
-    int idx;
-    *ready = 0;
-    if (control) in++;
-    if (split_input(in, name, sizeof name, &idx) || (control && idx)) {
-        tfc_status_set(im->st, TFC_INVALID_ARGUMENT, "GraphDef node '%s': bad input '%s%s'",
-                       nd->name, control ? "^" : "", in);
-        return -1;
+static tfc_function *lib_function(const importer *im, const char *name) {
+    intptr_t k = im->lib ? (intptr_t)tfc_strmap_get(&im->lib->by_name, name) : 0;
+    if (k) return im->lib->made[k - 1];
+    return tfc_function_find(im->g, name);
+}
+
+/* The tfc op a NodeDef makes: TensorFlow's stateless/stateful variants of
+ * the functional ops map to tfc's, and a node whose op is a library
+ * function (TensorFlow 1's Defun call) becomes a PartitionedCall of it
+ * (*fname). NULL when unknown. */
+static const char *node_op(const importer *im, const Tensorflow__NodeDef *nd, const char **fname) {
+    static const char *const alias[][2] = {{"StatelessIf", "If"},
+                                           {"StatelessWhile", "While"},
+                                           {"StatefulPartitionedCall", "PartitionedCall"}};
+    *fname = NULL;
+    for (size_t i = 0; i < sizeof alias / sizeof *alias; i++)
+        if (!strcmp(nd->op, alias[i][0])) return alias[i][1];
+    if (tfc_op_is_registered(nd->op)) return nd->op;
+    if (im->lib && tfc_strmap_get(&im->lib->by_name, nd->op)) {
+        *fname = nd->op;
+        return "PartitionedCall";
     }
-    /* remapping first, as in tf.import_graph_def(input_map=...) */
-    snprintf(key, sizeof key, "%s:%d", name, idx);
-    intptr_t m = control ? 0 : (intptr_t)tfc_strmap_get(&im->map, key);
-    if (m) {
-        *out = im->map_values[m - 1];
-        *ready = 1;
+    return NULL;
+}
+
+/* Inside a function body: "arg", "arg:0", "node:out_arg:i" (or "node:out_arg",
+ * or a bare node name) into a param (*param >= 0) or a NodeDef index k and
+ * an output index. -1 (status set) when malformed or naming nothing. */
+static int parse_body_input(importer *im, const char *who, const char *in, int control, int *param,
+                            intptr_t *k, int *idx) {
+    char buf[512];
+    size_t n = strlen(in);
+    *param = -1;
+    *k = 0;
+    *idx = 0;
+    if (n + 1 > sizeof buf) goto bad;
+    memcpy(buf, in, n + 1);
+    char *part[3] = {buf, NULL, NULL};
+    int np = 1;
+    for (char *p = buf; *p; p++)
+        if (*p == ':') {
+            if (np == 3) goto bad;
+            *p = 0;
+            part[np++] = p + 1;
+        }
+    intptr_t a = (intptr_t)tfc_strmap_get(&im->args, part[0]);
+    if (a) {
+        if (np > 2 || (np == 2 && strcmp(part[1], "0"))) goto bad;
+        *param = (int)a - 1;
         return 0;
     }
-    intptr_t k = (intptr_t)tfc_strmap_get(&im->by_name, name);
-    if (!k) {
+    if (control && np > 1) goto bad;
+    *k = (intptr_t)tfc_strmap_get(&im->by_name, part[0]);
+    if (!*k) {
         tfc_status_set(im->st, TFC_INVALID_ARGUMENT,
-                       "GraphDef node '%s': input '%s' is not in the graph", nd->name, in);
+                       "%s %s: input '%s%s' names no node or "
+                       "argument of the function",
+                       im->what, who, control ? "^" : "", in);
         return -1;
+    }
+    if (np == 3) {
+        char *end;
+        long v = strtol(part[2], &end, 10);
+        if (*end || end == part[2] || v < 0 || v > 1000000) goto bad;
+        *idx = (int)v;
+    }
+    if (np >= 2) {
+        /* the output argument's position among the op's outputs */
+        const Tensorflow__NodeDef *src = im->nodes[*k - 1];
+        const char *fname, *op = node_op(im, src, &fname);
+        char word[64];
+        int nw = op ? arg_word(op_out_args(op), 0, word, sizeof word) : 1;
+        if (nw > 1) {
+            int w = 0;
+            while (w < nw &&
+                   (arg_word(op_out_args(op), w, word, sizeof word), strcmp(word, part[1])))
+                w++;
+            if (w == nw) {
+                tfc_status_set(im->st, TFC_INVALID_ARGUMENT,
+                               "%s %s: input '%s': op %s has no output '%s'", im->what, who, in,
+                               src->op, part[1]);
+                return -1;
+            }
+            *idx += w;
+        }
+    }
+    return 0;
+bad:
+    tfc_status_set(im->st, TFC_INVALID_ARGUMENT, "%s %s: bad input '%s%s'", im->what, who,
+                   control ? "^" : "", in);
+    return -1;
+}
+
+/* Where input `in` of the node or output `who` comes from. *ready is 0
+ * while its producer is not added yet. -1 (status set) when it cannot
+ * resolve. A control input naming a function argument resolves to nothing
+ * (out->node NULL): arguments are always ready. */
+static int resolve(importer *im, const char *who, const char *in, int control, tfc_output *out,
+                   int *ready) {
+    char name[512], key[540];
+    int idx;
+    intptr_t k;
+    *ready = 0;
+    out->node = NULL;
+    out->index = 0;
+    if (control) in++;
+    if (im->fn) {
+        int param;
+        if (parse_body_input(im, who, in, control, &param, &k, &idx)) return -1;
+        if (param >= 0) {
+            if (!control) *out = im->fn->params[param];
+            *ready = 1;
+            return 0;
+        }
+        snprintf(name, sizeof name, "%s", im->nodes[k - 1]->name);
+    } else {
+        if (split_input(in, name, sizeof name, &idx) || (control && idx)) {
+            tfc_status_set(im->st, TFC_INVALID_ARGUMENT, "%s %s: bad input '%s%s'", im->what, who,
+                           control ? "^" : "", in);
+            return -1;
+        }
+        /* remapping first, as in tf.import_graph_def(input_map=...) */
+        snprintf(key, sizeof key, "%s:%d", name, idx);
+        intptr_t m = control ? 0 : (intptr_t)tfc_strmap_get(&im->map, key);
+        if (m) {
+            *out = im->map_values[m - 1];
+            *ready = 1;
+            return 0;
+        }
+        k = (intptr_t)tfc_strmap_get(&im->by_name, name);
+        if (!k) {
+            tfc_status_set(im->st, TFC_INVALID_ARGUMENT, "%s %s: input '%s' is not in the graph",
+                           im->what, who, in);
+            return -1;
+        }
     }
     tfc_node *src = im->made[k - 1];
     if (src) {
         if (!control && idx >= src->noutputs) {
             tfc_status_set(im->st, TFC_INVALID_ARGUMENT,
-                           "GraphDef node '%s': input '%s' names output %d, '%s' has %d",
-                           nd->name, in, idx, name, src->noutputs);
+                           "%s %s: input '%s' names output %d, '%s' has %d", im->what, who, in, idx,
+                           name, src->noutputs);
             return -1;
         }
         out->node = src;
@@ -360,14 +925,34 @@ bad:
 }
 
 /* Sets one attr on the op being built, or only checks it when d is NULL;
- * -1 (status set) when malformed or of a kind tfc lacks. */
-static int apply_attr(importer *im, const Tensorflow__NodeDef *nd, tfc_op_desc *d,
+ * -1 (status set) when malformed or of a kind tfc lacks. `op` is the tfc
+ * op the node makes. */
+static int apply_attr(importer *im, const Tensorflow__NodeDef *nd, const char *op, tfc_op_desc *d,
                       const Tensorflow__NodeDef__AttrEntry *e) {
     const char *name = e->key;
     const Tensorflow__AttrValue *v = e->value;
     if (name[0] == '_') return 0; /* internal attrs (_output_shapes, _class) */
+    /* TensorFlow's type, shape and config attrs of the functional ops:
+     * tfc derives them from the functions */
+    static const char *const derived = " T Tin Tout Tcond output_shapes config config_proto "
+                                       "executor_type ";
+    char padded[64];
+    snprintf(padded, sizeof padded, " %s ", name);
+    if (op && is_cf_op(op) && strstr(derived, padded)) return 0;
     if (!v) goto bad;
     switch (v->value_case) {
+    case TENSORFLOW__ATTR_VALUE__VALUE_FUNC: {
+        const char *fname = v->func && v->func->name ? v->func->name : "";
+        tfc_function *fn = *fname ? lib_function(im, fname) : NULL;
+        if (!fn) {
+            tfc_status_set(im->st, TFC_NOT_FOUND,
+                           "%s node '%s': attr '%s' names unknown function '%s'", im->what,
+                           nd->name, name, fname);
+            return -1;
+        }
+        if (d) tfc_op_set_attr_string(d, name, fn->name);
+        return 0;
+    }
     case TENSORFLOW__ATTR_VALUE__VALUE_S: {
         if (memchr(v->s.data, 0, v->s.len)) goto unsupported;
         char *s = malloc(v->s.len + 1);
@@ -405,7 +990,7 @@ static int apply_attr(importer *im, const Tensorflow__NodeDef *nd, tfc_op_desc *
     }
     case TENSORFLOW__ATTR_VALUE__VALUE_LIST: {
         const Tensorflow__AttrValue__ListValue *l = v->list;
-        if (l->n_s || l->n_shape || l->n_tensor) goto unsupported;
+        if (l->n_s || l->n_shape || l->n_tensor || l->n_func) goto unsupported;
         if (l->n_f) {
             double *f = malloc(sizeof *f * l->n_f);
             if (!f) goto bad;
@@ -430,34 +1015,36 @@ static int apply_attr(importer *im, const Tensorflow__NodeDef *nd, tfc_op_desc *
     }
 unsupported:
     tfc_status_set(im->st, TFC_UNIMPLEMENTED,
-                   "GraphDef node '%s': attr '%s' has a kind tfc does not support", nd->name,
+                   "%s node '%s': attr '%s' has a kind tfc does not support", im->what, nd->name,
                    name);
     return -1;
 bad:
-    tfc_status_set(im->st, TFC_INVALID_ARGUMENT, "GraphDef node '%s': malformed attr '%s'",
+    tfc_status_set(im->st, TFC_INVALID_ARGUMENT, "%s node '%s': malformed attr '%s'", im->what,
                    nd->name, name);
     return -1;
 }
 
+/* Adds NodeDef i with its resolved inputs `ins` (data, then control inputs;
+ * a null control input is a function argument and is left out). */
 static tfc_node *make_node(importer *im, int i, const tfc_output *ins) {
-    const Tensorflow__NodeDef *nd = im->gd->node[i];
+    const Tensorflow__NodeDef *nd = im->nodes[i];
+    const char *fname, *op = node_op(im, nd, &fname);
     size_t plen = im->prefix && *im->prefix ? strlen(im->prefix) + 1 : 0;
     char *name = malloc(plen + strlen(nd->name) + 1);
     if (!name) return NULL;
     if (plen) snprintf(name, plen + 1, "%s/", im->prefix);
     strcpy(name + plen, nd->name);
-    tfc_op_desc *d = tfc_op_new(im->g, nd->op, name);
+    tfc_op_desc *d = tfc_op_new(im->g, op, name);
     free(name);
     tfc_op_add_inputs(d, ins, im->ndata[i]);
-    for (size_t k = (size_t)im->ndata[i]; k < nd->n_input; k++) {
-        intptr_t c = (intptr_t)tfc_strmap_get(&im->by_name, nd->input[k] + 1);
-        tfc_op_add_control_input(d, im->made[c - 1]);
-    }
+    for (size_t k = (size_t)im->ndata[i]; k < nd->n_input; k++)
+        if (ins[k].node) tfc_op_add_control_input(d, ins[k].node);
     if (*nd->device) tfc_op_set_device(d, nd->device);
-    for (size_t k = 0; k < nd->n_attr; k++) apply_attr(im, nd, d, nd->attr[k]); /* checked */
+    if (fname) tfc_op_set_attr_string(d, "f", lib_function(im, fname)->name);
+    for (size_t k = 0; k < nd->n_attr; k++) apply_attr(im, nd, op, d, nd->attr[k]); /* checked */
     tfc_node *n = tfc_op_finish(d);
     if (!n)
-        tfc_status_set(im->st, tfc_graph_error_code(im->g), "importing GraphDef: %s",
+        tfc_status_set(im->st, tfc_graph_error_code(im->g), "importing %s: %s", im->what,
                        tfc_graph_error(im->g));
     return n;
 }
@@ -466,7 +1053,7 @@ static tfc_node *make_node(importer *im, int i, const tfc_output *ins) {
  * its initializer, and with `collections` it joins the global and
  * trainable variables, so initializers and Savers work. */
 static void register_variables(importer *im, int collections) {
-    for (size_t i = 0; i < im->gd->n_node; i++) {
+    for (size_t i = 0; i < im->nn; i++) {
         tfc_node *v = im->made[i];
         if (!v || !(v->op->flags & TFC_OP_VARIABLE)) continue;
         char *init_name = malloc(strlen(v->name) + 8);
@@ -483,9 +1070,41 @@ static void register_variables(importer *im, int collections) {
     }
 }
 
+/* A call of a function (If, While, PartitionedCall) passes as many inputs
+ * as the function takes: checked before any node is added. */
+static int check_arity(importer *im, const Tensorflow__NodeDef *nd, const char *op,
+                       const char *fname) {
+    static const char *const attrs[][3] = {{"If", "then_branch", "else_branch"},
+                                           {"While", "cond", "body"},
+                                           {"PartitionedCall", "f", NULL}};
+    int first = !strcmp(op, "If");
+    for (size_t i = 0; i < sizeof attrs / sizeof *attrs; i++) {
+        if (strcmp(op, attrs[i][0])) continue;
+        for (int a = 1; a < 3 && attrs[i][a]; a++) {
+            const char *name = fname;
+            for (size_t k = 0; k < nd->n_attr && !name; k++) {
+                const Tensorflow__AttrValue *v = nd->attr[k]->value;
+                if (!strcmp(nd->attr[k]->key, attrs[i][a]) && v &&
+                    v->value_case == TENSORFLOW__ATTR_VALUE__VALUE_FUNC && v->func)
+                    name = v->func->name;
+            }
+            const tfc_function *fn = name ? lib_function(im, name) : NULL;
+            if (!fn) continue; /* the op's own check names what is missing */
+            int ndata = 0;
+            for (size_t k = 0; k < nd->n_input; k++) ndata += nd->input[k][0] != '^';
+            if (ndata - first != fn->nparams) {
+                tfc_status_set(im->st, TFC_INVALID_ARGUMENT,
+                               "%s node '%s' (%s): function '%s' takes %d inputs, got %d", im->what,
+                               nd->name, op, fn->name, fn->nparams, ndata - first);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
 /* Checks everything that can be checked before adding nodes. */
 static int check_graph(importer *im, const char *const *map_names, int nmap) {
-    const Tensorflow__GraphDef *gd = im->gd;
     for (int i = 0; i < nmap; i++) {
         char name[512], key[540];
         int idx;
@@ -501,19 +1120,21 @@ static int check_graph(importer *im, const char *const *map_names, int nmap) {
         }
         if (tfc_strmap_put(&im->map, key, (void *)(intptr_t)(i + 1))) goto oom;
     }
-    for (size_t i = 0; i < gd->n_node; i++) {
-        const Tensorflow__NodeDef *nd = gd->node[i];
+    for (size_t i = 0; i < im->nn; i++) {
+        const Tensorflow__NodeDef *nd = im->nodes[i];
+        const char *fname;
         if (!*nd->name) {
-            tfc_status_set(im->st, TFC_INVALID_ARGUMENT, "GraphDef node %zu has no name", i);
+            tfc_status_set(im->st, TFC_INVALID_ARGUMENT, "%s node %zu has no name", im->what, i);
             return -1;
         }
-        if (tfc_strmap_get(&im->by_name, nd->name)) {
-            tfc_status_set(im->st, TFC_INVALID_ARGUMENT, "GraphDef has two nodes named '%s'",
+        if (tfc_strmap_get(&im->by_name, nd->name) ||
+            (im->fn && tfc_strmap_get(&im->args, nd->name))) {
+            tfc_status_set(im->st, TFC_INVALID_ARGUMENT, "%s has two nodes named '%s'", im->what,
                            nd->name);
             return -1;
         }
-        if (!tfc_op_is_registered(nd->op)) {
-            tfc_status_set(im->st, TFC_NOT_FOUND, "GraphDef node '%s': unknown op '%s'",
+        if (!node_op(im, nd, &fname)) {
+            tfc_status_set(im->st, TFC_NOT_FOUND, "%s node '%s': unknown op '%s'", im->what,
                            nd->name, nd->op);
             return -1;
         }
@@ -523,27 +1144,309 @@ static int check_graph(importer *im, const char *const *map_names, int nmap) {
             if (nd->input[k][0] == '^') continue;
             if ((size_t)ndata != k) {
                 tfc_status_set(im->st, TFC_INVALID_ARGUMENT,
-                               "GraphDef node '%s': data input after a control input", nd->name);
+                               "%s node '%s': data input after a control input", im->what,
+                               nd->name);
                 return -1;
             }
             ndata++;
         }
         im->ndata[i] = ndata;
     }
-    for (size_t i = 0; i < gd->n_node; i++) {
-        const Tensorflow__NodeDef *nd = gd->node[i];
+    for (size_t i = 0; i < im->nn; i++) {
+        const Tensorflow__NodeDef *nd = im->nodes[i];
+        const char *fname, *op = node_op(im, nd, &fname);
+        char who[560];
+        snprintf(who, sizeof who, "node '%s'", nd->name);
         for (size_t k = 0; k < nd->n_input; k++) {
             tfc_output o;
             int ready;
-            if (resolve(im, nd, nd->input[k], k >= (size_t)im->ndata[i], &o, &ready)) return -1;
+            if (resolve(im, who, nd->input[k], k >= (size_t)im->ndata[i], &o, &ready)) return -1;
         }
         for (size_t k = 0; k < nd->n_attr; k++)
-            if (apply_attr(im, nd, NULL, nd->attr[k])) return -1;
+            if (apply_attr(im, nd, op, NULL, nd->attr[k])) return -1;
+        if (check_arity(im, nd, op, fname)) return -1;
     }
     return 0;
 oom:
     tfc_status_set(im->st, TFC_INTERNAL, "out of memory importing a GraphDef");
     return -1;
+}
+
+/* Adds every NodeDef, each once its inputs are in (Kahn's order). */
+static int add_nodes(importer *im) {
+    size_t nn = im->nn, max_in = 1;
+    for (size_t i = 0; i < nn; i++)
+        if (im->nodes[i]->n_input > max_in) max_in = im->nodes[i]->n_input;
+    tfc_output *ins = malloc(sizeof *ins * max_in);
+    if (!ins) {
+        tfc_status_set(im->st, TFC_INTERNAL, "out of memory importing a GraphDef");
+        return -1;
+    }
+    size_t made = 0;
+    int progress = 1, rc = -1;
+    while (made < nn && progress) {
+        progress = 0;
+        for (size_t i = 0; i < nn; i++) {
+            const Tensorflow__NodeDef *nd = im->nodes[i];
+            if (im->made[i]) continue;
+            int all = 1;
+            char who[560];
+            snprintf(who, sizeof who, "node '%s'", nd->name);
+            for (size_t k = 0; k < nd->n_input && all; k++)
+                if (resolve(im, who, nd->input[k], k >= (size_t)im->ndata[i], &ins[k], &all))
+                    goto done;
+            if (!all) continue;
+            if (!(im->made[i] = make_node(im, (int)i, ins))) {
+                if (tfc_status_code(im->st) == TFC_OK)
+                    tfc_status_set(im->st, TFC_INTERNAL, "out of memory importing a GraphDef");
+                goto done;
+            }
+            made++;
+            progress = 1;
+        }
+    }
+    if (made < nn) {
+        for (size_t i = 0; i < nn; i++)
+            if (!im->made[i]) {
+                tfc_status_set(im->st, TFC_INVALID_ARGUMENT, "%s has a cycle through node '%s'",
+                               im->what, im->nodes[i]->name);
+                break;
+            }
+        goto done;
+    }
+    rc = 0;
+done:
+    free(ins);
+    return rc;
+}
+
+static int importer_init(importer *im, Tensorflow__NodeDef *const *nodes, size_t nn) {
+    im->nodes = nodes;
+    im->nn = nn;
+    im->made = calloc(nn + 1, sizeof *im->made);
+    im->ndata = calloc(nn + 1, sizeof *im->ndata);
+    if (im->made && im->ndata) return 0;
+    tfc_status_set(im->st, TFC_INTERNAL, "out of memory importing a GraphDef");
+    return -1;
+}
+
+static void importer_free(importer *im) {
+    free(im->made);
+    free(im->ndata);
+    tfc_strmap_free(&im->by_name);
+    tfc_strmap_free(&im->map);
+    tfc_strmap_free(&im->args);
+}
+
+/* A signature argument tfc can make: one tensor of a concrete dtype. */
+static int check_arg(importer *top, const char *what, const Tensorflow__OpDef__ArgDef *a,
+                     const char *kind) {
+    const char *poly = *a->type_attr        ? a->type_attr
+                       : *a->number_attr    ? a->number_attr
+                       : *a->type_list_attr ? a->type_list_attr
+                                            : NULL;
+    if (!*a->name) {
+        tfc_status_set(top->st, TFC_INVALID_ARGUMENT, "%s: an %s has no name", what, kind);
+        return -1;
+    }
+    if (poly || a->is_ref) {
+        tfc_status_set(top->st, TFC_UNIMPLEMENTED,
+                       "%s: %s '%s' is %s; tfc functions take single tensors of fixed dtypes", what,
+                       kind, a->name,
+                       a->is_ref ? "a reference" : "polymorphic (attr-typed or a list)");
+        return -1;
+    }
+    if (!tfc_dtype_size((tfc_dtype)a->type)) {
+        tfc_status_set(top->st, TFC_UNIMPLEMENTED, "%s: %s '%s' has dtype %d, which tfc lacks",
+                       what, kind, a->name, (int)a->type);
+        return -1;
+    }
+    return 0;
+}
+
+/* Argument i's shape from arg_attr "_output_shapes" (unknown when absent). */
+static int arg_shape(const Tensorflow__FunctionDef *fd, size_t i, tfc_shape *s) {
+    *s = (tfc_shape){-1, {0}};
+    for (size_t k = 0; k < fd->n_arg_attr; k++) {
+        const Tensorflow__FunctionDef__ArgAttrEntry *e = fd->arg_attr[k];
+        if (e->key != i || !e->value) continue;
+        for (size_t j = 0; j < e->value->n_attr; j++) {
+            const Tensorflow__FunctionDef__ArgAttrs__AttrEntry *a = e->value->attr[j];
+            if (strcmp(a->key, "_output_shapes")) continue;
+            if (!a->value || a->value->value_case != TENSORFLOW__ATTR_VALUE__VALUE_LIST ||
+                a->value->list->n_shape != 1)
+                return -1;
+            return shape_from_msg(a->value->list->shape[0], s);
+        }
+    }
+    return 0;
+}
+
+/* FunctionDef k as a function of the receiving graph: placeholders for its
+ * arguments, its body nodes (named as function bodies name them), its
+ * outputs from `ret`. -1 with the status set. */
+static int make_function(importer *top, lib_import *L, size_t k) {
+    const Tensorflow__FunctionDef *fd = L->lib->function[k];
+    const Tensorflow__OpDef *sig = fd->signature;
+    char what[600];
+    snprintf(what, sizeof what, "GraphDef function '%s'", sig->name);
+    size_t na = sig->n_input_arg, no = sig->n_output_arg;
+    const char **names = calloc(na + 1, sizeof *names);
+    tfc_dtype *dts = calloc(na + 1, sizeof *dts);
+    tfc_shape *shapes = calloc(na + 1, sizeof *shapes);
+    const char **rets = calloc(no + 1, sizeof *rets);
+    importer im = {0};
+    int rc = -1;
+    if (!names || !dts || !shapes || !rets) {
+        tfc_status_set(top->st, TFC_INTERNAL, "out of memory importing a GraphDef");
+        goto done;
+    }
+    im.st = top->st;
+    im.what = what;
+    im.lib = L;
+    for (size_t i = 0; i < na; i++) {
+        const Tensorflow__OpDef__ArgDef *a = sig->input_arg[i];
+        if (check_arg(top, what, a, "argument")) goto done;
+        if (tfc_strmap_get(&im.args, a->name)) {
+            tfc_status_set(top->st, TFC_INVALID_ARGUMENT, "%s: two arguments named '%s'", what,
+                           a->name);
+            goto done;
+        }
+        if (tfc_strmap_put(&im.args, a->name, (void *)(intptr_t)(i + 1))) {
+            tfc_status_set(top->st, TFC_INTERNAL, "out of memory importing a GraphDef");
+            goto done;
+        }
+        if (arg_shape(fd, i, &shapes[i])) {
+            tfc_status_set(top->st, TFC_INVALID_ARGUMENT,
+                           "%s: malformed _output_shapes of argument '%s'", what, a->name);
+            goto done;
+        }
+        names[i] = a->name;
+        dts[i] = (tfc_dtype)a->type;
+    }
+    for (size_t j = 0; j < no; j++) {
+        const Tensorflow__OpDef__ArgDef *a = sig->output_arg[j];
+        if (check_arg(top, what, a, "output")) goto done;
+        for (size_t r = 0; r < fd->n_ret && !rets[j]; r++)
+            if (!strcmp(fd->ret[r]->key, a->name)) rets[j] = fd->ret[r]->value;
+        if (!rets[j]) {
+            tfc_status_set(top->st, TFC_INVALID_ARGUMENT, "%s: output '%s' has no ret value", what,
+                           a->name);
+            goto done;
+        }
+    }
+    if (fd->n_control_ret || sig->n_control_output) {
+        tfc_status_set(top->st, TFC_UNIMPLEMENTED,
+                       "%s: control outputs (control_ret) are not supported: tfc runs only what "
+                       "a function's outputs need",
+                       what);
+        goto done;
+    }
+    tfc_function *fn =
+        tfc_function_new_empty(top->g, sig->name, (int)na, names, dts, shapes, (int)no);
+    if (!fn) {
+        tfc_status_set(top->st, tfc_graph_error_code(top->g), "%s: %s", what,
+                       tfc_graph_error(top->g));
+        goto done;
+    }
+    L->made[k] = fn;
+    if (fn->nargs != (int)na) {
+        tfc_status_set(top->st, TFC_INVALID_ARGUMENT, "%s: %s", what,
+                       tfc_graph_error(fn->graph) ? tfc_graph_error(fn->graph) : "out of memory");
+        goto done;
+    }
+    im.g = fn->graph;
+    im.fn = fn;
+    if (importer_init(&im, fd->node_def, fd->n_node_def) || check_graph(&im, NULL, 0) ||
+        add_nodes(&im))
+        goto done;
+    for (size_t j = 0; j < no; j++) {
+        char who[560];
+        int ready;
+        tfc_output o;
+        snprintf(who, sizeof who, "output '%s'", sig->output_arg[j]->name);
+        if (resolve(&im, who, rets[j], 0, &o, &ready)) goto done;
+        if (tfc_output_dtype(o) != (tfc_dtype)sig->output_arg[j]->type) {
+            tfc_status_set(top->st, TFC_INVALID_ARGUMENT,
+                           "%s: output '%s' ('%s') is %s, the "
+                           "signature says %s",
+                           what, sig->output_arg[j]->name, rets[j],
+                           tfc_dtype_name(tfc_output_dtype(o)),
+                           tfc_dtype_name((tfc_dtype)sig->output_arg[j]->type));
+            goto done;
+        }
+        fn->outs[j] = o;
+    }
+    rc = 0;
+done:
+    importer_free(&im);
+    free(names);
+    free(dts);
+    free(shapes);
+    free(rets);
+    return rc;
+}
+
+static intptr_t lib_index(const lib_import *L, const char *name) {
+    return name && *name ? (intptr_t)tfc_strmap_get(&L->by_name, name) : 0;
+}
+
+/* Makes function k after the functions its body calls. */
+static int visit_function(importer *top, lib_import *L, size_t k) {
+    if (L->state[k] == 2) return 0;
+    const Tensorflow__FunctionDef *fd = L->lib->function[k];
+    if (L->state[k] == 1) {
+        tfc_status_set(top->st, TFC_UNIMPLEMENTED,
+                       "GraphDef function '%s' calls itself (recursion is not supported)",
+                       fd->signature->name);
+        return -1;
+    }
+    L->state[k] = 1;
+    for (size_t i = 0; i < fd->n_node_def; i++) {
+        const Tensorflow__NodeDef *nd = fd->node_def[i];
+        intptr_t j = lib_index(L, nd->op);
+        if (j && visit_function(top, L, (size_t)j - 1)) return -1;
+        for (size_t a = 0; a < nd->n_attr; a++) {
+            const Tensorflow__AttrValue *v = nd->attr[a]->value;
+            if (!v || v->value_case != TENSORFLOW__ATTR_VALUE__VALUE_FUNC || !v->func) continue;
+            j = lib_index(L, v->func->name);
+            if (j && visit_function(top, L, (size_t)j - 1)) return -1;
+        }
+    }
+    if (make_function(top, L, k)) return -1;
+    L->state[k] = 2;
+    return 0;
+}
+
+static int import_library(importer *top, lib_import *L, const Tensorflow__FunctionDefLibrary *lib) {
+    size_t n = lib->n_function;
+    L->lib = lib;
+    L->made = calloc(n + 1, sizeof *L->made);
+    L->state = calloc(n + 1, 1);
+    if (!L->made || !L->state) {
+        tfc_status_set(top->st, TFC_INTERNAL, "out of memory importing a GraphDef");
+        return -1;
+    }
+    for (size_t k = 0; k < n; k++) {
+        const Tensorflow__OpDef *sig = lib->function[k]->signature;
+        if (!sig || !*sig->name) {
+            tfc_status_set(top->st, TFC_INVALID_ARGUMENT,
+                           "GraphDef function %zu of the library has no name", k);
+            return -1;
+        }
+        if (tfc_strmap_get(&L->by_name, sig->name)) {
+            tfc_status_set(top->st, TFC_INVALID_ARGUMENT,
+                           "GraphDef library has two functions named '%s'", sig->name);
+            return -1;
+        }
+        if (tfc_strmap_put(&L->by_name, sig->name, (void *)(intptr_t)(k + 1))) {
+            tfc_status_set(top->st, TFC_INTERNAL, "out of memory importing a GraphDef");
+            return -1;
+        }
+    }
+    for (size_t k = 0; k < n; k++)
+        if (visit_function(top, L, k)) return -1;
+    return 0;
 }
 
 int tfc_graphdef_import(tfc_graph *g, const Tensorflow__GraphDef *gd, const char *prefix,
@@ -554,62 +1457,34 @@ int tfc_graphdef_import(tfc_graph *g, const Tensorflow__GraphDef *gd, const char
                        tfc_graph_error(g));
         return -1;
     }
-    size_t nn = gd->n_node;
-    importer im = {g, st, prefix, gd, NULL, NULL, {0}, {0}, map_values};
-    int rc = -1;
-    size_t max_in = 1;
-    for (size_t i = 0; i < nn; i++)
-        if (gd->node[i]->n_input > max_in) max_in = gd->node[i]->n_input;
-    tfc_output *ins = malloc(sizeof *ins * max_in);
-    im.made = calloc(nn + 1, sizeof *im.made);
-    im.ndata = calloc(nn + 1, sizeof *im.ndata);
-    if (!ins || !im.made || !im.ndata) {
-        tfc_status_set(st, TFC_INTERNAL, "out of memory importing a GraphDef");
-        goto done;
+    int nlib0 = tfc_function_lib_size(g), rc = -1;
+    lib_import L = {0};
+    importer im = {0};
+    im.g = g;
+    im.st = st;
+    im.prefix = prefix;
+    im.what = "GraphDef";
+    im.map_values = map_values;
+    if (importer_init(&im, gd->node, gd->n_node)) goto done;
+    if (gd->library && gd->library->n_function) {
+        im.lib = &L;
+        if (import_library(&im, &L, gd->library)) goto done;
     }
-    if (check_graph(&im, map_names, nmap)) goto done;
-    /* add nodes whose inputs are ready until none is left (Kahn's order) */
-    size_t made = 0;
-    int progress = 1;
-    while (made < nn && progress) {
-        progress = 0;
-        for (size_t i = 0; i < nn; i++) {
-            const Tensorflow__NodeDef *nd = gd->node[i];
-            if (im.made[i]) continue;
-            int all = 1;
-            for (size_t k = 0; k < nd->n_input && all; k++) {
-                tfc_output o = {NULL, 0};
-                if (resolve(&im, nd, nd->input[k], k >= (size_t)im.ndata[i], &o, &all)) goto done;
-                if (k < (size_t)im.ndata[i]) ins[k] = o;
-            }
-            if (!all) continue;
-            if (!(im.made[i] = make_node(&im, (int)i, ins))) {
-                if (tfc_status_code(st) == TFC_OK)
-                    tfc_status_set(st, TFC_INTERNAL, "out of memory importing a GraphDef");
-                goto done;
-            }
-            made++;
-            progress = 1;
-        }
-    }
-    if (made < nn) {
-        for (size_t i = 0; i < nn; i++)
-            if (!im.made[i]) {
-                tfc_status_set(st, TFC_INVALID_ARGUMENT,
-                               "GraphDef has a cycle through node '%s'", gd->node[i]->name);
-                break;
-            }
-        goto done;
-    }
+    if (check_graph(&im, map_names, nmap) || add_nodes(&im)) goto done;
     register_variables(&im, collections);
     tfc_status_set(st, TFC_OK, "%s", "");
     rc = 0;
 done:
-    free(ins);
-    free(im.made);
-    free(im.ndata);
-    tfc_strmap_free(&im.by_name);
-    tfc_strmap_free(&im.map);
+    if (rc) {
+        /* the functions go too unless a node added before the error names them */
+        int any = 0;
+        for (size_t i = 0; im.made && i < im.nn && !any; i++) any = im.made[i] != NULL;
+        if (!any) tfc_function_lib_truncate(g, nlib0);
+    }
+    tfc_strmap_free(&L.by_name);
+    free(L.made);
+    free(L.state);
+    importer_free(&im);
     return rc;
 }
 

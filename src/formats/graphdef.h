@@ -9,6 +9,9 @@
 
 /* The GraphDef of `g`, built in arena `a` (NULL when out of memory). */
 Tensorflow__GraphDef *tfc_graphdef_build(tfc_arena *a, const tfc_graph *g);
+/* Checks that g's function library can be written (function names are
+ * unique across nested bodies). 0, or -1 with `status` set. */
+int tfc_graphdef_check_library(const tfc_graph *g, tfc_status *status);
 /* Appends the serialized GraphDef of `g` to `b`. */
 void tfc_graphdef_encode(tfc_buf *b, const tfc_graph *g);
 /* tfc_graph_import_graphdef from a decoded message; `collections` 0

@@ -90,6 +90,7 @@ int tfc_export_meta_graph(const tfc_graph *g, const tfc_saver *sv, const char *p
         tfc_status_set(st, TFC_INVALID_ARGUMENT, "export_meta_graph: NULL graph or path");
         return -1;
     }
+    if (tfc_graphdef_check_library(g, st)) return -1;
     tfc_buf b = {0};
     tfc_meta_graph_encode(&b, g, sv ? tfc_saver_max_to_keep(sv) : 0);
     if (b.oom) {

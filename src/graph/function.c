@@ -71,11 +71,16 @@ static int grow_params(tfc_function *fn) {
     return 0;
 }
 
-static tfc_output new_param(tfc_graph *body, tfc_dtype dt, const tfc_shape *shape) {
-    tfc_op_desc *d = tfc_op_new(body, "Placeholder", NULL);
+static tfc_output new_named_param(tfc_graph *body, const char *name, tfc_dtype dt,
+                                  const tfc_shape *shape) {
+    tfc_op_desc *d = tfc_op_new(body, "Placeholder", name);
     tfc_op_set_attr_type(d, "dtype", dt);
     if (shape && shape->rank >= 0) tfc_op_set_attr_shape(d, "shape", shape->rank, shape->dims);
     return tfc_out(tfc_op_finish(d), 0);
+}
+
+static tfc_output new_param(tfc_graph *body, tfc_dtype dt, const tfc_shape *shape) {
+    return new_named_param(body, NULL, dt, shape);
 }
 
 int tfc_function_add_capture(tfc_function *fn, tfc_output outer) {
@@ -127,12 +132,15 @@ int tfc_function_align_captures(tfc_function *fn, const tfc_output *caps, int nc
     return 0;
 }
 
-/* Registers fn under `name` (made unique with _N when asked). */
+/* Registers fn under `name` (made unique with _N when asked; unique 2:
+ * only when the name is taken). */
 static int name_function(tfc_graph *g, tfc_function *fn, const char *name, int unique) {
     size_t len = strlen(name) + 24;
     fn->name = malloc(len);
     if (!fn->name) return tfc_graph_fail(g, TFC_INTERNAL, "out of memory naming a function");
-    if (!unique) {
+    if (unique == 2 && !tfc_function_find(g, name)) {
+        snprintf(fn->name, len, "%s", name);
+    } else if (!unique) {
         if (tfc_function_find(g, name))
             return tfc_graph_fail(g, TFC_ALREADY_EXISTS, "function '%s' is already defined",
                                   name);
@@ -275,4 +283,56 @@ tfc_function *tfc_function_gradient(tfc_graph *g, tfc_function *fn) {
     free(gname);
     fn->grad = df;
     return df;
+}
+
+tfc_function *tfc_function_new_empty(tfc_graph *g, const char *name, int nargs,
+                                     const char *const *arg_names, const tfc_dtype *dtypes,
+                                     const tfc_shape *shapes, int nout) {
+    if (!g || g->error) return NULL;
+    tfc_function *fn = calloc(1, sizeof *fn);
+    if (fn) fn->graph = tfc_graph_new();
+    if (!fn || !fn->graph) {
+        if (fn) free(fn);
+        tfc_graph_fail(g, TFC_INTERNAL, "out of memory making function '%s'", name);
+        return NULL;
+    }
+    fn->owns_graph = 1;
+    fn->graph->parent = g;
+    fn->graph->seed = g->seed;
+    fn->graph->has_seed = g->has_seed;
+    if (name_function(g, fn, name, 2)) {
+        if (fn->owner != g) function_free(fn);
+        return NULL;
+    }
+    fn->nout = nout;
+    fn->outs = calloc((size_t)nout + 1, sizeof *fn->outs);
+    for (int i = 0; i < nargs && fn->outs && !fn->graph->error; i++) {
+        if (grow_params(fn)) break;
+        tfc_output p = new_named_param(fn->graph, arg_names ? arg_names[i] : NULL, dtypes[i],
+                                       shapes ? &shapes[i] : NULL);
+        if (!p.node) break;
+        fn->params[fn->nparams++] = p;
+    }
+    fn->nargs = fn->nparams;
+    return fn;
+}
+
+int tfc_function_lib_size(const tfc_graph *g) { return g->functions ? g->functions->n : 0; }
+
+void tfc_function_lib_truncate(tfc_graph *g, int n) {
+    tfc_function_lib *lib = g->functions;
+    if (!lib || n >= lib->n) return;
+    for (int i = n; i < lib->n; i++) {
+        if (lib->items[i]->owns_graph) continue;
+        function_free(lib->items[i]);
+        lib->items[i] = NULL;
+    }
+    for (int i = n; i < lib->n; i++) function_free(lib->items[i]);
+    lib->n = n;
+    for (int i = 0; i < n; i++) /* a gradient built into a freed slot */
+        if (lib->items[i]->grad && lib->items[i]->grad->owner == g) {
+            int kept = 0;
+            for (int k = 0; k < n && !kept; k++) kept = lib->items[k] == lib->items[i]->grad;
+            if (!kept) lib->items[i]->grad = NULL;
+        }
 }

@@ -66,4 +66,21 @@ int tfc_function_align_captures(struct tfc_function *fn, const tfc_output *caps,
  * on `g`. */
 struct tfc_function *tfc_function_gradient(tfc_graph *g, struct tfc_function *fn);
 
+/* For importers (GraphDef function libraries): a function with a fresh
+ * body enclosed by `g`, registered in g's library as `name`, or as name_N
+ * when that name is taken in g or a graph enclosing it. Its params are
+ * `nargs` placeholders named arg_names[i] (NULL: generated) of dtypes[i]
+ * and shapes[i] (shapes NULL: unknown); fn->outs holds `nout` null outputs
+ * for the caller to set. When fn->nargs < nargs, making a param failed
+ * (the reason is on fn->graph, or memory ran out). NULL only when out of
+ * memory, with the error recorded on g. */
+struct tfc_function *tfc_function_new_empty(tfc_graph *g, const char *name, int nargs,
+                                            const char *const *arg_names, const tfc_dtype *dtypes,
+                                            const tfc_shape *shapes, int nout);
+/* The number of functions in g's own library. */
+int tfc_function_lib_size(const tfc_graph *g);
+/* Frees the functions of g's library from index n on (undoing a failed
+ * import). No node outside their own bodies may name them. */
+void tfc_function_lib_truncate(tfc_graph *g, int n);
+
 #endif

@@ -374,6 +374,7 @@ static int while_grad(tfc_graph *g, tfc_node *op, const tfc_output *dy, tfc_outp
     if (!hn) return -1;
     tfc_op_desc *wd = tfc_op_new(g, "WhileGrad", NULL);
     tfc_op_set_attr_string(wd, "body", d->fn[1]->name);
+    tfc_op_set_attr_string(wd, "body_grad", d->fn[1]->grad->name);
     for (int i = 0; i < nv; i++) tfc_op_add_input(wd, tfc_out(hn, nv + i));
     for (int i = nv; i < op->ninputs; i++) tfc_op_add_input(wd, op->inputs[i]);
     for (int i = 0; i < nv; i++) tfc_op_add_input(wd, dy_or_zeros(g, op, dy, i));
@@ -389,8 +390,16 @@ static int while_grad(tfc_graph *g, tfc_node *op, const tfc_output *dy, tfc_outp
 static int while_grad_infer(tfc_infer_ctx *c) {
     tfc_function *bf = attr_fn(c, "body");
     if (!bf) return -1;
-    if (!bf->grad) return tfc_infer_error(c, "function '%s' has no gradient function", bf->name);
+    /* body_grad names the gradient function (a graph read from a file has
+     * it as a function of its own); older graphs use the body's */
+    tfc_function *df = tfc_attrs_string(c->attrs, "body_grad") ? attr_fn(c, "body_grad") : bf->grad;
+    if (!df) return tfc_infer_error(c, "function '%s' has no gradient function", bf->name);
     int nv = bf->nout, np = bf->nparams;
+    if (df->nparams != np + nv || df->nout != np)
+        return tfc_infer_error(c,
+                               "'%s' is not the gradient function of '%s': it takes %d inputs "
+                               "and gives %d outputs, not %d and %d",
+                               df->name, bf->name, df->nparams, df->nout, np + nv, np);
     if (c->ninputs != np + nv)
         return tfc_infer_error(c, "expected %d inputs, got %d", np + nv, c->ninputs);
     for (int i = 0; i < c->ninputs; i++) {
@@ -404,7 +413,7 @@ static int while_grad_infer(tfc_infer_ctx *c) {
                              tfc_output_shape(bf->params[i]));
     cf_data *d = new_data(c);
     if (!d) return -1;
-    d->fn[0] = bf->grad;
+    d->fn[0] = df;
     d->nvars = nv;
     return 0;
 }
