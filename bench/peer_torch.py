@@ -2,13 +2,18 @@
 """PyTorch peer for bench/run.sh: the same workloads as tfc's benchmarks,
 printed in the same row format (name, threads, figure, unit)."""
 import os
+import subprocess
 import sys
 import time
 
-# OpenMP threads that sleep rather than spin: PyTorch's best setting on 2 cores
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-import torch  # noqa: E402
+# One process per thread count: Debian's torch multiplies through the system
+# BLAS (OpenBLAS), whose own threads torch.set_num_threads does not limit,
+# so they are set before torch loads. OpenMP threads sleep rather than spin:
+# PyTorch's best setting on 2 cores.
+if len(sys.argv) > 1 and sys.argv[1].isdigit():
+    os.environ["OPENBLAS_NUM_THREADS"] = sys.argv[1]
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    import torch  # noqa: E402
 
 
 def median_time(fn, iters, reps=7):
@@ -26,19 +31,20 @@ def scalar_chain(threads):
     torch.set_num_threads(threads)
     x = torch.tensor(1.0)
 
-    def eager():
-        y = x
+    def chain(v):
         for _ in range(10):
-            y = y + 1.0
-        return y
+            v = v + 1.0
+        return v
 
-    traced = torch.jit.trace(eager, ())
+    # x is the traced function's input, as tfc's x is fed: a closure
+    # constant would let the JIT fold the whole chain away
+    traced = torch.jit.trace(chain, (x,))
     for _ in range(100):
-        eager()
-        traced()
+        chain(x)
+        traced(x)
     with torch.no_grad():
-        e = median_time(eager, 20000)
-        t = median_time(traced, 20000)
+        e = median_time(lambda: chain(x), 20000)
+        t = median_time(lambda: traced(x), 20000)
     print(f"session_run_10_scalar_adds\t{threads}\teager\t{e * 1e6:.3f}\tus/run")
     print(f"session_run_10_scalar_adds\t{threads}\ttraced\t{t * 1e6:.3f}\tus/run")
 
@@ -55,11 +61,14 @@ def matmul(n, threads):
 
 def main():
     quick = "--quick" in sys.argv
-    for threads in (1, 2):
+    if len(sys.argv) > 1 and sys.argv[1].isdigit():
+        threads = int(sys.argv[1])
         scalar_chain(threads)
-    for n in (256, 512) if quick else (256, 512, 1024, 2048):
-        for threads in (1, 2):
+        for n in (256, 512) if quick else (256, 512, 1024, 2048):
             matmul(n, threads)
+        return
+    for threads in (1, 2):
+        subprocess.run([sys.executable, __file__, str(threads)] + sys.argv[1:], check=True)
 
 
 if __name__ == "__main__":
