@@ -15,7 +15,7 @@ else
   echo "(python3-torch is not installed: apt-get install python3-torch for the PyTorch columns)" >&2
   : > "$tmp/torch.tsv"
 fi
-for work in softmax mlp cnn; do
+for work in softmax mlp cnn lstm; do
   for threads in 1 2; do
     "$build/bench/bench_train" "$work" "$threads" >> "$tmp/tfc.tsv"
   done

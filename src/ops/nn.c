@@ -5,8 +5,10 @@
  * fused kernel; their own gradients are built from graph ops. */
 #include "autodiff/grad_util.h"
 #include "core/buffer_pool.h"
+#include "core/vector_clones.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -189,31 +191,113 @@ typedef struct row_job {
     int label64;        /* sparse labels are int64 */
 } row_job;
 
-/* Row-wise kernels. Exponentials are taken in the element type (expf is
- * much faster than exp), shifted by the row max so none overflows; sums are
- * taken in double, so long float rows lose no precision in them. */
-#define SOFTMAX_DEFINE(NAME, T, EXP)                                                            \
+/* exp(x[k] - m) into y[k] for a row whose max is m, returning the sum of
+ * the exponentials (in double, so long float rows lose no precision in
+ * it). float rows use the vectorizable f_exp_row below; double rows exp. */
+static double d_exp_row(const double *x, double m, double *y, int64_t n) {
+    double s = 0;
+    for (int64_t k = 0; k < n; k++) s += y[k] = exp(x[k] - m);
+    return s;
+}
+
+/* exp for the shifted logits (v = x - m <= 0) in float, written so that the
+ * loop vectorizes (glibc's expf is one call per element; this was most of
+ * the LSTM language model's softmax loss): Cephes' expf, v = n ln 2 + r
+ * with |r| <= ln 2 / 2, a degree-7 polynomial for e^r (relative error about
+ * 1e-7, as expf's), times 2^n built in the exponent bits. v is clamped at
+ * -87 so 2^n stays a normal number: below it e^v < 2e-38 counts as 2e-38,
+ * nothing next to the row max's 1. A NaN stays NaN. With
+ * -ffp-contract=off both clones give the same bits. The sum takes eight
+ * fixed lanes, then the tail: the same order on every thread count. */
+TFC_VECTOR_CLONES static double f_exp_row(const float *x, float m, float *y, int64_t n) {
+    for (int64_t k = 0; k < n; k++) {
+        float v = x[k] - m;
+        /* v < -87, -inf included, becomes -87 (in the bits: a float compare
+         * may trap, so the loop would not vectorize); NaN stays */
+        uint32_t vb;
+        memcpy(&vb, &v, sizeof vb);
+        uint32_t mag = vb & 0x7FFFFFFFu;
+        uint32_t low = 0u - (uint32_t)(mag - 0x42AE0001u <= 0x7F800000u - 0x42AE0001u);
+        vb = (vb & ~low) | (0xC2AE0000u & low);
+        memcpy(&v, &vb, sizeof v);
+        /* 1.5 * 2^23 added rounds v / ln 2 to an integer n held in t's low bits */
+        float t = v * 1.44269504088896341f + 12582912.0f;
+        float fn = t - 12582912.0f;
+        float r = v - fn * 0.693359375f;
+        r = r - fn * -2.12194440e-4f;
+        float p = 1.9875691500e-4f;
+        p = p * r + 1.3981999507e-3f;
+        p = p * r + 8.3334519073e-3f;
+        p = p * r + 4.1665795894e-2f;
+        p = p * r + 1.6666665459e-1f;
+        p = p * r + 5.0000001201e-1f;
+        p = p * r * r + r + 1.0f;
+        uint32_t bits;
+        memcpy(&bits, &t, sizeof bits);
+        bits = (bits - 0x4B400000u + 127u) << 23;
+        float scale;
+        memcpy(&scale, &bits, sizeof scale);
+        y[k] = p * scale;
+    }
+    double lane[8] = {0};
+    int64_t k = 0;
+    for (; k + 8 <= n; k += 8)
+        for (int i = 0; i < 8; i++) lane[i] += (double)y[k + i];
+    double s = 0;
+    for (; k < n; k++) s += (double)y[k];
+    for (int i = 0; i < 8; i++) s += lane[i];
+    return s;
+}
+
+/* The row max for the shift. Compared as integers (a float's bits, the
+ * negative ones' magnitude bits flipped, order as the floats do), so the
+ * loop vectorizes. A NaN makes the row NaN either way (its exponential
+ * enters the sum), as with a float compare. */
+TFC_VECTOR_CLONES static float f_row_max(const float *x, int64_t n) {
+    int32_t best = INT32_MIN;
+    for (int64_t k = 0; k < n; k++) {
+        int32_t b;
+        memcpy(&b, &x[k], sizeof b);
+        b ^= (int32_t)((uint32_t)(b >> 31) >> 1);
+        best = b > best ? b : best;
+    }
+    best ^= (int32_t)((uint32_t)(best >> 31) >> 1);
+    float m;
+    memcpy(&m, &best, sizeof m);
+    return m;
+}
+
+static double d_row_max(const double *x, int64_t n) {
+    double m = x[0];
+    for (int64_t k = 1; k < n; k++) m = x[k] > m ? x[k] : m;
+    return m;
+}
+
+/* y[k] = y[k] * inv, the product taken in double. */
+TFC_VECTOR_CLONES static void f_scale_row(float *y, double inv, int64_t n) {
+    for (int64_t k = 0; k < n; k++) y[k] = (float)((double)y[k] * inv);
+}
+
+static void d_scale_row(double *y, double inv, int64_t n) {
+    for (int64_t k = 0; k < n; k++) y[k] = y[k] * inv;
+}
+
+/* Row-wise kernels, shifted by the row max so no exponential overflows. */
+#define SOFTMAX_DEFINE(NAME, T, EXP)                                                       \
     static void NAME##_softmax(void *arg, int64_t lo, int64_t hi) {                        \
         const row_job *j = arg;                                                            \
         for (int64_t r = lo; r < hi; r++) {                                                \
             const T *x = (const T *)j->x + r * j->n;                                       \
             T *y = (T *)j->y + r * j->n;                                                   \
-            T m = x[0];                                                                    \
-            for (int64_t k = 1; k < j->n; k++) m = x[k] > m ? x[k] : m;                    \
-            double s = 0;                                                                  \
+            T m = NAME##_row_max(x, j->n);                                                 \
             if (j->log) {                                                                  \
-                for (int64_t k = 0; k < j->n; k++) s += (double)EXP((T)((double)x[k] - m));             \
+                double s = 0;                                                              \
+                for (int64_t k = 0; k < j->n; k++) s += (double)EXP((T)((double)x[k] - m)); \
                 double ls = log(s);                                                        \
                 for (int64_t k = 0; k < j->n; k++) y[k] = (T)((double)x[k] - m - ls);      \
             } else {                                                                       \
                 /* y holds the exponentials, then is scaled: one exp per element */        \
-                for (int64_t k = 0; k < j->n; k++) {                                       \
-                    double e = (double)EXP((T)((double)x[k] - m));                                      \
-                    s += e;                                                                \
-                    y[k] = (T)e;                                                           \
-                }                                                                          \
-                double inv = 1.0 / s;                                                      \
-                for (int64_t k = 0; k < j->n; k++) y[k] = (T)(y[k] * inv);                 \
+                NAME##_scale_row(y, 1.0 / NAME##_exp_row(x, m, y, j->n), j->n);            \
             }                                                                              \
         }                                                                                  \
     }                                                                                      \
@@ -224,14 +308,8 @@ typedef struct row_job {
             const T *x = (const T *)j->x + r * j->n;                                       \
             const T *l = (const T *)j->labels + r * j->n;                                  \
             T *bp = (T *)j->backprop + r * j->n;                                           \
-            T m = x[0];                                                                    \
-            for (int64_t k = 1; k < j->n; k++) m = x[k] > m ? x[k] : m;                    \
-            double s = 0;                                                                  \
-            for (int64_t k = 0; k < j->n; k++) {                                           \
-                double e = (double)EXP((T)((double)x[k] - m));                                          \
-                s += e;                                                                    \
-                bp[k] = (T)e;                                                              \
-            }                                                                              \
+            T m = NAME##_row_max(x, j->n);                                                 \
+            double s = NAME##_exp_row(x, m, bp, j->n);                                     \
             double ls = log(s), inv = 1.0 / s, loss = 0;                                   \
             for (int64_t k = 0; k < j->n; k++) {                                           \
                 loss += (double)l[k] * (ls - ((double)x[k] - m));                          \
@@ -248,16 +326,9 @@ typedef struct row_job {
             T *bp = (T *)j->backprop + r * j->n;                                           \
             int64_t lab = j->label64 ? ((const int64_t *)j->labels)[r]                     \
                                      : ((const int32_t *)j->labels)[r];                    \
-            T m = x[0];                                                                    \
-            for (int64_t k = 1; k < j->n; k++) m = x[k] > m ? x[k] : m;                    \
-            double s = 0;                                                                  \
-            for (int64_t k = 0; k < j->n; k++) {                                           \
-                double e = (double)EXP((T)((double)x[k] - m));                                          \
-                s += e;                                                                    \
-                bp[k] = (T)e;                                                              \
-            }                                                                              \
-            double inv = 1.0 / s;                                                          \
-            for (int64_t k = 0; k < j->n; k++) bp[k] = (T)(bp[k] * inv);                   \
+            T m = NAME##_row_max(x, j->n);                                                 \
+            double s = NAME##_exp_row(x, m, bp, j->n);                                     \
+            NAME##_scale_row(bp, 1.0 / s, j->n);                                           \
             bp[lab] = (T)(bp[lab] - 1.0);                                                  \
             ((T *)j->y)[r] = (T)(log(s) - ((double)x[lab] - m));                           \
         }                                                                                  \
@@ -479,6 +550,9 @@ typedef struct bias_job {
     int64_t block; /* rows per block */
 } bias_job;
 
+/* columns per tile of BiasAddGrad's partial sums (4 KB of doubles) */
+#define BIAS_TILE 512
+
 #define BIAS_DEFINE(NAME, T, A)                                                            \
     static void NAME##_add(void *arg, int64_t lo, int64_t hi) {                            \
         const bias_job *j = arg;                                                           \
@@ -489,16 +563,20 @@ typedef struct bias_job {
             for (int64_t k = 0; k < j->n; k++) y[k] = x[k] + b[k];                         \
         }                                                                                  \
     }                                                                                      \
-    /* column sums of row blocks [lo, hi) into j->part, rows in order */                 \
+    /* column sums of row blocks [lo, hi) into j->part, rows in order; by    \
+     * column tiles whose sums stay in L1 while the rows pass */             \
     static void NAME##_grad(void *arg, int64_t lo, int64_t hi) {                           \
         const bias_job *j = arg;                                                           \
         for (int64_t blk = lo; blk < hi; blk++) {                                          \
-            A *restrict acc = (A *)j->part + blk * j->n;                                   \
             int64_t r0 = blk * j->block, r1 = r0 + j->block < j->rows ? r0 + j->block : j->rows; \
-            for (int64_t k = 0; k < j->n; k++) acc[k] = 0;                                 \
-            for (int64_t r = r0; r < r1; r++) {                                            \
-                const T *restrict x = (const T *)j->x + r * j->n;                          \
-                for (int64_t k = 0; k < j->n; k++) acc[k] += x[k];                         \
+            for (int64_t k0 = 0; k0 < j->n; k0 += BIAS_TILE) {                             \
+                int64_t nk = j->n - k0 < BIAS_TILE ? j->n - k0 : BIAS_TILE;                \
+                A *restrict acc = (A *)j->part + blk * j->n + k0;                          \
+                for (int64_t k = 0; k < nk; k++) acc[k] = 0;                               \
+                for (int64_t r = r0; r < r1; r++) {                                        \
+                    const T *restrict x = (const T *)j->x + r * j->n + k0;                 \
+                    for (int64_t k = 0; k < nk; k++) acc[k] += x[k];                       \
+                }                                                                          \
             }                                                                              \
         }                                                                                  \
     }                                                                                      \
@@ -558,6 +636,9 @@ static void bias_add_grad_kernel(tfc_kernel_ctx *c) {
      * thread count. */
     j.block = (NN_GRAIN / 2 + n - 1) / n;
     if (j.block < (j.rows + 63) / 64) j.block = (j.rows + 63) / 64;
+    /* and at least 32 rows, so combining the partials costs little next to
+     * the pass over x (wide rows, as a softmax layer's 10,000 classes) */
+    if (j.block < 32) j.block = 32;
     int64_t nblocks = j.rows ? (j.rows + j.block - 1) / j.block : 1;
     size_t part_bytes = (size_t)(nblocks * n) * sizeof(double);
     j.part = tfc_block_alloc(part_bytes); /* cached: no heap traffic per step */
