@@ -535,6 +535,19 @@ TFC_API tfc_output tfc_conv2d(tfc_graph *g, tfc_output input, tfc_output filter,
 /* As tfc_conv2d with `dilations` (4 ints [1, dh, dw, 1]; NULL: no dilation). */
 TFC_API tfc_output tfc_conv2d_ex(tfc_graph *g, tfc_output input, tfc_output filter,
                                  const int *strides, const char *padding, const int *dilations);
+/* Depthwise 2-D convolution (tf.nn.depthwise_conv2d, op DepthwiseConv2dNative)
+ * of an NHWC `input` [batch, h, w, c] with a `filter` [fh, fw, c, multiplier],
+ * float32 or float64: each input channel k is convolved on its own with
+ * filters [., ., k, q], giving output channel k*multiplier + q of
+ * c*multiplier. `strides` and `padding` are as for tfc_conv2d. Bad shapes or
+ * attrs fail the build naming the node. */
+TFC_API tfc_output tfc_depthwise_conv2d(tfc_graph *g, tfc_output input, tfc_output filter,
+                                        const int *strides, const char *padding);
+/* As tfc_depthwise_conv2d with `dilations` (4 ints [1, dh, dw, 1]; NULL: no
+ * dilation). */
+TFC_API tfc_output tfc_depthwise_conv2d_ex(tfc_graph *g, tfc_output input, tfc_output filter,
+                                           const int *strides, const char *padding,
+                                           const int *dilations);
 /* Max / average pooling of NHWC `x` over windows `ksize` (4 ints
  * [1, kh, kw, 1]) moved by `strides`; "SAME" average pooling divides by the
  * number of in-bounds elements, as TensorFlow does. */
