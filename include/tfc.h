@@ -489,12 +489,32 @@ TFC_API int tfc_gradient_sparse_parts(tfc_output grad, tfc_output *indices, tfc_
 /* Sessions                                                                 */
 /* ------------------------------------------------------------------------ */
 
+/* Graph optimizations a session applies to each plan (TensorFlow's
+ * OptimizerOptions.Level; the numbers are TensorFlow's). They rewrite the
+ * plan, never the graph, so any tensor stays fetchable and every result is
+ * the one the graph as written computes:
+ *   - constant folding: a node whose inputs are all constants (not fed) and
+ *     that has no state (not a variable, Assign, random or control-flow op)
+ *     is computed once when the plan is built, if each output is at most
+ *     1 MiB; a Const node is read, not run;
+ *   - common-subexpression elimination: of two stateless nodes with the same
+ *     op, inputs, control inputs and attrs, only the first runs;
+ *   - Identity and StopGradient nodes that are not fetched, not targets and
+ *     not read from a variable are skipped: their readers read their input.
+ * A kernel that fails while folding is not an error then: the node runs and
+ * reports it. */
+typedef enum tfc_opt_level {
+    TFC_OPT_L1 = 0, /* the default: all of the above */
+    TFC_OPT_L0 = -1 /* none: every node the run needs runs, as written */
+} tfc_opt_level;
+
 /* Plain options: zero means "the default". */
 typedef struct tfc_session_options {
     int intra_op_threads; /* threads inside one kernel (default: all cores) */
     int inter_op_threads; /* threads running independent nodes (default: all cores) */
     int64_t seed;         /* nonzero: seeds random ops that have neither an op nor a
                              graph seed, so their draws repeat across sessions */
+    tfc_opt_level opt_level; /* graph optimizations (default TFC_OPT_L1: on) */
 } tfc_session_options;
 
 typedef struct tfc_session tfc_session;

@@ -40,7 +40,7 @@ static tfc_session *sub_session(tfc_kernel_ctx *c, int slot, const tfc_function 
     }
     if (r && !r->s[slot]) {
         /* no threads of its own: bodies run inside an outer kernel */
-        tfc_session_options opts = {1, 1, 0};
+        tfc_session_options opts = {.intra_op_threads = 1, .inter_op_threads = 1};
         r->s[slot] = tfc_session_new(fn->graph, &opts, st);
     }
     tfc_session *s = r ? r->s[slot] : NULL;

@@ -260,6 +260,7 @@ void tfc_execute(tfc_session *s, tfc_plan *p, tfc_tensor *const *feed_values,
     for (int i = 0; i < p->nslots; i++) atomic_store_explicit(&x->uses[i], p->slot_uses[i], memory_order_relaxed);
     for (int j = 0; j < p->nnodes; j++) atomic_store_explicit(&x->pending[j], p->nodes[j].pending, memory_order_relaxed);
     for (int i = 0; i < p->nfeeds; i++) x->values[i] = tfc_tensor_ref(feed_values[i]);
+    for (int i = 0; i < p->nconsts; i++) x->values[p->nfeeds + i] = tfc_tensor_ref(p->consts[i]);
 
     if (s->inter_op_parallel && p->nnodes > 1)
         execute_parallel(&r);

@@ -1,6 +1,7 @@
-/* Plans: pruning the graph to what a run needs and scheduling it.
- * Node ids are a topological order already (a node's inputs exist before
- * it), so the pruned nodes sorted by id are a valid schedule. */
+/* Plans: pruning the graph to what a run needs, optimizing it (optimize.c)
+ * and scheduling it. Node ids are a topological order already (a node's
+ * inputs exist before it), so the running nodes sorted by id are a valid
+ * schedule. */
 #include "runtime/runtime.h"
 
 #include <stdio.h>
@@ -60,6 +61,8 @@ void tfc_plan_free(tfc_plan *p) {
     free(p->slot_uses);
     free(p->fetch_slot);
     free(p->initial);
+    for (int i = 0; p->consts && i < p->nconsts; i++) tfc_tensor_free(p->consts[i]);
+    free(p->consts);
     while (p->free_scratch) {
         tfc_run_scratch *next = *(tfc_run_scratch **)p->free_scratch;
         free(p->free_scratch);
@@ -152,14 +155,6 @@ static int copy_signature(tfc_plan *p, const tfc_output *feeds, int nfeeds,
     return 0;
 }
 
-/* Ops whose output shares their input's buffer: a reader of their output
- * reads the variable too. */
-static int forwards_buffer(const tfc_node *n) {
-    const char *t = n->op->type;
-    return !strcmp(t, "Identity") || !strcmp(t, "StopGradient") || !strcmp(t, "Reshape") ||
-           !strcmp(t, "ExpandDims") || !strcmp(t, "Squeeze");
-}
-
 typedef struct edge_list {
     int n, cap;
     int *from, *to;
@@ -187,7 +182,7 @@ static int edge_add(edge_list *e, int from, int to) {
  * already changed, and results do not depend on thread timing. Edges only
  * go from lower to higher node ids, so the plan stays acyclic. */
 static int order_reads_before_writes(const tfc_plan *p, const int *index_of,
-                                     const tfc_output *feeds, int nfeeds, edge_list *extra) {
+                                     const tfc_graph_view *v, edge_list *extra) {
     int n = p->nnodes;
     /* consumers of each plan node, as CSR */
     int *count = calloc((size_t)n + 1, sizeof *count);
@@ -196,9 +191,9 @@ static int order_reads_before_writes(const tfc_plan *p, const int *index_of,
     if (!count || !start) goto oom;
     for (int j = 0; j < n; j++) {
         tfc_node *node = p->nodes[j].node;
+        const tfc_src *in = v->inputs[node->id];
         for (int i = 0; i < node->ninputs; i++)
-            if (feed_index(feeds, nfeeds, node->inputs[i].node, node->inputs[i].index) < 0)
-                count[index_of[node->inputs[i].node->id]]++;
+            if (in[i].kind == TFC_SRC_NODE) count[index_of[in[i].id]]++;
     }
     for (int j = 0; j < n; j++) start[j + 1] = start[j] + count[j];
     int *cons = malloc((size_t)start[n] * sizeof *cons + sizeof *cons);
@@ -206,10 +201,10 @@ static int order_reads_before_writes(const tfc_plan *p, const int *index_of,
     memset(count, 0, (size_t)n * sizeof *count);
     for (int j = 0; j < n; j++) {
         tfc_node *node = p->nodes[j].node;
+        const tfc_src *in = v->inputs[node->id];
         for (int i = 0; i < node->ninputs; i++) {
-            if (feed_index(feeds, nfeeds, node->inputs[i].node, node->inputs[i].index) >= 0)
-                continue;
-            int src = index_of[node->inputs[i].node->id];
+            if (in[i].kind != TFC_SRC_NODE) continue;
+            int src = index_of[in[i].id];
             cons[start[src] + count[src]++] = j;
         }
     }
@@ -223,13 +218,13 @@ static int order_reads_before_writes(const tfc_plan *p, const int *index_of,
         unsigned refs = writer->op->ref_inputs;
         for (int i = 0; refs && i < writer->ninputs; i++) {
             if (!((refs >> i) & 1)) continue;
-            tfc_output var = writer->inputs[i];
-            if (feed_index(feeds, nfeeds, var.node, var.index) >= 0) continue;
+            tfc_src var = v->inputs[writer->id][i];
+            if (var.kind != TFC_SRC_NODE) continue;
             int sp = 0;
-            stack[sp++] = index_of[var.node->id];
+            stack[sp++] = index_of[var.id];
             while (sp) {
-                int v = stack[--sp];
-                for (int k = start[v]; k < start[v + 1]; k++) {
+                int r0 = stack[--sp];
+                for (int k = start[r0]; k < start[r0 + 1]; k++) {
                     int r = cons[k];
                     tfc_node *reader = p->nodes[r].node;
                     if (r == w || reader->id > writer->id || reader->op->ref_inputs) continue;
@@ -237,7 +232,7 @@ static int order_reads_before_writes(const tfc_plan *p, const int *index_of,
                         free(cons);
                         goto oom;
                     }
-                    if (forwards_buffer(reader) && sp < start[n]) stack[sp++] = r;
+                    if (tfc_op_forwards_buffer(reader) && sp < start[n]) stack[sp++] = r;
                 }
             }
         }
@@ -254,6 +249,14 @@ oom:
     return -1;
 }
 
+/* The value slot a source is read from: feeds first, then the plan's
+ * constants, then every output of every running node. */
+static int src_slot(const tfc_plan *p, const int *index_of, tfc_src s) {
+    if (s.kind == TFC_SRC_FEED) return s.id;
+    if (s.kind == TFC_SRC_CONST) return p->nfeeds + s.id;
+    return p->nodes[index_of[s.id]].out_slot + s.index;
+}
+
 tfc_plan *tfc_plan_build(tfc_session *s, const tfc_output *feeds, int nfeeds,
                          const tfc_output *fetches, int nfetches, tfc_node *const *targets,
                          int ntargets, tfc_status *status) {
@@ -266,28 +269,42 @@ tfc_plan *tfc_plan_build(tfc_session *s, const tfc_output *feeds, int nfeeds,
 
     char *keep = calloc((size_t)nnodes + 1, 1);
     int *index_of = malloc(((size_t)nnodes + 1) * sizeof *index_of);
+    int *nsucc = NULL;
+    edge_list extra = {0};
+    tfc_graph_view v;
+    memset(&v, 0, sizeof v);
     tfc_plan *p = calloc(1, sizeof *p);
     if (p) pthread_mutex_init(&p->scratch_lock, NULL);
     if (!nodes || !keep || !index_of || !p) goto oom;
     if (copy_signature(p, feeds, nfeeds, fetches, nfetches, targets, ntargets)) goto oom;
     if (mark_needed(nodes, nnodes, feeds, nfeeds, fetches, nfetches, targets, ntargets, keep))
         goto oom;
+    for (int i = 0; i < nnodes; i++)
+        if (keep[i] && strcmp(nodes[i]->op->type, "Placeholder") == 0) {
+            placeholder_error(status, nodes[i]);
+            goto fail;
+        }
+    if (tfc_graph_view_build(&v, nodes, nnodes, keep, feeds, nfeeds, fetches, nfetches, targets,
+                             ntargets, s->opts.opt_level != TFC_OPT_L0, s->pool, status))
+        goto fail;
+    p->stats = v.stats;
+    /* the plan takes over the constants */
+    p->nconsts = v.nconsts;
+    p->consts = v.consts;
+    v.consts = NULL;
+    v.nconsts = 0;
 
     for (int i = 0; i < nnodes; i++)
-        if (keep[i]) p->nnodes++;
+        if (v.run[i]) p->nnodes++;
     p->nodes = calloc((size_t)p->nnodes + 1, sizeof *p->nodes);
     if (!p->nodes) goto oom;
 
-    /* slots: feeds first, then every output of every kept node */
-    int slot = nfeeds, k = 0;
+    /* slots: feeds, then constants, then every output of every running node */
+    int slot = nfeeds + p->nconsts, k = 0;
     for (int i = 0; i < nnodes; i++) {
         index_of[i] = -1;
-        if (!keep[i]) continue;
+        if (!v.run[i]) continue;
         tfc_node *n = nodes[i];
-        if (strcmp(n->op->type, "Placeholder") == 0) {
-            placeholder_error(status, n);
-            goto fail;
-        }
         tfc_plan_node *pn = &p->nodes[k];
         index_of[i] = k++;
         pn->node = n;
@@ -302,80 +319,57 @@ tfc_plan *tfc_plan_build(tfc_session *s, const tfc_output *feeds, int nfeeds,
     p->nslots = slot;
     p->slot_uses = calloc((size_t)slot + 1, sizeof *p->slot_uses);
     p->fetch_slot = malloc((size_t)(nfetches + 1) * sizeof *p->fetch_slot);
-    int *nsucc = calloc((size_t)p->nnodes + 1, sizeof *nsucc);
-    if (!p->slot_uses || !p->fetch_slot || !nsucc) {
-        free(nsucc);
-        goto oom;
-    }
+    nsucc = calloc((size_t)p->nnodes + 1, sizeof *nsucc);
+    if (!p->slot_uses || !p->fetch_slot || !nsucc) goto oom;
 
     /* inputs, uses, pending counts, successor counts */
     for (int j = 0; j < p->nnodes; j++) {
         tfc_plan_node *pn = &p->nodes[j];
         tfc_node *n = pn->node;
+        const tfc_src *in = v.inputs[n->id];
         pn->input_slot = malloc((size_t)(n->ninputs + 1) * sizeof *pn->input_slot);
         pn->input_state = calloc((size_t)n->ninputs + 1, sizeof *pn->input_state);
-        if (!pn->input_slot || !pn->input_state) {
-            free(nsucc);
-            goto oom;
-        }
+        if (!pn->input_slot || !pn->input_state) goto oom;
         if (n->op->flags & TFC_OP_STATEFUL) pn->state = tfc_session_node_state(s, n);
         pn->cheap = is_cheap(n);
         for (int i = 0; i < n->ninputs; i++) {
-            tfc_output in = n->inputs[i];
-            int f = feed_index(feeds, nfeeds, in.node, in.index);
-            if (in.node->op->flags & TFC_OP_STATEFUL)
-                pn->input_state[i] = tfc_session_node_state(s, in.node);
-            if (f >= 0) {
-                pn->input_slot[i] = f;
-            } else {
-                tfc_plan_node *src = &p->nodes[index_of[in.node->id]];
-                pn->input_slot[i] = src->out_slot + in.index;
+            pn->input_slot[i] = src_slot(p, index_of, in[i]);
+            if (in[i].kind == TFC_SRC_NODE) {
+                if (nodes[in[i].id]->op->flags & TFC_OP_STATEFUL)
+                    pn->input_state[i] = tfc_session_node_state(s, nodes[in[i].id]);
                 pn->pending++;
-                nsucc[index_of[in.node->id]]++;
+                nsucc[index_of[in[i].id]]++;
             }
             p->slot_uses[pn->input_slot[i]]++;
         }
-        for (int i = 0; i < n->ncontrol; i++) {
+        for (int i = 0; i < v.ncontrol[n->id]; i++) {
             pn->pending++;
-            nsucc[index_of[n->control_inputs[i]->id]]++;
+            nsucc[index_of[v.control[n->id][i]]]++;
         }
     }
-    edge_list extra = {0};
-    if (order_reads_before_writes(p, index_of, feeds, nfeeds, &extra)) {
-        free(nsucc);
-        free(extra.from);
-        free(extra.to);
-        goto oom;
-    }
+    if (order_reads_before_writes(p, index_of, &v, &extra)) goto oom;
     for (int e = 0; e < extra.n; e++) {
         nsucc[extra.from[e]]++;
         p->nodes[extra.to[e]].pending++;
     }
     for (int i = 0; i < nfetches; i++) {
-        int f = feed_index(feeds, nfeeds, fetches[i].node, fetches[i].index);
-        p->fetch_slot[i] = f >= 0 ? f : p->nodes[index_of[fetches[i].node->id]].out_slot +
-                                            fetches[i].index;
+        p->fetch_slot[i] = src_slot(p, index_of, v.fetch[i]);
         p->slot_uses[p->fetch_slot[i]]++;
     }
     for (int j = 0; j < p->nnodes; j++) {
         p->nodes[j].succ = malloc((size_t)(nsucc[j] + 1) * sizeof(int));
-        if (!p->nodes[j].succ) {
-            free(nsucc);
-            free(extra.from);
-            free(extra.to);
-            goto oom;
-        }
+        if (!p->nodes[j].succ) goto oom;
     }
     for (int j = 0; j < p->nnodes; j++) {
         tfc_node *n = p->nodes[j].node;
+        const tfc_src *in = v.inputs[n->id];
         for (int i = 0; i < n->ninputs; i++) {
-            tfc_output in = n->inputs[i];
-            if (feed_index(feeds, nfeeds, in.node, in.index) >= 0) continue;
-            tfc_plan_node *src = &p->nodes[index_of[in.node->id]];
+            if (in[i].kind != TFC_SRC_NODE) continue;
+            tfc_plan_node *src = &p->nodes[index_of[in[i].id]];
             src->succ[src->nsucc++] = j;
         }
-        for (int i = 0; i < n->ncontrol; i++) {
-            tfc_plan_node *src = &p->nodes[index_of[n->control_inputs[i]->id]];
+        for (int i = 0; i < v.ncontrol[n->id]; i++) {
+            tfc_plan_node *src = &p->nodes[index_of[v.control[n->id][i]]];
             src->succ[src->nsucc++] = j;
         }
     }
@@ -383,14 +377,15 @@ tfc_plan *tfc_plan_build(tfc_session *s, const tfc_output *feeds, int nfeeds,
         tfc_plan_node *src = &p->nodes[extra.from[e]];
         src->succ[src->nsucc++] = extra.to[e];
     }
-    free(extra.from);
-    free(extra.to);
-    free(nsucc);
     p->initial = malloc((size_t)(p->nnodes + 1) * sizeof *p->initial);
     if (!p->initial) goto oom;
     for (int j = 0; j < p->nnodes; j++)
         if (p->nodes[j].pending == 0) p->initial[p->ninitial++] = j;
 
+    free(extra.from);
+    free(extra.to);
+    free(nsucc);
+    tfc_graph_view_free(&v);
     free(nodes);
     free(keep);
     free(index_of);
@@ -398,6 +393,10 @@ tfc_plan *tfc_plan_build(tfc_session *s, const tfc_output *feeds, int nfeeds,
 oom:
     tfc_status_set(status, TFC_INTERNAL, "out of memory while planning a run");
 fail:
+    free(extra.from);
+    free(extra.to);
+    free(nsucc);
+    tfc_graph_view_free(&v);
     free(nodes);
     free(keep);
     free(index_of);

@@ -1,9 +1,10 @@
 /* The session's internals: per-node state, cached plans and the executor.
  *
  * A plan is computed once per (feeds, fetches, targets) signature: the
- * pruned node list in topological order, where each input comes from (a
- * value slot), how many uses each slot has (so the executor frees a tensor
- * right after its last use), and each node's successors with its initial
+ * pruned and optimized (optimize.h) node list in topological order, where
+ * each input comes from (a value slot), the constants folded at plan time
+ * (slots every run starts with), how many uses each slot has (so the
+ * executor frees a tensor right after its last use), and each node's successors with its initial
  * pending count (so a node fires as soon as its inputs are ready). Plans
  * are read-only once built, so many threads can run one at once; each run
  * takes a scratch block (value slots, counters) from the plan's free list. */
@@ -11,6 +12,7 @@
 #define TFC_RUNTIME_RUNTIME_H
 
 #include "graph/op_registry.h"
+#include "runtime/optimize.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -42,12 +44,15 @@ typedef struct tfc_plan {
     /* the schedule */
     int nnodes;
     tfc_plan_node *nodes;
-    int nslots;
+    int nslots;      /* feeds, then constants, then node outputs */
+    int nconsts;
+    tfc_tensor **consts; /* values computed at plan time, one reference each */
     int *slot_uses;  /* initial uses of each slot (consumers + fetches) */
     int *fetch_slot;
     int ninitial;
     int *initial;    /* nodes with no pending inputs */
     int total_inputs;
+    tfc_opt_stats stats; /* what the graph optimizations did */
     /* scratch blocks of finished runs, reused by the next ones */
     pthread_mutex_t scratch_lock;
     tfc_run_scratch *free_scratch;
@@ -80,6 +85,10 @@ tfc_plan *tfc_plan_build(tfc_session *s, const tfc_output *feeds, int nfeeds,
                          const tfc_output *fetches, int nfetches, tfc_node *const *targets,
                          int ntargets, tfc_status *status);
 void tfc_plan_free(tfc_plan *p);
+/* The cached plan of a signature, or NULL (tests: what a run executes). */
+tfc_plan *tfc_session_find_plan(tfc_session *s, const tfc_output *feeds, int nfeeds,
+                                const tfc_output *fetches, int nfetches, tfc_node *const *targets,
+                                int ntargets);
 
 /* Executes a plan with the given feed values; on success stores a new
  * reference per fetch. */

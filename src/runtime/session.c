@@ -128,6 +128,19 @@ static int check_feed(tfc_output o, const tfc_tensor *t, tfc_status *status) {
     return 0;
 }
 
+tfc_plan *tfc_session_find_plan(tfc_session *s, const tfc_output *feeds, int nfeeds,
+                                const tfc_output *fetches, int nfetches, tfc_node *const *targets,
+                                int ntargets) {
+    uint64_t h = tfc_plan_hash(feeds, nfeeds, fetches, nfetches, targets, ntargets);
+    tfc_plan *found = NULL;
+    pthread_mutex_lock(&s->lock);
+    for (int i = 0; i < s->nplans && !found; i++)
+        if (tfc_plan_matches(s->plans[i], h, feeds, nfeeds, fetches, nfetches, targets, ntargets))
+            found = s->plans[i];
+    pthread_mutex_unlock(&s->lock);
+    return found;
+}
+
 static tfc_plan *find_or_build_plan(tfc_session *s, const tfc_output *feeds, int nfeeds,
                                     const tfc_output *fetches, int nfetches,
                                     tfc_node *const *targets, int ntargets, tfc_status *status) {
