@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct tfc_run_scratch {
     tfc_run_scratch *next; /* free-list link; must stay first */
@@ -33,6 +34,7 @@ struct run_state {
     atomic_int failed;
     atomic_int remaining;
     atomic_int finished; /* set by the thread that ran the last node */
+    int timing;          /* time each node to set its cheap flag */
     pthread_mutex_t lock;  /* guards status */
 };
 
@@ -157,6 +159,20 @@ static void run_node(run_state *r, int j) {
     if (!atomic_load_explicit(&r->failed, memory_order_relaxed)) compute_node(r, j);
 }
 
+static int64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* run_node, and marks the node cheap when it took less than CHEAP_NODE_NS */
+static void run_node_timed(run_state *r, int j) {
+    int64_t t0 = now_ns();
+    run_node(r, j);
+    atomic_store_explicit(&r->p->nodes[j].cheap, now_ns() - t0 < CHEAP_NODE_NS,
+                          memory_order_relaxed);
+}
+
 /* Serial: a stack of ready nodes, run in the caller. */
 static void execute_serial(run_state *r) {
     tfc_plan *p = r->p;
@@ -197,9 +213,10 @@ static void dispatch_ready(run_state *r, const int *ready, int n, int *stack, in
     int kept_expensive = 0;
     for (int i = n - 1; i >= 0; i--) {
         int s = ready[i];
-        int keep = r->p->nodes[s].cheap || !kept_expensive;
+        int cheap = atomic_load_explicit(&r->p->nodes[s].cheap, memory_order_relaxed);
+        int keep = cheap || !kept_expensive;
         if (keep && *sp < LOCAL_STACK) {
-            if (!r->p->nodes[s].cheap) kept_expensive = 1;
+            if (!cheap) kept_expensive = 1;
             stack[(*sp)++] = s;
         } else {
             schedule_node(r, s);
@@ -214,8 +231,11 @@ static void run_local(run_state *r, const int *first, int nfirst) {
     dispatch_ready(r, first, nfirst, stack, &sp);
     while (sp) {
         int j = stack[--sp];
-        run_node(r, j);
         tfc_plan_node *pn = &r->p->nodes[j];
+        if (r->timing)
+            run_node_timed(r, j);
+        else
+            run_node(r, j);
         int *ready = pn->nsucc <= 64 ? ready_small : malloc((size_t)pn->nsucc * sizeof(int));
         if (!ready) abort(); /* cannot continue the run without it */
         int nr = finish_node(r, j, ready);
@@ -235,6 +255,7 @@ static void parallel_task(void *arg) {
 static void execute_parallel(run_state *r) {
     tfc_plan *p = r->p;
     atomic_store(&r->remaining, p->nnodes);
+    r->timing = atomic_load(&p->runs_to_time) > 0 && atomic_fetch_sub(&p->runs_to_time, 1) > 0;
     run_local(r, p->initial, p->ninitial);
     /* wait for the flag itself, not only the count: r lives on our stack;
      * meanwhile run the pool's tasks (nodes, parallel_for chunks) */

@@ -127,7 +127,8 @@ static int mark_needed(tfc_node **nodes, int nnodes, const tfc_output *feeds, in
 }
 
 /* Handing a node to another thread costs microseconds: only worth it for
- * nodes with big or unknown outputs. */
+ * nodes with big or unknown outputs. A first guess: the executor replaces
+ * it with the time the node took in the first runs (executor.c). */
 static int is_cheap(const tfc_node *n) {
     int64_t total = 0;
     for (int k = 0; k < n->noutputs; k++) {
@@ -274,7 +275,10 @@ tfc_plan *tfc_plan_build(tfc_session *s, const tfc_output *feeds, int nfeeds,
     tfc_graph_view v;
     memset(&v, 0, sizeof v);
     tfc_plan *p = calloc(1, sizeof *p);
-    if (p) pthread_mutex_init(&p->scratch_lock, NULL);
+    if (p) {
+        pthread_mutex_init(&p->scratch_lock, NULL);
+        atomic_init(&p->runs_to_time, PLAN_TIMED_RUNS);
+    }
     if (!nodes || !keep || !index_of || !p) goto oom;
     if (copy_signature(p, feeds, nfeeds, fetches, nfetches, targets, ntargets)) goto oom;
     if (mark_needed(nodes, nnodes, feeds, nfeeds, fetches, nfetches, targets, ntargets, keep))
@@ -331,7 +335,7 @@ tfc_plan *tfc_plan_build(tfc_session *s, const tfc_output *feeds, int nfeeds,
         pn->input_state = calloc((size_t)n->ninputs + 1, sizeof *pn->input_state);
         if (!pn->input_slot || !pn->input_state) goto oom;
         if (n->op->flags & TFC_OP_STATEFUL) pn->state = tfc_session_node_state(s, n);
-        pn->cheap = is_cheap(n);
+        atomic_init(&pn->cheap, is_cheap(n));
         for (int i = 0; i < n->ninputs; i++) {
             pn->input_slot[i] = src_slot(p, index_of, in[i]);
             if (in[i].kind == TFC_SRC_NODE) {

@@ -17,6 +17,12 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+/* A plan's first parallel runs time their nodes; a node that took less
+ * than CHEAP_NODE_NS then stays with the thread that made it ready rather
+ * than being handed to another (a hand-off and wake-up cost microseconds). */
+#define PLAN_TIMED_RUNS 3
+#define CHEAP_NODE_NS 20000
+
 typedef struct tfc_plan_node {
     tfc_node *node;
     const tfc_op_def *op;
@@ -28,7 +34,9 @@ typedef struct tfc_plan_node {
     int nsucc;
     int *succ;              /* plan indices of the nodes waiting on this one */
     int pending;            /* initial count of edges into this node */
-    int cheap;              /* small enough to run inline rather than hand to a thread */
+    atomic_int cheap;       /* small enough to run inline rather than hand to a thread:
+                               guessed from static shapes, then set from the time the
+                               node took in the plan's first parallel runs */
     tfc_node_state *state;
     tfc_node_state **input_state;
 } tfc_plan_node;
@@ -52,6 +60,7 @@ typedef struct tfc_plan {
     int ninitial;
     int *initial;    /* nodes with no pending inputs */
     int total_inputs;
+    atomic_int runs_to_time; /* parallel runs left that time their nodes */
     tfc_opt_stats stats; /* what the graph optimizations did */
     /* scratch blocks of finished runs, reused by the next ones */
     pthread_mutex_t scratch_lock;
