@@ -769,11 +769,9 @@ TFC_API int tfc_cond(tfc_graph *g, tfc_output pred, tfc_body_fn true_fn, tfc_bod
  * the shapes a variable may take; leaving it is a run-time error naming the
  * loop and the variable. parallel_iterations is only recorded (the While
  * op's attr, written to GraphDefs): iterations run one after another, each
- * finishing before the next starts, and the nodes of one iteration run one
- * at a time on the thread running the While (a body runs in a sub-session
- * with one inter-op and one intra-op thread). Differentiable w.r.t. float
- * loop variables and captured
- * tensors (the gradient re-runs the loop keeping each iteration's values,
+ * finishing before the next starts; within an iteration, independent nodes
+ * and large kernels use the session's threads. Differentiable w.r.t. float
+ * loop variables and captured tensors (the gradient re-runs the loop keeping each iteration's values,
  * then runs it backwards). Returns 0, or -1 with the error recorded on g. */
 TFC_API int tfc_while_loop(tfc_graph *g, tfc_body_fn cond_fn, tfc_body_fn body_fn, void *user,
                            const tfc_output *loop_vars, int n, const tfc_shape *shape_invariants,

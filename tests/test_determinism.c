@@ -92,4 +92,63 @@ static void test_bit_identical_across_thread_counts(void) {
     free(d);
 }
 
-TFC_TEST_MAIN(T(test_bit_identical_across_thread_counts))
+/* A dynamic_rnn (a while loop whose body runs on the session's threads)
+ * trained a few steps: the same bits at 1, 2 and 3 threads. */
+static float *train_dynamic_rnn(int threads, int64_t *n) {
+    enum { B = 16, T = 6, D = 64, U = 256 }; /* big enough for the GEMMs to split */
+    tfc_graph *g = tfc_graph_new();
+    tfc_graph_set_seed(g, 3);
+    tfc_rnn_cell *cell = tfc_basic_lstm_cell(U, 1.0);
+    tfc_output x = tfc_placeholder(g, "x", TFC_FLOAT, 3, (int64_t[]){B, T, D});
+    tfc_output out, state[2];
+    CHECK(tfc_dynamic_rnn(g, cell, x, (tfc_output){0}, NULL, NULL, &out, state) == 0);
+    tfc_output loss = tfc_reduce_mean(g, tfc_square(g, out), NULL, 0, 0);
+    tfc_optimizer *opt = tfc_adam_optimizer(0.01, 0.9, 0.999, 1e-8);
+    tfc_node *step = tfc_optimizer_minimize(opt, g, loss, NULL, 0, (tfc_output){0});
+    tfc_node *init = tfc_global_variables_initializer(g);
+    CHECK_GRAPH_OK(g);
+    tfc_session_options o = {.intra_op_threads = threads, .inter_op_threads = threads};
+    tfc_status *st = tfc_status_new();
+    tfc_session *s = tfc_session_new(g, &o, st);
+    tfc_session_run(s, NULL, NULL, 0, NULL, 0, NULL, &init, 1, st);
+    tfc_test_seed(11);
+    for (int i = 0; i < STEPS; i++) {
+        tfc_tensor *bx = tfc_test_random_tensor(TFC_FLOAT, 3, (int64_t[]){B, T, D}, -1, 1);
+        tfc_session_run(s, &x, &bx, 1, NULL, 0, NULL, &step, 1, st);
+        tfc_tensor_free(bx);
+    }
+    CHECK_STATUS_OK(st);
+    tfc_node *kernel = tfc_graph_node_by_name(g, "rnn/basic_lstm_cell/kernel");
+    float *all = NULL;
+    *n = 0;
+    tfc_tensor *v = kernel ? tfc_session_run1(s, NULL, NULL, 0, tfc_out(kernel, 0), st) : NULL;
+    if (v) {
+        *n = tfc_tensor_num_elements(v);
+        all = malloc((size_t)*n * sizeof *all);
+        memcpy(all, tfc_tensor_data(v), (size_t)*n * sizeof *all);
+        tfc_tensor_free(v);
+    }
+    tfc_session_free(s);
+    tfc_status_free(st);
+    tfc_optimizer_free(opt);
+    tfc_rnn_cell_free(cell);
+    tfc_graph_free(g);
+    return all;
+}
+
+static void test_dynamic_rnn_bit_identical_across_thread_counts(void) {
+    int64_t n1, n2, n3;
+    float *a = train_dynamic_rnn(1, &n1), *b = train_dynamic_rnn(2, &n2),
+          *c = train_dynamic_rnn(3, &n3);
+    CHECK(a && b && c && n1 == (64 + 256) * 4 * 256 && n1 == n2 && n1 == n3);
+    if (a && b && c && n1 == n2 && n1 == n3) {
+        CHECK_MSG(memcmp(a, b, (size_t)n1 * sizeof *a) == 0, "1 vs 2 threads differ");
+        CHECK_MSG(memcmp(a, c, (size_t)n1 * sizeof *a) == 0, "1 vs 3 threads differ");
+    }
+    free(a);
+    free(b);
+    free(c);
+}
+
+TFC_TEST_MAIN(T(test_bit_identical_across_thread_counts),
+              T(test_dynamic_rnn_bit_identical_across_thread_counts))

@@ -126,8 +126,17 @@ struct tfc_kernel_ctx {
     tfc_node_state *state;              /* this node's state, if stateful */
     tfc_node_state *const *input_state; /* per input: its producer's state, or NULL */
     tfc_threadpool *pool;               /* for intra-op parallelism */
+    tfc_session *session;               /* the running session (NULL when folding) */
     tfc_status *status;
 };
+
+/* A session over `g` (a function body) for a kernel of `parent` to run:
+ * it shares the parent's thread pool and options, so a body's kernels and
+ * independent nodes use the same threads as the rest of the run, and its
+ * random ops draw from streams derived from the parent's seed and `salt`.
+ * Freed with tfc_session_free; the parent must outlive it. */
+tfc_session *tfc_session_new_child(tfc_session *parent, tfc_graph *g, uint64_t salt,
+                                   tfc_status *status);
 
 /* Allocates output i (uninitialized contents) and returns it, or NULL with
  * an error set. */

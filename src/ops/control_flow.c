@@ -39,9 +39,17 @@ static tfc_session *sub_session(tfc_kernel_ctx *c, int slot, const tfc_function 
         ns->free_resource = sub_sessions_free;
     }
     if (r && !r->s[slot]) {
-        /* no threads of its own: bodies run inside an outer kernel */
-        tfc_session_options opts = {.intra_op_threads = 1, .inter_op_threads = 1};
-        r->s[slot] = tfc_session_new(fn->graph, &opts, st);
+        /* the outer session's threads and options; without one (plan-time
+         * folding never runs stateful ops, but be safe) a plain session */
+        if (c->session) {
+            uint64_t salt = 1469598103934665603ull; /* FNV-1a of the function's name */
+            for (const char *q = fn->name; q && *q; q++)
+                salt = (salt ^ (unsigned char)*q) * 1099511628211ull;
+            r->s[slot] = tfc_session_new_child(c->session, fn->graph, salt, st);
+        } else {
+            tfc_session_options opts = {.intra_op_threads = 1, .inter_op_threads = 1};
+            r->s[slot] = tfc_session_new(fn->graph, &opts, st);
+        }
     }
     tfc_session *s = r ? r->s[slot] : NULL;
     pthread_mutex_unlock(&ns->lock);

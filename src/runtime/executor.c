@@ -123,6 +123,7 @@ static void compute_node(run_state *r, int j) {
     c.state = pn->state;
     c.input_state = pn->input_state;
     c.pool = r->s->pool;
+    c.session = r->s;
     c.status = &st;
     if (pn->op->kernel) pn->op->kernel(&c);
     if (st.code == TFC_OK && !(pn->op->flags & TFC_OP_VARIABLE)) {

@@ -285,6 +285,7 @@ static int fold(opt *o, int id) {
     c.state = NULL;
     c.input_state = in_state;
     c.pool = o->pool;
+    c.session = NULL;
     c.status = &st;
     n->op->kernel(&c);
     int ok = st.code == TFC_OK;

@@ -71,6 +71,7 @@ struct tfc_session {
     tfc_graph *graph;
     tfc_session_options opts;
     tfc_threadpool *pool;  /* NULL when single-threaded */
+    int owns_pool;         /* 0 for a child session, which borrows its parent's */
     int inter_op_parallel; /* run independent nodes on several threads */
     pthread_mutex_t lock;  /* guards states and plans */
     int nstates;

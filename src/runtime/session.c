@@ -33,6 +33,7 @@ tfc_session *tfc_session_new(tfc_graph *g, const tfc_session_options *opts,
     int threads = s->opts.intra_op_threads > s->opts.inter_op_threads ? s->opts.intra_op_threads
                                                                        : s->opts.inter_op_threads;
     if (threads > 1) s->pool = tfc_threadpool_new(threads);
+    s->owns_pool = 1;
     s->inter_op_parallel = s->pool && s->opts.inter_op_threads > 1;
     openblas_set_num_threads(1);
     pthread_mutex_init(&s->lock, NULL);
@@ -41,6 +42,20 @@ tfc_session *tfc_session_new(tfc_graph *g, const tfc_session_options *opts,
                                        (uint64_t)clock();
     s->seed_base = base * 0x9E3779B97F4A7C15ull + 0x632BE59BD9B4E019ull;
     tfc_status_set(status, TFC_OK, NULL);
+    return s;
+}
+
+tfc_session *tfc_session_new_child(tfc_session *parent, tfc_graph *g, uint64_t salt,
+                                   tfc_status *status) {
+    tfc_session_options o = parent->opts;
+    o.intra_op_threads = o.inter_op_threads = 1; /* no pool of its own */
+    tfc_session *s = tfc_session_new(g, &o, status);
+    if (!s) return NULL;
+    s->opts = parent->opts;
+    s->pool = parent->pool;
+    s->owns_pool = 0;
+    s->inter_op_parallel = parent->inter_op_parallel;
+    s->seed_base = (parent->seed_base ^ salt) * 0x9E3779B97F4A7C15ull + 0x632BE59BD9B4E019ull;
     return s;
 }
 
@@ -57,7 +72,7 @@ void tfc_session_free(tfc_session *s) {
         free(st);
     }
     free(s->states);
-    tfc_threadpool_free(s->pool);
+    if (s->owns_pool) tfc_threadpool_free(s->pool);
     pthread_mutex_destroy(&s->lock);
     free(s);
 }
