@@ -223,11 +223,12 @@ int main(int argc, char **argv) {
     tfc_output y = tfc_placeholder(g, "y", TFC_INT32, 1, yd);
     tfc_output logits;
     tfc_optimizer *opt;
-    int batch = 100, steps = 300;
+    /* steps (the same in peer_torch_train.py): about a second of work each */
+    int batch = 100, steps = 1000;
     if (strcmp(work, "softmax") == 0) {
         logits = dense(g, x, 784, 10, 0);
         opt = tfc_gradient_descent_optimizer(0.5);
-        steps = 1200;
+        steps = 6000;
     } else if (strcmp(work, "mlp") == 0) {
         logits = dense(g, dense(g, dense(g, x, 784, 256, 1), 256, 256, 1), 256, 10, 0);
         opt = tfc_gradient_descent_optimizer(0.1);

@@ -117,12 +117,12 @@ def run(work, threads):
     torch.manual_seed(1)
     x, y = load()
     if work == "softmax":
-        model, batch, steps = nn.Linear(784, 10), 100, 1200
+        model, batch, steps = nn.Linear(784, 10), 100, 6000
         opt = torch.optim.SGD(model.parameters(), lr=0.5)
     elif work == "mlp":
         model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(),
                               nn.Linear(256, 10))
-        batch, steps = 100, 300
+        batch, steps = 100, 1000
         opt = torch.optim.SGD(model.parameters(), lr=0.1)
     else:
         model = nn.Sequential(

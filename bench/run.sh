@@ -15,22 +15,49 @@ else
   echo "(python3-torch is not installed: apt-get install python3-torch for the PyTorch columns)" >&2
   : > "$tmp/torch.tsv"
 fi
-for work in softmax mlp cnn lstm; do
-  for threads in 1 2; do
-    "$build/bench/bench_train" "$work" "$threads" >> "$tmp/tfc.tsv"
+# Training rows: each (workload, threads) REPEAT times (default 3), tfc and
+# PyTorch interleaved so that a slow spell of the machine hits both; the
+# table shows medians.
+have_torch=0
+/usr/bin/python3 -c 'import torch' 2>/dev/null && have_torch=1
+for rep in $(seq "${REPEAT:-3}"); do
+  for work in softmax mlp cnn lstm; do
+    for threads in 1 2; do
+      "$build/bench/bench_train" "$work" "$threads" >> "$tmp/tfc.tsv"
+      if [ "$have_torch" = 1 ]; then
+        /usr/bin/python3 "$here/peer_torch_train.py" "$work" "$threads" >> "$tmp/torch.tsv"
+      fi
+    done
   done
 done
-[ -f "$here/peer_torch_train.py" ] && /usr/bin/python3 -c 'import torch' 2>/dev/null &&
-  /usr/bin/python3 "$here/peer_torch_train.py" >> "$tmp/torch.tsv" || true
 
 /usr/bin/python3 - "$tmp/tfc.tsv" "$tmp/torch.tsv" <<'PY'
 import sys
-tfc = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
-peer = {}
+import statistics
+# repeated rows (same name and threads) become their median
+rows, order = {}, []
+for l in open(sys.argv[1]):
+    if l.strip():
+        name, threads, value, cpeer, unit = l.rstrip("\n").split("\t")
+        if (name, threads) not in rows:
+            order.append((name, threads))
+            rows[(name, threads)] = ([], [], unit)
+        rows[(name, threads)][0].append(float(value))
+        if cpeer != "-":
+            rows[(name, threads)][1].append(float(cpeer))
+tfc = []
+for key in order:
+    values, cpeers, unit = rows[key]
+    cpeer = str(statistics.median(cpeers)) if cpeers else "-"
+    tfc.append([key[0], key[1], str(statistics.median(values)), cpeer, unit])
+samples = {}
 for l in open(sys.argv[2]):
     if l.strip():
         name, threads, kind, value, unit = l.rstrip("\n").split("\t")
-        peer.setdefault((name, threads), []).append((kind, float(value)))
+        samples.setdefault((name, threads, kind), []).append(float(value))
+peer = {}
+for (name, threads, kind), values in samples.items():
+    peer.setdefault((name, threads), []).append((kind, statistics.median(values)))
 lower_is_better = lambda unit: unit.startswith("us") or unit.startswith("MiB") or unit.startswith("s/")
 print(f"{'workload':34} {'thr':>3} {'tfc':>10} {'peer':>24} {'ratio':>8}  unit")
 for name, threads, value, cpeer, unit in tfc:
