@@ -4,6 +4,9 @@
 #include "gradcheck.h"
 #include "harness.h"
 
+#include <stdio.h>
+#include <string.h>
+
 static tfc_output scalar_placeholder(tfc_graph *g, const char *name) {
     return tfc_placeholder(g, name, TFC_DOUBLE, 0, NULL);
 }
@@ -116,6 +119,64 @@ static void test_second_order(void) {
     tfc_graph_free(g);
 }
 
+/* A weight shared by T >= 4 products (an RNN's): its gradient is one
+ * MatMul over the concatenated steps instead of an AddN of T products;
+ * checked against finite differences, first and second order, with steps
+ * of different batch sizes, and fewer steps keep the AddN. */
+static tfc_output shared_weight_loss(tfc_graph *g, tfc_output w, tfc_output *xs, int steps) {
+    tfc_output y = {0};
+    for (int t = 0; t < steps; t++) {
+        int64_t xd[] = {2 + t % 3, 4};
+        char name[16];
+        snprintf(name, sizeof name, "x%d", t);
+        xs[t] = tfc_placeholder(g, name, TFC_DOUBLE, 2, xd);
+        tfc_output h = tfc_tanh(g, tfc_matmul(g, xs[t], w));
+        tfc_output s = tfc_reduce_sum(g, tfc_square(g, h), NULL, 0, 0);
+        y = t ? tfc_add(g, y, s) : s;
+    }
+    return y;
+}
+
+static int count_type(tfc_graph *g, const char *type, int from) {
+    int n = 0;
+    for (int i = from; i < tfc_graph_num_nodes(g); i++)
+        n += strcmp(tfc_node_type(tfc_graph_node(g, i)), type) == 0;
+    return n;
+}
+
+static void test_shared_weight_products_fused(void) {
+    for (int steps = 3; steps <= 6; steps += 3) {
+        tfc_graph *g = tfc_graph_new();
+        int64_t wd[] = {4, 5};
+        tfc_output w = tfc_placeholder(g, "w", TFC_DOUBLE, 2, wd), xs[6];
+        tfc_output y = shared_weight_loss(g, w, xs, steps);
+        int before = tfc_graph_num_nodes(g);
+        tfc_output dw;
+        CHECK(tfc_gradients(g, &y, 1, &w, 1, NULL, &dw) == 0);
+        CHECK_GRAPH_OK(g);
+        /* fused: dw is a MatMul of Concats; 3 steps stay an AddN */
+        int fused = strcmp(tfc_node_type(dw.node), "MatMul") == 0;
+        CHECK_MSG(fused == (steps >= 4), "steps %d: dw is %s", steps, tfc_node_type(dw.node));
+        CHECK(steps >= 4 ? count_type(g, "AddN", before) == 0
+                         : strcmp(tfc_node_type(dw.node), "AddN") == 0);
+        tfc_output all[7];
+        tfc_tensor *vals[7];
+        all[0] = w;
+        vals[0] = tfc_test_random_tensor(TFC_DOUBLE, 2, wd, -1, 1);
+        for (int t = 0; t < steps; t++) {
+            int64_t xd[] = {2 + t % 3, 4};
+            all[t + 1] = xs[t];
+            vals[t + 1] = tfc_test_random_tensor(TFC_DOUBLE, 2, xd, -1, 1);
+        }
+        CHECK(tfc_test_gradcheck(g, y, all, vals, steps + 1) < TFC_GRAD_TOL);
+        /* second order through the fused product */
+        tfc_output sq = tfc_reduce_sum(g, tfc_square(g, dw), NULL, 0, 0);
+        CHECK(tfc_test_gradcheck(g, sq, all, vals, steps + 1) < TFC_GRAD_TOL);
+        for (int t = 0; t <= steps; t++) tfc_tensor_free(vals[t]);
+        tfc_graph_free(g);
+    }
+}
+
 /* Non-differentiable ops end the walk quietly; bad arguments are errors. */
 static void test_non_differentiable_ops_and_bad_args(void) {
     tfc_graph *g = tfc_graph_new();
@@ -152,4 +213,5 @@ static void test_integer_inputs_get_none(void) {
 TFC_TEST_MAIN(T(test_several_consumers_are_summed), T(test_unconnected_x_gets_null),
               T(test_stop_gradient), T(test_grad_ys_seed), T(test_multiple_ys),
               T(test_names_under_gradients_scope), T(test_second_order),
-              T(test_non_differentiable_ops_and_bad_args), T(test_integer_inputs_get_none))
+              T(test_non_differentiable_ops_and_bad_args), T(test_integer_inputs_get_none),
+              T(test_shared_weight_products_fused))

@@ -60,6 +60,48 @@ static tfc_output concat_sparse(grad_state *s, const contrib_list *l) {
     return r;
 }
 
+/* Many contributions a_i^T b_i (MatMul with transpose_a), as a weight
+ * shared across the time steps of an RNN gets, are summed by one product
+ * concat(a_i)^T concat(b_i): one well-shaped GEMM instead of many with a
+ * short inner dimension plus an AddN over full weight-sized tensors. The
+ * per-item MatMuls stay in the graph, unused. Null output when the items
+ * are not all such products of one dtype and inner shape. */
+#define FUSED_MATMUL_MIN_ITEMS 4
+
+static tfc_output fuse_transposed_matmuls(grad_state *s, const contrib_list *l) {
+    tfc_output none = {NULL, 0};
+    if (l->n < FUSED_MATMUL_MIN_ITEMS) return none;
+    tfc_shape first = {0};
+    for (int i = 0; i < l->n; i++) {
+        tfc_node *m = l->items[i].node;
+        if (strcmp(tfc_node_type(m), "MatMul") != 0 ||
+            tfc_node_attr_int(m, "transpose_a", 0) != 1 ||
+            tfc_node_attr_int(m, "transpose_b", 0) != 0)
+            return none;
+        tfc_dtype dt = tfc_output_dtype(m->inputs[0]);
+        if (dt != TFC_FLOAT && dt != TFC_DOUBLE) return none;
+        tfc_shape a = tfc_output_shape(m->inputs[0]), b = tfc_output_shape(m->inputs[1]);
+        if (a.rank != 2 || b.rank != 2 || a.dims[1] < 0 || b.dims[1] < 0) return none;
+        if (i == 0) {
+            first = tfc_output_shape(l->items[0]);
+            if (tfc_output_dtype(m->inputs[1]) != dt) return none;
+        } else if (dt != tfc_output_dtype(l->items[0].node->inputs[0]) ||
+                   a.dims[1] != first.dims[0] || b.dims[1] != first.dims[1]) {
+            return none;
+        }
+    }
+    tfc_output *parts = malloc((size_t)l->n * 2 * sizeof *parts);
+    if (!parts) return none;
+    for (int i = 0; i < l->n; i++) {
+        parts[i] = l->items[i].node->inputs[0];
+        parts[l->n + i] = l->items[i].node->inputs[1];
+    }
+    tfc_output r = tfc_matmul_ex(s->g, tfc_concat(s->g, parts, l->n, 0),
+                                 tfc_concat(s->g, parts + l->n, l->n, 0), 1, 0);
+    free(parts);
+    return r;
+}
+
 /* The summed gradient of output (node, index), or a null output. */
 static tfc_output total_grad(grad_state *s, tfc_node *n, int index) {
     contrib_list *l = &s->contribs[s->out_base[n->id] + index];
@@ -67,6 +109,8 @@ static tfc_output total_grad(grad_state *s, tfc_node *n, int index) {
     if (l->n == 1) return l->items[0];
     tfc_output sparse = concat_sparse(s, l);
     if (sparse.node) return sparse;
+    tfc_output fused = fuse_transposed_matmuls(s, l);
+    if (fused.node) return fused;
     return tfc_add_n(s->g, l->items, l->n);
 }
 
