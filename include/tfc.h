@@ -1011,6 +1011,33 @@ TFC_API tfc_grad_and_var *tfc_optimizer_compute_gradients(tfc_optimizer *opt, tf
 TFC_API tfc_node *tfc_optimizer_apply_gradients(tfc_optimizer *opt, tfc_graph *g,
                                                 const tfc_grad_and_var *gv, int n,
                                                 tfc_output global_step);
+/* Gradient clipping, as in TensorFlow; each is differentiable and errors
+ * (a null or non-float tensor, a bad bound) are recorded on g, naming the
+ * tensor. Between compute_gradients and apply_gradients:
+ *     tfc_grad_and_var *gv = tfc_optimizer_compute_gradients(opt, g, loss, NULL, 0, &n);
+ *     for (i...) grads[i] = gv[i].grad;
+ *     tfc_clip_by_global_norm(g, grads, n, 5.0, grads, NULL);
+ *     for (i...) gv[i].grad = grads[i];
+ *     tfc_node *train = tfc_optimizer_apply_gradients(opt, g, gv, n, step);
+ * Sparse gradients (tfc_gradient_sparse_parts) are measured by their rows
+ * and stay sparse. */
+/* min(max(t, min_value), max_value) (tf.clip_by_value). */
+TFC_API tfc_output tfc_clip_by_value(tfc_graph *g, tfc_output t, double min_value,
+                                     double max_value);
+/* t * clip_norm / max(||t||_2, clip_norm): t rescaled to an L2 norm of at
+ * most clip_norm (tf.clip_by_norm over all axes). */
+TFC_API tfc_output tfc_clip_by_norm(tfc_graph *g, tfc_output t, double clip_norm);
+/* sqrt(sum of the squared L2 norms of ts), null entries skipped
+ * (tf.global_norm); the tensors must share one float dtype. */
+TFC_API tfc_output tfc_global_norm(tfc_graph *g, const tfc_output *ts, int n);
+/* Scales all ts by clip_norm / max(global_norm, clip_norm) into clipped[i]
+ * (null stays null; clipped may be ts), so their global norm is at most
+ * clip_norm; a NaN or infinite norm makes every output NaN
+ * (tf.clip_by_global_norm). *global_norm (if not NULL) gets the norm before
+ * clipping. Returns 0, or -1 with the error on g. */
+TFC_API int tfc_clip_by_global_norm(tfc_graph *g, const tfc_output *ts, int n, double clip_norm,
+                                    tfc_output *clipped, tfc_output *global_norm);
+
 /* compute_gradients + apply_gradients (tf.train.Optimizer.minimize). */
 TFC_API tfc_node *tfc_optimizer_minimize(tfc_optimizer *opt, tfc_graph *g, tfc_output loss,
                                          const tfc_output *var_list, int nvars,
