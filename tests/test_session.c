@@ -6,6 +6,7 @@
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 static void test_const_fetch(void) {
     tfc_graph *g = tfc_graph_new();
@@ -365,8 +366,53 @@ static void test_run_error_names_node(void) {
     tfc_graph_free(g);
 }
 
+/* The first parallel runs of a plan time its nodes: a 512x512 MatMul stays
+ * "expensive" (handed to another thread when another node is ready too),
+ * scalar adds become "cheap" (kept on the thread that readied them). */
+static void test_plan_times_nodes(void) {
+    tfc_graph *g = tfc_graph_new();
+    /* unknown shapes: the static guess calls every node expensive */
+    int64_t d[] = {512, 512}, unknown[] = {-1, -1};
+    tfc_output a = tfc_placeholder(g, "a", TFC_FLOAT, 2, unknown);
+    tfc_output x = tfc_placeholder(g, "x", TFC_FLOAT, 1, unknown);
+    tfc_output big = tfc_matmul(g, a, a);
+    tfc_output small = x;
+    for (int i = 0; i < 8; i++) small = tfc_add(g, small, x);
+    tfc_output fetches[] = {big, small}, feeds[] = {a, x};
+    CHECK_GRAPH_OK(g);
+    tfc_session_options o = {.intra_op_threads = 2, .inter_op_threads = 2};
+    tfc_status *st = tfc_status_new();
+    tfc_session *s = tfc_session_new(g, &o, st);
+    tfc_tensor *vals[] = {tfc_test_random_tensor(TFC_FLOAT, 2, d, -1, 1),
+                          tfc_tensor_from_data(TFC_FLOAT, 1, (int64_t[]){1}, (float[]){1})};
+    for (int r = 0; r < PLAN_TIMED_RUNS + 1; r++) {
+        tfc_tensor *out[2] = {NULL, NULL};
+        tfc_session_run(s, feeds, vals, 2, fetches, 2, out, NULL, 0, st);
+        CHECK_STATUS_OK(st);
+        if (out[1]) CHECK_NEAR(tfc_test_get(out[1], 0), 9.0, 0);
+        tfc_tensor_free(out[0]);
+        tfc_tensor_free(out[1]);
+    }
+    tfc_plan *p = tfc_session_find_plan(s, feeds, 2, fetches, 2, NULL, 0);
+    CHECK(p != NULL);
+    int cheap_adds = 0, matmul_cheap = -1;
+    for (int i = 0; p && i < p->nnodes; i++) {
+        const char *type = tfc_node_type(p->nodes[i].node);
+        int cheap = atomic_load(&p->nodes[i].cheap);
+        if (strcmp(type, "MatMul") == 0) matmul_cheap = cheap;
+        if (strcmp(type, "Add") == 0) cheap_adds += cheap;
+    }
+    CHECK(matmul_cheap == 0);
+    CHECK(cheap_adds >= 4); /* most of 8; a preempted one may time as slow */
+    tfc_tensor_free(vals[0]);
+    tfc_tensor_free(vals[1]);
+    tfc_session_free(s);
+    tfc_status_free(st);
+    tfc_graph_free(g);
+}
+
 TFC_TEST_MAIN(T(test_const_fetch), T(test_first_lesson), T(test_counter_and_separate_sessions),
               T(test_fetched_variable_is_a_snapshot), T(test_pruning), T(test_feed_cuts_producer),
               T(test_fan_out), T(test_feed_and_fetch_errors), T(test_plan_is_cached),
               T(test_concurrent_runs), T(test_parallel_executor_matches_serial),
-              T(test_run_error_names_node))
+              T(test_run_error_names_node), T(test_plan_times_nodes))
