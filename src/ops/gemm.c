@@ -14,7 +14,7 @@
 typedef struct gemm_job {
     tfc_dtype dt;
     int ta, tb;
-    int by_cols;  /* blocks are column ranges of C rather than row ranges */
+    int by_cols; /* blocks are column ranges of C rather than row ranges */
     int64_t m, n, k, block;
     const char *a, *b;
     double beta;
@@ -33,8 +33,8 @@ static void gemm_block(const gemm_job *j, int64_t r0, int64_t r1, int64_t c0, in
     enum CBLAS_TRANSPOSE opb = j->tb ? CblasTrans : CblasNoTrans;
     int m = (int)(r1 - r0), n = (int)(c1 - c0), k = (int)j->k, ldc = (int)j->n;
     if (j->dt == TFC_FLOAT)
-        cblas_sgemm(CblasRowMajor, opa, opb, m, n, k, 1.0f, (const float *)a, lda,
-                    (const float *)b, ldb, (float)j->beta, (float *)c, ldc);
+        cblas_sgemm(CblasRowMajor, opa, opb, m, n, k, 1.0f, (const float *)a, lda, (const float *)b,
+                    ldb, (float)j->beta, (float *)c, ldc);
     else
         cblas_dgemm(CblasRowMajor, opa, opb, m, n, k, 1.0, (const double *)a, lda,
                     (const double *)b, ldb, j->beta, (double *)c, ldc);

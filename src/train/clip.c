@@ -10,12 +10,12 @@
 
 /* A scalar constant of x's float dtype. */
 static tfc_output scalar_like(tfc_graph *g, tfc_output x, double v) {
-    return tfc_output_dtype(x) == TFC_DOUBLE ? tfc_const_double(g, v) : tfc_const_float(g, (float)v);
+    return tfc_output_dtype(x) == TFC_DOUBLE ? tfc_const_double(g, v)
+                                             : tfc_const_float(g, (float)v);
 }
 
 static int float_input(tfc_graph *g, const char *what, tfc_output t) {
-    if (!t.node)
-        return tfc_graph_fail(g, TFC_INVALID_ARGUMENT, "%s: the tensor is null", what);
+    if (!t.node) return tfc_graph_fail(g, TFC_INVALID_ARGUMENT, "%s: the tensor is null", what);
     tfc_dtype dt = tfc_output_dtype(t);
     if (dt != TFC_FLOAT && dt != TFC_DOUBLE)
         return tfc_graph_fail(g, TFC_INVALID_ARGUMENT,
@@ -106,17 +106,17 @@ int tfc_clip_by_global_norm(tfc_graph *g, const tfc_output *ts, int n, double cl
     /* clip_norm * min(1 / norm, 1 / clip_norm); + (norm - norm) makes every
      * output NaN when the norm is infinite or NaN, as TensorFlow does */
     tfc_output one = scalar_like(g, norm, 1);
-    tfc_output scale = tfc_mul(g, scalar_like(g, norm, clip_norm),
-                               tfc_minimum(g, tfc_div(g, one, norm),
-                                           scalar_like(g, norm, 1.0 / clip_norm)));
+    tfc_output scale =
+        tfc_mul(g, scalar_like(g, norm, clip_norm),
+                tfc_minimum(g, tfc_div(g, one, norm), scalar_like(g, norm, 1.0 / clip_norm)));
     scale = tfc_add(g, scale, tfc_sub(g, norm, norm));
     for (int i = 0; i < n; i++) {
         tfc_output indices, values;
         if (!ts[i].node)
             clipped[i] = ts[i];
         else if (tfc_gradient_sparse_parts(ts[i], &indices, &values))
-            clipped[i] = tfc_grad_sparse(g, tfc_mul(g, values, scale), indices,
-                                         ts[i].node->inputs[2]);
+            clipped[i] =
+                tfc_grad_sparse(g, tfc_mul(g, values, scale), indices, ts[i].node->inputs[2]);
         else
             clipped[i] = tfc_mul(g, ts[i], scale);
     }
