@@ -7,8 +7,10 @@
  * character), carrying the LSTM state from step to step (truncated
  * backpropagation through time). It prints the average loss (nats per
  * character) as training goes, then samples text from the model one
- * character at a time, feeding each drawn character back in. The program
- * fails if the loss did not fall.
+ * character at a time, feeding each drawn character back in. Gradients are
+ * clipped to a global norm of 5 (tfc_clip_by_global_norm between
+ * compute_gradients and apply_gradients). The program fails if the loss
+ * did not fall.
  *
  *     ./char_lstm [text_file [epochs]]
  * The default text is /usr/share/common-licenses/GPL-3 (35 KB of English).
@@ -33,6 +35,7 @@ enum {
 };
 #define DEFAULT_TEXT "/usr/share/common-licenses/GPL-3"
 #define LEARNING_RATE 0.003
+#define CLIP_NORM 5.0 /* tf.clip_by_global_norm bound of the gradients */
 #define TEMPERATURE 0.7
 
 static double seconds_since(const struct timespec *t0) {
@@ -132,8 +135,20 @@ int main(int argc, char **argv) {
     tfc_output targets = tfc_placeholder(g, "targets", TFC_INT32, 1, &tb);
     tfc_output loss = tfc_reduce_mean(
         g, tfc_sparse_softmax_cross_entropy_with_logits(g, targets, train_m.logits), NULL, 0, 0);
+    /* minimize, with the gradients clipped to a global norm of CLIP_NORM on
+     * the way, as char-rnn does: an exploding step cannot wreck the weights */
     tfc_optimizer *opt = tfc_adam_optimizer(LEARNING_RATE, 0.9, 0.999, 1e-8);
-    tfc_node *train = tfc_optimizer_minimize(opt, g, loss, NULL, 0, (tfc_output){NULL, 0});
+    int npairs = 0;
+    tfc_grad_and_var *gv = tfc_optimizer_compute_gradients(opt, g, loss, NULL, 0, &npairs);
+    tfc_output *grads = calloc((size_t)npairs + 1, sizeof *grads);
+    for (int i = 0; gv && grads && i < npairs; i++) grads[i] = gv[i].grad;
+    tfc_node *train = NULL;
+    if (gv && grads && tfc_clip_by_global_norm(g, grads, npairs, CLIP_NORM, grads, NULL) == 0) {
+        for (int i = 0; i < npairs; i++) gv[i].grad = grads[i];
+        train = tfc_optimizer_apply_gradients(opt, g, gv, npairs, (tfc_output){NULL, 0});
+    }
+    free(grads);
+    free(gv);
     /* the same cell (shared variables) one character at a time */
     build_model(g, cell, 1, 1, vocab, softmax_w, softmax_b, &gen_m);
     tfc_node *init = tfc_global_variables_initializer(g);
