@@ -1011,6 +1011,20 @@ TFC_API tfc_grad_and_var *tfc_optimizer_compute_gradients(tfc_optimizer *opt, tf
 TFC_API tfc_node *tfc_optimizer_apply_gradients(tfc_optimizer *opt, tfc_graph *g,
                                                 const tfc_grad_and_var *gv, int n,
                                                 tfc_output global_step);
+/* tf.debugging.check_numerics: `tensor` (float) passed through, or the run
+ * fails with "<message> : Tensor had NaN values" (or "Inf", or "Inf and
+ * NaN") naming the node. The gradient is checked the same way on the way
+ * back. */
+TFC_API tfc_output tfc_check_numerics(tfc_graph *g, tfc_output tensor, const char *message);
+/* tf.add_check_numerics_ops: a CheckNumerics (message "<node>:<output>")
+ * on every float output of the nodes in `g` so far (variables are checked
+ * where they are read), each waiting for the one before (as in
+ * TensorFlow), and a NoOp after the last to run with the train op: the
+ * first NaN or infinity in graph order fails the run, naming where it
+ * appeared. Every tensor is checked, so runs of it must feed every
+ * placeholder the graph's float tensors need. NULL with the error on g. */
+TFC_API tfc_node *tfc_add_check_numerics_ops(tfc_graph *g);
+
 /* Gradient clipping, as in TensorFlow; each is differentiable and errors
  * (a null or non-float tensor, a bad bound) are recorded on g, naming the
  * tensor. Between compute_gradients and apply_gradients:
