@@ -767,12 +767,16 @@ TFC_API int tfc_cond(tfc_graph *g, tfc_output pred, tfc_body_fn true_fn, tfc_bod
  * cond_fn(vars) (one bool scalar output) is true, vars = body_fn(vars) (n
  * outputs). shape_invariants (NULL: each variable's static shape) bounds
  * the shapes a variable may take; leaving it is a run-time error naming the
- * loop and the variable. parallel_iterations is only recorded (the While
- * op's attr, written to GraphDefs): iterations run one after another, each
- * finishing before the next starts; within an iteration, independent nodes
+ * loop and the variable. Up to parallel_iterations iterations may be in
+ * flight: when a body run takes long (100 us or more, timed over the first
+ * iterations) and the session has several inter-op threads, each output of
+ * one iteration starts the work of the next that waits only for it, so
+ * independent work of consecutive iterations overlaps; results are the
+ * same as one iteration at a time. Within an iteration, independent nodes
  * and large kernels use the session's threads. Differentiable w.r.t. float
- * loop variables and captured tensors (the gradient re-runs the loop keeping each iteration's values,
- * then runs it backwards). Returns 0, or -1 with the error recorded on g. */
+ * loop variables and captured tensors (the gradient re-runs the loop
+ * keeping each iteration's values, then runs it backwards). Returns 0, or
+ * -1 with the error recorded on g. */
 TFC_API int tfc_while_loop(tfc_graph *g, tfc_body_fn cond_fn, tfc_body_fn body_fn, void *user,
                            const tfc_output *loop_vars, int n, const tfc_shape *shape_invariants,
                            int parallel_iterations, tfc_output *outs);

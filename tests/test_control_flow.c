@@ -4,6 +4,8 @@
 #include "gradcheck.h"
 #include "harness.h"
 
+#include "ops/while_pipelined.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1098,12 +1100,97 @@ static void test_dynamic_rnn_trains(void) {
     tfc_graph_free(g);
 }
 
+/* parallel_iterations: each iteration multiplies captured matrices (work
+ * that does not depend on the previous iteration), long enough that the
+ * loop switches to overlapping iterations after timing its first ones; the
+ * results are bit-identical to the same loop with parallel_iterations 1.
+ * A variable that leaves its shape invariant in an overlapped iteration is
+ * an error naming the loop, the variable and the iteration. */
+typedef struct heavy_ctx {
+    tfc_output w;
+    int grow; /* make variable 2 change shape at iteration 7 */
+} heavy_ctx;
+
+static int i_less_12(tfc_graph *b, const tfc_output *a, int n, void *u, tfc_output *outs) {
+    (void)n, (void)u;
+    outs[0] = tfc_less(b, a[0], tfc_const_int32(b, 12));
+    return 0;
+}
+
+static int heavy_body(tfc_graph *b, const tfc_output *a, int n, void *u, tfc_output *outs) {
+    (void)n;
+    heavy_ctx *h = u;
+    tfc_output scale = tfc_cast(b, tfc_add(b, a[0], tfc_const_int32(b, 1)), TFC_FLOAT);
+    tfc_output p = tfc_matmul(b, tfc_mul(b, h->w, scale), h->w);
+    outs[0] = tfc_add(b, a[0], tfc_const_int32(b, 1));
+    outs[1] = tfc_add(b, a[1], tfc_reduce_sum(b, p, NULL, 0, 0));
+    if (h->grow) {
+        /* length max(i - 3, 3): 3 until iteration 7 */
+        tfc_output len = tfc_maximum(b, tfc_sub(b, a[0], tfc_const_int32(b, 3)),
+                                     tfc_const_int32(b, 3));
+        int64_t one = 1;
+        outs[2] = tfc_fill(b, tfc_reshape(b, len, 1, &one), tfc_const_float(b, 1));
+    } else {
+        outs[2] = tfc_add(b, a[2], tfc_const_float(b, 1));
+    }
+    return 0;
+}
+
+static void test_while_parallel_iterations(void) {
+    for (int grow = 0; grow < 2; grow++) {
+        tfc_graph *g = tfc_graph_new();
+        int64_t wd[] = {320, 320};
+        tfc_tensor *wv = tfc_test_random_tensor(TFC_FLOAT, 2, wd, -0.1, 0.1);
+        heavy_ctx h = {tfc_const(g, wv), grow};
+        tfc_tensor_free(wv);
+        tfc_shape inv[3] = {tfc_shape_scalar(), tfc_shape_scalar(), tfc_shape_vector(3)};
+        tfc_output vars[3] = {tfc_const_int32(g, 0), tfc_const_float(g, 0),
+                              tfc_fill(g, tfc_const_ints(g, (int32_t[]){3}, 1),
+                                       tfc_const_float(g, 0))},
+                   fast[3], slow[3];
+        CHECK(tfc_while_loop(g, i_less_12, heavy_body, &h, vars, 3, inv, 10, fast) == 0);
+        CHECK(tfc_while_loop(g, i_less_12, heavy_body, &h, vars, 3, inv, 1, slow) == 0);
+        CHECK_GRAPH_OK(g);
+        tfc_session_options o = {.intra_op_threads = 2, .inter_op_threads = 2};
+        tfc_status *st = tfc_status_new();
+        tfc_session *s = tfc_session_new(g, &o, st);
+        int before = atomic_load(&tfc_while_pipelined_count);
+        tfc_tensor *r[3] = {NULL, NULL, NULL};
+        tfc_session_run(s, NULL, NULL, 0, fast, 3, r, NULL, 0, st);
+        CHECK(atomic_load(&tfc_while_pipelined_count) == before + 1);
+        if (!grow) {
+            CHECK_STATUS_OK(st);
+            tfc_tensor *q[3] = {NULL, NULL, NULL};
+            tfc_session_run(s, NULL, NULL, 0, slow, 3, q, NULL, 0, st);
+            CHECK_STATUS_OK(st);
+            CHECK(atomic_load(&tfc_while_pipelined_count) == before + 1);
+            for (int i = 0; i < 3; i++) {
+                CHECK(r[i] && q[i] && tfc_test_max_diff(r[i], q[i]) == 0);
+                tfc_tensor_free(q[i]);
+            }
+            if (r[0]) CHECK_NEAR(tfc_test_get(r[0], 0), 12, 0);
+            if (r[2]) CHECK_NEAR(tfc_test_get(r[2], 2), 12, 0);
+        } else {
+            CHECK(tfc_status_code(st) == TFC_INVALID_ARGUMENT);
+            CHECK_MSG(strstr(tfc_status_message(st), "loop variable 2") &&
+                          strstr(tfc_status_message(st), "iteration 7") &&
+                          strstr(tfc_status_message(st), "[4]"),
+                      "%s", tfc_status_message(st));
+        }
+        for (int i = 0; i < 3; i++) tfc_tensor_free(r[i]);
+        tfc_session_free(s);
+        tfc_status_free(st);
+        tfc_graph_free(g);
+    }
+}
+
 TFC_TEST_MAIN(T(test_cond_issue_example), T(test_cond_only_taken_branch_runs),
               T(test_cond_captures_random), T(test_cond_gradient),
               T(test_cond_gradient_taken_branch_only), T(test_cond_second_derivative),
               T(test_cond_errors), T(test_while_counter), T(test_while_many_vars_random),
               T(test_while_shape_invariants), T(test_while_runtime_shape_error),
-              T(test_while_100k_iterations), T(test_while_nested), T(test_while_gradient_power),
+              T(test_while_100k_iterations), T(test_while_parallel_iterations),
+              T(test_while_nested), T(test_while_gradient_power),
               T(test_while_gradient_initial_value), T(test_while_gradient_rnn_vs_unrolled),
               T(test_cond_inside_while_gradient), T(test_function_batch_norm),
               T(test_function_capture_and_nested_call), T(test_function_errors),

@@ -138,6 +138,33 @@ struct tfc_kernel_ctx {
 tfc_session *tfc_session_new_child(tfc_session *parent, tfc_graph *g, uint64_t salt,
                                    tfc_status *status);
 
+/* Asynchronous runs, for kernels that pipeline sub-graphs (While with
+ * parallel_iterations): a run of `s` whose feeds may arrive while it goes
+ * on. NULL feed values are given later with tfc_async_run_feed; nodes run
+ * as soon as their inputs are there. on_output(user, i, value) is called
+ * (from any thread) when fetch i gets its value (borrowed: ref it to keep
+ * it); on_done(user) once when the run has ended, after which
+ * tfc_async_run_finished is true and tfc_async_run_free (returning 0, or
+ * -1 with the run's error) may be called. Needs a session with several
+ * inter-op threads. Feeds are not checked against the outputs' shapes. */
+typedef struct tfc_async_run tfc_async_run;
+/* Can `s` run asynchronously (several inter-op threads)? */
+int tfc_session_can_run_async(const tfc_session *s);
+typedef void (*tfc_run_output_fn)(void *user, int fetch, tfc_tensor *value);
+tfc_async_run *tfc_session_start_async(tfc_session *s, const tfc_output *feeds, int nfeeds,
+                                       tfc_tensor *const *feed_values, const tfc_output *fetches,
+                                       int nfetches, tfc_run_output_fn on_output,
+                                       void (*on_done)(void *user), void *user,
+                                       tfc_status *status);
+/* Gives feed i (NULL: none, for a cancelled run); only the first call for
+ * a feed counts. Calls for one run must not overlap. */
+void tfc_async_run_feed(tfc_async_run *r, int i, tfc_tensor *value);
+/* Fails the run with CANCELLED (`why`) and releases the feeds still to
+ * come, so that it ends soon. */
+void tfc_async_run_cancel(tfc_async_run *r, const char *why);
+int tfc_async_run_finished(const tfc_async_run *r);
+int tfc_async_run_free(tfc_async_run *r, tfc_status *status);
+
 /* Allocates output i (uninitialized contents) and returns it, or NULL with
  * an error set. */
 tfc_tensor *tfc_kernel_output(tfc_kernel_ctx *c, int i, tfc_dtype dtype, int rank,

@@ -5,10 +5,12 @@
 #include "autodiff/grad_util.h"
 #include "graph/function.h"
 #include "graph/op_registry.h"
+#include "ops/while_pipelined.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 typedef struct cf_data {
     tfc_function *fn[2]; /* If: then, else; While: cond, body; others: fn[0] */
@@ -292,10 +294,28 @@ static int stack_history(tfc_kernel_ctx *c, int out, const hist_list *h, const t
     return 0;
 }
 
+/* The serial iterations timed before choosing, and the body time from which
+ * overlapping iterations pays (each costs two asynchronous runs). */
+#define PIPELINE_PROBE_ITERATIONS 3
+#define PIPELINE_MIN_BODY_NS 100000
+
+static int64_t mono_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 static void while_kernel(tfc_kernel_ctx *c) {
     const cf_data *d = c->node->op_data;
     const tfc_function *cf = d->fn[0], *bf = d->fn[1];
     int nv = d->nvars, np = bf->nparams;
+    /* Several iterations in flight (parallel_iterations) pay when a body
+     * run takes long enough to hide the cost of overlapping them: the
+     * first iterations run serially and are timed. The gradient's forward
+     * pass, which keeps every iteration's values, stays serial. */
+    int window = (int)tfc_node_attr_int(c->node, "parallel_iterations", 1);
+    int may_pipeline = window > 1 && !d->history && c->session;
+    int64_t body_ns = 0;
     tfc_tensor **feed = calloc((size_t)np + 1, sizeof *feed);
     tfc_tensor **next = calloc((size_t)nv + 1, sizeof *next);
     hist_list *hist = d->history ? calloc((size_t)nv, sizeof *hist) : NULL;
@@ -329,7 +349,9 @@ static void while_kernel(tfc_kernel_ctx *c) {
             tfc_kernel_error(c, TFC_INTERNAL, "out of memory keeping loop values");
             break;
         }
+        int64_t t0 = may_pipeline ? mono_ns() : 0;
         if (run_fn(c, 1, bf, feed, next, st)) break;
+        if (may_pipeline) body_ns += mono_ns() - t0;
         for (int i = 0; i < nv; i++) {
             tfc_shape inv = tfc_output_shape(bf->params[i]);
             tfc_shape got = tfc_shape_make(next[i]->rank, next[i]->dims);
@@ -349,6 +371,15 @@ static void while_kernel(tfc_kernel_ctx *c) {
             tfc_tensor_free(feed[i]);
             feed[i] = next[i];
             next[i] = NULL;
+        }
+        if (ok && may_pipeline && iter + 1 == PIPELINE_PROBE_ITERATIONS) {
+            may_pipeline = 0;
+            tfc_session *cs = sub_session(c, 0, cf, st), *bs = sub_session(c, 1, bf, st);
+            if (cs && bs && tfc_session_can_run_async(cs) && tfc_session_can_run_async(bs) &&
+                body_ns / PIPELINE_PROBE_ITERATIONS >= PIPELINE_MIN_BODY_NS) {
+                tfc_while_pipelined(c, cs, bs, cf, bf, nv, window, feed, iter + 1);
+                break;
+            }
         }
     }
     for (int i = 0; feed && i < np; i++) tfc_tensor_free(feed[i]);

@@ -35,6 +35,11 @@ struct run_state {
     atomic_int remaining;
     atomic_int finished; /* set by the thread that ran the last node */
     int timing;          /* time each node to set its cheap flag */
+    /* asynchronous runs (tfc_async_run_start): told of each fetch as it is
+     * computed and of the run's end; NULL for tfc_execute's runs */
+    tfc_run_output_fn on_output;
+    void (*on_done)(void *user);
+    void *user;
     pthread_mutex_t lock;  /* guards status */
 };
 
@@ -225,6 +230,15 @@ static void dispatch_ready(run_state *r, const int *ready, int n, int *stack, in
     }
 }
 
+/* Tells an asynchronous run's owner of the fetches among slots
+ * [slot, slot + n) that hold a value. */
+static void notify_outputs(run_state *r, int slot, int n) {
+    for (int f = 0; f < r->p->nfetches; f++) {
+        int fs = r->p->fetch_slot[f];
+        if (fs >= slot && fs < slot + n && r->x->values[fs]) r->on_output(r->user, f, r->x->values[fs]);
+    }
+}
+
 /* Parallel: run nodes from a thread-local stack until it is empty. */
 static void run_local(run_state *r, const int *first, int nfirst) {
     int stack[LOCAL_STACK], sp = 0;
@@ -239,11 +253,20 @@ static void run_local(run_state *r, const int *first, int nfirst) {
             run_node(r, j);
         int *ready = pn->nsucc <= 64 ? ready_small : malloc((size_t)pn->nsucc * sizeof(int));
         if (!ready) abort(); /* cannot continue the run without it */
+        if (r->on_output) notify_outputs(r, pn->out_slot, pn->noutputs);
         int nr = finish_node(r, j, ready);
         dispatch_ready(r, ready, nr, stack, &sp);
         if (ready != ready_small) free(ready);
         if (atomic_fetch_sub_explicit(&r->remaining, 1, memory_order_acq_rel) == 1) {
-            tfc_threadpool_set_flag(r->s->pool, &r->finished);
+            if (r->on_done) {
+                /* the owner may free the run once it sees `finished` */
+                void (*done)(void *) = r->on_done;
+                void *user = r->user;
+                atomic_store(&r->finished, 1);
+                done(user);
+            } else {
+                tfc_threadpool_set_flag(r->s->pool, &r->finished);
+            }
         }
     }
 }
@@ -277,6 +300,9 @@ void tfc_execute(tfc_session *s, tfc_plan *p, tfc_tensor *const *feed_values,
     atomic_init(&r.failed, 0);
     atomic_init(&r.remaining, 0);
     atomic_init(&r.finished, 0);
+    r.on_output = NULL;
+    r.on_done = NULL;
+    r.user = NULL;
     pthread_mutex_init(&r.lock, NULL);
     tfc_run_scratch *x = r.x;
     for (int i = 0; i < p->nslots; i++) atomic_store_explicit(&x->uses[i], p->slot_uses[i], memory_order_relaxed);
@@ -325,4 +351,121 @@ void tfc_execute(tfc_session *s, tfc_plan *p, tfc_tensor *const *feed_values,
     }
     pthread_mutex_destroy(&r.lock);
     scratch_put(p, x);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Asynchronous runs: feeds that arrive while the run goes on              */
+/* ------------------------------------------------------------------------ */
+
+struct tfc_async_run {
+    run_state r;
+    int nfeeds;
+    char *waiting; /* per feed: 1 until tfc_async_run_feed gives it */
+};
+
+/* Each node reading feed slot `i` has one input fewer to wait for. */
+static void feed_arrived(run_state *r, int i) {
+    tfc_plan *p = r->p;
+    for (int j = 0; j < p->nnodes; j++) {
+        tfc_plan_node *pn = &p->nodes[j];
+        for (int k = 0; k < pn->ninputs; k++)
+            if (pn->input_slot[k] == i &&
+                atomic_fetch_sub_explicit(&r->x->pending[j], 1, memory_order_acq_rel) == 1)
+                schedule_node(r, j);
+    }
+}
+
+tfc_async_run *tfc_async_run_start(tfc_session *s, tfc_plan *p, tfc_tensor *const *feed_values,
+                                   tfc_run_output_fn on_output, void (*on_done)(void *),
+                                   void *user, tfc_status *status) {
+    if (!s->pool || !s->inter_op_parallel) {
+        tfc_status_set(status, TFC_FAILED_PRECONDITION,
+                       "asynchronous runs need a session with several inter-op threads");
+        return NULL;
+    }
+    tfc_async_run *a = calloc(1, sizeof *a);
+    char *waiting = calloc((size_t)p->nfeeds + 1, 1);
+    tfc_run_scratch *x = a && waiting ? scratch_get(p) : NULL;
+    if (!x) {
+        free(a);
+        free(waiting);
+        tfc_status_set(status, TFC_INTERNAL, "out of memory starting a run");
+        return NULL;
+    }
+    run_state *r = &a->r;
+    a->nfeeds = p->nfeeds;
+    a->waiting = waiting;
+    r->s = s;
+    r->p = p;
+    r->x = x;
+    memset(&r->status, 0, sizeof r->status);
+    atomic_init(&r->failed, 0);
+    atomic_init(&r->remaining, p->nnodes);
+    atomic_init(&r->finished, 0);
+    r->timing = 0;
+    r->on_output = on_output;
+    r->on_done = on_done;
+    r->user = user;
+    pthread_mutex_init(&r->lock, NULL);
+    for (int i = 0; i < p->nslots; i++)
+        atomic_store_explicit(&x->uses[i], p->slot_uses[i], memory_order_relaxed);
+    for (int j = 0; j < p->nnodes; j++)
+        atomic_store_explicit(&x->pending[j], p->nodes[j].pending, memory_order_relaxed);
+    for (int i = 0; i < p->nfeeds; i++) {
+        x->values[i] = feed_values[i] ? tfc_tensor_ref(feed_values[i]) : NULL;
+        waiting[i] = feed_values[i] == NULL;
+    }
+    for (int i = 0; i < p->nconsts; i++) x->values[p->nfeeds + i] = tfc_tensor_ref(p->consts[i]);
+    /* nodes reading a feed still to come wait for it too */
+    for (int j = 0; j < p->nnodes; j++)
+        for (int k = 0; k < p->nodes[j].ninputs; k++) {
+            int slot = p->nodes[j].input_slot[k];
+            if (slot < p->nfeeds && waiting[slot]) atomic_fetch_add(&x->pending[j], 1);
+        }
+    /* fetches that are feeds or constants are known now */
+    notify_outputs(r, 0, p->nfeeds + p->nconsts);
+    if (p->nnodes == 0) {
+        atomic_store(&r->finished, 1);
+        on_done(user);
+        return a;
+    }
+    for (int i = 0; i < p->ninitial; i++)
+        if (atomic_load(&x->pending[p->initial[i]]) == 0) schedule_node(r, p->initial[i]);
+    return a;
+}
+
+void tfc_async_run_feed(tfc_async_run *a, int i, tfc_tensor *value) {
+    if (i < 0 || i >= a->nfeeds || !a->waiting[i]) return;
+    a->waiting[i] = 0;
+    run_state *r = &a->r;
+    r->x->values[i] = value ? tfc_tensor_ref(value) : NULL;
+    if (value) notify_outputs(r, i, 1);
+    feed_arrived(r, i);
+}
+
+void tfc_async_run_cancel(tfc_async_run *a, const char *why) {
+    tfc_status st;
+    tfc_status_set(&st, TFC_CANCELLED, "%s", why);
+    fail_run(&a->r, &st);
+    /* the feeds still to come will not: their readers run (skipping their
+     * kernels, as in any failed run) so that the run ends */
+    for (int i = 0; i < a->nfeeds; i++)
+        if (a->waiting[i]) tfc_async_run_feed(a, i, NULL);
+}
+
+int tfc_async_run_finished(const tfc_async_run *a) { return atomic_load(&a->r.finished); }
+
+int tfc_async_run_free(tfc_async_run *a, tfc_status *status) {
+    run_state *r = &a->r;
+    int failed = atomic_load(&r->failed);
+    if (failed && status) tfc_status_copy(status, &r->status);
+    for (int i = 0; i < r->p->nslots; i++) {
+        tfc_tensor_free(r->x->values[i]);
+        r->x->values[i] = NULL;
+    }
+    scratch_put(r->p, r->x);
+    pthread_mutex_destroy(&r->lock);
+    free(a->waiting);
+    free(a);
+    return failed ? -1 : 0;
 }

@@ -102,6 +102,10 @@ tfc_plan *tfc_session_find_plan(tfc_session *s, const tfc_output *feeds, int nfe
 
 /* Executes a plan with the given feed values; on success stores a new
  * reference per fetch. */
+/* Starts an asynchronous run of plan p (see tfc_session_start_async). */
+tfc_async_run *tfc_async_run_start(tfc_session *s, tfc_plan *p, tfc_tensor *const *feed_values,
+                                   tfc_run_output_fn on_output, void (*on_done)(void *),
+                                   void *user, tfc_status *status);
 void tfc_execute(tfc_session *s, tfc_plan *p, tfc_tensor *const *feed_values,
                  tfc_tensor **fetch_values, tfc_status *status);
 

@@ -235,6 +235,20 @@ void tfc_session_run(tfc_session *s, const tfc_output *feed_outs,
     tfc_execute(s, p, feed_values, fetch_values, status);
 }
 
+int tfc_session_can_run_async(const tfc_session *s) {
+    return s && s->pool && s->inter_op_parallel;
+}
+
+tfc_async_run *tfc_session_start_async(tfc_session *s, const tfc_output *feeds, int nfeeds,
+                                       tfc_tensor *const *feed_values, const tfc_output *fetches,
+                                       int nfetches, tfc_run_output_fn on_output,
+                                       void (*on_done)(void *user), void *user,
+                                       tfc_status *status) {
+    tfc_plan *p = find_or_build_plan(s, feeds, nfeeds, fetches, nfetches, NULL, 0, status);
+    if (!p) return NULL;
+    return tfc_async_run_start(s, p, feed_values, on_output, on_done, user, status);
+}
+
 tfc_tensor *tfc_session_run1(tfc_session *s, const tfc_output *feed_outs,
                              tfc_tensor *const *feed_values, int nfeeds, tfc_output fetch,
                              tfc_status *status) {
