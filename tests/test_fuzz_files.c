@@ -1,6 +1,7 @@
 /* Corrupt files never crash a reader: valid GraphDef, checkpoint and event
  * files are mutated at random (bytes flipped or overwritten with 0xff, cut
- * short, bytes inserted) a few thousand times with a fixed seed, and every
+ * short, bytes inserted) a few thousand times with a fixed seed (IDX files
+ * too, plain and gzip-compressed), and every
  * reader must either accept the file or return an error with a message.
  * Run under AddressSanitizer in CI, this also catches reads out of bounds. */
 #include "harness.h"
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
 
@@ -266,5 +268,51 @@ static void test_event_file_mutations(void) {
     CHECK(system(cmd) == 0);
 }
 
+/* ---- IDX (MNIST) files, plain and gzip-compressed ---- */
+
+static void test_idx_mutations(void) {
+    char dir[] = "/tmp/tfc-fuzz-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    /* a valid idx3 file: magic 0x00000803, dims 4 x 5 x 3, uint8 data */
+    uint8_t good[16 + 60];
+    const uint8_t head[16] = {0, 0, 8, 3, 0, 0, 0, 4, 0, 0, 0, 5, 0, 0, 0, 3};
+    memcpy(good, head, 16);
+    for (int i = 0; i < 60; i++) good[16 + i] = (uint8_t)next_rand();
+    char path[256], gzpath[300], cmd[320];
+    snprintf(path, sizeof path, "%s/x-idx3-ubyte", dir);
+    snprintf(gzpath, sizeof gzpath, "%s.gz", path);
+    spit(path, good, sizeof good);
+    tfc_status *st = tfc_status_new();
+    tfc_tensor *t = tfc_idx_read(path, st);
+    CHECK(t && tfc_tensor_num_elements(t) == 60);
+    tfc_tensor_free(t);
+    gzFile zf = gzopen(gzpath, "wb");
+    CHECK(zf != NULL);
+    if (zf) {
+        CHECK(gzwrite(zf, good, sizeof good) == (int)sizeof good);
+        gzclose(zf);
+    }
+    uint8_t *gz;
+    size_t ngz = slurp(gzpath, &gz);
+    CHECK(ngz > 0);
+    for (int it = 0; gz && it < 1500; it++) {
+        int compressed = it % 2;
+        size_t n;
+        uint8_t *m = mutate(compressed ? gz : good, compressed ? ngz : sizeof good, &n);
+        spit(compressed ? gzpath : path, m, n);
+        tfc_tensor *r = tfc_idx_read(compressed ? gzpath : path, st);
+        if (r)
+            CHECK(tfc_tensor_num_elements(r) >= 0);
+        else
+            CHECK(tfc_status_message(st)[0] && strstr(tfc_status_message(st), "x-idx3-ubyte"));
+        tfc_tensor_free(r);
+        free(m);
+    }
+    free(gz);
+    tfc_status_free(st);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0);
+}
+
 TFC_TEST_MAIN(T(test_graphdef_mutations), T(test_checkpoint_mutations),
-              T(test_event_file_mutations))
+              T(test_event_file_mutations), T(test_idx_mutations))
