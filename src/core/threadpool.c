@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Shared by the caller and its helpers; handed back to the pool's free list by
@@ -37,6 +38,8 @@ struct tfc_threadpool {
     size_t cap, head, len;
     int stopping;
     int helpers_waiting; /* threads asleep in tfc_threadpool_help_until */
+    int workers_asleep;  /* workers in pthread_cond_wait */
+    atomic_int queued;   /* len, readable without the lock (for spinning) */
     pfor_job *free_jobs; /* finished parallel_for jobs, reused */
 };
 
@@ -45,15 +48,47 @@ int tfc_num_cores(void) {
     return n > 0 ? (int)n : 1;
 }
 
+/* How long an idle worker keeps looking for work before it sleeps: waking
+ * a sleeping thread costs tens of microseconds, as much as a small kernel's
+ * whole run, and a training step hands out work every few microseconds. */
+#define SPIN_NS 50000
+
+static int64_t mono_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void spin_for_work(tfc_threadpool *p) {
+    int64_t until = mono_ns() + SPIN_NS;
+    for (int i = 1;; i++) {
+        if (atomic_load_explicit(&p->queued, memory_order_relaxed)) return;
+        if (i % 64 == 0 && mono_ns() > until) return;
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+    }
+}
+
 static void *worker_main(void *arg) {
     tfc_threadpool *p = arg;
     pthread_mutex_lock(&p->lock);
     for (;;) {
-        while (!p->len && !p->stopping) pthread_cond_wait(&p->cond, &p->lock);
+        if (!p->len && !p->stopping) {
+            pthread_mutex_unlock(&p->lock);
+            spin_for_work(p);
+            pthread_mutex_lock(&p->lock);
+        }
+        while (!p->len && !p->stopping) {
+            p->workers_asleep++;
+            pthread_cond_wait(&p->cond, &p->lock);
+            p->workers_asleep--;
+        }
         if (!p->len && p->stopping) break;
         task t = p->queue[p->head];
         p->head = (p->head + 1) % p->cap;
         p->len--;
+        atomic_store_explicit(&p->queued, (int)p->len, memory_order_relaxed);
         pthread_mutex_unlock(&p->lock);
         t.fn(t.arg);
         pthread_mutex_lock(&p->lock);
@@ -67,6 +102,7 @@ tfc_threadpool *tfc_threadpool_new(int nthreads) {
     tfc_threadpool *p = calloc(1, sizeof *p);
     if (!p) return NULL;
     p->nthreads = nthreads;
+    atomic_init(&p->queued, 0);
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->cond, NULL);
     p->cap = 64;
@@ -139,7 +175,9 @@ void tfc_threadpool_schedule(tfc_threadpool *p, void (*fn)(void *), void *arg) {
     }
     p->queue[(p->head + p->len) % p->cap] = (task){fn, arg};
     p->len++;
-    pthread_cond_signal(&p->cond);
+    atomic_store_explicit(&p->queued, (int)p->len, memory_order_relaxed);
+    /* a spinning worker sees `queued`; only a sleeping one needs waking */
+    if (p->workers_asleep || p->helpers_waiting) pthread_cond_signal(&p->cond);
     pthread_mutex_unlock(&p->lock);
 }
 
@@ -156,6 +194,7 @@ void tfc_threadpool_help_until(tfc_threadpool *p, atomic_int *flag) {
         task t = p->queue[p->head];
         p->head = (p->head + 1) % p->cap;
         p->len--;
+        atomic_store_explicit(&p->queued, (int)p->len, memory_order_relaxed);
         pthread_mutex_unlock(&p->lock);
         t.fn(t.arg);
         pthread_mutex_lock(&p->lock);
