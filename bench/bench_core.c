@@ -60,7 +60,11 @@ static void bench_scalar_chain(int threads) {
     tfc_graph_free(g);
 }
 
-static void bench_matmul(int n, int threads) {
+/* Median seconds of a warm session run of one n x n MatMul (*t_tfc) and of
+ * the bare cblas_sgemm call on the same data (*t_blas), `threads` for both;
+ * `warmup` runs first, then `reps` timings of `iters` calls each. */
+static void time_matmul(int n, int threads, int warmup, int reps, long iters, double *t_tfc,
+                        double *t_blas) {
     tfc_graph *g = tfc_graph_new();
     int64_t d[] = {n, n};
     tfc_output a = tfc_placeholder(g, "a", TFC_FLOAT, 2, d);
@@ -78,24 +82,21 @@ static void bench_matmul(int n, int threads) {
     tfc_output feeds[] = {a, b};
     tfc_tensor *vals[] = {at, bt};
     tfc_tensor *out = NULL;
-    long iters = n <= 256 ? 200 : n <= 512 ? 40 : n <= 1024 ? 6 : 2;
-    double t_tfc, t_blas;
-    tfc_session_run(s, feeds, vals, 2, &c, 1, &out, NULL, 0, st);
-    tfc_tensor_free(out);
-    TIME_MEDIAN(t_tfc, 5, iters, {
+    for (int i = 0; i < warmup; i++) {
+        tfc_session_run(s, feeds, vals, 2, &c, 1, &out, NULL, 0, st);
+        tfc_tensor_free(out);
+    }
+    TIME_MEDIAN(*t_tfc, reps, iters, {
         tfc_session_run(s, feeds, vals, 2, &c, 1, &out, NULL, 0, st);
         tfc_tensor_free(out);
     });
     float *cp = malloc(sizeof(float) * n * n);
     openblas_set_num_threads(threads);
-    TIME_MEDIAN(t_blas, 5, iters, {
+    TIME_MEDIAN(*t_blas, reps, iters, {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, ap, n, bp, n, 0.0f,
                     cp, n);
     });
     openblas_set_num_threads(1);
-    double flops = 2.0 * n * n * n;
-    printf("matmul_%d\t%d\t%.1f\t%.1f\tGFLOP/s\n", n, threads,
-           flops / t_tfc * 1e-9, flops / t_blas * 1e-9);
     free(cp);
     tfc_tensor_free(at);
     tfc_tensor_free(bt);
@@ -104,48 +105,20 @@ static void bench_matmul(int n, int threads) {
     tfc_graph_free(g);
 }
 
+static void bench_matmul(int n, int threads) {
+    long iters = n <= 256 ? 200 : n <= 512 ? 40 : n <= 1024 ? 6 : 2;
+    double t_tfc, t_blas, flops = 2.0 * n * n * n;
+    time_matmul(n, threads, 1, 5, iters, &t_tfc, &t_blas);
+    printf("matmul_%d\t%d\t%.1f\t%.1f\tGFLOP/s\n", n, threads, flops / t_tfc * 1e-9,
+           flops / t_blas * 1e-9);
+}
+
 /* A warm run of one small MatMul against the bare sgemm call: the
  * difference is what a run costs beyond the kernel (goal: under 1 us). */
 static void bench_small_matmul(int n) {
-    tfc_graph *g = tfc_graph_new();
-    int64_t d[] = {n, n};
-    tfc_output a = tfc_placeholder(g, "a", TFC_FLOAT, 2, d);
-    tfc_output b = tfc_placeholder(g, "b", TFC_FLOAT, 2, d);
-    tfc_output c = tfc_matmul(g, a, b);
-    tfc_status *st = tfc_status_new();
-    tfc_session_options o = {.intra_op_threads = 1, .inter_op_threads = 1};
-    tfc_session *s = tfc_session_new(g, &o, st);
-    tfc_tensor *at = tfc_tensor_new(TFC_FLOAT, 2, d), *bt = tfc_tensor_new(TFC_FLOAT, 2, d);
-    float *ap = tfc_tensor_data(at), *bp = tfc_tensor_data(bt);
-    for (long i = 0; i < (long)n * n; i++) {
-        ap[i] = (float)((i * 7) % 13) / 13.0f;
-        bp[i] = (float)((i * 5) % 11) / 11.0f;
-    }
-    tfc_output feeds[] = {a, b};
-    tfc_tensor *vals[] = {at, bt};
-    tfc_tensor *out = NULL;
-    for (int i = 0; i < 1000; i++) {
-        tfc_session_run(s, feeds, vals, 2, &c, 1, &out, NULL, 0, st);
-        tfc_tensor_free(out);
-    }
     double t_tfc, t_blas;
-    TIME_MEDIAN(t_tfc, 7, 20000, {
-        tfc_session_run(s, feeds, vals, 2, &c, 1, &out, NULL, 0, st);
-        tfc_tensor_free(out);
-    });
-    float *cp = malloc(sizeof(float) * n * n);
-    TIME_MEDIAN(t_blas, 7, 20000, {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, ap, n, bp, n, 0.0f,
-                    cp, n);
-    });
-    printf("session_run_matmul_%d\t1\t%.3f\t%.3f\tus/run\n", n, t_tfc * 1e6,
-           t_blas * 1e6);
-    free(cp);
-    tfc_tensor_free(at);
-    tfc_tensor_free(bt);
-    tfc_session_free(s);
-    tfc_status_free(st);
-    tfc_graph_free(g);
+    time_matmul(n, 1, 1000, 7, 20000, &t_tfc, &t_blas);
+    printf("session_run_matmul_%d\t1\t%.3f\t%.3f\tus/run\n", n, t_tfc * 1e6, t_blas * 1e6);
 }
 
 int main(int argc, char **argv) {

@@ -4,6 +4,7 @@
  * against finite differences, and misuse errors that name the node. */
 #include "gradcheck.h"
 #include "harness.h"
+#include "window_ref.h"
 
 #include <stdlib.h>
 
@@ -27,27 +28,6 @@ static const cfg CONV_CFGS[] = {
     {3, 40, 40, 24, 5, 5, 2, 1, 1, 1, 1, 1}, /* ~4 MiB of columns per image: several chunks */
 };
 #define NCONV ((int)(sizeof CONV_CFGS / sizeof *CONV_CFGS))
-
-/* The test's own statement of TensorFlow's padding rule. */
-static void out_size(int64_t in, int64_t k, int64_t s, int64_t d, int same, int64_t *out,
-                     int64_t *pad) {
-    int64_t eff = (k - 1) * d + 1;
-    if (same) {
-        *out = (in + s - 1) / s;
-        int64_t total = (*out - 1) * s + eff - in;
-        *pad = total > 0 ? total / 2 : 0;
-    } else {
-        *out = (in - eff + s) / s;
-        *pad = 0;
-    }
-}
-
-static double *to_doubles(const tfc_tensor *t) {
-    int64_t n = tfc_tensor_num_elements(t);
-    double *v = malloc((size_t)(n ? n : 1) * sizeof *v);
-    for (int64_t i = 0; i < n; i++) v[i] = tfc_test_get(t, i);
-    return v;
-}
 
 /* y = conv(x, f); dx and df are the backprops of dy (any may be NULL). */
 static void ref_conv(const cfg *k, const double *x, const double *f, const double *dy,
@@ -80,13 +60,6 @@ static void ref_conv(const cfg *k, const double *x, const double *f, const doubl
                 }
 }
 
-static void set4(int64_t *d, int64_t a, int64_t b, int64_t c, int64_t e) {
-    d[0] = a;
-    d[1] = b;
-    d[2] = c;
-    d[3] = e;
-}
-
 static void conv_attrs(tfc_op_desc *d, const cfg *k) {
     int64_t s[4], dl[4];
     set4(s, 1, k->sh, k->sw, 1);
@@ -94,16 +67,6 @@ static void conv_attrs(tfc_op_desc *d, const cfg *k) {
     tfc_op_set_attr_int_list(d, "strides", s, 4);
     tfc_op_set_attr_int_list(d, "dilations", dl, 4);
     tfc_op_set_attr_string(d, "padding", k->same ? "SAME" : "VALID");
-}
-
-static double compare(const tfc_tensor *got, const double *want, int64_t n) {
-    if (!got || tfc_tensor_num_elements(got) != n) return INFINITY;
-    double worst = 0;
-    for (int64_t i = 0; i < n; i++) {
-        double e = fabs(tfc_test_get(got, i) - want[i]) / (1.0 + fabs(want[i]));
-        if (!(e <= worst)) worst = isnan(e) ? INFINITY : e;
-    }
-    return worst;
 }
 
 static void test_conv2d_forward_and_backprops(void) {
@@ -484,13 +447,6 @@ static void test_max_pool_second_order(void) {
 }
 
 /* ---- misuse ---- */
-
-static void expect_build_error(tfc_graph *g, const char *node, const char *what) {
-    CHECK(tfc_graph_error(g) != NULL);
-    CHECK_CONTAINS(tfc_graph_error(g), node);
-    CHECK_CONTAINS(tfc_graph_error(g), what);
-    tfc_graph_clear_error(g);
-}
 
 static void test_conv_misuse(void) {
     tfc_graph *g = tfc_graph_new();

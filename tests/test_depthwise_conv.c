@@ -5,6 +5,7 @@
  * differences, and misuse errors that name the node. */
 #include "gradcheck.h"
 #include "harness.h"
+#include "window_ref.h"
 
 #include <stdlib.h>
 
@@ -29,27 +30,6 @@ static const cfg CFGS[] = {
 };
 #define NCFG ((int)(sizeof CFGS / sizeof *CFGS))
 
-/* The test's own statement of TensorFlow's padding rule. */
-static void out_size(int64_t in, int64_t k, int64_t s, int64_t d, int same, int64_t *out,
-                     int64_t *pad) {
-    int64_t eff = (k - 1) * d + 1;
-    if (same) {
-        *out = (in + s - 1) / s;
-        int64_t total = (*out - 1) * s + eff - in;
-        *pad = total > 0 ? total / 2 : 0;
-    } else {
-        *out = (in - eff + s) / s;
-        *pad = 0;
-    }
-}
-
-static void set4(int64_t *d, int64_t a, int64_t b, int64_t c, int64_t e) {
-    d[0] = a;
-    d[1] = b;
-    d[2] = c;
-    d[3] = e;
-}
-
 /* Input, filter and output dims of a configuration. */
 static void cfg_dims(const cfg *k, int64_t *xd, int64_t *fd, int64_t *yd) {
     int64_t oh, ow, pad;
@@ -58,13 +38,6 @@ static void cfg_dims(const cfg *k, int64_t *xd, int64_t *fd, int64_t *yd) {
     set4(xd, k->n, k->h, k->w, k->c);
     set4(fd, k->fh, k->fw, k->c, k->m);
     set4(yd, k->n, oh, ow, k->c * k->m);
-}
-
-static double *to_doubles(const tfc_tensor *t) {
-    int64_t n = tfc_tensor_num_elements(t);
-    double *v = malloc((size_t)(n ? n : 1) * sizeof *v);
-    for (int64_t i = 0; i < n; i++) v[i] = tfc_test_get(t, i);
-    return v;
 }
 
 /* y = depthwise_conv(x, f); dx and df are the backprops of dy. Written
@@ -121,16 +94,6 @@ static tfc_output dw_op(tfc_graph *g, const char *type, tfc_output a, tfc_output
 static tfc_output sizes_const(tfc_graph *g, const int64_t *dims) {
     int32_t v[4] = {(int32_t)dims[0], (int32_t)dims[1], (int32_t)dims[2], (int32_t)dims[3]};
     return tfc_const_ints(g, v, 4);
-}
-
-static double compare(const tfc_tensor *got, const double *want, int64_t n) {
-    if (!got || tfc_tensor_num_elements(got) != n) return INFINITY;
-    double worst = 0;
-    for (int64_t i = 0; i < n; i++) {
-        double e = fabs(tfc_test_get(got, i) - want[i]) / (1.0 + fabs(want[i]));
-        if (!(e <= worst)) worst = isnan(e) ? INFINITY : e;
-    }
-    return worst;
 }
 
 /* Runs `fetch` with `threads` intra-op threads. */
@@ -301,13 +264,6 @@ static void test_depthwise_partial_shapes(void) {
 }
 
 /* ---- misuse ---- */
-
-static void expect_build_error(tfc_graph *g, const char *node, const char *what) {
-    CHECK(tfc_graph_error(g) != NULL);
-    CHECK_CONTAINS(tfc_graph_error(g), node);
-    CHECK_CONTAINS(tfc_graph_error(g), what);
-    tfc_graph_clear_error(g);
-}
 
 static void test_depthwise_misuse(void) {
     tfc_graph *g = tfc_graph_new();

@@ -65,6 +65,13 @@ static void spit(const char *path, const uint8_t *buf, size_t n) {
     fclose(f);
 }
 
+/* Removes a test's temporary directory and what it holds. */
+static void remove_dir(const char *dir) {
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0);
+}
+
 /* ---- GraphDef: a graph with many op kinds, a cond and a while loop ---- */
 
 static int add_one(tfc_graph *b, const tfc_output *args, int nargs, void *user, tfc_output *outs) {
@@ -210,9 +217,7 @@ static void test_checkpoint_mutations(void) {
     tfc_session_free(s);
     tfc_status_free(st);
     tfc_graph_free(g);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    CHECK(system(cmd) == 0);
+    remove_dir(dir);
 }
 
 /* ---- event files: mutate, then read events until the end or an error ---- */
@@ -263,9 +268,7 @@ static void test_event_file_mutations(void) {
     tfc_session_free(s);
     tfc_status_free(st);
     tfc_graph_free(g);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    CHECK(system(cmd) == 0);
+    remove_dir(dir);
 }
 
 /* ---- IDX (MNIST) files, plain and gzip-compressed ---- */
@@ -278,7 +281,7 @@ static void test_idx_mutations(void) {
     const uint8_t head[16] = {0, 0, 8, 3, 0, 0, 0, 4, 0, 0, 0, 5, 0, 0, 0, 3};
     memcpy(good, head, 16);
     for (int i = 0; i < 60; i++) good[16 + i] = (uint8_t)next_rand();
-    char path[256], gzpath[300], cmd[320];
+    char path[256], gzpath[300];
     snprintf(path, sizeof path, "%s/x-idx3-ubyte", dir);
     snprintf(gzpath, sizeof gzpath, "%s.gz", path);
     spit(path, good, sizeof good);
@@ -310,8 +313,7 @@ static void test_idx_mutations(void) {
     }
     free(gz);
     tfc_status_free(st);
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    CHECK(system(cmd) == 0);
+    remove_dir(dir);
 }
 
 TFC_TEST_MAIN(T(test_graphdef_mutations), T(test_checkpoint_mutations),

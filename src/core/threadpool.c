@@ -1,10 +1,10 @@
 /* Worker threads with one FIFO queue guarded by a mutex. */
 #include "core/threadpool.h"
+#include "core/clock.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
-#include <time.h>
 #include <unistd.h>
 
 /* Shared by the caller and its helpers; handed back to the pool's free list by
@@ -53,21 +53,24 @@ int tfc_num_cores(void) {
  * whole run, and a training step hands out work every few microseconds. */
 #define SPIN_NS 50000
 
-static int64_t mono_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static void spin_for_work(tfc_threadpool *p) {
-    int64_t until = mono_ns() + SPIN_NS;
+    int64_t until = tfc_now_ns() + SPIN_NS;
     for (int i = 1;; i++) {
         if (atomic_load_explicit(&p->queued, memory_order_relaxed)) return;
-        if (i % 64 == 0 && mono_ns() > until) return;
+        if (i % 64 == 0 && tfc_now_ns() > until) return;
 #if defined(__x86_64__) || defined(__i386__)
         __builtin_ia32_pause();
 #endif
     }
+}
+
+/* The oldest queued task; call with the lock held and the queue not empty. */
+static task pop_task(tfc_threadpool *p) {
+    task t = p->queue[p->head];
+    p->head = (p->head + 1) % p->cap;
+    p->len--;
+    atomic_store_explicit(&p->queued, (int)p->len, memory_order_relaxed);
+    return t;
 }
 
 static void *worker_main(void *arg) {
@@ -85,10 +88,7 @@ static void *worker_main(void *arg) {
             p->workers_asleep--;
         }
         if (!p->len && p->stopping) break;
-        task t = p->queue[p->head];
-        p->head = (p->head + 1) % p->cap;
-        p->len--;
-        atomic_store_explicit(&p->queued, (int)p->len, memory_order_relaxed);
+        task t = pop_task(p);
         pthread_mutex_unlock(&p->lock);
         t.fn(t.arg);
         pthread_mutex_lock(&p->lock);
@@ -191,10 +191,7 @@ void tfc_threadpool_help_until(tfc_threadpool *p, atomic_int *flag) {
             p->helpers_waiting--;
         }
         if (atomic_load(flag)) break;
-        task t = p->queue[p->head];
-        p->head = (p->head + 1) % p->cap;
-        p->len--;
-        atomic_store_explicit(&p->queued, (int)p->len, memory_order_relaxed);
+        task t = pop_task(p);
         pthread_mutex_unlock(&p->lock);
         t.fn(t.arg);
         pthread_mutex_lock(&p->lock);

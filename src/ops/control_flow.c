@@ -3,6 +3,7 @@
  * function.h) named by attrs; a kernel runs them through sub-sessions kept in
  * the node's per-session state, so the executor knows nothing of them. */
 #include "autodiff/grad_util.h"
+#include "core/clock.h"
 #include "graph/function.h"
 #include "graph/op_registry.h"
 #include "ops/while_pipelined.h"
@@ -10,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 typedef struct cf_data {
     tfc_function *fn[2]; /* If: then, else; While: cond, body; others: fn[0] */
@@ -299,12 +299,6 @@ static int stack_history(tfc_kernel_ctx *c, int out, const hist_list *h, const t
 #define PIPELINE_PROBE_ITERATIONS 3
 #define PIPELINE_MIN_BODY_NS 100000
 
-static int64_t mono_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static void while_kernel(tfc_kernel_ctx *c) {
     const cf_data *d = c->node->op_data;
     const tfc_function *cf = d->fn[0], *bf = d->fn[1];
@@ -349,24 +343,11 @@ static void while_kernel(tfc_kernel_ctx *c) {
             tfc_kernel_error(c, TFC_INTERNAL, "out of memory keeping loop values");
             break;
         }
-        int64_t t0 = may_pipeline ? mono_ns() : 0;
+        int64_t t0 = may_pipeline ? tfc_now_ns() : 0;
         if (run_fn(c, 1, bf, feed, next, st)) break;
-        if (may_pipeline) body_ns += mono_ns() - t0;
-        for (int i = 0; i < nv; i++) {
-            tfc_shape inv = tfc_output_shape(bf->params[i]);
-            tfc_shape got = tfc_shape_make(next[i]->rank, next[i]->dims);
-            if (!tfc_shape_compatible(&inv, &got)) {
-                char a[96], b[96], e[96];
-                tfc_kernel_error(c, TFC_INVALID_ARGUMENT,
-                                 "while loop '%s': loop variable %d ('%s') changed shape from %s "
-                                 "to %s in iteration %lld, outside its shape invariant %s",
-                                 c->node->name, i, c->node->inputs[i].node->name,
-                                 tfc_dims_str(feed[i]->rank, feed[i]->dims, a, sizeof a),
-                                 tfc_dims_str(next[i]->rank, next[i]->dims, b, sizeof b),
-                                 (long long)iter, tfc_shape_str(&inv, e, sizeof e));
-                ok = 0;
-            }
-        }
+        if (may_pipeline) body_ns += tfc_now_ns() - t0;
+        for (int i = 0; i < nv; i++)
+            if (tfc_while_check_invariant(c, bf, i, feed[i], next[i], iter)) ok = 0;
         for (int i = 0; i < nv; i++) {
             tfc_tensor_free(feed[i]);
             feed[i] = next[i];

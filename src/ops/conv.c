@@ -468,34 +468,49 @@ static tfc_output conv_like(tfc_graph *g, const char *type, const tfc_output *in
     return tfc_out(tfc_op_finish(d), 0);
 }
 
-static int conv2d_grad(tfc_graph *g, tfc_node *op, const tfc_output *dy, tfc_output *dx) {
+int tfc_conv_grad(tfc_graph *g, const tfc_conv_ops *ops, tfc_node *op, const tfc_output *dy,
+                  tfc_output *dx) {
     if (!dy[0].node) return 0;
     tfc_output x = op->inputs[0], f = op->inputs[1];
     tfc_output bi[3] = {tfc_window_shape_of(g, x), f, dy[0]};
     tfc_output bf[3] = {x, tfc_window_shape_of(g, f), dy[0]};
-    dx[0] = conv_like(g, "Conv2DBackpropInput", bi, 3, op);
-    dx[1] = conv_like(g, "Conv2DBackpropFilter", bf, 3, op);
+    dx[0] = conv_like(g, ops->backprop_input, bi, 3, op);
+    dx[1] = conv_like(g, ops->backprop_filter, bf, 3, op);
     return dx[0].node && dx[1].node ? 0 : -1;
 }
 
-static int conv2d_bi_grad(tfc_graph *g, tfc_node *op, const tfc_output *dy, tfc_output *dx) {
+int tfc_conv_backprop_input_grad(tfc_graph *g, const tfc_conv_ops *ops, tfc_node *op,
+                                 const tfc_output *dy, tfc_output *dx) {
     if (!dy[0].node) return 0;
     tfc_output f = op->inputs[1], gy = op->inputs[2];
     tfc_output bf[3] = {dy[0], tfc_window_shape_of(g, f), gy};
     tfc_output fw[2] = {dy[0], f};
-    dx[1] = conv_like(g, "Conv2DBackpropFilter", bf, 3, op);
-    dx[2] = conv_like(g, "Conv2D", fw, 2, op);
+    dx[1] = conv_like(g, ops->backprop_filter, bf, 3, op);
+    dx[2] = conv_like(g, ops->forward, fw, 2, op);
     return dx[1].node && dx[2].node ? 0 : -1;
 }
 
-static int conv2d_bf_grad(tfc_graph *g, tfc_node *op, const tfc_output *dy, tfc_output *dx) {
+int tfc_conv_backprop_filter_grad(tfc_graph *g, const tfc_conv_ops *ops, tfc_node *op,
+                                  const tfc_output *dy, tfc_output *dx) {
     if (!dy[0].node) return 0;
     tfc_output x = op->inputs[0], gy = op->inputs[2];
     tfc_output bi[3] = {tfc_window_shape_of(g, x), dy[0], gy};
     tfc_output fw[2] = {x, dy[0]};
-    dx[0] = conv_like(g, "Conv2DBackpropInput", bi, 3, op);
-    dx[2] = conv_like(g, "Conv2D", fw, 2, op);
+    dx[0] = conv_like(g, ops->backprop_input, bi, 3, op);
+    dx[2] = conv_like(g, ops->forward, fw, 2, op);
     return dx[0].node && dx[2].node ? 0 : -1;
+}
+
+static const tfc_conv_ops CONV2D_OPS = {"Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter"};
+
+static int conv2d_grad(tfc_graph *g, tfc_node *op, const tfc_output *dy, tfc_output *dx) {
+    return tfc_conv_grad(g, &CONV2D_OPS, op, dy, dx);
+}
+static int conv2d_bi_grad(tfc_graph *g, tfc_node *op, const tfc_output *dy, tfc_output *dx) {
+    return tfc_conv_backprop_input_grad(g, &CONV2D_OPS, op, dy, dx);
+}
+static int conv2d_bf_grad(tfc_graph *g, tfc_node *op, const tfc_output *dy, tfc_output *dx) {
+    return tfc_conv_backprop_filter_grad(g, &CONV2D_OPS, op, dy, dx);
 }
 
 const tfc_op_def tfc_ops_conv[] = {

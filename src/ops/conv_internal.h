@@ -39,6 +39,22 @@ int tfc_window_sizes_input(tfc_infer_ctx *c, int i, tfc_shape *out);
 /* The same at run time: reads the 4 sizes or reports a kernel error. */
 int tfc_window_kernel_sizes(tfc_kernel_ctx *c, const tfc_tensor *t, int64_t *dims);
 
+/* The three ops of a convolution family (Conv2D, DepthwiseConv2dNative),
+ * inputs as TensorFlow orders them: forward(input, filter),
+ * backprop_input(input_sizes, filter, out_backprop),
+ * backprop_filter(input, filter_sizes, out_backprop). */
+typedef struct tfc_conv_ops {
+    const char *forward, *backprop_input, *backprop_filter;
+} tfc_conv_ops;
+/* Their gradient builders, TensorFlow's: each op's gradient is built from
+ * the other two, so gradients of gradients work (conv.c). */
+int tfc_conv_grad(tfc_graph *g, const tfc_conv_ops *ops, tfc_node *op, const tfc_output *dy,
+                  tfc_output *dx);
+int tfc_conv_backprop_input_grad(tfc_graph *g, const tfc_conv_ops *ops, tfc_node *op,
+                                 const tfc_output *dy, tfc_output *dx);
+int tfc_conv_backprop_filter_grad(tfc_graph *g, const tfc_conv_ops *ops, tfc_node *op,
+                                  const tfc_output *dy, tfc_output *dx);
+
 /* Pooling ops, defined in pool.c. */
 int tfc_pool_infer(tfc_infer_ctx *c);
 void tfc_max_pool_kernel(tfc_kernel_ctx *c);

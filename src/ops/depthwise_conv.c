@@ -389,42 +389,18 @@ static void dw_bf_kernel(tfc_kernel_ctx *c) {
 
 /* ---- gradients (TensorFlow's: each backprop's gradient is the other two ops) ---- */
 
-static tfc_output dw_like(tfc_graph *g, const char *type, const tfc_output *in, int n,
-                          const tfc_node *attrs_from) {
-    tfc_op_desc *d = tfc_op_new(g, type, NULL);
-    tfc_op_add_inputs(d, in, n);
-    tfc_window_copy_attrs(d, attrs_from);
-    return tfc_out(tfc_op_finish(d), 0);
-}
+static const tfc_conv_ops DEPTHWISE_OPS = {"DepthwiseConv2dNative",
+                                           "DepthwiseConv2dNativeBackpropInput",
+                                           "DepthwiseConv2dNativeBackpropFilter"};
 
 static int dw_grad(tfc_graph *g, tfc_node *op, const tfc_output *dy, tfc_output *dx) {
-    if (!dy[0].node) return 0;
-    tfc_output x = op->inputs[0], f = op->inputs[1];
-    tfc_output bi[3] = {tfc_window_shape_of(g, x), f, dy[0]};
-    tfc_output bf[3] = {x, tfc_window_shape_of(g, f), dy[0]};
-    dx[0] = dw_like(g, "DepthwiseConv2dNativeBackpropInput", bi, 3, op);
-    dx[1] = dw_like(g, "DepthwiseConv2dNativeBackpropFilter", bf, 3, op);
-    return dx[0].node && dx[1].node ? 0 : -1;
+    return tfc_conv_grad(g, &DEPTHWISE_OPS, op, dy, dx);
 }
-
 static int dw_bi_grad(tfc_graph *g, tfc_node *op, const tfc_output *dy, tfc_output *dx) {
-    if (!dy[0].node) return 0;
-    tfc_output f = op->inputs[1], gy = op->inputs[2];
-    tfc_output bf[3] = {dy[0], tfc_window_shape_of(g, f), gy};
-    tfc_output fw[2] = {dy[0], f};
-    dx[1] = dw_like(g, "DepthwiseConv2dNativeBackpropFilter", bf, 3, op);
-    dx[2] = dw_like(g, "DepthwiseConv2dNative", fw, 2, op);
-    return dx[1].node && dx[2].node ? 0 : -1;
+    return tfc_conv_backprop_input_grad(g, &DEPTHWISE_OPS, op, dy, dx);
 }
-
 static int dw_bf_grad(tfc_graph *g, tfc_node *op, const tfc_output *dy, tfc_output *dx) {
-    if (!dy[0].node) return 0;
-    tfc_output x = op->inputs[0], gy = op->inputs[2];
-    tfc_output bi[3] = {tfc_window_shape_of(g, x), dy[0], gy};
-    tfc_output fw[2] = {x, dy[0]};
-    dx[0] = dw_like(g, "DepthwiseConv2dNativeBackpropInput", bi, 3, op);
-    dx[2] = dw_like(g, "DepthwiseConv2dNative", fw, 2, op);
-    return dx[0].node && dx[2].node ? 0 : -1;
+    return tfc_conv_backprop_filter_grad(g, &DEPTHWISE_OPS, op, dy, dx);
 }
 
 const tfc_op_def tfc_ops_depthwise_conv[] = {

@@ -92,19 +92,8 @@ static void on_output(void *user, int f, tfc_tensor *value) {
         }
     } else {
         iter *nx = slot_of(pp, ref->k + 1);
-        tfc_shape inv = tfc_output_shape(pp->fn[1]->params[f]);
-        tfc_shape got = tfc_shape_make(value->rank, value->dims);
-        if (!tfc_shape_compatible(&inv, &got)) {
-            char a[96], b[96], e[96], msg[512];
-            const tfc_tensor *was = it->vars[f];
-            snprintf(msg, sizeof msg,
-                     "while loop '%s': loop variable %d ('%s') changed shape from %s to %s in "
-                     "iteration %lld, outside its shape invariant %s",
-                     pp->c->node->name, f, pp->c->node->inputs[f].node->name,
-                     was ? tfc_dims_str(was->rank, was->dims, a, sizeof a) : "?",
-                     tfc_dims_str(value->rank, value->dims, b, sizeof b), (long long)ref->k,
-                     tfc_shape_str(&inv, e, sizeof e));
-            fail(pp, TFC_INVALID_ARGUMENT, NULL, msg);
+        if (tfc_while_check_invariant(pp->c, pp->fn[1], f, it->vars[f], value, ref->k)) {
+            pp->failed = 1;
         } else if (nx && !nx->vars[f]) {
             nx->vars[f] = tfc_tensor_ref(value);
             nx->have++;
@@ -218,6 +207,22 @@ static void cancel_all(pipe *pp) {
                 tfc_async_run_cancel(it->run[w], "while loop stopped");
             }
         }
+}
+
+int tfc_while_check_invariant(tfc_kernel_ctx *c, const tfc_function *bf, int i,
+                              const tfc_tensor *was, const tfc_tensor *got, int64_t iter) {
+    tfc_shape inv = tfc_output_shape(bf->params[i]);
+    tfc_shape have = tfc_shape_make(got->rank, got->dims);
+    if (tfc_shape_compatible(&inv, &have)) return 0;
+    char a[96], b[96], e[96];
+    tfc_kernel_error(c, TFC_INVALID_ARGUMENT,
+                     "while loop '%s': loop variable %d ('%s') changed shape from %s to %s in "
+                     "iteration %lld, outside its shape invariant %s",
+                     c->node->name, i, c->node->inputs[i].node->name,
+                     was ? tfc_dims_str(was->rank, was->dims, a, sizeof a) : "?",
+                     tfc_dims_str(got->rank, got->dims, b, sizeof b), (long long)iter,
+                     tfc_shape_str(&inv, e, sizeof e));
+    return -1;
 }
 
 atomic_int tfc_while_pipelined_count;

@@ -17,6 +17,12 @@ void tfc_while_pipelined(tfc_kernel_ctx *c, tfc_session *cs, tfc_session *bs,
                          const tfc_function *cf, const tfc_function *bf, int nv, int window,
                          tfc_tensor *const *vars0, int64_t k0);
 
+/* Checks that `got`, loop variable i's value after iteration `iter` (it
+ * was `was`), stays inside the shape invariant of the body's param i;
+ * else reports the error on c and returns -1. */
+int tfc_while_check_invariant(tfc_kernel_ctx *c, const tfc_function *bf, int i,
+                              const tfc_tensor *was, const tfc_tensor *got, int64_t iter);
+
 /* How many loops ran pipelined (for tests). */
 extern atomic_int tfc_while_pipelined_count;
 

@@ -4,10 +4,10 @@
  * ready successor for itself and hands the others to the pool. A tensor is
  * released as soon as the last of its uses has run. */
 #include "runtime/runtime.h"
+#include "core/clock.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 struct tfc_run_scratch {
     tfc_run_scratch *next; /* free-list link; must stay first */
@@ -165,17 +165,11 @@ static void run_node(run_state *r, int j) {
     if (!atomic_load_explicit(&r->failed, memory_order_relaxed)) compute_node(r, j);
 }
 
-static int64_t now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* run_node, and marks the node cheap when it took less than CHEAP_NODE_NS */
 static void run_node_timed(run_state *r, int j) {
-    int64_t t0 = now_ns();
+    int64_t t0 = tfc_now_ns();
     run_node(r, j);
-    atomic_store_explicit(&r->p->nodes[j].cheap, now_ns() - t0 < CHEAP_NODE_NS,
+    atomic_store_explicit(&r->p->nodes[j].cheap, tfc_now_ns() - t0 < CHEAP_NODE_NS,
                           memory_order_relaxed);
 }
 
@@ -235,7 +229,8 @@ static void dispatch_ready(run_state *r, const int *ready, int n, int *stack, in
 static void notify_outputs(run_state *r, int slot, int n) {
     for (int f = 0; f < r->p->nfetches; f++) {
         int fs = r->p->fetch_slot[f];
-        if (fs >= slot && fs < slot + n && r->x->values[fs]) r->on_output(r->user, f, r->x->values[fs]);
+        if (fs >= slot && fs < slot + n && r->x->values[fs])
+            r->on_output(r->user, f, r->x->values[fs]);
     }
 }
 
@@ -286,29 +281,50 @@ static void execute_parallel(run_state *r) {
     tfc_threadpool_help_until(r->s->pool, &r->finished);
 }
 
+/* A run of plan p in scratch block x: counters from the plan, the feeds
+ * (NULL for one still to come) and the plan's constants in their slots. */
+static void run_init(run_state *r, tfc_session *s, tfc_plan *p, tfc_run_scratch *x,
+                     tfc_tensor *const *feed_values) {
+    r->s = s;
+    r->p = p;
+    r->x = x;
+    memset(&r->status, 0, sizeof r->status);
+    atomic_init(&r->failed, 0);
+    atomic_init(&r->remaining, 0);
+    atomic_init(&r->finished, 0);
+    r->timing = 0;
+    r->on_output = NULL;
+    r->on_done = NULL;
+    r->user = NULL;
+    pthread_mutex_init(&r->lock, NULL);
+    for (int i = 0; i < p->nslots; i++)
+        atomic_store_explicit(&x->uses[i], p->slot_uses[i], memory_order_relaxed);
+    for (int j = 0; j < p->nnodes; j++)
+        atomic_store_explicit(&x->pending[j], p->nodes[j].pending, memory_order_relaxed);
+    for (int i = 0; i < p->nfeeds; i++) x->values[i] = tfc_tensor_ref(feed_values[i]);
+    for (int i = 0; i < p->nconsts; i++) x->values[p->nfeeds + i] = tfc_tensor_ref(p->consts[i]);
+}
+
+/* Drops whatever the run still holds (fetched values, values of a failed
+ * run) and gives its scratch block back. */
+static void run_release(run_state *r) {
+    for (int i = 0; i < r->p->nslots; i++) {
+        tfc_tensor_free(r->x->values[i]);
+        r->x->values[i] = NULL;
+    }
+    pthread_mutex_destroy(&r->lock);
+    scratch_put(r->p, r->x);
+}
+
 void tfc_execute(tfc_session *s, tfc_plan *p, tfc_tensor *const *feed_values,
                  tfc_tensor **fetch_values, tfc_status *status) {
     run_state r;
-    r.s = s;
-    r.p = p;
-    r.x = scratch_get(p);
-    if (!r.x) {
+    tfc_run_scratch *x = scratch_get(p);
+    if (!x) {
         tfc_status_set(status, TFC_INTERNAL, "out of memory starting a run");
         return;
     }
-    memset(&r.status, 0, sizeof r.status);
-    atomic_init(&r.failed, 0);
-    atomic_init(&r.remaining, 0);
-    atomic_init(&r.finished, 0);
-    r.on_output = NULL;
-    r.on_done = NULL;
-    r.user = NULL;
-    pthread_mutex_init(&r.lock, NULL);
-    tfc_run_scratch *x = r.x;
-    for (int i = 0; i < p->nslots; i++) atomic_store_explicit(&x->uses[i], p->slot_uses[i], memory_order_relaxed);
-    for (int j = 0; j < p->nnodes; j++) atomic_store_explicit(&x->pending[j], p->nodes[j].pending, memory_order_relaxed);
-    for (int i = 0; i < p->nfeeds; i++) x->values[i] = tfc_tensor_ref(feed_values[i]);
-    for (int i = 0; i < p->nconsts; i++) x->values[p->nfeeds + i] = tfc_tensor_ref(p->consts[i]);
+    run_init(&r, s, p, x, feed_values);
 
     if (s->inter_op_parallel && p->nnodes > 1)
         execute_parallel(&r);
@@ -342,15 +358,7 @@ void tfc_execute(tfc_session *s, tfc_plan *p, tfc_tensor *const *feed_values,
         if (!fetch_values || p->nfetches == 0 || fetch_values[p->nfetches - 1])
             if (status->code == TFC_OK) tfc_status_set(status, TFC_OK, NULL);
     }
-    /* drop whatever is still held: fetched values and values of a failed run */
-    for (int i = 0; i < p->nslots; i++) {
-        if (x->values[i]) {
-            tfc_tensor_free(x->values[i]);
-            x->values[i] = NULL;
-        }
-    }
-    pthread_mutex_destroy(&r.lock);
-    scratch_put(p, x);
+    run_release(&r);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -395,27 +403,12 @@ tfc_async_run *tfc_async_run_start(tfc_session *s, tfc_plan *p, tfc_tensor *cons
     run_state *r = &a->r;
     a->nfeeds = p->nfeeds;
     a->waiting = waiting;
-    r->s = s;
-    r->p = p;
-    r->x = x;
-    memset(&r->status, 0, sizeof r->status);
-    atomic_init(&r->failed, 0);
-    atomic_init(&r->remaining, p->nnodes);
-    atomic_init(&r->finished, 0);
-    r->timing = 0;
+    run_init(r, s, p, x, feed_values);
+    atomic_store(&r->remaining, p->nnodes);
     r->on_output = on_output;
     r->on_done = on_done;
     r->user = user;
-    pthread_mutex_init(&r->lock, NULL);
-    for (int i = 0; i < p->nslots; i++)
-        atomic_store_explicit(&x->uses[i], p->slot_uses[i], memory_order_relaxed);
-    for (int j = 0; j < p->nnodes; j++)
-        atomic_store_explicit(&x->pending[j], p->nodes[j].pending, memory_order_relaxed);
-    for (int i = 0; i < p->nfeeds; i++) {
-        x->values[i] = feed_values[i] ? tfc_tensor_ref(feed_values[i]) : NULL;
-        waiting[i] = feed_values[i] == NULL;
-    }
-    for (int i = 0; i < p->nconsts; i++) x->values[p->nfeeds + i] = tfc_tensor_ref(p->consts[i]);
+    for (int i = 0; i < p->nfeeds; i++) waiting[i] = feed_values[i] == NULL;
     /* nodes reading a feed still to come wait for it too */
     for (int j = 0; j < p->nnodes; j++)
         for (int k = 0; k < p->nodes[j].ninputs; k++) {
@@ -459,12 +452,7 @@ int tfc_async_run_free(tfc_async_run *a, tfc_status *status) {
     run_state *r = &a->r;
     int failed = atomic_load(&r->failed);
     if (failed && status) tfc_status_copy(status, &r->status);
-    for (int i = 0; i < r->p->nslots; i++) {
-        tfc_tensor_free(r->x->values[i]);
-        r->x->values[i] = NULL;
-    }
-    scratch_put(r->p, r->x);
-    pthread_mutex_destroy(&r->lock);
+    run_release(r);
     free(a->waiting);
     free(a);
     return failed ? -1 : 0;
