@@ -6,6 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config
   libopenblas-dev            # CBLAS matrix products
+  libdnnl-dev                # oneDNN: float matrix products with the widest vectors
   zlib1g-dev                 # .gz files (IDX datasets)
   libprotobuf-c-dev protobuf-c-compiler  # GraphDef, events, checkpoints metadata
   libpng-dev                 # image summaries

@@ -2,6 +2,7 @@
 #include "core/threadpool.h"
 #include "core/clock.h"
 
+#include <omp.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -39,6 +40,8 @@ struct tfc_threadpool {
     int stopping;
     int helpers_waiting; /* threads asleep in tfc_threadpool_help_until */
     int workers_asleep;  /* workers in pthread_cond_wait */
+    int workers_started; /* workers past their start-up (tfc_threadpool_new waits for all) */
+    pthread_cond_t started;
     atomic_int queued;   /* len, readable without the lock (for spinning) */
     pfor_job *free_jobs; /* finished parallel_for jobs, reused */
 };
@@ -75,7 +78,13 @@ static task pop_task(tfc_threadpool *p) {
 
 static void *worker_main(void *arg) {
     tfc_threadpool *p = arg;
+    /* oneDNN, which runs on OpenMP, runs single-threaded on pool threads
+     * (see ops/gemm.c); asked here, once, the thread's OpenMP state is
+     * allocated now rather than in some later training step */
+    omp_set_num_threads(1);
     pthread_mutex_lock(&p->lock);
+    p->workers_started++;
+    pthread_cond_signal(&p->started);
     for (;;) {
         if (!p->len && !p->stopping) {
             pthread_mutex_unlock(&p->lock);
@@ -105,6 +114,7 @@ tfc_threadpool *tfc_threadpool_new(int nthreads) {
     atomic_init(&p->queued, 0);
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->cond, NULL);
+    pthread_cond_init(&p->started, NULL);
     p->cap = 64;
     p->queue = malloc(p->cap * sizeof *p->queue);
     p->workers = calloc((size_t)nthreads, sizeof *p->workers);
@@ -116,6 +126,11 @@ tfc_threadpool *tfc_threadpool_new(int nthreads) {
         if (pthread_create(&p->workers[i], NULL, worker_main, p) != 0) break;
         p->nworkers++;
     }
+    /* a pool is ready when its threads run: none starts up (and allocates)
+     * during the first runs */
+    pthread_mutex_lock(&p->lock);
+    while (p->workers_started < p->nworkers) pthread_cond_wait(&p->started, &p->lock);
+    pthread_mutex_unlock(&p->lock);
     /* enough jobs for every thread to run a parallel_for while helpers of
      * earlier ones are still queued; when they run out the caller works alone */
     for (int i = 0; i < 4 * nthreads + 4; i++) {
@@ -139,6 +154,7 @@ void tfc_threadpool_free(tfc_threadpool *p) {
     for (int i = 0; i < p->nworkers; i++) pthread_join(p->workers[i], NULL);
     pthread_mutex_destroy(&p->lock);
     pthread_cond_destroy(&p->cond);
+    pthread_cond_destroy(&p->started);
     while (p->free_jobs) {
         pfor_job *j = p->free_jobs;
         p->free_jobs = j->next_free;
