@@ -5,6 +5,8 @@
 #include "tfc.h"
 
 #include <cblas.h>
+#include <omp.h>
+#include <oneapi/dnnl/dnnl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,18 +21,24 @@ static double now_s(void) {
 }
 
 /* Median of `reps` timings of `iters` calls, in seconds per call. */
-#define TIME_MEDIAN(result, reps, iters, body)                        \
-    do {                                                              \
-        double _t[reps];                                              \
-        for (int _r = 0; _r < (reps); _r++) {                         \
-            double _s = now_s();                                      \
-            for (long _i = 0; _i < (iters); _i++) { body; }           \
-            _t[_r] = (now_s() - _s) / (iters);                        \
-        }                                                             \
-        for (int _a = 0; _a < (reps); _a++)                           \
-            for (int _b = _a + 1; _b < (reps); _b++)                  \
-                if (_t[_b] < _t[_a]) { double _x = _t[_a]; _t[_a] = _t[_b]; _t[_b] = _x; } \
-        result = _t[(reps) / 2];                                      \
+#define TIME_MEDIAN(result, reps, iters, body)                                                     \
+    do {                                                                                           \
+        double _t[reps];                                                                           \
+        for (int _r = 0; _r < (reps); _r++) {                                                      \
+            double _s = now_s();                                                                   \
+            for (long _i = 0; _i < (iters); _i++) {                                                \
+                body;                                                                              \
+            }                                                                                      \
+            _t[_r] = (now_s() - _s) / (iters);                                                     \
+        }                                                                                          \
+        for (int _a = 0; _a < (reps); _a++)                                                        \
+            for (int _b = _a + 1; _b < (reps); _b++)                                               \
+                if (_t[_b] < _t[_a]) {                                                             \
+                    double _x = _t[_a];                                                            \
+                    _t[_a] = _t[_b];                                                               \
+                    _t[_b] = _x;                                                                   \
+                }                                                                                  \
+        result = _t[(reps) / 2];                                                                   \
     } while (0)
 
 static void bench_scalar_chain(int threads) {
@@ -61,10 +69,11 @@ static void bench_scalar_chain(int threads) {
 }
 
 /* Median seconds of a warm session run of one n x n MatMul (*t_tfc) and of
- * the bare cblas_sgemm call on the same data (*t_blas), `threads` for both;
- * `warmup` runs first, then `reps` timings of `iters` calls each. */
+ * the bare library calls on the same data, OpenBLAS's cblas_sgemm (*t_blas)
+ * and oneDNN's dnnl_sgemm (*t_dnnl), `threads` for all; `warmup` runs
+ * first, then `reps` timings of `iters` calls each. */
 static void time_matmul(int n, int threads, int warmup, int reps, long iters, double *t_tfc,
-                        double *t_blas) {
+                        double *t_blas, double *t_dnnl) {
     tfc_graph *g = tfc_graph_new();
     int64_t d[] = {n, n};
     tfc_output a = tfc_placeholder(g, "a", TFC_FLOAT, 2, d);
@@ -97,6 +106,10 @@ static void time_matmul(int n, int threads, int warmup, int reps, long iters, do
                     cp, n);
     });
     openblas_set_num_threads(1);
+    omp_set_num_threads(threads);
+    TIME_MEDIAN(*t_dnnl, reps, iters,
+                { dnnl_sgemm('N', 'N', n, n, n, 1.0f, ap, n, bp, n, 0.0f, cp, n); });
+    omp_set_num_threads(1);
     free(cp);
     tfc_tensor_free(at);
     tfc_tensor_free(bt);
@@ -107,18 +120,19 @@ static void time_matmul(int n, int threads, int warmup, int reps, long iters, do
 
 static void bench_matmul(int n, int threads) {
     long iters = n <= 256 ? 200 : n <= 512 ? 40 : n <= 1024 ? 6 : 2;
-    double t_tfc, t_blas, flops = 2.0 * n * n * n;
-    time_matmul(n, threads, 1, 5, iters, &t_tfc, &t_blas);
-    printf("matmul_%d\t%d\t%.1f\t%.1f\tGFLOP/s\n", n, threads, flops / t_tfc * 1e-9,
-           flops / t_blas * 1e-9);
+    double t_tfc, t_blas, t_dnnl, flops = 2.0 * n * n * n;
+    time_matmul(n, threads, 1, 5, iters, &t_tfc, &t_blas, &t_dnnl);
+    printf("matmul_%d\t%d\t%.1f\tcblas:%.1f,onednn:%.1f\tGFLOP/s\n", n, threads,
+           flops / t_tfc * 1e-9, flops / t_blas * 1e-9, flops / t_dnnl * 1e-9);
 }
 
-/* A warm run of one small MatMul against the bare sgemm call: the
+/* A warm run of one small MatMul against the bare sgemm calls: the
  * difference is what a run costs beyond the kernel (goal: under 1 us). */
 static void bench_small_matmul(int n) {
-    double t_tfc, t_blas;
-    time_matmul(n, 1, 1000, 7, 20000, &t_tfc, &t_blas);
-    printf("session_run_matmul_%d\t1\t%.3f\t%.3f\tus/run\n", n, t_tfc * 1e6, t_blas * 1e6);
+    double t_tfc, t_blas, t_dnnl;
+    time_matmul(n, 1, 1000, 7, 20000, &t_tfc, &t_blas, &t_dnnl);
+    printf("session_run_matmul_%d\t1\t%.3f\tcblas:%.3f,onednn:%.3f\tus/run\n", n, t_tfc * 1e6,
+           t_blas * 1e6, t_dnnl * 1e6);
 }
 
 int main(int argc, char **argv) {

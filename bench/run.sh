@@ -4,6 +4,11 @@
 # it has the same workload, else OpenBLAS called directly.
 set -euo pipefail
 build=${1:-build}
+# OpenBLAS picks its kernels for this CPU: an OPENBLAS_CORETYPE in the
+# environment (this workplace sets Haswell) would hold the peers to AVX2
+# kernels at half the speed of their AVX-512 ones, and PyTorch would not be
+# at its best. (tfc's large float products go to oneDNN, which ignores it.)
+unset OPENBLAS_CORETYPE
 here=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -43,12 +48,17 @@ for l in open(sys.argv[1]):
             order.append((name, threads))
             rows[(name, threads)] = ([], [], unit)
         rows[(name, threads)][0].append(float(value))
-        if cpeer != "-":
-            rows[(name, threads)][1].append(float(cpeer))
+        # the library peers bench_core measured: "kind:value,kind:value" or "-"
+        for item in cpeer.split(",") if cpeer != "-" else []:
+            kind, _, v = item.partition(":")
+            rows[(name, threads)][1].append((kind, float(v)))
 tfc = []
 for key in order:
     values, cpeers, unit = rows[key]
-    cpeer = str(statistics.median(cpeers)) if cpeers else "-"
+    kinds = {}
+    for kind, v in cpeers:
+        kinds.setdefault(kind, []).append(v)
+    cpeer = [(kind, statistics.median(vs)) for kind, vs in kinds.items()]
     tfc.append([key[0], key[1], str(statistics.median(values)), cpeer, unit])
 samples = {}
 for l in open(sys.argv[2]):
@@ -62,10 +72,7 @@ lower_is_better = lambda unit: unit.startswith("us") or unit.startswith("MiB") o
 print(f"{'workload':34} {'thr':>3} {'tfc':>10} {'peer':>24} {'ratio':>8}  unit")
 for name, threads, value, cpeer, unit in tfc:
     v = float(value)
-    rows = []
-    if cpeer != "-":
-        rows.append(("cblas", float(cpeer)))
-    rows += peer.get((name, threads), [])
+    rows = cpeer + peer.get((name, threads), [])
     if not rows:
         print(f"{name:34} {threads:>3} {v:10.3f} {'-':>24} {'-':>8}  {unit}")
     for kind, p in rows:
