@@ -6,6 +6,7 @@
 #include "autodiff/grad_util.h"
 #include "core/buffer_pool.h"
 #include "core/vector_clones.h"
+#include "ops/fast_math.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -70,33 +71,33 @@ typedef struct ew_job {
 /* One element-wise kernel per (op, type): `EXPR` reads av = a[i] and, for
  * binary ops (NB 1), bv = b[i]. Both are loaded unconditionally so the
  * compiler can turn selects into vector blends. */
-#define EW_DEFINE(NAME, T, NB, EXPR)                                                       \
-    static void NAME(void *arg, int64_t lo, int64_t hi) {                                  \
-        const ew_job *j = arg;                                                             \
-        const T *restrict a = j->a;                                                        \
-        const T *restrict b = j->b;                                                        \
-        T *restrict y = j->y;                                                              \
-        for (int64_t i = lo; i < hi; i++) {                                                \
-            const T av = a[i], bv = NB ? b[i] : 0;                                         \
-            (void)bv;                                                                      \
-            y[i] = (EXPR);                                                                 \
-        }                                                                                  \
+#define EW_DEFINE(NAME, T, NB, EXPR)                                                               \
+    TFC_VECTOR_CLONES static void NAME(void *arg, int64_t lo, int64_t hi) {                        \
+        const ew_job *j = arg;                                                                     \
+        const T *restrict a = j->a;                                                                \
+        const T *restrict b = j->b;                                                                \
+        T *restrict y = j->y;                                                                      \
+        for (int64_t i = lo; i < hi; i++) {                                                        \
+            const T av = a[i], bv = NB ? b[i] : 0;                                                 \
+            (void)bv;                                                                              \
+            y[i] = (EXPR);                                                                         \
+        }                                                                                          \
     }
 
 EW_DEFINE(relu_f, float, 0, av > 0 ? av : 0.0f)
 EW_DEFINE(relu_d, double, 0, av > 0 ? av : 0.0)
-EW_DEFINE(sigmoid_f, float, 0, 1.0f / (1.0f + expf(-av)))
+EW_DEFINE(sigmoid_f, float, 0, tfc_fast_sigmoidf(av))
 EW_DEFINE(sigmoid_d, double, 0, 1.0 / (1.0 + exp(-av)))
-EW_DEFINE(tanh_f, float, 0, tanhf(av))
+EW_DEFINE(tanh_f, float, 0, tfc_fast_tanhf(av))
 EW_DEFINE(tanh_d, double, 0, tanh(av))
 /* ReluGrad(gradients, features) */
 EW_DEFINE(relu_grad_f, float, 1, bv > 0 ? av : 0.0f)
 EW_DEFINE(relu_grad_d, double, 1, bv > 0 ? av : 0.0)
 /* SigmoidGrad(y, dy), TanhGrad(y, dy) */
-EW_DEFINE(sigmoid_grad_f, float, 1, bv * av * (1.0f - av))
-EW_DEFINE(sigmoid_grad_d, double, 1, bv * av * (1.0 - av))
-EW_DEFINE(tanh_grad_f, float, 1, bv * (1.0f - av * av))
-EW_DEFINE(tanh_grad_d, double, 1, bv * (1.0 - av * av))
+EW_DEFINE(sigmoid_grad_f, float, 1, bv *av *(1.0f - av))
+EW_DEFINE(sigmoid_grad_d, double, 1, bv *av *(1.0 - av))
+EW_DEFINE(tanh_grad_f, float, 1, bv *(1.0f - av * av))
+EW_DEFINE(tanh_grad_d, double, 1, bv *(1.0 - av * av))
 
 typedef void (*range_fn)(void *, int64_t, int64_t);
 
@@ -104,7 +105,8 @@ static void ew_run(tfc_kernel_ctx *c, range_fn ff, range_fn fd) {
     const tfc_tensor *a = c->inputs[0], *b = c->ninputs > 1 ? c->inputs[1] : NULL;
     if (!float_dtype(a->dtype) || (b && (b->dtype != a->dtype || !tfc_tensor_same_shape(a, b)))) {
         char b1[128], b2[128];
-        tfc_kernel_error(c, TFC_INVALID_ARGUMENT, "inputs must be float tensors of one shape, got %s and %s",
+        tfc_kernel_error(c, TFC_INVALID_ARGUMENT,
+                         "inputs must be float tensors of one shape, got %s and %s",
                          tfc_dims_str(a->rank, a->dims, b1, sizeof b1),
                          b ? tfc_dims_str(b->rank, b->dims, b2, sizeof b2) : "none");
         return;
@@ -153,8 +155,8 @@ static int relu_grad_grad(tfc_graph *g, tfc_node *op, const tfc_output *dy, tfc_
 static int sigmoid_grad_grad(tfc_graph *g, tfc_node *op, const tfc_output *dy, tfc_output *dx) {
     tfc_output y = op->inputs[0], b = op->inputs[1];
     tfc_dtype dt = tfc_output_dtype(y);
-    tfc_output one_m_2y = tfc_sub(g, tfc_grad_scalar(g, dt, 1.0),
-                                  tfc_mul(g, tfc_grad_scalar(g, dt, 2.0), y));
+    tfc_output one_m_2y =
+        tfc_sub(g, tfc_grad_scalar(g, dt, 1.0), tfc_mul(g, tfc_grad_scalar(g, dt, 2.0), y));
     dx[0] = tfc_mul(g, dy[0], tfc_mul(g, b, one_m_2y));
     dx[1] = op2(g, "SigmoidGrad", y, dy[0]);
     return 0;
@@ -187,8 +189,8 @@ typedef struct row_job {
     void *y;            /* softmax / log-softmax [rows, n], or loss [rows] */
     void *backprop;     /* [rows, n] for the losses */
     int64_t n;
-    int log;            /* log-softmax instead of softmax */
-    int label64;        /* sparse labels are int64 */
+    int log;     /* log-softmax instead of softmax */
+    int label64; /* sparse labels are int64 */
 } row_job;
 
 /* exp(x[k] - m) into y[k] for a row whose max is m, returning the sum of
@@ -200,45 +202,13 @@ static double d_exp_row(const double *x, double m, double *y, int64_t n) {
     return s;
 }
 
-/* exp for the shifted logits (v = x - m <= 0) in float, written so that the
- * loop vectorizes (glibc's expf is one call per element; this was most of
- * the LSTM language model's softmax loss): Cephes' expf, v = n ln 2 + r
- * with |r| <= ln 2 / 2, a degree-7 polynomial for e^r (relative error about
- * 1e-7, as expf's), times 2^n built in the exponent bits. v is clamped at
- * -87 so 2^n stays a normal number: below it e^v < 2e-38 counts as 2e-38,
- * nothing next to the row max's 1. A NaN stays NaN. With
- * -ffp-contract=off both clones give the same bits. The sum takes eight
- * fixed lanes, then the tail: the same order on every thread count. */
+/* exp for the shifted logits (v = x - m <= 0) in float, vectorized
+ * (fast_math.h; glibc's expf was most of the LSTM language model's softmax
+ * loss). Below -87, -inf included, e^v counts as e^-87 = 2e-38: nothing next
+ * to the row max's 1. The sum takes eight fixed lanes, then the tail: the
+ * same order on every thread count. */
 TFC_VECTOR_CLONES static double f_exp_row(const float *x, float m, float *y, int64_t n) {
-    for (int64_t k = 0; k < n; k++) {
-        float v = x[k] - m;
-        /* v < -87, -inf included, becomes -87 (in the bits: a float compare
-         * may trap, so the loop would not vectorize); NaN stays */
-        uint32_t vb;
-        memcpy(&vb, &v, sizeof vb);
-        uint32_t mag = vb & 0x7FFFFFFFu;
-        uint32_t low = 0u - (uint32_t)(mag - 0x42AE0001u <= 0x7F800000u - 0x42AE0001u);
-        vb = (vb & ~low) | (0xC2AE0000u & low);
-        memcpy(&v, &vb, sizeof v);
-        /* 1.5 * 2^23 added rounds v / ln 2 to an integer n held in t's low bits */
-        float t = v * 1.44269504088896341f + 12582912.0f;
-        float fn = t - 12582912.0f;
-        float r = v - fn * 0.693359375f;
-        r = r - fn * -2.12194440e-4f;
-        float p = 1.9875691500e-4f;
-        p = p * r + 1.3981999507e-3f;
-        p = p * r + 8.3334519073e-3f;
-        p = p * r + 4.1665795894e-2f;
-        p = p * r + 1.6666665459e-1f;
-        p = p * r + 5.0000001201e-1f;
-        p = p * r * r + r + 1.0f;
-        uint32_t bits;
-        memcpy(&bits, &t, sizeof bits);
-        bits = (bits - 0x4B400000u + 127u) << 23;
-        float scale;
-        memcpy(&scale, &bits, sizeof scale);
-        y[k] = p * scale;
-    }
+    for (int64_t k = 0; k < n; k++) y[k] = tfc_fast_expf(x[k] - m);
     double lane[8] = {0};
     int64_t k = 0;
     for (; k + 8 <= n; k += 8)
@@ -283,55 +253,55 @@ static void d_scale_row(double *y, double inv, int64_t n) {
 }
 
 /* Row-wise kernels, shifted by the row max so no exponential overflows. */
-#define SOFTMAX_DEFINE(NAME, T, EXP)                                                       \
-    static void NAME##_softmax(void *arg, int64_t lo, int64_t hi) {                        \
-        const row_job *j = arg;                                                            \
-        for (int64_t r = lo; r < hi; r++) {                                                \
-            const T *x = (const T *)j->x + r * j->n;                                       \
-            T *y = (T *)j->y + r * j->n;                                                   \
-            T m = NAME##_row_max(x, j->n);                                                 \
-            if (j->log) {                                                                  \
-                double s = 0;                                                              \
-                for (int64_t k = 0; k < j->n; k++) s += (double)EXP((T)((double)x[k] - m)); \
-                double ls = log(s);                                                        \
-                for (int64_t k = 0; k < j->n; k++) y[k] = (T)((double)x[k] - m - ls);      \
-            } else {                                                                       \
-                /* y holds the exponentials, then is scaled: one exp per element */        \
-                NAME##_scale_row(y, 1.0 / NAME##_exp_row(x, m, y, j->n), j->n);            \
-            }                                                                              \
-        }                                                                                  \
-    }                                                                                      \
-    /* loss = sum(labels * (logsumexp - shifted)), backprop = softmax - labels */          \
-    static void NAME##_xent(void *arg, int64_t lo, int64_t hi) {                           \
-        const row_job *j = arg;                                                            \
-        for (int64_t r = lo; r < hi; r++) {                                                \
-            const T *x = (const T *)j->x + r * j->n;                                       \
-            const T *l = (const T *)j->labels + r * j->n;                                  \
-            T *bp = (T *)j->backprop + r * j->n;                                           \
-            T m = NAME##_row_max(x, j->n);                                                 \
-            double s = NAME##_exp_row(x, m, bp, j->n);                                     \
-            double ls = log(s), inv = 1.0 / s, loss = 0;                                   \
-            for (int64_t k = 0; k < j->n; k++) {                                           \
-                loss += (double)l[k] * (ls - ((double)x[k] - m));                          \
-                bp[k] = (T)(bp[k] * inv - (double)l[k]);                                   \
-            }                                                                              \
-            ((T *)j->y)[r] = (T)loss;                                                      \
-        }                                                                                  \
-    }                                                                                      \
-    /* labels were range-checked before */                                                 \
-    static void NAME##_sparse_xent(void *arg, int64_t lo, int64_t hi) {                    \
-        const row_job *j = arg;                                                            \
-        for (int64_t r = lo; r < hi; r++) {                                                \
-            const T *x = (const T *)j->x + r * j->n;                                       \
-            T *bp = (T *)j->backprop + r * j->n;                                           \
-            int64_t lab = j->label64 ? ((const int64_t *)j->labels)[r]                     \
-                                     : ((const int32_t *)j->labels)[r];                    \
-            T m = NAME##_row_max(x, j->n);                                                 \
-            double s = NAME##_exp_row(x, m, bp, j->n);                                     \
-            NAME##_scale_row(bp, 1.0 / s, j->n);                                           \
-            bp[lab] = (T)(bp[lab] - 1.0);                                                  \
-            ((T *)j->y)[r] = (T)(log(s) - ((double)x[lab] - m));                           \
-        }                                                                                  \
+#define SOFTMAX_DEFINE(NAME, T, EXP)                                                               \
+    static void NAME##_softmax(void *arg, int64_t lo, int64_t hi) {                                \
+        const row_job *j = arg;                                                                    \
+        for (int64_t r = lo; r < hi; r++) {                                                        \
+            const T *x = (const T *)j->x + r * j->n;                                               \
+            T *y = (T *)j->y + r * j->n;                                                           \
+            T m = NAME##_row_max(x, j->n);                                                         \
+            if (j->log) {                                                                          \
+                double s = 0;                                                                      \
+                for (int64_t k = 0; k < j->n; k++) s += (double)EXP((T)((double)x[k] - m));        \
+                double ls = log(s);                                                                \
+                for (int64_t k = 0; k < j->n; k++) y[k] = (T)((double)x[k] - m - ls);              \
+            } else {                                                                               \
+                /* y holds the exponentials, then is scaled: one exp per element */                \
+                NAME##_scale_row(y, 1.0 / NAME##_exp_row(x, m, y, j->n), j->n);                    \
+            }                                                                                      \
+        }                                                                                          \
+    }                                                                                              \
+    /* loss = sum(labels * (logsumexp - shifted)), backprop = softmax - labels */                  \
+    static void NAME##_xent(void *arg, int64_t lo, int64_t hi) {                                   \
+        const row_job *j = arg;                                                                    \
+        for (int64_t r = lo; r < hi; r++) {                                                        \
+            const T *x = (const T *)j->x + r * j->n;                                               \
+            const T *l = (const T *)j->labels + r * j->n;                                          \
+            T *bp = (T *)j->backprop + r * j->n;                                                   \
+            T m = NAME##_row_max(x, j->n);                                                         \
+            double s = NAME##_exp_row(x, m, bp, j->n);                                             \
+            double ls = log(s), inv = 1.0 / s, loss = 0;                                           \
+            for (int64_t k = 0; k < j->n; k++) {                                                   \
+                loss += (double)l[k] * (ls - ((double)x[k] - m));                                  \
+                bp[k] = (T)(bp[k] * inv - (double)l[k]);                                           \
+            }                                                                                      \
+            ((T *)j->y)[r] = (T)loss;                                                              \
+        }                                                                                          \
+    }                                                                                              \
+    /* labels were range-checked before */                                                         \
+    static void NAME##_sparse_xent(void *arg, int64_t lo, int64_t hi) {                            \
+        const row_job *j = arg;                                                                    \
+        for (int64_t r = lo; r < hi; r++) {                                                        \
+            const T *x = (const T *)j->x + r * j->n;                                               \
+            T *bp = (T *)j->backprop + r * j->n;                                                   \
+            int64_t lab =                                                                          \
+                j->label64 ? ((const int64_t *)j->labels)[r] : ((const int32_t *)j->labels)[r];    \
+            T m = NAME##_row_max(x, j->n);                                                         \
+            double s = NAME##_exp_row(x, m, bp, j->n);                                             \
+            NAME##_scale_row(bp, 1.0 / s, j->n);                                                   \
+            bp[lab] = (T)(bp[lab] - 1.0);                                                          \
+            ((T *)j->y)[r] = (T)(log(s) - ((double)x[lab] - m));                                   \
+        }                                                                                          \
     }
 
 SOFTMAX_DEFINE(f, float, expf)
@@ -461,8 +431,7 @@ static int sparse_xent_infer(tfc_infer_ctx *c) {
     tfc_shape f = tfc_infer_input_shape(c, 0), l = tfc_infer_input_shape(c, 1);
     char b1[128], b2[128];
     if ((f.rank >= 0 && f.rank != 2) || (l.rank >= 0 && l.rank != 1) ||
-        (f.rank == 2 && l.rank == 1 && f.dims[0] >= 0 && l.dims[0] >= 0 &&
-         f.dims[0] != l.dims[0]))
+        (f.rank == 2 && l.rank == 1 && f.dims[0] >= 0 && l.dims[0] >= 0 && f.dims[0] != l.dims[0]))
         return tfc_infer_error(c,
                                "logits must be 2-D [batch, classes] and labels 1-D [batch], got "
                                "logits %s and labels %s",
@@ -533,8 +502,9 @@ static int bias_add_infer(tfc_infer_ctx *c) {
         return tfc_infer_error(c, "bias must be 1-D, got %s", tfc_shape_str(&b, b1, sizeof b1));
     if (v.rank >= 0 && b.rank == 1 && v.dims[v.rank - 1] >= 0 && b.dims[0] >= 0 &&
         v.dims[v.rank - 1] != b.dims[0])
-        return tfc_infer_error(c, "Dimensions must be equal, but are %lld and %lld for value %s "
-                                  "and bias %s",
+        return tfc_infer_error(c,
+                               "Dimensions must be equal, but are %lld and %lld for value %s "
+                               "and bias %s",
                                (long long)v.dims[v.rank - 1], (long long)b.dims[0],
                                tfc_shape_str(&v, b1, sizeof b1), tfc_shape_str(&b, b2, sizeof b2));
     if (v.rank >= 0 && v.dims[v.rank - 1] < 0 && b.rank == 1) v.dims[v.rank - 1] = b.dims[0];
@@ -553,40 +523,40 @@ typedef struct bias_job {
 /* columns per tile of BiasAddGrad's partial sums (4 KB of doubles) */
 #define BIAS_TILE 512
 
-#define BIAS_DEFINE(NAME, T, A)                                                            \
-    static void NAME##_add(void *arg, int64_t lo, int64_t hi) {                            \
-        const bias_job *j = arg;                                                           \
-        const T *restrict b = j->b;                                                        \
-        for (int64_t r = lo; r < hi; r++) {                                                \
-            const T *restrict x = (const T *)j->x + r * j->n;                              \
-            T *restrict y = (T *)j->y + r * j->n;                                          \
-            for (int64_t k = 0; k < j->n; k++) y[k] = x[k] + b[k];                         \
-        }                                                                                  \
-    }                                                                                      \
-    /* column sums of row blocks [lo, hi) into j->part, rows in order; by    \
-     * column tiles whose sums stay in L1 while the rows pass */             \
-    static void NAME##_grad(void *arg, int64_t lo, int64_t hi) {                           \
-        const bias_job *j = arg;                                                           \
-        for (int64_t blk = lo; blk < hi; blk++) {                                          \
-            int64_t r0 = blk * j->block, r1 = r0 + j->block < j->rows ? r0 + j->block : j->rows; \
-            for (int64_t k0 = 0; k0 < j->n; k0 += BIAS_TILE) {                             \
-                int64_t nk = j->n - k0 < BIAS_TILE ? j->n - k0 : BIAS_TILE;                \
-                A *restrict acc = (A *)j->part + blk * j->n + k0;                          \
-                for (int64_t k = 0; k < nk; k++) acc[k] = 0;                               \
-                for (int64_t r = r0; r < r1; r++) {                                        \
-                    const T *restrict x = (const T *)j->x + r * j->n + k0;                 \
-                    for (int64_t k = 0; k < nk; k++) acc[k] += x[k];                       \
-                }                                                                          \
-            }                                                                              \
-        }                                                                                  \
-    }                                                                                      \
-    static void NAME##_grad_combine(const bias_job *j, int64_t nblocks) {                  \
-        const A *part = j->part;                                                           \
-        for (int64_t k = 0; k < j->n; k++) {                                               \
-            A s = 0;                                                                       \
-            for (int64_t b = 0; b < nblocks; b++) s += part[b * j->n + k];                 \
-            ((T *)j->y)[k] = (T)s;                                                         \
-        }                                                                                  \
+#define BIAS_DEFINE(NAME, T, A)                                                                    \
+    TFC_VECTOR_CLONES static void NAME##_add(void *arg, int64_t lo, int64_t hi) {                  \
+        const bias_job *j = arg;                                                                   \
+        const T *restrict b = j->b;                                                                \
+        for (int64_t r = lo; r < hi; r++) {                                                        \
+            const T *restrict x = (const T *)j->x + r * j->n;                                      \
+            T *restrict y = (T *)j->y + r * j->n;                                                  \
+            for (int64_t k = 0; k < j->n; k++) y[k] = x[k] + b[k];                                 \
+        }                                                                                          \
+    }                                                                                              \
+    /* column sums of row blocks [lo, hi) into j->part, rows in order; by                          \
+     * column tiles whose sums stay in L1 while the rows pass */                                   \
+    TFC_VECTOR_CLONES static void NAME##_grad(void *arg, int64_t lo, int64_t hi) {                 \
+        const bias_job *j = arg;                                                                   \
+        for (int64_t blk = lo; blk < hi; blk++) {                                                  \
+            int64_t r0 = blk * j->block, r1 = r0 + j->block < j->rows ? r0 + j->block : j->rows;   \
+            for (int64_t k0 = 0; k0 < j->n; k0 += BIAS_TILE) {                                     \
+                int64_t nk = j->n - k0 < BIAS_TILE ? j->n - k0 : BIAS_TILE;                        \
+                A *restrict acc = (A *)j->part + blk * j->n + k0;                                  \
+                for (int64_t k = 0; k < nk; k++) acc[k] = 0;                                       \
+                for (int64_t r = r0; r < r1; r++) {                                                \
+                    const T *restrict x = (const T *)j->x + r * j->n + k0;                         \
+                    for (int64_t k = 0; k < nk; k++) acc[k] += x[k];                               \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+    }                                                                                              \
+    static void NAME##_grad_combine(const bias_job *j, int64_t nblocks) {                          \
+        const A *part = j->part;                                                                   \
+        for (int64_t k = 0; k < j->n; k++) {                                                       \
+            A s = 0;                                                                               \
+            for (int64_t b = 0; b < nblocks; b++) s += part[b * j->n + k];                         \
+            ((T *)j->y)[k] = (T)s;                                                                 \
+        }                                                                                          \
     }
 
 BIAS_DEFINE(bias_f, float, double)
@@ -594,8 +564,8 @@ BIAS_DEFINE(bias_d, double, double)
 
 static void bias_add_kernel(tfc_kernel_ctx *c) {
     const tfc_tensor *x = c->inputs[0], *b = c->inputs[1];
-    if (x->rank < 2 || b->rank != 1 || b->dims[0] != x->dims[x->rank - 1] ||
-        b->dtype != x->dtype || !float_dtype(x->dtype)) {
+    if (x->rank < 2 || b->rank != 1 || b->dims[0] != x->dims[x->rank - 1] || b->dtype != x->dtype ||
+        !float_dtype(x->dtype)) {
         char b1[128], b2[128];
         tfc_kernel_error(c, TFC_INVALID_ARGUMENT,
                          "Must provide as many biases as the last dimension of the input "
@@ -624,7 +594,8 @@ static int bias_add_grad_infer(tfc_infer_ctx *c) {
 static void bias_add_grad_kernel(tfc_kernel_ctx *c) {
     const tfc_tensor *x = c->inputs[0];
     if (x->rank < 2 || !float_dtype(x->dtype)) {
-        tfc_kernel_error(c, TFC_INVALID_ARGUMENT, "out_backprop must be a float tensor of rank >= 2");
+        tfc_kernel_error(c, TFC_INVALID_ARGUMENT,
+                         "out_backprop must be a float tensor of rank >= 2");
         return;
     }
     int64_t n = x->dims[x->rank - 1];
@@ -649,8 +620,10 @@ static void bias_add_grad_kernel(tfc_kernel_ctx *c) {
     }
     int f = x->dtype == TFC_FLOAT;
     tfc_parallel_for(c->pool, j.rows ? nblocks : 0, 1, f ? bias_f_grad : bias_d_grad, &j);
-    if (f) bias_f_grad_combine(&j, nblocks);
-    else bias_d_grad_combine(&j, nblocks);
+    if (f)
+        bias_f_grad_combine(&j, nblocks);
+    else
+        bias_d_grad_combine(&j, nblocks);
     tfc_block_free(j.part, part_bytes);
 }
 
