@@ -75,13 +75,24 @@ typedef struct counts {
     long dnnl[2]; /* oneDNN's, in steps 1-25 and 26-50 */
 } counts;
 
-static counts steady_state_allocations(int intra, int inter, int adam) {
+/* The body of a small convolutional net: 8x8 images, 3x3 SAME convolution
+ * to 8 channels (im2col and a GEMM, both backprops), relu, flattened. */
+static tfc_output conv_features(tfc_graph *g, tfc_output x) {
+    int64_t img[] = {-1, 8, 8, 1}, fd[] = {3, 3, 1, 8}, flat[] = {-1, 8 * 8 * 8};
+    tfc_output f = tfc_variable(g, NULL, tfc_random_normal(g, TFC_FLOAT, 4, fd, 0, 0.1, 0));
+    int strides[] = {1, 1, 1, 1};
+    tfc_output y = tfc_relu(g, tfc_conv2d(g, tfc_reshape(g, x, 4, img), f, strides, "SAME"));
+    return tfc_reshape(g, y, 2, flat);
+}
+
+static counts steady_state_allocations(int intra, int inter, int adam, int conv) {
     tfc_graph *g = tfc_graph_new();
     tfc_graph_set_seed(g, 3);
     int64_t xd[] = {-1, 64}, yd[] = {-1};
     tfc_output x = tfc_placeholder(g, "x", TFC_FLOAT, 2, xd);
     tfc_output y = tfc_placeholder(g, "y", TFC_INT32, 1, yd);
-    tfc_output logits = dense(g, dense(g, x, 64, 300, 1), 300, 10, 0);
+    tfc_output logits = conv ? dense(g, conv_features(g, x), 8 * 8 * 8, 10, 0)
+                             : dense(g, dense(g, x, 64, 300, 1), 300, 10, 0);
     tfc_output loss =
         tfc_reduce_mean(g, tfc_sparse_softmax_cross_entropy_with_logits(g, y, logits), NULL, 0, 0);
     tfc_optimizer *opt =
@@ -139,12 +150,18 @@ static void check_counts(counts n, const char *what) {
 }
 
 static void test_sgd_step_allocates_nothing(void) {
-    check_counts(steady_state_allocations(1, 1, 0), "1 thread");
-    check_counts(steady_state_allocations(2, 1, 0), "2 intra-op threads");
+    check_counts(steady_state_allocations(1, 1, 0, 0), "1 thread");
+    check_counts(steady_state_allocations(2, 1, 0, 0), "2 intra-op threads");
 }
 
 static void test_adam_step_allocates_nothing(void) {
-    check_counts(steady_state_allocations(2, 1, 1), "Adam");
+    check_counts(steady_state_allocations(2, 1, 1, 0), "Adam");
 }
 
-TFC_TEST_MAIN(T(test_sgd_step_allocates_nothing), T(test_adam_step_allocates_nothing))
+static void test_conv_step_allocates_nothing(void) {
+    check_counts(steady_state_allocations(1, 1, 1, 1), "conv, 1 thread");
+    check_counts(steady_state_allocations(2, 1, 1, 1), "conv, 2 intra-op threads");
+}
+
+TFC_TEST_MAIN(T(test_sgd_step_allocates_nothing), T(test_adam_step_allocates_nothing),
+              T(test_conv_step_allocates_nothing))

@@ -67,8 +67,8 @@ static void matmul_case(tfc_dtype dt, int64_t m, int64_t k, int64_t n, int ta, i
 }
 
 static void test_matmul_against_loop(void) {
-    static const int64_t sizes[][3] = {{1, 1, 1}, {2, 3, 4}, {5, 7, 3}, {1, 9, 6},
-                                       {6, 9, 1}, {64, 33, 17}};
+    static const int64_t sizes[][3] = {{1, 1, 1}, {2, 3, 4}, {5, 7, 3},
+                                       {1, 9, 6}, {6, 9, 1}, {64, 33, 17}};
     static const tfc_dtype dts[] = {TFC_FLOAT, TFC_DOUBLE, TFC_INT32, TFC_INT64};
     for (int d = 0; d < 4; d++)
         for (int s = 0; s < (int)(sizeof sizes / sizeof *sizes); s++)
@@ -76,14 +76,16 @@ static void test_matmul_against_loop(void) {
                 matmul_case(dts[d], sizes[s][0], sizes[s][1], sizes[s][2], t & 1, t >> 1);
 }
 
-/* Big enough that the product is cut into blocks: by rows (m > n) and by
- * columns (n > m). */
+/* Big enough that the product is cut into blocks: by rows (m > n), by
+ * columns (n > m), and along k (k far longer than m and n: partial
+ * products summed). */
 static void test_matmul_large(void) {
     static const tfc_dtype dts[] = {TFC_FLOAT, TFC_DOUBLE, TFC_INT32};
     for (int d = 0; d < 3; d++)
         for (int t = 0; t < 4; t++) {
             matmul_case(dts[d], 301, 150, 203, t & 1, t >> 1);
             matmul_case(dts[d], 203, 150, 301, t & 1, t >> 1);
+            matmul_case(dts[d], 37, 7001, 29, t & 1, t >> 1);
         }
 }
 

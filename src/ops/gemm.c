@@ -1,6 +1,8 @@
 /* The deterministic row-block split of a GEMM (see gemm.h). */
 #include "ops/gemm.h"
 
+#include "core/buffer_pool.h"
+
 #include <cblas.h>
 #include <omp.h>
 #include <oneapi/dnnl/dnnl.h>
@@ -21,6 +23,7 @@ typedef struct gemm_job {
     const char *a, *b;
     double beta;
     char *c;
+    char *partial; /* k-cut products: one m x n product per block of k */
 } gemm_job;
 
 /* Float products of at least this many multiply-adds go to oneDNN's sgemm,
@@ -43,26 +46,28 @@ static void dnnl_sgemm_single_threaded(char ta, char tb, int m, int n, int k, co
     dnnl_sgemm(ta, tb, m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc);
 }
 
-/* C[r0:r1, c0:c1] of the product: one single-threaded library call */
-static void gemm_block(const gemm_job *j, int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
+/* C'[r0:r1, c0:c1] = op(A)[r0:r1, k0:k1] op(B)[k0:k1, c0:c1] + beta C', one
+ * single-threaded library call; C' is c (row stride ldc) at row r0, column c0 */
+static void gemm_block(const gemm_job *j, int64_t r0, int64_t r1, int64_t c0, int64_t c1,
+                       int64_t k0, int64_t k1, char *c, int64_t ldc, double beta) {
     size_t esz = tfc_dtype_size(j->dt);
     int lda = (int)(j->ta ? j->m : j->k), ldb = (int)(j->tb ? j->k : j->n);
     /* rows of op(A) are columns of a transposed A; columns of op(B) are rows of a transposed B */
-    const char *a = j->a + (size_t)(j->ta ? r0 : r0 * lda) * esz;
-    const char *b = j->b + (size_t)(j->tb ? c0 * ldb : c0) * esz;
-    char *c = j->c + (size_t)(r0 * j->n + c0) * esz;
+    const char *a = j->a + (size_t)(j->ta ? k0 * lda + r0 : r0 * lda + k0) * esz;
+    const char *b = j->b + (size_t)(j->tb ? c0 * ldb + k0 : k0 * ldb + c0) * esz;
+    c += (size_t)(r0 * ldc + c0) * esz;
     enum CBLAS_TRANSPOSE opa = j->ta ? CblasTrans : CblasNoTrans;
     enum CBLAS_TRANSPOSE opb = j->tb ? CblasTrans : CblasNoTrans;
-    int m = (int)(r1 - r0), n = (int)(c1 - c0), k = (int)j->k, ldc = (int)j->n;
+    int m = (int)(r1 - r0), n = (int)(c1 - c0), k = (int)(k1 - k0);
     if (j->dt == TFC_FLOAT && (int64_t)m * n * k >= GEMM_DNNL_WORK)
         dnnl_sgemm_single_threaded(j->ta ? 'T' : 'N', j->tb ? 'T' : 'N', m, n, k, (const float *)a,
-                                   lda, (const float *)b, ldb, (float)j->beta, (float *)c, ldc);
+                                   lda, (const float *)b, ldb, (float)beta, (float *)c, (int)ldc);
     else if (j->dt == TFC_FLOAT)
         cblas_sgemm(CblasRowMajor, opa, opb, m, n, k, 1.0f, (const float *)a, lda, (const float *)b,
-                    ldb, (float)j->beta, (float *)c, ldc);
+                    ldb, (float)beta, (float *)c, (int)ldc);
     else
         cblas_dgemm(CblasRowMajor, opa, opb, m, n, k, 1.0, (const double *)a, lda,
-                    (const double *)b, ldb, j->beta, (double *)c, ldc);
+                    (const double *)b, ldb, beta, (double *)c, (int)ldc);
 }
 
 /* one call per block, even when one thread gets several */
@@ -72,9 +77,9 @@ static void gemm_blocks(void *arg, int64_t begin, int64_t end) {
     for (int64_t blk = begin; blk < end; blk++) {
         int64_t s0 = blk * j->block, s1 = s0 + j->block < len ? s0 + j->block : len;
         if (j->by_cols)
-            gemm_block(j, 0, j->m, s0, s1);
+            gemm_block(j, 0, j->m, s0, s1, 0, j->k, j->c, j->n, j->beta);
         else
-            gemm_block(j, s0, s1, 0, j->n);
+            gemm_block(j, s0, s1, 0, j->n, 0, j->k, j->c, j->n, j->beta);
     }
 }
 
@@ -89,14 +94,72 @@ static int64_t block_count(int64_t len, int64_t other, int64_t k) {
     return len / 2 >= GEMM_SHORT_BLOCK ? 2 : 1;
 }
 
+/* Products with a long inner dimension next to a small C (weight
+ * gradients, where k runs over the batch or batch x height x width) are
+ * cut along k instead: each block of k gives a partial product, and the
+ * partials are summed in block order. Cutting C would pack the whole long
+ * operand again for every block. Blocks of k hold at least
+ * GEMM_K_BLOCK_MIN and twice C's longer side. */
+#define GEMM_K_BLOCK_MIN 1024
+
+static int64_t k_block_count(int64_t m, int64_t n, int64_t k) {
+    static const int64_t counts[] = {12, 6, 4, 2};
+    int64_t side = m > n ? m : n, least = 2 * side;
+    if (least < GEMM_K_BLOCK_MIN) least = GEMM_K_BLOCK_MIN;
+    if (m * n * k < 2 * GEMM_BLOCK_WORK) return 1;
+    for (int i = 0; i < 4; i++)
+        if (k / counts[i] >= least) return counts[i];
+    return 1;
+}
+
+static void gemm_k_blocks(void *arg, int64_t begin, int64_t end) {
+    const gemm_job *j = arg;
+    size_t product = (size_t)(j->m * j->n) * tfc_dtype_size(j->dt);
+    for (int64_t blk = begin; blk < end; blk++) {
+        int64_t k0 = blk * j->block, k1 = k0 + j->block < j->k ? k0 + j->block : j->k;
+        gemm_block(j, 0, j->m, 0, j->n, k0, k1, j->partial + blk * product, j->n, 0.0);
+    }
+}
+
+/* rows [begin, end) of C = beta C + the partials, added in block order */
+#define GEMM_K_SUM(NAME, T)                                                                        \
+    static void NAME(void *arg, int64_t begin, int64_t end) {                                      \
+        const gemm_job *j = arg;                                                                   \
+        int64_t nblocks = (j->k + j->block - 1) / j->block, size = j->m * j->n;                    \
+        const T *p = (const T *)j->partial;                                                        \
+        T *c = (T *)j->c, beta = (T)j->beta;                                                       \
+        for (int64_t i = begin * j->n; i < end * j->n; i++) {                                      \
+            T s = beta != 0 ? beta * c[i] + p[i] : p[i]; /* 0 * a NaN in C would stay NaN */       \
+            for (int64_t b = 1; b < nblocks; b++) s += p[b * size + i];                            \
+            c[i] = s;                                                                              \
+        }                                                                                          \
+    }
+GEMM_K_SUM(gemm_k_sum_f, float)
+GEMM_K_SUM(gemm_k_sum_d, double)
+
+static int gemm_cut_k(tfc_threadpool *pool, gemm_job *j, int64_t blocks) {
+    size_t bytes = (size_t)(blocks * j->m * j->n) * tfc_dtype_size(j->dt);
+    j->partial = tfc_block_alloc(bytes); /* cached: no heap traffic per step */
+    if (!j->partial) return 0;
+    j->block = (j->k + blocks - 1) / blocks;
+    tfc_parallel_for(pool, (j->k + j->block - 1) / j->block, 1, gemm_k_blocks, j);
+    tfc_parallel_for(pool, j->m, 1 + 16384 / j->n, j->dt == TFC_FLOAT ? gemm_k_sum_f : gemm_k_sum_d,
+                     j);
+    tfc_block_free(j->partial, bytes);
+    return 1;
+}
+
 void tfc_gemm(tfc_threadpool *pool, tfc_dtype dt, int ta, int tb, int64_t m, int64_t n, int64_t k,
               const void *a, const void *b, double beta, void *c) {
     /* cut the longer side of C: the copies of the other operand stay fewer */
     int by_cols = n > m;
-    gemm_job j = {dt, ta, tb, by_cols, m, n, k, 0, a, b, beta, c};
+    gemm_job j = {dt, ta, tb, by_cols, m, n, k, 0, a, b, beta, c, NULL};
+    int64_t kblocks = k_block_count(m, n, k);
+    /* (were scratch memory to run out, one call gives the product) */
+    if (kblocks > 1 && gemm_cut_k(pool, &j, kblocks)) return;
     int64_t len = by_cols ? n : m, blocks = block_count(len, by_cols ? m : n, k);
     if (blocks == 1) {
-        gemm_block(&j, 0, m, 0, n);
+        gemm_block(&j, 0, m, 0, n, 0, k, j.c, n, beta);
         return;
     }
     j.block = (len + blocks - 1) / blocks;

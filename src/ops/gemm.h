@@ -1,5 +1,6 @@
-/* Row-major float32/float64 GEMM through OpenBLAS, split over a thread
- * pool in a way that never changes the result. */
+/* Row-major float32/float64 GEMM through oneDNN (large float products) and
+ * OpenBLAS (small ones, float64), split over a thread pool in a way that
+ * never changes the result. */
 #ifndef TFC_OPS_GEMM_H
 #define TFC_OPS_GEMM_H
 
@@ -7,11 +8,12 @@
 #include "tfc.h"
 
 /* C[m,n] = op(A)[m,k] * op(B)[k,n] + beta * C, op transposing when ta / tb
- * say so. C is cut along its longer side into blocks whose number depends only on
- * m, n and k, one single-threaded OpenBLAS call each, spread over the pool:
- * OpenBLAS chooses its kernel (and so its order of summation) by the size
- * of a call, so the same cut gives bit-identical results at any thread
- * count. */
+ * say so. C is cut along its longer side, or k along its length when k is
+ * far longer than C's sides (partial products, summed in order), into
+ * blocks whose number depends only on m, n and k, one single-threaded
+ * library call each, spread over the pool: the libraries choose their
+ * kernel (and so their order of summation) by the size of a call, so the
+ * same cut gives bit-identical results at any thread count. */
 void tfc_gemm(tfc_threadpool *pool, tfc_dtype dt, int ta, int tb, int64_t m, int64_t n, int64_t k,
               const void *a, const void *b, double beta, void *c);
 
