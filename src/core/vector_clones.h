@@ -3,8 +3,8 @@
  * baseline, and pick one at load time by the CPU: the portable build runs
  * everywhere and still uses the wider vectors where they exist (AVX-512
  * made the LSTM model 5% faster than AVX2 here). C11 without GNU
- * extensions compiles with
- * -ffp-contract=off, so all clones give bit-identical results. */
+ * extensions compiles with -ffp-contract=off, so all clones give
+ * bit-identical results. */
 #ifndef TFC_CORE_VECTOR_CLONES_H
 #define TFC_CORE_VECTOR_CLONES_H
 
