@@ -56,14 +56,32 @@ int tfc_num_cores(void) {
  * whole run, and a training step hands out work every few microseconds. */
 #define SPIN_NS 50000
 
-static void spin_for_work(tfc_threadpool *p) {
+static void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+/* until the pool has a task or *flag is set (flag may be NULL), or SPIN_NS passed */
+static void spin_for_work_or_flag(tfc_threadpool *p, atomic_int *flag) {
     int64_t until = tfc_now_ns() + SPIN_NS;
     for (int i = 1;; i++) {
         if (atomic_load_explicit(&p->queued, memory_order_relaxed)) return;
+        if (flag && atomic_load_explicit(flag, memory_order_relaxed)) return;
         if (i % 64 == 0 && tfc_now_ns() > until) return;
-#if defined(__x86_64__) || defined(__i386__)
-        __builtin_ia32_pause();
-#endif
+        cpu_relax();
+    }
+}
+
+static void spin_for_work(tfc_threadpool *p) { spin_for_work_or_flag(p, NULL); }
+
+/* until *count reaches target, or SPIN_NS passed */
+static void spin_until_at_least(atomic_llong *count, int64_t target) {
+    int64_t until = tfc_now_ns() + SPIN_NS;
+    for (int i = 1;; i++) {
+        if (atomic_load_explicit(count, memory_order_acquire) >= target) return;
+        if (i % 64 == 0 && tfc_now_ns() > until) return;
+        cpu_relax();
     }
 }
 
@@ -199,6 +217,7 @@ void tfc_threadpool_schedule(tfc_threadpool *p, void (*fn)(void *), void *arg) {
 
 void tfc_threadpool_help_until(tfc_threadpool *p, atomic_int *flag) {
     if (!p || !p->nworkers) return;
+    spin_for_work_or_flag(p, flag);
     pthread_mutex_lock(&p->lock);
     for (;;) {
         while (!p->len && !atomic_load(flag)) {
@@ -299,6 +318,9 @@ void tfc_parallel_for(tfc_threadpool *p, int64_t n, int64_t grain,
     atomic_init(&j->refs, helpers + 1);
     for (int i = 0; i < helpers; i++) tfc_threadpool_schedule(p, pfor_helper, j);
     pfor_work(j);
+    /* the last chunks are usually a few microseconds from done: waiting
+     * awake costs less than being woken */
+    spin_until_at_least(&j->done, j->nchunks);
     pthread_mutex_lock(&j->lock);
     while (atomic_load(&j->done) < j->nchunks) pthread_cond_wait(&j->cond, &j->lock);
     pthread_mutex_unlock(&j->lock);
