@@ -7,7 +7,9 @@
 
 #include "core/tensor.h"
 
+#include <dirent.h>
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -246,6 +248,44 @@ static void test_matmul_runtime_mismatch(void) {
     tfc_graph_free(g);
 }
 
-TFC_TEST_MAIN(T(test_matmul_against_loop), T(test_matmul_large), T(test_matmul_empty),
-              T(test_matmul_attrs), T(test_matmul_gradients), T(test_matmul_second_order),
-              T(test_matmul_misuse), T(test_matmul_runtime_mismatch))
+static int process_threads(void) {
+    DIR *d = opendir("/proc/self/task");
+    int n = 0;
+    if (!d) return -1;
+    for (struct dirent *e; (e = readdir(d));) n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+/* oneDNN, which tfc's float products call, runs on OpenMP: tfc holds it to
+ * one thread per call (no OpenMP thread is started, whatever the caller
+ * asked of OpenMP), and a run's caller gets its own setting back. */
+static void test_matmul_keeps_openmp_threads(void) {
+    omp_set_num_threads(3);
+    tfc_graph *g = tfc_graph_new();
+    int64_t d[] = {64, 64};
+    tfc_output a = tfc_placeholder(g, "a", TFC_FLOAT, 2, d);
+    tfc_output y = tfc_matmul(g, a, a);
+    tfc_status *st = tfc_status_new();
+    /* one thread: the product runs on this thread */
+    tfc_session_options o = {.intra_op_threads = 1, .inter_op_threads = 1};
+    tfc_session *s = tfc_session_new(g, &o, st);
+    tfc_tensor *av = random_matrix(TFC_FLOAT, d), *out = NULL;
+    int before = process_threads();
+    tfc_session_run(s, &a, &av, 1, &y, 1, &out, NULL, 0, st);
+    CHECK_STATUS_OK(st);
+    CHECK_MSG(process_threads() == before, "%d threads after a 1-thread run, %d before",
+              process_threads(), before);
+    CHECK_MSG(omp_get_max_threads() == 3, "OpenMP threads %d after a run, 3 before",
+              omp_get_max_threads());
+    tfc_tensor_free(out);
+    tfc_tensor_free(av);
+    tfc_session_free(s);
+    tfc_status_free(st);
+    tfc_graph_free(g);
+}
+
+TFC_TEST_MAIN(T(test_matmul_against_loop), T(test_matmul_keeps_openmp_threads),
+              T(test_matmul_large), T(test_matmul_empty), T(test_matmul_attrs),
+              T(test_matmul_gradients), T(test_matmul_second_order), T(test_matmul_misuse),
+              T(test_matmul_runtime_mismatch))

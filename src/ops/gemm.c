@@ -32,18 +32,18 @@ typedef struct gemm_job {
  * OpenBLAS, whose call costs 0.05 us against oneDNN's 0.2 us. */
 #define GEMM_DNNL_WORK ((int64_t)32 * 32 * 32)
 
-/* oneDNN runs on OpenMP: each thread that calls it asks for a team of one,
- * so that the pool's threads are the only ones (and results never depend
- * on how many there are). */
+/* oneDNN runs on OpenMP: each call asks for a team of one, so that the
+ * pool's threads are the only ones (and results never depend on how many
+ * there are). Pool threads ask once, at their start; on any other thread
+ * (the caller of a run) the thread's own OpenMP setting is put back after
+ * the call, for the user's parallel regions. */
 static void dnnl_sgemm_single_threaded(char ta, char tb, int m, int n, int k, const float *a,
                                        int lda, const float *b, int ldb, float beta, float *c,
                                        int ldc) {
-    static _Thread_local int team_of_one;
-    if (!team_of_one) {
-        omp_set_num_threads(1);
-        team_of_one = 1;
-    }
+    int threads = omp_get_max_threads();
+    if (threads != 1) omp_set_num_threads(1);
     dnnl_sgemm(ta, tb, m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc);
+    if (threads != 1) omp_set_num_threads(threads);
 }
 
 /* C'[r0:r1, c0:c1] = op(A)[r0:r1, k0:k1] op(B)[k0:k1, c0:c1] + beta C', one
