@@ -60,14 +60,18 @@ static void test_uniform_range_and_moments(void) {
         tfc_graph *g = tfc_graph_new();
         int64_t dims[] = {60001};
         double lo = k ? -3.0 : 2.0, hi = k ? 5.0 : 2.5;
-        tfc_output r = tfc_random_uniform(g, dts[k], 1, dims, lo, hi, 0);
+        /* seeded: without a seed, one run in about 70 drew a float32 that
+         * rounded up to hi (below) */
+        tfc_output r = tfc_random_uniform(g, dts[k], 1, dims, lo, hi, 17);
         tfc_tensor *t = tfc_test_eval(g, r, NULL, NULL, 0);
         CHECK(t != NULL);
         if (t) {
             int ok = 1;
             for (int64_t i = 0; i < dims[0]; i++) {
                 double x = tfc_test_get(t, i);
-                ok &= x >= lo && x < hi;
+                /* u * (hi - lo) + lo with u < 1, as TensorFlow computes it: in
+                 * float32 it may round up to hi itself */
+                ok &= x >= lo && (dts[k] == TFC_FLOAT ? x <= hi : x < hi);
             }
             CHECK(ok);
             double m, v, w = hi - lo, n = (double)dims[0];
@@ -367,6 +371,6 @@ static void test_concurrent_runs(void) {
     tfc_graph_free(g);
 }
 
-TFC_TEST_MAIN(T(test_normal_moments), T(test_uniform_range_and_moments),
-              T(test_truncated_normal), T(test_odd_shapes), T(test_dynamic_shape),
-              T(test_seeds), T(test_misuse), T(test_no_gradient), T(test_concurrent_runs))
+TFC_TEST_MAIN(T(test_normal_moments), T(test_uniform_range_and_moments), T(test_truncated_normal),
+              T(test_odd_shapes), T(test_dynamic_shape), T(test_seeds), T(test_misuse),
+              T(test_no_gradient), T(test_concurrent_runs))

@@ -1,8 +1,10 @@
 /* Helpers for kernels: output allocation and errors naming the node. */
+#include "core/tensor.h"
 #include "graph/op_registry.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 tfc_tensor *tfc_kernel_output(tfc_kernel_ctx *c, int i, tfc_dtype dtype, int rank,
                               const int64_t *dims) {
@@ -18,6 +20,16 @@ tfc_tensor *tfc_kernel_output(tfc_kernel_ctx *c, int i, tfc_dtype dtype, int ran
     return t;
 }
 
+tfc_tensor *tfc_kernel_output_over_input(tfc_kernel_ctx *c, int out, int in, tfc_dtype dtype,
+                                         int rank, const int64_t *dims) {
+    tfc_tensor *t = in < c->ninputs && ((c->forwardable >> in) & 1) ? c->inputs[in] : NULL;
+    if (!t || t->dtype != dtype || t->rank != rank ||
+        memcmp(t->dims, dims, (size_t)rank * sizeof *dims) != 0)
+        return tfc_kernel_output(c, out, dtype, rank, dims);
+    tfc_kernel_set_output(c, out, tfc_tensor_ref(t));
+    return t;
+}
+
 void tfc_kernel_set_output(tfc_kernel_ctx *c, int i, tfc_tensor *t) {
     tfc_tensor_free(c->outputs[i]);
     c->outputs[i] = t;
@@ -30,6 +42,5 @@ void tfc_kernel_error(tfc_kernel_ctx *c, tfc_code code, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    tfc_status_set(c->status, code, "%s [[node %s (%s)]]", buf, c->node->name,
-                   c->node->op->type);
+    tfc_status_set(c->status, code, "%s [[node %s (%s)]]", buf, c->node->name, c->node->op->type);
 }

@@ -70,13 +70,15 @@ typedef struct ew_job {
 
 /* One element-wise kernel per (op, type): `EXPR` reads av = a[i] and, for
  * binary ops (NB 1), bv = b[i]. Both are loaded unconditionally so the
- * compiler can turn selects into vector blends. */
+ * compiler can turn selects into vector blends. y may be a or b (written in
+ * place), so it is not restrict-qualified; GCC's run-time alias check
+ * still vectorizes when y == a. */
 #define EW_DEFINE(NAME, T, NB, EXPR)                                                               \
     TFC_VECTOR_CLONES static void NAME(void *arg, int64_t lo, int64_t hi) {                        \
         const ew_job *j = arg;                                                                     \
-        const T *restrict a = j->a;                                                                \
-        const T *restrict b = j->b;                                                                \
-        T *restrict y = j->y;                                                                      \
+        const T *a = j->a;                                                                         \
+        const T *b = j->b;                                                                         \
+        T *y = j->y;                                                                               \
         for (int64_t i = lo; i < hi; i++) {                                                        \
             const T av = a[i], bv = NB ? b[i] : 0;                                                 \
             (void)bv;                                                                              \
@@ -111,7 +113,9 @@ static void ew_run(tfc_kernel_ctx *c, range_fn ff, range_fn fd) {
                          b ? tfc_dims_str(b->rank, b->dims, b2, sizeof b2) : "none");
         return;
     }
-    tfc_tensor *y = tfc_kernel_output(c, 0, a->dtype, a->rank, a->dims);
+    /* in place over whichever input this is the last use of */
+    tfc_tensor *y = tfc_kernel_output_over_input(c, 0, (c->forwardable & 1) ? 0 : 1, a->dtype,
+                                                 a->rank, a->dims);
     if (!y) return;
     ew_job j = {a->data, b ? b->data : NULL, y->data};
     tfc_parallel_for(c->pool, a->nelem, NN_GRAIN, a->dtype == TFC_FLOAT ? ff : fd, &j);
@@ -528,8 +532,8 @@ typedef struct bias_job {
         const bias_job *j = arg;                                                                   \
         const T *restrict b = j->b;                                                                \
         for (int64_t r = lo; r < hi; r++) {                                                        \
-            const T *restrict x = (const T *)j->x + r * j->n;                                      \
-            T *restrict y = (T *)j->y + r * j->n;                                                  \
+            const T *x = (const T *)j->x + r * j->n; /* y may be x */                              \
+            T *y = (T *)j->y + r * j->n;                                                           \
             for (int64_t k = 0; k < j->n; k++) y[k] = x[k] + b[k];                                 \
         }                                                                                          \
     }                                                                                              \
@@ -574,7 +578,7 @@ static void bias_add_kernel(tfc_kernel_ctx *c) {
                          tfc_dims_str(x->rank, x->dims, b2, sizeof b2));
         return;
     }
-    tfc_tensor *y = tfc_kernel_output(c, 0, x->dtype, x->rank, x->dims);
+    tfc_tensor *y = tfc_kernel_output_over_input(c, 0, 0, x->dtype, x->rank, x->dims);
     if (!y || x->nelem == 0) return;
     bias_job j = {x->data, b->data, y->data, x->nelem / b->dims[0], b->dims[0], NULL, 0};
     tfc_parallel_for(c->pool, j.rows, row_grain(j.n),
