@@ -2,6 +2,7 @@
 #include "ops/gemm.h"
 
 #include "core/buffer_pool.h"
+#include "core/vector_clones.h"
 
 #include <cblas.h>
 #include <omp.h>
@@ -123,16 +124,20 @@ static void gemm_k_blocks(void *arg, int64_t begin, int64_t end) {
 
 /* rows [begin, end) of C = beta C + the partials, added in block order */
 #define GEMM_K_SUM(NAME, T)                                                                        \
-    static void NAME(void *arg, int64_t begin, int64_t end) {                                      \
+    TFC_VECTOR_CLONES static void NAME(void *arg, int64_t begin, int64_t end) {                    \
         const gemm_job *j = arg;                                                                   \
         int64_t nblocks = (j->k + j->block - 1) / j->block, size = j->m * j->n;                    \
-        const T *p = (const T *)j->partial;                                                        \
-        T *c = (T *)j->c, beta = (T)j->beta;                                                       \
-        for (int64_t i = begin * j->n; i < end * j->n; i++) {                                      \
-            T s = beta != 0 ? beta * c[i] + p[i] : p[i]; /* 0 * a NaN in C would stay NaN */       \
-            for (int64_t b = 1; b < nblocks; b++) s += p[b * size + i];                            \
-            c[i] = s;                                                                              \
-        }                                                                                          \
+        int64_t lo = begin * j->n, hi = end * j->n;                                                \
+        const T *restrict p = (const T *)j->partial;                                               \
+        T *restrict c = (T *)j->c, beta = (T)j->beta;                                              \
+        /* 0 * a NaN in C would stay NaN: beta 0 ignores C */                                      \
+        if (beta != 0)                                                                             \
+            for (int64_t i = lo; i < hi; i++) c[i] = beta * c[i] + p[i];                           \
+        else                                                                                       \
+            for (int64_t i = lo; i < hi; i++) c[i] = p[i];                                         \
+        /* block after block: each element's sum in the same order, in a loop that vectorizes */   \
+        for (int64_t b = 1; b < nblocks; b++)                                                      \
+            for (int64_t i = lo; i < hi; i++) c[i] += p[b * size + i];                             \
     }
 GEMM_K_SUM(gemm_k_sum_f, float)
 GEMM_K_SUM(gemm_k_sum_d, double)
