@@ -120,7 +120,8 @@ static void test_second_order(void) {
 }
 
 /* A weight shared by T >= 4 products (an RNN's): its gradient is one
- * MatMul over the concatenated steps instead of an AddN of T products;
+ * MatMul over the concatenated steps instead of an AddN of T products, and
+ * the inputs' gradients use the weight transposed once;
  * checked against finite differences, first and second order, with steps
  * of different batch sizes, and fewer steps keep the AddN. */
 static tfc_output shared_weight_loss(tfc_graph *g, tfc_output w, tfc_output *xs, int steps) {
@@ -159,6 +160,11 @@ static void test_shared_weight_products_fused(void) {
         CHECK_MSG(fused == (steps >= 4), "steps %d: dw is %s", steps, tfc_node_type(dw.node));
         CHECK(steps >= 4 ? count_type(g, "AddN", before) == 0
                          : strcmp(tfc_node_type(dw.node), "AddN") == 0);
+        /* the inputs' gradients multiply by w transposed (one Transpose per
+         * step, merged into one by the plan's CSE) rather than by w with
+         * transpose_b, from 4 steps on */
+        CHECK_MSG(count_type(g, "Transpose", before) == (steps >= 4 ? steps : 0),
+                  "steps %d: %d Transposes", steps, count_type(g, "Transpose", before));
         tfc_output all[7];
         tfc_tensor *vals[7];
         all[0] = w;
