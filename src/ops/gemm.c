@@ -1,4 +1,4 @@
-/* The deterministic row-block split of a GEMM (see gemm.h). */
+/* The deterministic split of a GEMM into single-threaded library calls (see gemm.h). */
 #include "ops/gemm.h"
 
 #include "core/buffer_pool.h"
