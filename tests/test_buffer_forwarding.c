@@ -1,5 +1,5 @@
 /* Element-wise kernels write in place over an input at its last use
- * (tfc_kernel_output_over_input): never over a value something else still
+ * (tfc_kernel_output_in_place): never over a value something else still
  * reads (another node, a fetch, an alias), a feed, a constant or a
  * variable. */
 #include "harness.h"
@@ -116,9 +116,14 @@ static void test_shared_values_stay(void) {
     }
 }
 
-/* The helper itself: the input comes back as the output only when its bit
- * is set and its dtype and shape are the output's. */
-static void test_output_over_input(void) {
+/* input_overwritable for the helper's test: inputs whose bit is set */
+static int input_in_mask(const tfc_kernel_ctx *c, int i) {
+    return (*(const unsigned *)c->run >> i) & 1;
+}
+
+/* The helper itself: an input comes back as the output only when it may be
+ * overwritten and its dtype and shape are the output's; the first such. */
+static void test_output_in_place(void) {
     tfc_tensor *a = tfc_test_random_tensor(TFC_FLOAT, 2, dims, -1, 1);
     tfc_tensor *b = tfc_test_random_tensor(TFC_FLOAT, 2, dims, -1, 1);
     tfc_tensor *inputs[2] = {a, b}, *outputs[1] = {NULL};
@@ -131,19 +136,22 @@ static void test_output_over_input(void) {
     c.status = &st;
     int64_t other[] = {5, 3};
     struct {
-        unsigned bits;
-        int in;
+        int (*overwritable)(const tfc_kernel_ctx *, int);
+        unsigned mask;
         tfc_dtype dt;
         const int64_t *dims;
         tfc_tensor *want; /* NULL: a fresh tensor */
-    } cases[] = {{0, 0, TFC_FLOAT, dims, NULL},  {1, 0, TFC_FLOAT, dims, a},
-                 {1, 1, TFC_FLOAT, dims, NULL},  {2, 1, TFC_FLOAT, dims, b},
-                 {1, 0, TFC_DOUBLE, dims, NULL}, {1, 0, TFC_FLOAT, other, NULL},
-                 {3, 2, TFC_FLOAT, dims, NULL}};
+    } cases[] = {{input_in_mask, 0, TFC_FLOAT, dims, NULL},
+                 {input_in_mask, 1, TFC_FLOAT, dims, a},
+                 {input_in_mask, 2, TFC_FLOAT, dims, b},
+                 {input_in_mask, 3, TFC_FLOAT, dims, a},
+                 {input_in_mask, 3, TFC_DOUBLE, dims, NULL},
+                 {input_in_mask, 3, TFC_FLOAT, other, NULL},
+                 {NULL, 3, TFC_FLOAT, dims, NULL}};
     for (int k = 0; k < (int)(sizeof cases / sizeof *cases); k++) {
-        c.forwardable = cases[k].bits;
-        tfc_tensor *o =
-            tfc_kernel_output_over_input(&c, 0, cases[k].in, cases[k].dt, 2, cases[k].dims);
+        c.input_overwritable = cases[k].overwritable;
+        c.run = &cases[k].mask;
+        tfc_tensor *o = tfc_kernel_output_in_place(&c, 0, cases[k].dt, 2, cases[k].dims);
         CHECK_MSG(o != NULL && outputs[0] == o, "case %d", k);
         if (cases[k].want)
             CHECK_MSG(o == cases[k].want, "case %d: not in place", k);
@@ -158,4 +166,4 @@ static void test_output_over_input(void) {
 }
 
 TFC_TEST_MAIN(T(test_fetched_value_stays), T(test_feeds_and_variables_stay),
-              T(test_shared_values_stay), T(test_output_over_input))
+              T(test_shared_values_stay), T(test_output_in_place))

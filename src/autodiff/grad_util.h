@@ -21,6 +21,12 @@ tfc_output tfc_grad_zeros_like(tfc_graph *g, tfc_output x);
  * parts instead (tfc_gradient_sparse_parts). */
 tfc_output tfc_grad_sparse(tfc_graph *g, tfc_output values, tfc_output indices,
                            tfc_output num_segments);
+/* A weight read by this many products or more (an RNN kernel over its
+ * time steps) gets gradients built for sharing: its own gradient as one
+ * product of the concatenated steps (gradients.c), its readers' input
+ * gradients through one transposed copy (matmul.c). */
+#define TFC_SHARED_WEIGHT_MIN_PRODUCTS 4
+
 /* Is the dtype one gradients flow through? */
 int tfc_grad_dtype_ok(tfc_dtype dt);
 

@@ -66,11 +66,9 @@ static tfc_output concat_sparse(grad_state *s, const contrib_list *l) {
  * short inner dimension plus an AddN over full weight-sized tensors. The
  * per-item MatMuls stay in the graph, unused. Null output when the items
  * are not all such products of one dtype and inner shape. */
-#define FUSED_MATMUL_MIN_ITEMS 4
-
 static tfc_output fuse_transposed_matmuls(grad_state *s, const contrib_list *l) {
     tfc_output none = {NULL, 0};
-    if (l->n < FUSED_MATMUL_MIN_ITEMS) return none;
+    if (l->n < TFC_SHARED_WEIGHT_MIN_PRODUCTS) return none;
     tfc_shape first = {0};
     for (int i = 0; i < l->n; i++) {
         tfc_node *m = l->items[i].node;

@@ -56,33 +56,29 @@ int tfc_num_cores(void) {
  * whole run, and a training step hands out work every few microseconds. */
 #define SPIN_NS 50000
 
-static void cpu_relax(void) {
+/* Until done(arg), or SPIN_NS passed. */
+static void spin_until(int (*done)(const void *), const void *arg) {
+    int64_t until = tfc_now_ns() + SPIN_NS;
+    for (int i = 1; !done(arg); i++) {
+        if (i % 64 == 0 && tfc_now_ns() > until) return;
 #if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
+        __builtin_ia32_pause();
 #endif
-}
-
-/* until the pool has a task or *flag is set (flag may be NULL), or SPIN_NS passed */
-static void spin_for_work_or_flag(tfc_threadpool *p, atomic_int *flag) {
-    int64_t until = tfc_now_ns() + SPIN_NS;
-    for (int i = 1;; i++) {
-        if (atomic_load_explicit(&p->queued, memory_order_relaxed)) return;
-        if (flag && atomic_load_explicit(flag, memory_order_relaxed)) return;
-        if (i % 64 == 0 && tfc_now_ns() > until) return;
-        cpu_relax();
     }
 }
 
-static void spin_for_work(tfc_threadpool *p) { spin_for_work_or_flag(p, NULL); }
+static int has_task(const void *pool) {
+    return atomic_load_explicit(&((const tfc_threadpool *)pool)->queued, memory_order_relaxed);
+}
 
-/* until *count reaches target, or SPIN_NS passed */
-static void spin_until_at_least(atomic_llong *count, int64_t target) {
-    int64_t until = tfc_now_ns() + SPIN_NS;
-    for (int i = 1;; i++) {
-        if (atomic_load_explicit(count, memory_order_acquire) >= target) return;
-        if (i % 64 == 0 && tfc_now_ns() > until) return;
-        cpu_relax();
-    }
+typedef struct task_or_flag {
+    const tfc_threadpool *pool;
+    atomic_int *flag;
+} task_or_flag;
+
+static int has_task_or_flag(const void *arg) {
+    const task_or_flag *w = arg;
+    return has_task(w->pool) || atomic_load_explicit(w->flag, memory_order_relaxed);
 }
 
 /* The oldest queued task; call with the lock held and the queue not empty. */
@@ -106,7 +102,7 @@ static void *worker_main(void *arg) {
     for (;;) {
         if (!p->len && !p->stopping) {
             pthread_mutex_unlock(&p->lock);
-            spin_for_work(p);
+            spin_until(has_task, p);
             pthread_mutex_lock(&p->lock);
         }
         while (!p->len && !p->stopping) {
@@ -217,7 +213,8 @@ void tfc_threadpool_schedule(tfc_threadpool *p, void (*fn)(void *), void *arg) {
 
 void tfc_threadpool_help_until(tfc_threadpool *p, atomic_int *flag) {
     if (!p || !p->nworkers) return;
-    spin_for_work_or_flag(p, flag);
+    task_or_flag w = {p, flag};
+    spin_until(has_task_or_flag, &w);
     pthread_mutex_lock(&p->lock);
     for (;;) {
         while (!p->len && !atomic_load(flag)) {
@@ -281,6 +278,11 @@ static void pfor_work(pfor_job *j) {
     }
 }
 
+static int all_chunks_done(const void *arg) {
+    const pfor_job *j = arg;
+    return atomic_load_explicit(&j->done, memory_order_acquire) >= j->nchunks;
+}
+
 static void pfor_helper(void *arg) {
     pfor_job *j = arg;
     pfor_work(j);
@@ -320,7 +322,7 @@ void tfc_parallel_for(tfc_threadpool *p, int64_t n, int64_t grain,
     pfor_work(j);
     /* the last chunks are usually a few microseconds from done: waiting
      * awake costs less than being woken */
-    spin_until_at_least(&j->done, j->nchunks);
+    spin_until(all_chunks_done, j);
     pthread_mutex_lock(&j->lock);
     while (atomic_load(&j->done) < j->nchunks) pthread_cond_wait(&j->cond, &j->lock);
     pthread_mutex_unlock(&j->lock);

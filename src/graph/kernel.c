@@ -20,14 +20,18 @@ tfc_tensor *tfc_kernel_output(tfc_kernel_ctx *c, int i, tfc_dtype dtype, int ran
     return t;
 }
 
-tfc_tensor *tfc_kernel_output_over_input(tfc_kernel_ctx *c, int out, int in, tfc_dtype dtype,
-                                         int rank, const int64_t *dims) {
-    tfc_tensor *t = in < c->ninputs && ((c->forwardable >> in) & 1) ? c->inputs[in] : NULL;
-    if (!t || t->dtype != dtype || t->rank != rank ||
-        memcmp(t->dims, dims, (size_t)rank * sizeof *dims) != 0)
-        return tfc_kernel_output(c, out, dtype, rank, dims);
-    tfc_kernel_set_output(c, out, tfc_tensor_ref(t));
-    return t;
+tfc_tensor *tfc_kernel_output_in_place(tfc_kernel_ctx *c, int out, tfc_dtype dtype, int rank,
+                                       const int64_t *dims) {
+    for (int i = 0; c->input_overwritable && i < c->ninputs; i++) {
+        tfc_tensor *t = c->inputs[i];
+        if (t && t->dtype == dtype && t->rank == rank &&
+            memcmp(t->dims, dims, (size_t)rank * sizeof *dims) == 0 &&
+            c->input_overwritable(c, i)) {
+            tfc_kernel_set_output(c, out, tfc_tensor_ref(t));
+            return t;
+        }
+    }
+    return tfc_kernel_output(c, out, dtype, rank, dims);
 }
 
 void tfc_kernel_set_output(tfc_kernel_ctx *c, int i, tfc_tensor *t) {
@@ -42,5 +46,6 @@ void tfc_kernel_error(tfc_kernel_ctx *c, tfc_code code, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    tfc_status_set(c->status, code, "%s [[node %s (%s)]]", buf, c->node->name, c->node->op->type);
+    tfc_status_set(c->status, code, "%s [[node %s (%s)]]", buf, c->node->name,
+                   c->node->op->type);
 }

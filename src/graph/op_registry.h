@@ -128,10 +128,13 @@ struct tfc_kernel_ctx {
     tfc_threadpool *pool;               /* for intra-op parallelism */
     tfc_session *session;               /* the running session (NULL when folding) */
     tfc_status *status;
-    /* Bit i: input i's buffer is this kernel's to overwrite (its last use
-     * in the run, held by nothing else: not a feed, constant, variable or
-     * alias). Use it through tfc_kernel_output_over_input. */
-    unsigned forwardable;
+    /* Whether input i's buffer is this kernel's to overwrite: its last use
+     * in the run, held by nothing else (not a feed, constant, variable,
+     * alias or fetch). NULL: no input ever is (plan-time folding). Asked
+     * through tfc_kernel_output_in_place, so only kernels that can write
+     * in place pay for the check. */
+    int (*input_overwritable)(const tfc_kernel_ctx *c, int i);
+    const void *run; /* the executor's, for input_overwritable */
 };
 
 /* A session over `g` (a function body) for a kernel of `parent` to run:
@@ -173,14 +176,14 @@ int tfc_async_run_free(tfc_async_run *r, tfc_status *status);
  * an error set. */
 tfc_tensor *tfc_kernel_output(tfc_kernel_ctx *c, int i, tfc_dtype dtype, int rank,
                               const int64_t *dims);
-/* Output `out` as tfc_kernel_output does, but in input `in`'s buffer when
- * that input may be overwritten (c->forwardable) and has this dtype and
- * shape: element-wise kernels then write in place, saving a buffer and
- * the memory traffic of filling a fresh one. The kernel's loops must read
- * each element of that input before writing the same element of the
- * output, and nothing else of it afterwards. */
-tfc_tensor *tfc_kernel_output_over_input(tfc_kernel_ctx *c, int out, int in, tfc_dtype dtype,
-                                         int rank, const int64_t *dims);
+/* Output `out` as tfc_kernel_output does, but in the buffer of the first
+ * input that has this dtype and shape and may be overwritten: element-wise
+ * kernels then write in place, saving a buffer and the memory traffic of
+ * filling a fresh one. The kernel's loops must read each element of their
+ * inputs before writing the same element of the output, and no other
+ * element of an input of the output's shape afterwards. */
+tfc_tensor *tfc_kernel_output_in_place(tfc_kernel_ctx *c, int out, tfc_dtype dtype, int rank,
+                                       const int64_t *dims);
 /* Output i becomes `t`; takes over one reference the caller owns. */
 void tfc_kernel_set_output(tfc_kernel_ctx *c, int i, tfc_tensor *t);
 /* Sets the run's status to "<message>" naming the node: "... [[node name]]". */

@@ -94,9 +94,9 @@ tfc_output tfc_window_shape_of(tfc_graph *g, tfc_output x) {
 /* ---- geometry and the im2col / GEMM building blocks ---- */
 
 typedef struct conv_geom {
-    int64_t n, h, w, c; /* input */
-    int64_t fh, fw, o;  /* filter (its in-depth is c) */
-    int64_t oh, ow;     /* output */
+    int64_t n, h, w, c;  /* input */
+    int64_t fh, fw, o;   /* filter (its in-depth is c) */
+    int64_t oh, ow;      /* output */
     int64_t sh, sw, dh, dw, ph, pw;
 } conv_geom;
 
@@ -112,17 +112,8 @@ static int geom_make(tfc_kernel_ctx *c, const int64_t *x, const int64_t *f, conv
                          tfc_dims_str(4, f, b, sizeof b));
         return -1;
     }
-    *q = (conv_geom){.n = x[0],
-                     .h = x[1],
-                     .w = x[2],
-                     .c = x[3],
-                     .fh = f[0],
-                     .fw = f[1],
-                     .o = f[3],
-                     .sh = win->sh,
-                     .sw = win->sw,
-                     .dh = win->dh,
-                     .dw = win->dw};
+    *q = (conv_geom){.n = x[0], .h = x[1], .w = x[2], .c = x[3], .fh = f[0], .fw = f[1],
+                     .o = f[3], .sh = win->sh, .sw = win->sw, .dh = win->dh, .dw = win->dw};
     if (tfc_window_out(q->h, q->fh, q->sh, q->dh, win->same, &q->oh, &q->ph) ||
         tfc_window_out(q->w, q->fw, q->sw, q->dw, win->same, &q->ow, &q->pw)) {
         tfc_kernel_error(c, TFC_INVALID_ARGUMENT,
@@ -170,23 +161,23 @@ static void im2col(const char *img, const conv_geom *q, size_t esz, char *col) {
 }
 
 /* The adjoint of im2col: adds every window row back onto the image. */
-#define DEFINE_COL2IM(T)                                                                           \
-    TFC_VECTOR_CLONES static void col2im_##T(const T *col, const conv_geom *q, T *img) {           \
-        for (int64_t oy = 0; oy < q->oh; oy++)                                                     \
-            for (int64_t ox = 0; ox < q->ow; ox++) {                                               \
-                const T *row = col + (oy * q->ow + ox) * q->fh * q->fw * q->c;                     \
-                for (int64_t ky = 0; ky < q->fh; ky++) {                                           \
-                    int64_t iy = oy * q->sh - q->ph + ky * q->dh;                                  \
-                    if (iy < 0 || iy >= q->h) continue;                                            \
-                    for (int64_t kx = 0; kx < q->fw; kx++) {                                       \
-                        int64_t ix = ox * q->sw - q->pw + kx * q->dw;                              \
-                        if (ix < 0 || ix >= q->w) continue;                                        \
-                        const T *s = row + (ky * q->fw + kx) * q->c;                               \
-                        T *d = img + (iy * q->w + ix) * q->c;                                      \
-                        for (int64_t k = 0; k < q->c; k++) d[k] += s[k];                           \
-                    }                                                                              \
-                }                                                                                  \
-            }                                                                                      \
+#define DEFINE_COL2IM(T)                                                                 \
+    TFC_VECTOR_CLONES static void col2im_##T(const T *col, const conv_geom *q, T *img) {                   \
+        for (int64_t oy = 0; oy < q->oh; oy++)                                           \
+            for (int64_t ox = 0; ox < q->ow; ox++) {                                     \
+                const T *row = col + (oy * q->ow + ox) * q->fh * q->fw * q->c;           \
+                for (int64_t ky = 0; ky < q->fh; ky++) {                                 \
+                    int64_t iy = oy * q->sh - q->ph + ky * q->dh;                        \
+                    if (iy < 0 || iy >= q->h) continue;                                  \
+                    for (int64_t kx = 0; kx < q->fw; kx++) {                             \
+                        int64_t ix = ox * q->sw - q->pw + kx * q->dw;                    \
+                        if (ix < 0 || ix >= q->w) continue;                              \
+                        const T *s = row + (ky * q->fw + kx) * q->c;                     \
+                        T *d = img + (iy * q->w + ix) * q->c;                            \
+                        for (int64_t k = 0; k < q->c; k++) d[k] += s[k];                 \
+                    }                                                                    \
+                }                                                                        \
+            }                                                                            \
     }
 DEFINE_COL2IM(float)
 DEFINE_COL2IM(double)
@@ -298,17 +289,15 @@ static int conv_out_shape(tfc_infer_ctx *c, const tfc_shape *xs, const tfc_shape
     if (fs->rank == 4) out->dims[3] = fs->dims[3];
     if (xs->rank == 4 && fs->rank == 4) {
         if (xs->dims[3] >= 0 && fs->dims[2] >= 0 && xs->dims[3] != fs->dims[2])
-            return tfc_infer_error(c,
-                                   "input depth %lld does not match the filter's in_channels %lld",
+            return tfc_infer_error(c, "input depth %lld does not match the filter's in_channels %lld",
                                    (long long)xs->dims[3], (long long)fs->dims[2]);
         for (int d = 0; d < 2; d++) {
             int64_t in = xs->dims[1 + d], k = fs->dims[d], pad;
             if (in < 0 || k < 0) continue;
             if (tfc_window_out(in, k, d ? w->sw : w->sh, d ? w->dw : w->dh, w->same,
                                &out->dims[1 + d], &pad))
-                return tfc_infer_error(c,
-                                       "computed output size would be negative: input size "
-                                       "%lld, window %lld, VALID padding",
+                return tfc_infer_error(c, "computed output size would be negative: input size "
+                                          "%lld, window %lld, VALID padding",
                                        (long long)in, (long long)k);
         }
     }
@@ -385,8 +374,7 @@ static int check_dy(tfc_kernel_ctx *c, const conv_geom *q, const tfc_tensor *dy)
     if (dy->rank == 4 && memcmp(dy->dims, want, sizeof want) == 0) return 0;
     char a[64], b[64];
     tfc_kernel_error(c, TFC_INVALID_ARGUMENT, "out_backprop has shape %s, expected %s",
-                     tfc_dims_str(dy->rank, dy->dims, a, sizeof a),
-                     tfc_dims_str(4, want, b, sizeof b));
+                     tfc_dims_str(dy->rank, dy->dims, a, sizeof a), tfc_dims_str(4, want, b, sizeof b));
     return -1;
 }
 
@@ -409,7 +397,7 @@ static void conv2d_kernel(tfc_kernel_ctx *c) {
         int64_t nb = t.q.n - t.first < chunk ? t.q.n - t.first : chunk;
         tfc_parallel_for(c->pool, nb, 1, im2col_range, &t);
         tfc_gemm(c->pool, t.dt, 0, 0, nb * t.p, t.q.o, t.k, t.col, f->data, 0.0,
-                 (char *)out->data + (size_t)(t.first * t.p * t.q.o) * t.esz);
+             (char *)out->data + (size_t)(t.first * t.p * t.q.o) * t.esz);
     }
     tfc_block_free(t.col, t.col_bytes);
 }
@@ -437,8 +425,8 @@ static void conv2d_bi_kernel(tfc_kernel_ctx *c) {
     for (t.first = 0; t.first < t.q.n; t.first += chunk) {
         int64_t nb = t.q.n - t.first < chunk ? t.q.n - t.first : chunk;
         tfc_gemm(c->pool, t.dt, 0, 1, nb * t.p, t.k, t.q.o,
-                 (const char *)dy->data + (size_t)(t.first * t.p * t.q.o) * t.esz, f->data, 0.0,
-                 t.col);
+             (const char *)dy->data + (size_t)(t.first * t.p * t.q.o) * t.esz, f->data, 0.0,
+             t.col);
         tfc_parallel_for(c->pool, nb, 1, col2im_range, &t);
     }
     tfc_block_free(t.col, t.col_bytes);
@@ -467,8 +455,8 @@ static void conv2d_bf_kernel(tfc_kernel_ctx *c) {
         int64_t nb = t.q.n - t.first < chunk ? t.q.n - t.first : chunk;
         tfc_parallel_for(c->pool, nb, 1, im2col_range, &t);
         tfc_gemm(c->pool, t.dt, 1, 0, t.k, t.q.o, nb * t.p, t.col,
-                 (const char *)dy->data + (size_t)(t.first * t.p * t.q.o) * t.esz,
-                 t.first ? 1.0 : 0.0, out->data);
+             (const char *)dy->data + (size_t)(t.first * t.p * t.q.o) * t.esz,
+             t.first ? 1.0 : 0.0, out->data);
     }
     tfc_block_free(t.col, t.col_bytes);
 }
@@ -535,8 +523,8 @@ const tfc_op_def tfc_ops_conv[] = {
     {"MaxPool", 1, 1, 1, 0, 0, tfc_pool_infer, tfc_max_pool_kernel, tfc_max_pool_grad_fn},
     {"MaxPoolGrad", 3, 3, 1, 0, 0, tfc_max_pool_grad_infer, tfc_max_pool_grad_kernel,
      tfc_max_pool_grad_grad_fn},
-    {"MaxPoolGradGrad", 3, 3, 1, 0, 0, tfc_max_pool_grad_grad_infer, tfc_max_pool_grad_grad_kernel,
-     tfc_max_pool_grad_grad_grad_fn},
+    {"MaxPoolGradGrad", 3, 3, 1, 0, 0, tfc_max_pool_grad_grad_infer,
+     tfc_max_pool_grad_grad_kernel, tfc_max_pool_grad_grad_grad_fn},
     {"AvgPool", 1, 1, 1, 0, 0, tfc_pool_infer, tfc_avg_pool_kernel, tfc_avg_pool_grad_fn},
     {"AvgPoolGrad", 2, 2, 1, 0, 0, tfc_avg_pool_grad_infer, tfc_avg_pool_grad_kernel,
      tfc_avg_pool_grad_grad_fn},

@@ -20,24 +20,8 @@
 #include <string.h>
 
 enum {
-    B_ADD,
-    B_SUB,
-    B_MUL,
-    B_DIV,
-    B_REALDIV,
-    B_POW,
-    B_MAX,
-    B_MIN,
-    B_SQDIFF,
-    B_GT,
-    B_GE,
-    B_LT,
-    B_LE,
-    B_EQ,
-    B_NE,
-    B_AND,
-    B_OR,
-    B_NOPS
+    B_ADD, B_SUB, B_MUL, B_DIV, B_REALDIV, B_POW, B_MAX, B_MIN, B_SQDIFF,
+    B_GT, B_GE, B_LT, B_LE, B_EQ, B_NE, B_AND, B_OR, B_NOPS
 };
 #define B_FIRST_BOOL_RESULT B_GT
 
@@ -45,7 +29,7 @@ enum {
 enum { D_F32, D_F64, D_I32, D_I64, D_U8, D_BOOL, D_N };
 
 static const tfc_dtype slot_dtype[D_N] = {TFC_FLOAT, TFC_DOUBLE, TFC_INT32,
-                                          TFC_INT64, TFC_UINT8,  TFC_BOOL};
+                                          TFC_INT64, TFC_UINT8, TFC_BOOL};
 
 static int dslot(tfc_dtype dt) {
     for (int i = 0; i < D_N; i++)
@@ -93,37 +77,37 @@ static inline uint64_t ipow_u(uint64_t base, int64_t e) {
     return r;
 }
 
-#define DEF_LOOPS(name, T, U, TO, E)                                                               \
-    static void name##_vv(int64_t n, const void *pa, const void *pb, void *po) {                   \
-        const T *a = pa;                                                                           \
-        const T *b = pb;                                                                           \
-        TO *o = po;                                                                                \
-        for (int64_t i = 0; i < n; i++) o[i] = E(T, U, a[i], b[i]);                                \
-    }                                                                                              \
-    static void name##_sv(int64_t n, const void *pa, const void *pb, void *po) {                   \
-        const T x = *(const T *)pa;                                                                \
-        const T *b = pb;                                                                           \
-        TO *o = po;                                                                                \
-        for (int64_t i = 0; i < n; i++) o[i] = E(T, U, x, b[i]);                                   \
-    }                                                                                              \
-    static void name##_vs(int64_t n, const void *pa, const void *pb, void *po) {                   \
-        const T *a = pa;                                                                           \
-        const T y = *(const T *)pb;                                                                \
-        TO *o = po;                                                                                \
-        for (int64_t i = 0; i < n; i++) o[i] = E(T, U, a[i], y);                                   \
+#define DEF_LOOPS(name, T, U, TO, E)                                                   \
+    static void name##_vv(int64_t n, const void *pa, const void *pb, void *po) {        \
+        const T *a = pa;                                                                \
+        const T *b = pb;                                                                \
+        TO *o = po;                                                                     \
+        for (int64_t i = 0; i < n; i++) o[i] = E(T, U, a[i], b[i]);                     \
+    }                                                                                   \
+    static void name##_sv(int64_t n, const void *pa, const void *pb, void *po) {        \
+        const T x = *(const T *)pa;                                                     \
+        const T *b = pb;                                                                \
+        TO *o = po;                                                                     \
+        for (int64_t i = 0; i < n; i++) o[i] = E(T, U, x, b[i]);                        \
+    }                                                                                   \
+    static void name##_vs(int64_t n, const void *pa, const void *pb, void *po) {        \
+        const T *a = pa;                                                                \
+        const T y = *(const T *)pb;                                                     \
+        TO *o = po;                                                                     \
+        for (int64_t i = 0; i < n; i++) o[i] = E(T, U, a[i], y);                        \
     }
 
-#define DEF_ARITH(op, E)                                                                           \
-    DEF_LOOPS(op##_f32, float, float, float, E)                                                    \
-    DEF_LOOPS(op##_f64, double, double, double, E)                                                 \
-    DEF_LOOPS(op##_i32, int32_t, uint32_t, int32_t, E)                                             \
+#define DEF_ARITH(op, E)                                 \
+    DEF_LOOPS(op##_f32, float, float, float, E)          \
+    DEF_LOOPS(op##_f64, double, double, double, E)       \
+    DEF_LOOPS(op##_i32, int32_t, uint32_t, int32_t, E)   \
     DEF_LOOPS(op##_i64, int64_t, uint64_t, int64_t, E)
 
-#define DEF_CMP(op, E)                                                                             \
-    DEF_LOOPS(op##_f32, float, float, uint8_t, E)                                                  \
-    DEF_LOOPS(op##_f64, double, double, uint8_t, E)                                                \
-    DEF_LOOPS(op##_i32, int32_t, uint32_t, uint8_t, E)                                             \
-    DEF_LOOPS(op##_i64, int64_t, uint64_t, uint8_t, E)                                             \
+#define DEF_CMP(op, E)                                   \
+    DEF_LOOPS(op##_f32, float, float, uint8_t, E)        \
+    DEF_LOOPS(op##_f64, double, double, uint8_t, E)      \
+    DEF_LOOPS(op##_i32, int32_t, uint32_t, uint8_t, E)   \
+    DEF_LOOPS(op##_i64, int64_t, uint64_t, uint8_t, E)   \
     DEF_LOOPS(op##_u8, uint8_t, uint8_t, uint8_t, E)
 
 DEF_ARITH(add, E_ADD)
@@ -151,15 +135,11 @@ DEF_LOOPS(ne_b, uint8_t, uint8_t, uint8_t, E_NE)
 DEF_LOOPS(and_b, uint8_t, uint8_t, uint8_t, E_AND)
 DEF_LOOPS(or_b, uint8_t, uint8_t, uint8_t, E_OR)
 
-#define L(name)                                                                                    \
-    { name##_vv, name##_sv, name##_vs }
-#define ARITH(op)                                                                                  \
-    { [D_F32] = L(op##_f32), [D_F64] = L(op##_f64), [D_I32] = L(op##_i32), [D_I64] = L(op##_i64) }
-#define CMP(op)                                                                                    \
-    {                                                                                              \
-        [D_F32] = L(op##_f32), [D_F64] = L(op##_f64), [D_I32] = L(op##_i32),                       \
-        [D_I64] = L(op##_i64), [D_U8] = L(op##_u8)                                                 \
-    }
+#define L(name) {name##_vv, name##_sv, name##_vs}
+#define ARITH(op) {[D_F32] = L(op##_f32), [D_F64] = L(op##_f64), [D_I32] = L(op##_i32), \
+                   [D_I64] = L(op##_i64)}
+#define CMP(op) {[D_F32] = L(op##_f32), [D_F64] = L(op##_f64), [D_I32] = L(op##_i32), \
+                 [D_I64] = L(op##_i64), [D_U8] = L(op##_u8)}
 
 /* A missing entry means the dtype is not supported by the op. */
 static const bin_loops loops[B_NOPS][D_N] = {
@@ -176,18 +156,10 @@ static const bin_loops loops[B_NOPS][D_N] = {
     [B_GE] = CMP(ge),
     [B_LT] = CMP(lt),
     [B_LE] = CMP(le),
-    [B_EQ] = {[D_F32] = L(eq_f32),
-              [D_F64] = L(eq_f64),
-              [D_I32] = L(eq_i32),
-              [D_I64] = L(eq_i64),
-              [D_U8] = L(eq_u8),
-              [D_BOOL] = L(eq_b)},
-    [B_NE] = {[D_F32] = L(ne_f32),
-              [D_F64] = L(ne_f64),
-              [D_I32] = L(ne_i32),
-              [D_I64] = L(ne_i64),
-              [D_U8] = L(ne_u8),
-              [D_BOOL] = L(ne_b)},
+    [B_EQ] = {[D_F32] = L(eq_f32), [D_F64] = L(eq_f64), [D_I32] = L(eq_i32),
+              [D_I64] = L(eq_i64), [D_U8] = L(eq_u8), [D_BOOL] = L(eq_b)},
+    [B_NE] = {[D_F32] = L(ne_f32), [D_F64] = L(ne_f64), [D_I32] = L(ne_i32),
+              [D_I64] = L(ne_i64), [D_U8] = L(ne_u8), [D_BOOL] = L(ne_b)},
     [B_AND] = {[D_BOOL] = L(and_b)},
     [B_OR] = {[D_BOOL] = L(or_b)},
 };
@@ -196,15 +168,13 @@ static const struct {
     const char *type;
     int op;
 } op_names[] = {
-    {"Add", B_ADD},        {"AddV2", B_ADD},
-    {"Sub", B_SUB},        {"Mul", B_MUL},
-    {"Div", B_DIV},        {"RealDiv", B_REALDIV},
-    {"Pow", B_POW},        {"Maximum", B_MAX},
-    {"Minimum", B_MIN},    {"SquaredDifference", B_SQDIFF},
-    {"Greater", B_GT},     {"GreaterEqual", B_GE},
-    {"Less", B_LT},        {"LessEqual", B_LE},
-    {"Equal", B_EQ},       {"NotEqual", B_NE},
-    {"LogicalAnd", B_AND}, {"LogicalOr", B_OR},
+    {"Add", B_ADD},         {"AddV2", B_ADD},     {"Sub", B_SUB},
+    {"Mul", B_MUL},         {"Div", B_DIV},       {"RealDiv", B_REALDIV},
+    {"Pow", B_POW},         {"Maximum", B_MAX},   {"Minimum", B_MIN},
+    {"SquaredDifference", B_SQDIFF},              {"Greater", B_GT},
+    {"GreaterEqual", B_GE}, {"Less", B_LT},       {"LessEqual", B_LE},
+    {"Equal", B_EQ},        {"NotEqual", B_NE},   {"LogicalAnd", B_AND},
+    {"LogicalOr", B_OR},
 };
 
 typedef struct bin_data {
@@ -267,8 +237,8 @@ typedef struct bcast_layout {
 
 /* Fills out_dims (rank *out_rank) and the layout; -1 when the shapes do not
  * broadcast. */
-static int bcast_plan(const tfc_tensor *a, const tfc_tensor *b, int *out_rank, int64_t *out_dims,
-                      bcast_layout *l) {
+static int bcast_plan(const tfc_tensor *a, const tfc_tensor *b, int *out_rank,
+                      int64_t *out_dims, bcast_layout *l) {
     int r = a->rank > b->rank ? a->rank : b->rank;
     int64_t st_a = 1, st_b = 1;
     int64_t dim[TFC_MAX_RANK], sa[TFC_MAX_RANK], sb[TFC_MAX_RANK];
@@ -346,10 +316,11 @@ static void bin_chunk(void *arg, int64_t begin, int64_t end) {
 
 /* Integer Div and Pow fail on some right-hand values, as in TensorFlow. */
 static int check_int_operand(tfc_kernel_ctx *c, int op, const tfc_tensor *b) {
-    if ((op != B_DIV && op != B_POW) || (b->dtype != TFC_INT32 && b->dtype != TFC_INT64)) return 0;
+    if ((op != B_DIV && op != B_POW) || (b->dtype != TFC_INT32 && b->dtype != TFC_INT64))
+        return 0;
     for (int64_t i = 0; i < b->nelem; i++) {
-        int64_t v =
-            b->dtype == TFC_INT32 ? ((const int32_t *)b->data)[i] : ((const int64_t *)b->data)[i];
+        int64_t v = b->dtype == TFC_INT32 ? ((const int32_t *)b->data)[i]
+                                          : ((const int64_t *)b->data)[i];
         if (op == B_DIV && v == 0) {
             tfc_kernel_error(c, TFC_INVALID_ARGUMENT, "Integer division by zero");
             return -1;
@@ -383,9 +354,7 @@ void tfc_math_binary_kernel(tfc_kernel_ctx *c) {
         return;
     }
     tfc_dtype odt = d->op >= B_FIRST_BOOL_RESULT ? TFC_BOOL : a->dtype;
-    /* in place over an input of the output's shape at its last use */
-    int over = (c->forwardable & 1) && a->rank == rank ? 0 : 1;
-    tfc_tensor *out = tfc_kernel_output_over_input(c, 0, over, odt, rank, dims);
+    tfc_tensor *out = tfc_kernel_output_in_place(c, 0, odt, rank, dims);
     if (!out || out->nelem == 0 || check_int_operand(c, d->op, b) != 0) return;
     j.loops = &loops[d->op][s];
     j.a = a->data;

@@ -26,10 +26,8 @@ int tfc_math_matmul_infer(tfc_infer_ctx *c) {
     tfc_dtype dt = tfc_infer_same_dtype(c, 0, 2, TFC_INVALID_DTYPE);
     if (dt == TFC_INVALID_DTYPE) return -1;
     if (!matmul_dtype_ok(dt))
-        return tfc_infer_error(c,
-                               "dtype %s is not supported (expected float32, float64, int32 "
-                               "or int64)",
-                               tfc_dtype_name(dt));
+        return tfc_infer_error(c, "dtype %s is not supported (expected float32, float64, int32 "
+                                  "or int64)", tfc_dtype_name(dt));
     int ta = tfc_attrs_int(c->attrs, "transpose_a", 0) != 0;
     int tb = tfc_attrs_int(c->attrs, "transpose_b", 0) != 0;
     tfc_shape sa = tfc_infer_input_shape(c, 0), sb = tfc_infer_input_shape(c, 1);
@@ -50,9 +48,8 @@ int tfc_math_matmul_infer(tfc_infer_ctx *c) {
         kb = sb.dims[tb ? 1 : 0];
     }
     if (ka >= 0 && kb >= 0 && ka != kb)
-        return tfc_infer_error(c,
-                               "Dimensions must be equal, but are %lld and %lld, with input "
-                               "shapes %s and %s (transpose_a=%d, transpose_b=%d)",
+        return tfc_infer_error(c, "Dimensions must be equal, but are %lld and %lld, with input "
+                                  "shapes %s and %s (transpose_a=%d, transpose_b=%d)",
                                (long long)ka, (long long)kb, tfc_shape_str(&sa, b1, sizeof b1),
                                tfc_shape_str(&sb, b2, sizeof b2), ta, tb);
     matmul_data *d = malloc(sizeof *d);
@@ -78,22 +75,22 @@ typedef struct matmul_job {
 } matmul_job;
 
 /* Integer rows [r0, r1): o[i,:] = sum_p A(i,p) B(p,:), wrapping. */
-#define DEF_INT_ROWS(name, T, U)                                                                   \
-    static void name(const matmul_job *j, int64_t r0, int64_t r1) {                                \
-        const T *a = (const T *)j->a, *b = (const T *)j->b;                                        \
-        T *o = (T *)j->c;                                                                          \
-        int64_t m = j->m, n = j->n, k = j->k;                                                      \
-        for (int64_t i = r0; i < r1; i++) {                                                        \
-            U *restrict row = (U *)(o + i * n);                                                    \
-            for (int64_t q = 0; q < n; q++) row[q] = 0;                                            \
-            for (int64_t p = 0; p < k; p++) {                                                      \
-                U av = (U)(j->ta ? a[p * m + i] : a[i * k + p]);                                   \
-                if (j->tb)                                                                         \
-                    for (int64_t q = 0; q < n; q++) row[q] += av * (U)b[q * k + p];                \
-                else                                                                               \
-                    for (int64_t q = 0; q < n; q++) row[q] += av * (U)b[p * n + q];                \
-            }                                                                                      \
-        }                                                                                          \
+#define DEF_INT_ROWS(name, T, U)                                                        \
+    static void name(const matmul_job *j, int64_t r0, int64_t r1) {                     \
+        const T *a = (const T *)j->a, *b = (const T *)j->b;                             \
+        T *o = (T *)j->c;                                                               \
+        int64_t m = j->m, n = j->n, k = j->k;                                           \
+        for (int64_t i = r0; i < r1; i++) {                                             \
+            U *restrict row = (U *)(o + i * n);                                         \
+            for (int64_t q = 0; q < n; q++) row[q] = 0;                                 \
+            for (int64_t p = 0; p < k; p++) {                                           \
+                U av = (U)(j->ta ? a[p * m + i] : a[i * k + p]);                        \
+                if (j->tb)                                                              \
+                    for (int64_t q = 0; q < n; q++) row[q] += av * (U)b[q * k + p];     \
+                else                                                                    \
+                    for (int64_t q = 0; q < n; q++) row[q] += av * (U)b[p * n + q];     \
+            }                                                                           \
+        }                                                                               \
     }
 DEF_INT_ROWS(rows_i32, int32_t, uint32_t)
 DEF_INT_ROWS(rows_i64, int64_t, uint64_t)
@@ -111,23 +108,14 @@ void tfc_math_matmul_kernel(tfc_kernel_ctx *c) {
     const tfc_tensor *a = c->inputs[0], *b = c->inputs[1];
     char b1[96], b2[96];
     if (a->rank != 2 || b->rank != 2 || a->dtype != b->dtype || !matmul_dtype_ok(a->dtype)) {
-        tfc_kernel_error(c, TFC_INVALID_ARGUMENT,
-                         "In[0] and In[1] must be matrices of one "
-                         "supported dtype, got %s %s and %s %s",
-                         tfc_dtype_name(a->dtype), tfc_dims_str(a->rank, a->dims, b1, sizeof b1),
-                         tfc_dtype_name(b->dtype), tfc_dims_str(b->rank, b->dims, b2, sizeof b2));
+        tfc_kernel_error(c, TFC_INVALID_ARGUMENT, "In[0] and In[1] must be matrices of one "
+                         "supported dtype, got %s %s and %s %s", tfc_dtype_name(a->dtype),
+                         tfc_dims_str(a->rank, a->dims, b1, sizeof b1), tfc_dtype_name(b->dtype),
+                         tfc_dims_str(b->rank, b->dims, b2, sizeof b2));
         return;
     }
-    matmul_job j = {a->dtype,
-                    d->ta,
-                    d->tb,
-                    a->dims[d->ta ? 1 : 0],
-                    b->dims[d->tb ? 0 : 1],
-                    a->dims[d->ta ? 0 : 1],
-                    a->data,
-                    b->data,
-                    NULL,
-                    tfc_dtype_size(a->dtype)};
+    matmul_job j = {a->dtype, d->ta, d->tb, a->dims[d->ta ? 1 : 0], b->dims[d->tb ? 0 : 1],
+                    a->dims[d->ta ? 0 : 1], a->data, b->data, NULL, tfc_dtype_size(a->dtype)};
     int64_t kb = b->dims[d->tb ? 1 : 0];
     if (j.k != kb) {
         tfc_kernel_error(c, TFC_INVALID_ARGUMENT, "Matrix size-incompatible: In[0]: %s, In[1]: %s",
@@ -158,38 +146,31 @@ void tfc_math_matmul_kernel(tfc_kernel_ctx *c) {
     tfc_parallel_for(c->pool, j.m, grain, matmul_rows, &j);
 }
 
-/* A weight that this many products or more read as their plain right
- * operand (an RNN kernel over its time steps) is transposed once for
- * their input gradients: dA = dC B^T then runs as a plain product, which
- * oneDNN does at 200 GFLOP/s against 150 with B transposed (20x400x800),
- * and the graph optimizer merges the identical Transposes into one. */
-#define SHARED_WEIGHT_PRODUCTS 4
-
-static int plain_products_reading(const tfc_graph *g, tfc_output b) {
+/* Whether `b` is the plain right operand of enough products of `op`'s kind
+ * to be a shared weight (grad_util.h). */
+static int shared_weight(const tfc_graph *g, const tfc_node *op, tfc_output b) {
     int n = 0;
-    for (int i = 0; i < g->nnodes; i++) {
+    for (int i = 0; i < g->nnodes && n < TFC_SHARED_WEIGHT_MIN_PRODUCTS; i++) {
         const tfc_node *m = g->nodes[i];
-        if (strcmp(m->op->type, "MatMul") != 0 || m->inputs[1].node != b.node ||
-            m->inputs[1].index != b.index)
-            continue;
-        const matmul_data *d = m->op_data;
-        n += !d->ta && !d->tb;
+        const matmul_data *d = m->op == op->op ? m->op_data : NULL;
+        n += d && !d->ta && !d->tb && m->inputs[1].node == b.node && m->inputs[1].index == b.index;
     }
-    return n;
+    return n >= TFC_SHARED_WEIGHT_MIN_PRODUCTS;
 }
 
 /* TensorFlow's formulas: with C = A B, dA = dC B^T and dB = A^T dC, and the
- * transposed variants rearranged so that no explicit transpose is built
- * (but for shared weights, above). */
+ * transposed variants rearranged so that no explicit transpose is built;
+ * but the input gradients of a shared weight's products multiply by the
+ * weight transposed (one Transpose per product, merged into one by the
+ * plan's CSE): oneDNN runs dC B^T at 150 GFLOP/s and dC (B^T) at 200 at an
+ * LSTM cell's 20x400x800. */
 int tfc_math_matmul_grad(tfc_graph *g, tfc_node *op, const tfc_output *dy, tfc_output *dx) {
     const matmul_data *d = op->op_data;
     tfc_output a = op->inputs[0], b = op->inputs[1], gr = dy[0];
-    if (!d->ta && !d->tb && plain_products_reading(g, b) >= SHARED_WEIGHT_PRODUCTS) {
+    if (!d->ta && !d->tb) {
         static const int32_t swap[] = {1, 0};
-        dx[0] = tfc_matmul(g, gr, tfc_transpose(g, b, swap, 2));
-        dx[1] = tfc_matmul_ex(g, a, gr, 1, 0);
-    } else if (!d->ta && !d->tb) {
-        dx[0] = tfc_matmul_ex(g, gr, b, 0, 1);
+        dx[0] = shared_weight(g, op, b) ? tfc_matmul(g, gr, tfc_transpose(g, b, swap, 2))
+                                        : tfc_matmul_ex(g, gr, b, 0, 1);
         dx[1] = tfc_matmul_ex(g, a, gr, 1, 0);
     } else if (!d->ta && d->tb) {
         dx[0] = tfc_matmul_ex(g, gr, b, 0, 0);

@@ -113,9 +113,7 @@ static void ew_run(tfc_kernel_ctx *c, range_fn ff, range_fn fd) {
                          b ? tfc_dims_str(b->rank, b->dims, b2, sizeof b2) : "none");
         return;
     }
-    /* in place over whichever input this is the last use of */
-    tfc_tensor *y = tfc_kernel_output_over_input(c, 0, (c->forwardable & 1) ? 0 : 1, a->dtype,
-                                                 a->rank, a->dims);
+    tfc_tensor *y = tfc_kernel_output_in_place(c, 0, a->dtype, a->rank, a->dims);
     if (!y) return;
     ew_job j = {a->data, b ? b->data : NULL, y->data};
     tfc_parallel_for(c->pool, a->nelem, NN_GRAIN, a->dtype == TFC_FLOAT ? ff : fd, &j);
@@ -578,7 +576,7 @@ static void bias_add_kernel(tfc_kernel_ctx *c) {
                          tfc_dims_str(x->rank, x->dims, b2, sizeof b2));
         return;
     }
-    tfc_tensor *y = tfc_kernel_output_over_input(c, 0, 0, x->dtype, x->rank, x->dims);
+    tfc_tensor *y = tfc_kernel_output_in_place(c, 0, x->dtype, x->rank, x->dims);
     if (!y || x->nelem == 0) return;
     bias_job j = {x->data, b->data, y->data, x->nelem / b->dims[0], b->dims[0], NULL, 0};
     tfc_parallel_for(c->pool, j.rows, row_grain(j.n),

@@ -3,8 +3,8 @@
  * run from a stack in the caller; with several, a finishing node keeps one
  * ready successor for itself and hands the others to the pool. A tensor is
  * released as soon as the last of its uses has run. */
-#include "core/clock.h"
 #include "runtime/runtime.h"
+#include "core/clock.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +40,7 @@ struct run_state {
     tfc_run_output_fn on_output;
     void (*on_done)(void *user);
     void *user;
-    pthread_mutex_t lock; /* guards status */
+    pthread_mutex_t lock;  /* guards status */
 };
 
 static tfc_run_scratch *scratch_get(tfc_plan *p) {
@@ -95,22 +95,23 @@ static void release_slot(run_state *r, int slot) {
     }
 }
 
-/* The inputs of plan node pn whose buffers its kernel may overwrite: this
- * is the slot's last use (a slot read twice by the node has two), the slot
- * holds a node's output (not a feed or a constant), and nothing else holds
- * the tensor (a variable, an alias, the user). */
-static unsigned forwardable_inputs(run_state *r, const tfc_plan_node *pn) {
-    unsigned bits = 0;
-    int first_node_slot = r->p->nfeeds + r->p->nconsts;
-    for (int i = 0; i < pn->ninputs && i < 32; i++) {
-        int slot = pn->input_slot[i];
-        const tfc_tensor *t = r->x->inputs[pn->input_base + i];
-        if (slot >= first_node_slot && t && !t->base && !(t->flags & TFC_TENSOR_VARIABLE) &&
-            atomic_load_explicit(&r->x->uses[slot], memory_order_acquire) == 1 &&
-            atomic_load_explicit(&t->refcount, memory_order_acquire) == 1)
-            bits |= 1u << i;
-    }
-    return bits;
+/* What input_overwritable needs of a running kernel. */
+typedef struct kernel_run {
+    run_state *r;
+    const tfc_plan_node *pn;
+} kernel_run;
+
+/* Input i's slot holds a node's output (not a feed or a constant), this is
+ * its last use (a slot read twice by the node has two), and nothing else
+ * holds the tensor (a variable, an alias, the user). */
+static int input_overwritable(const tfc_kernel_ctx *c, int i) {
+    const kernel_run *k = c->run;
+    int slot = k->pn->input_slot[i];
+    const tfc_tensor *t = c->inputs[i];
+    return slot >= k->r->p->nfeeds + k->r->p->nconsts && !t->base &&
+           !(t->flags & TFC_TENSOR_VARIABLE) &&
+           atomic_load_explicit(&k->r->x->uses[slot], memory_order_acquire) == 1 &&
+           atomic_load_explicit(&t->refcount, memory_order_acquire) == 1;
 }
 
 /* Runs the kernel of plan node j; returns nonzero when the run failed. */
@@ -148,7 +149,9 @@ static void compute_node(run_state *r, int j) {
     c.pool = r->s->pool;
     c.session = r->s;
     c.status = &st;
-    c.forwardable = forwardable_inputs(r, pn);
+    kernel_run k = {r, pn};
+    c.input_overwritable = input_overwritable;
+    c.run = &k;
     if (pn->op->kernel) pn->op->kernel(&c);
     if (st.code == TFC_OK && !(pn->op->flags & TFC_OP_VARIABLE)) {
         for (int k = 0; k < pn->noutputs; k++)
@@ -357,15 +360,16 @@ void tfc_execute(tfc_session *s, tfc_plan *p, tfc_tensor *const *feed_values,
         for (int i = 0; i < p->nfetches; i++) {
             tfc_tensor *t = x->values[p->fetch_slot[i]];
             /* a variable's buffer keeps changing: hand the user a snapshot */
-            fetch_values[i] =
-                t && (t->flags & TFC_TENSOR_VARIABLE) ? tfc_tensor_copy(t) : tfc_tensor_ref(t);
+            fetch_values[i] = t && (t->flags & TFC_TENSOR_VARIABLE) ? tfc_tensor_copy(t)
+                                                                    : tfc_tensor_ref(t);
             if (!fetch_values[i]) {
                 tfc_node *n = p->fetches[i].node;
-                tfc_status_set(
-                    status, n->op->flags & TFC_OP_VARIABLE ? TFC_FAILED_PRECONDITION : TFC_INTERNAL,
-                    n->op->flags & TFC_OP_VARIABLE ? "Attempting to use uninitialized value %s"
-                                                   : "fetch %s produced no value",
-                    n->name);
+                tfc_status_set(status, n->op->flags & TFC_OP_VARIABLE ? TFC_FAILED_PRECONDITION
+                                                                      : TFC_INTERNAL,
+                               n->op->flags & TFC_OP_VARIABLE
+                                   ? "Attempting to use uninitialized value %s"
+                                   : "fetch %s produced no value",
+                               n->name);
                 for (int k = 0; k < i; k++) {
                     tfc_tensor_free(fetch_values[k]);
                     fetch_values[k] = NULL;
@@ -402,8 +406,8 @@ static void feed_arrived(run_state *r, int i) {
 }
 
 tfc_async_run *tfc_async_run_start(tfc_session *s, tfc_plan *p, tfc_tensor *const *feed_values,
-                                   tfc_run_output_fn on_output, void (*on_done)(void *), void *user,
-                                   tfc_status *status) {
+                                   tfc_run_output_fn on_output, void (*on_done)(void *),
+                                   void *user, tfc_status *status) {
     if (!s->pool || !s->inter_op_parallel) {
         tfc_status_set(status, TFC_FAILED_PRECONDITION,
                        "asynchronous runs need a session with several inter-op threads");

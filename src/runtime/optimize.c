@@ -287,7 +287,8 @@ static int fold(opt *o, int id) {
     c.pool = o->pool;
     c.session = NULL;
     c.status = &st;
-    c.forwardable = 0; /* constants stay */
+    c.input_overwritable = NULL; /* constants stay */
+    c.run = NULL;
     n->op->kernel(&c);
     int ok = st.code == TFC_OK;
     for (int k = 0; ok && k < n->noutputs; k++)
