@@ -18,7 +18,7 @@ build: deps
 	cmake --build $(BUILD) -j$(JOBS)
 
 demo: build
-	./$(BUILD)/examples/mlp
+	./$(BUILD)/examples/mlp $(ARGS)
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)

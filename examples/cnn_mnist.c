@@ -159,7 +159,8 @@ int main(int argc, char **argv) {
             tfc_tensor *gs = tfc_session_run1(s, NULL, NULL, 0, global_step, st);
             if (gs) start_step = *(const int64_t *)tfc_tensor_data(gs);
             tfc_tensor_free(gs);
-            printf("resumed from %s (step %lld)\n", latest, (long long)start_step);
+            printf("resumed from %s (step %lld); delete %s to start over\n", latest,
+                   (long long)start_step, log_dir);
         }
         free(latest);
     } else if (writer) {
@@ -219,6 +220,12 @@ int main(int argc, char **argv) {
         if (tfc_status_code(st) == TFC_OK) {
             printf("test accuracy %.4f (target %.2f)\n", a, TARGET_ACCURACY);
             rc = a >= TARGET_ACCURACY ? 0 : 1;
+            if (rc)
+                fprintf(stderr,
+                        "cnn_mnist: test accuracy %.4f is below the target %.2f after %d "
+                        "epochs: train longer (the second argument), or start over by "
+                        "deleting %s\n",
+                        a, TARGET_ACCURACY, epochs, log_dir);
         }
     }
     if (tfc_status_code(st) != TFC_OK) fprintf(stderr, "%s\n", tfc_status_message(st));

@@ -8,9 +8,10 @@
  * Along the way it writes what TensorBoard shows (loss and accuracy curves,
  * weight histograms, a few input images, the graph) and a checkpoint after
  * each epoch into log_dir. Run it again and it resumes from the latest
- * checkpoint instead of starting over (delete log_dir to start afresh).
+ * checkpoint instead of starting over; --fresh starts afresh (`make demo
+ * ARGS=--fresh`), ignoring the checkpoints already there.
  *
- *     ./mlp [data_dir [log_dir]]
+ *     ./mlp [--fresh] [data_dir [log_dir]]
  * data_dir defaults to $TFC_MNIST_DIR, else /usr/share/datasets/fashion-mnist;
  * log_dir defaults to /tmp/tfc-mlp.
  */
@@ -49,6 +50,13 @@ static tfc_output dense(tfc_graph *g, const char *name, tfc_output x, int64_t in
 }
 
 int main(int argc, char **argv) {
+    /* --fresh anywhere; the other arguments are positional */
+    int fresh = 0, nargs = 1;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--fresh") == 0) fresh = 1;
+        else argv[nargs++] = argv[i];
+    }
+    argc = nargs;
     tfc_status *st = tfc_status_new();
     tfc_mnist *data = tfc_mnist_load(argc > 1 ? argv[1] : NULL, st);
     if (!data) {
@@ -98,14 +106,18 @@ int main(int argc, char **argv) {
     tfc_session *s = tfc_session_new(g, NULL, st);
     tfc_summary_writer *writer = s ? tfc_summary_writer_new(log_dir, g, 0, 0, st) : NULL;
     int64_t start_step = 0;
-    char *latest = writer ? tfc_latest_checkpoint(log_dir) : NULL;
+    char *latest = writer && !fresh ? tfc_latest_checkpoint(log_dir) : NULL;
     if (latest) {
         /* resume: restoring replaces initialization */
         if (tfc_saver_restore(saver, s, latest, st) == 0) {
             tfc_tensor *gs = tfc_session_run1(s, NULL, NULL, 0, global_step, st);
             if (gs) start_step = *(const int64_t *)tfc_tensor_data(gs);
             tfc_tensor_free(gs);
-            printf("resumed from %s (step %lld)\n", latest, (long long)start_step);
+            printf("resumed from %s (step %lld); run with --fresh (make demo ARGS=--fresh) "
+                   "to start over\n",
+                   latest, (long long)start_step);
+            if (start_step / (tfc_dataset_size(data->train) / BATCH) >= EPOCHS)
+                printf("all %d epochs were trained already: nothing to train\n", EPOCHS);
         }
         free(latest);
     } else if (writer) {
@@ -151,6 +163,9 @@ int main(int argc, char **argv) {
             double a = *(const float *)tfc_tensor_data(acc);
             printf("test accuracy %.4f (target %.2f)\n", a, TARGET_ACCURACY);
             rc = a >= TARGET_ACCURACY ? 0 : 1;
+            if (rc)
+                fprintf(stderr, "mlp: test accuracy %.4f is below the target %.2f\n", a,
+                        TARGET_ACCURACY);
         }
         tfc_tensor_free(acc);
     }

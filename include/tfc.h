@@ -90,13 +90,19 @@ typedef enum tfc_code {
     TFC_CANCELLED = 1,
     TFC_UNKNOWN = 2,
     TFC_INVALID_ARGUMENT = 3,
+    TFC_DEADLINE_EXCEEDED = 4,
     TFC_NOT_FOUND = 5,
     TFC_ALREADY_EXISTS = 6,
+    TFC_PERMISSION_DENIED = 7,
+    TFC_RESOURCE_EXHAUSTED = 8,
     TFC_FAILED_PRECONDITION = 9,
+    TFC_ABORTED = 10,
     TFC_OUT_OF_RANGE = 11,
     TFC_UNIMPLEMENTED = 12,
     TFC_INTERNAL = 13,
-    TFC_DATA_LOSS = 15
+    TFC_UNAVAILABLE = 14,
+    TFC_DATA_LOSS = 15,
+    TFC_UNAUTHENTICATED = 16
 } tfc_code;
 
 typedef struct tfc_status tfc_status;
@@ -201,7 +207,16 @@ TFC_API void tfc_control_dependencies_pop(tfc_graph *g);
 TFC_API int tfc_graph_num_nodes(const tfc_graph *g);
 /* Node `i` in creation order, or NULL. */
 TFC_API tfc_node *tfc_graph_node(const tfc_graph *g, int i);
+/* The node named `name` (an op name such as "layer1/MatMul"), or NULL. */
 TFC_API tfc_node *tfc_graph_node_by_name(const tfc_graph *g, const char *name);
+/* Looks up a tensor by TensorFlow's tensor name, "op_name:index" ("x:0");
+ * a plain "op_name" means its output 0. Sets *out and returns 0, or returns
+ * -1 with `st` saying what is missing, in TensorFlow's words: "The name
+ * 'x:0' refers to a Tensor which does not exist. The operation, 'x', does
+ * not exist in the graph." (TFC_NOT_FOUND), or that the op has fewer
+ * outputs. */
+TFC_API int tfc_graph_output_by_name(const tfc_graph *g, const char *name, tfc_output *out,
+                                     tfc_status *st);
 
 /* Named collections of nodes (tf.add_to_collection). Well-known keys: */
 #define TFC_GLOBAL_VARIABLES "variables"

@@ -100,7 +100,11 @@ tfc_node_state *tfc_session_node_state(tfc_session *s, tfc_node *n) {
 static int check_output(tfc_session *s, tfc_output o, const char *what, int i,
                         tfc_status *status) {
     if (!o.node) {
-        tfc_status_set(status, TFC_INVALID_ARGUMENT, "%s %d is a null output", what, i);
+        tfc_status_set(status, TFC_INVALID_ARGUMENT,
+                       "%s %d is a null output: the call that made it failed (see "
+                       "tfc_graph_error) or a lookup found nothing (tfc_graph_output_by_name "
+                       "says which name is missing)",
+                       what, i);
         return -1;
     }
     if (o.node->graph != s->graph) {
