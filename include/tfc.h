@@ -1194,7 +1194,11 @@ TFC_API int tfc_saver_max_to_keep(const tfc_saver *sv);
  * updates <dir>/checkpoint. Returns the checkpoint prefix written (owned by
  * the saver, valid until its next save), or NULL with `status` set (an
  * uninitialized variable, an unwritable directory). Also writes the
- * graph as <checkpoint prefix>.meta (see tfc_import_meta_graph). */
+ * graph as <checkpoint prefix>.meta (see tfc_import_meta_graph).
+ * Crash-safe: the state file is replaced (fsynced, renamed) before the
+ * checkpoints beyond max_to_keep are deleted, so a process killed mid-save
+ * leaves a state file listing only complete checkpoints; the next save in
+ * the directory removes the temporaries of writers no longer running. */
 TFC_API const char *tfc_saver_save(tfc_saver *sv, tfc_session *s, const char *prefix,
                                    int64_t global_step, tfc_status *status);
 /* Restores every variable of the saver from checkpoint `prefix`; restored

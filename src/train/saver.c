@@ -1,15 +1,22 @@
 /* tf.train.Saver: saves a session's variables as a V2 checkpoint, keeps the
  * newest max_to_keep of them, maintains the `checkpoint` state file, and
  * restores all-or-nothing (every tensor is read and checked before any
- * variable is assigned). */
+ * variable is assigned).
+ *
+ * A save is crash-safe in this order (TF1's Saver.save has the same one for
+ * the last three steps): remove the temporaries of writers that died; write
+ * the checkpoint's files (each to a temporary, fsynced, renamed); write the
+ * new state file the same way; only then delete the checkpoints it no
+ * longer lists. A kill at any point leaves a state file that lists only
+ * complete checkpoints; at worst a pruned checkpoint's files outlive it. */
 #include "core/status.h"
 #include "core/tensor.h"
 #include "formats/meta_graph.h"
 #include "formats/tensor_bundle.h"
 #include "graph/graph.h"
 #include "runtime/runtime.h"
+#include "train/checkpoint_state.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,7 +95,7 @@ static int write_meta(tfc_saver *sv, const char *path, tfc_status *st) {
     if (meta && !b.oom) {
         strcpy(meta, path);
         strcat(meta, ".meta");
-        rc = tfc_write_file_atomic(meta, b.p, b.n, st);
+        rc = tfc_ckpt_write_file_atomic(meta, b.p, b.n, st);
     } else {
         tfc_status_set(st, TFC_INTERNAL, "out of memory writing '%s.meta'", path);
     }
@@ -130,120 +137,8 @@ static char *join(const char *dir, const char *name) {
     return s;
 }
 
-static void write_quoted(FILE *f, const char *s) {
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
-        else if (c < 0x20 || c >= 0x7F) fprintf(f, "\\%03o", c);
-        else fputc(c, f);
-    }
-    fputc('"', f);
-}
-
-/* Parses a text-format string value after the field name; NULL if bad. */
-static char *parse_quoted(const char *p) {
-    while (*p == ' ' || *p == '\t') p++;
-    if (*p != '"' && *p != '\'') return NULL;
-    char q = *p++;
-    char *out = malloc(strlen(p) + 1);
-    if (!out) return NULL;
-    size_t n = 0;
-    for (; *p && *p != q; p++) {
-        if (*p == '\\' && p[1]) {
-            p++;
-            if (*p >= '0' && *p <= '7') {
-                int v = 0;
-                for (int k = 0; k < 3 && *p >= '0' && *p <= '7'; k++, p++) v = v * 8 + (*p - '0');
-                p--;
-                out[n++] = (char)v;
-            } else {
-                out[n++] = *p == 'n' ? '\n' : *p == 't' ? '\t' : *p;
-            }
-        } else {
-            out[n++] = *p;
-        }
-    }
-    if (*p != q) {
-        free(out);
-        return NULL;
-    }
-    out[n] = 0;
-    return out;
-}
-
-/* Reads <dir>/checkpoint: the latest path and all paths (as written). */
-static int read_state(const char *dir, char **latest, char ***all, int *nall) {
-    char *path = join(dir, "checkpoint");
-    FILE *f = path ? fopen(path, "r") : NULL;
-    free(path);
-    *latest = NULL;
-    if (all) *all = NULL;
-    if (nall) *nall = 0;
-    if (!f) return -1;
-    char line[4096];
-    int cap = 0;
-    while (fgets(line, sizeof line, f)) {
-        char *colon = strchr(line, ':');
-        if (!colon) continue;
-        *colon = 0;
-        char *key = line;
-        while (*key == ' ') key++;
-        char *val = parse_quoted(colon + 1);
-        if (!val) continue;
-        if (!strcmp(key, "model_checkpoint_path")) {
-            free(*latest);
-            *latest = val;
-        } else if (!strcmp(key, "all_model_checkpoint_paths") && all) {
-            if (*nall == cap) {
-                cap = cap ? 2 * cap : 8;
-                char **a = realloc(*all, sizeof *a * (size_t)cap);
-                if (!a) {
-                    free(val);
-                    continue;
-                }
-                *all = a;
-            }
-            (*all)[(*nall)++] = val;
-        } else {
-            free(val);
-        }
-    }
-    fclose(f);
-    return *latest ? 0 : -1;
-}
-
-static int write_state(tfc_saver *sv, const char *dir, tfc_status *st) {
-    char *path = join(dir, "checkpoint");
-    char *tmp = path ? join(dir, "checkpoint.tmp") : NULL;
-    FILE *f = tmp ? fopen(tmp, "w") : NULL;
-    if (!f) {
-        tfc_status_set(st, TFC_NOT_FOUND, "cannot write checkpoint state in '%s': %s", dir,
-                       strerror(errno));
-        free(path);
-        free(tmp);
-        return -1;
-    }
-    /* Paths relative to the directory, which TF resolves against it. */
-    fputs("model_checkpoint_path: ", f);
-    write_quoted(f, base_of(sv->kept[sv->nkept - 1]));
-    fputc('\n', f);
-    for (int i = 0; i < sv->nkept; i++) {
-        fputs("all_model_checkpoint_paths: ", f);
-        write_quoted(f, base_of(sv->kept[i]));
-        fputc('\n', f);
-    }
-    int bad = ferror(f) | (fclose(f) != 0);
-    if (bad || rename(tmp, path)) {
-        tfc_status_set(st, TFC_DATA_LOSS, "cannot write checkpoint state '%s'", path);
-        remove(tmp);
-        bad = 1;
-    }
-    free(path);
-    free(tmp);
-    return bad ? -1 : 0;
-}
-
+/* Deletes a checkpoint's files, index first: without its index a prefix
+ * no longer counts as a checkpoint (tfc_latest_checkpoint, TF's readers). */
 static void delete_checkpoint(const char *prefix) {
     static const char *const suffixes[] = {".index", ".data-00000-of-00001", ".meta"};
     for (int i = 0; i < 3; i++) {
@@ -256,57 +151,75 @@ static void delete_checkpoint(const char *prefix) {
     }
 }
 
-/* Remembers `prefix` as the newest checkpoint, dropping a previous entry of
- * the same name. On the first save, adopts the list in the directory's
- * state file so a resumed run keeps pruning its predecessor's files. */
-static int remember(tfc_saver *sv, const char *dir, const char *prefix) {
-    if (!sv->loaded_state) {
-        sv->loaded_state = 1;
-        char *latest, **all;
-        int nall;
-        read_state(dir, &latest, &all, &nall);
-        free(latest);
-        for (int i = 0; i < nall; i++) {
-            char *full = join(dir, all[i]);
-            free(all[i]);
-            if (!full) continue;
-            if (sv->nkept == sv->kept_cap) {
-                int cap = sv->kept_cap ? 2 * sv->kept_cap : 8;
-                char **k = realloc(sv->kept, sizeof *k * (size_t)cap);
-                if (!k) {
-                    free(full);
-                    continue;
-                }
-                sv->kept = k;
-                sv->kept_cap = cap;
+/* On the first save, adopts the list in the directory's state file, so a
+ * resumed run goes on counting (and pruning) its predecessor's checkpoints,
+ * as TF's Saver does with recover_last_checkpoints. */
+static void adopt_state(tfc_saver *sv, const char *dir) {
+    if (sv->loaded_state) return;
+    sv->loaded_state = 1;
+    char *latest, **all;
+    int nall;
+    tfc_ckpt_state_read(dir, &latest, &all, &nall);
+    free(latest);
+    for (int i = 0; i < nall; i++) {
+        char *full = join(dir, all[i]);
+        free(all[i]);
+        if (!full) continue;
+        if (sv->nkept == sv->kept_cap) {
+            int cap = sv->kept_cap ? 2 * sv->kept_cap : 8;
+            char **k = realloc(sv->kept, sizeof *k * (size_t)cap);
+            if (!k) {
+                free(full);
+                continue;
             }
-            sv->kept[sv->nkept++] = full;
+            sv->kept = k;
+            sv->kept_cap = cap;
         }
-        free(all);
+        sv->kept[sv->nkept++] = full;
     }
-    for (int i = 0; i < sv->nkept; i++)
-        if (!strcmp(base_of(sv->kept[i]), base_of(prefix))) {
-            free(sv->kept[i]);
-            memmove(sv->kept + i, sv->kept + i + 1, sizeof *sv->kept * (size_t)(sv->nkept - i - 1));
-            sv->nkept--;
-            i--;
-        }
-    if (sv->nkept == sv->kept_cap) {
-        int cap = sv->kept_cap ? 2 * sv->kept_cap : 8;
-        char **k = realloc(sv->kept, sizeof *k * (size_t)cap);
-        if (!k) return -1;
-        sv->kept = k;
-        sv->kept_cap = cap;
-    }
+    free(all);
+}
+
+/* Records `prefix` as the newest checkpoint: the state file is rewritten to
+ * list it after the newest max_to_keep-1 earlier ones (an earlier entry of
+ * the same name moves to the end), and only once that file is in place are
+ * the checkpoints that fell off the list deleted. Deleting first would
+ * leave, if killed in between, a state file naming deleted checkpoints. On
+ * error nothing changes. */
+static int record_checkpoint(tfc_saver *sv, const char *dir, const char *prefix,
+                             tfc_status *st) {
+    adopt_state(sv, dir);
     char *copy = strdup(prefix);
-    if (!copy) return -1;
-    sv->kept[sv->nkept++] = copy;
-    while (sv->max_to_keep > 0 && sv->nkept > sv->max_to_keep) {
-        delete_checkpoint(sv->kept[0]);
-        free(sv->kept[0]);
-        memmove(sv->kept, sv->kept + 1, sizeof *sv->kept * (size_t)(sv->nkept - 1));
-        sv->nkept--;
+    char **next = malloc(sizeof *next * (size_t)(sv->nkept + 1));
+    if (!copy || !next) {
+        free(copy);
+        free(next);
+        tfc_status_set(st, TFC_INTERNAL, "out of memory saving '%s'", prefix);
+        return -1;
     }
+    int n = 0;
+    for (int i = 0; i < sv->nkept; i++)
+        if (strcmp(base_of(sv->kept[i]), base_of(prefix))) next[n++] = sv->kept[i];
+    next[n++] = copy;
+    int drop = sv->max_to_keep > 0 && n > sv->max_to_keep ? n - sv->max_to_keep : 0;
+    if (tfc_ckpt_state_write(dir, next + drop, n - drop, st)) {
+        free(copy);
+        free(next);
+        return -1;
+    }
+    /* the new state durable before any file it stopped naming goes */
+    tfc_ckpt_sync_dir(dir);
+    for (int i = 0; i < drop; i++) delete_checkpoint(next[i]);
+    for (int i = 0; i < sv->nkept; i++) {
+        int kept = 0;
+        for (int j = drop; j < n && !kept; j++) kept = next[j] == sv->kept[i];
+        if (!kept) free(sv->kept[i]);
+    }
+    free(sv->kept);
+    memmove(next, next + drop, sizeof *next * (size_t)(n - drop));
+    sv->kept_cap = sv->nkept + 1;
+    sv->kept = next;
+    sv->nkept = n - drop;
     return 0;
 }
 
@@ -334,6 +247,8 @@ const char *tfc_saver_save(tfc_saver *sv, tfc_session *s, const char *prefix,
         tfc_status_set(st, TFC_INTERNAL, "out of memory saving a checkpoint");
         goto done;
     }
+    /* A writer killed mid-save leaves temporaries nobody else removes. */
+    tfc_ckpt_remove_stale_temporaries(dir);
     /* Snapshot every value under its lock, so the checkpoint is consistent
      * per variable even while other threads train. */
     pthread_mutex_lock(&s->lock);
@@ -355,11 +270,9 @@ const char *tfc_saver_save(tfc_saver *sv, tfc_session *s, const char *prefix,
             goto done;
         }
     if (tfc_bundle_write(path, names, vals, sv->nvars, st) || write_meta(sv, path, st)) goto done;
-    if (remember(sv, dir, path) || write_state(sv, dir, st)) {
-        if (tfc_status_code(st) == TFC_OK)
-            tfc_status_set(st, TFC_INTERNAL, "out of memory saving '%s'", path);
-        goto done;
-    }
+    /* the checkpoint's files durable before the state file names them */
+    tfc_ckpt_sync_dir(dir);
+    if (record_checkpoint(sv, dir, path, st)) goto done;
     free(sv->last);
     sv->last = path;
     path = NULL;
@@ -462,7 +375,7 @@ done:
 char *tfc_latest_checkpoint(const char *dir) {
     if (!dir) return NULL;
     char *latest;
-    if (read_state(dir, &latest, NULL, NULL)) {
+    if (tfc_ckpt_state_read(dir, &latest, NULL, NULL)) {
         free(latest);
         return NULL;
     }
