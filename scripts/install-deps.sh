@@ -12,6 +12,11 @@ PACKAGES=(
   libpng-dev                 # image summaries
   dataset-fashion-mnist      # the demo's and tests' data
 )
+# A static link against OpenBLAS (pkg-config --static, as tfc_static.pc does)
+# adds -lgfortran; its link-time library belongs to the compiler's version
+# (bookworm's gcc 12: libgfortran-12-dev).
+gcc_major=$(gcc -dumpversion 2>/dev/null | cut -d. -f1)
+PACKAGES+=("libgfortran-${gcc_major:-12}-dev")
 
 missing=()
 for p in "${PACKAGES[@]}"; do
