@@ -355,9 +355,22 @@ TFC_API tfc_output tfc_add_n(tfc_graph *g, const tfc_output *xs, int n);
 TFC_API tfc_output tfc_matmul(tfc_graph *g, tfc_output a, tfc_output b);
 TFC_API tfc_output tfc_matmul_ex(tfc_graph *g, tfc_output a, tfc_output b, int transpose_a,
                                  int transpose_b);
+/* The inverse of each square matrix of `x` [..., M, M], float32 or float64
+ * (tf.linalg.inv, op MatrixInverse, through LAPACK's LU); `adjoint` nonzero
+ * inverts each matrix's transpose instead. A matrix with an exact zero
+ * pivot is a run-time error, "Input is not invertible.", naming the node.
+ * The gradient is -A^-T dY A^-T (-Y dY^T Y with adjoint). */
+TFC_API tfc_output tfc_matrix_inverse(tfc_graph *g, tfc_output x, int adjoint);
+/* The determinant of each square matrix of `x` [..., M, M]: shape [...]
+ * (tf.linalg.det, op MatrixDeterminant, through LAPACK's LU); 0 for a
+ * singular matrix, 1 for an empty one. The gradient is dY det(A) A^-T,
+ * which fails at run time where A is singular, as in TensorFlow. */
+TFC_API tfc_output tfc_matrix_determinant(tfc_graph *g, tfc_output x);
 
 /* Reductions over `axes` (negative axes count from the end); axes NULL with
- * naxes 0 reduces over all dimensions. keep_dims keeps reduced dims as 1. */
+ * naxes 0 reduces over all dimensions. keep_dims keeps reduced dims as 1.
+ * Differentiable, also when x's rank is unknown or the op (built with
+ * tfc_op_new) takes its axes from a tensor computed or fed at run time. */
 TFC_API tfc_output tfc_reduce_sum(tfc_graph *g, tfc_output x, const int32_t *axes, int naxes,
                                   int keep_dims);
 TFC_API tfc_output tfc_reduce_mean(tfc_graph *g, tfc_output x, const int32_t *axes, int naxes,
@@ -411,6 +424,20 @@ TFC_API tfc_output tfc_ones_like(tfc_graph *g, tfc_output x);
 /* One-hot vectors of `depth` (float32) for int indices (tf.one_hot). */
 TFC_API tfc_output tfc_one_hot(tfc_graph *g, tfc_output indices, int depth, float on_value,
                                float off_value);
+/* tf.dynamic_stitch: merged[indices[m][i], ...] = data[m][i, ...] for the
+ * n pairs (int32 indices of any shape; data[m] shaped indices[m].shape + S,
+ * one S for all). The result is [max index + 1] + S; at a repeated index
+ * the last (m, i) wins; rows no index names are zeros. A negative index or
+ * a shape mismatch fails (at build time when the values are known, else
+ * at run time), naming the node. Differentiable w.r.t. data. */
+TFC_API tfc_output tfc_dynamic_stitch(tfc_graph *g, const tfc_output *indices,
+                                      const tfc_output *data, int n);
+/* tf.floordiv (floor(x / y)) and tf.floormod (x - floor(x / y) * y, the
+ * sign of y; Python's // and %), broadcasting; float32/64, int32/64, uint8.
+ * Integer division by zero fails at run time naming the node. floormod is
+ * differentiable, floordiv has no gradient (it is piecewise constant). */
+TFC_API tfc_output tfc_floordiv(tfc_graph *g, tfc_output x, tfc_output y);
+TFC_API tfc_output tfc_floormod(tfc_graph *g, tfc_output x, tfc_output y);
 
 /* ------------------------------------------------------------------------ */
 /* Op helpers: neural networks                                              */
@@ -455,6 +482,12 @@ TFC_API tfc_output tfc_truncated_normal(tfc_graph *g, tfc_dtype dtype, int rank,
 TFC_API tfc_output tfc_random_uniform(tfc_graph *g, tfc_dtype dtype, int rank,
                                       const int64_t *dims, double minval, double maxval,
                                       int64_t seed);
+/* `value` with its rows (dim 0) in a random order (tf.random_shuffle, op
+ * RandomShuffle), any dtype and shape; a scalar or a single row comes out
+ * unchanged. `seed` follows the rules above: each run draws a new order,
+ * and fresh sessions with the same seeds draw the same orders. No
+ * gradient, as in TensorFlow. */
+TFC_API tfc_output tfc_random_shuffle(tfc_graph *g, tfc_output value, int64_t seed);
 
 /* ------------------------------------------------------------------------ */
 /* Variables                                                                */
@@ -596,7 +629,10 @@ TFC_API tfc_output tfc_avg_pool(tfc_graph *g, tfc_output x, const int *ksize,
  * range is a run-time error naming the node. The gradient for params is
  * sparse (TensorFlow's IndexedSlices: see tfc_gradient_sparse_parts). */
 TFC_API tfc_output tfc_gather(tfc_graph *g, tfc_output params, tfc_output indices);
-/* As tfc_gather along `axis` (op GatherV2; gradients for axis 0 only). */
+/* As tfc_gather along `axis` (op GatherV2); the gradient for params is
+ * sparse along axis 0 and dense along other axes. A GatherV2 node built
+ * with tfc_op_new may take its axis from any int32/int64 scalar tensor,
+ * one fed at run time included; its gradient then follows the fed value. */
 TFC_API tfc_output tfc_gather_v2(tfc_graph *g, tfc_output params, tfc_output indices, int axis);
 /* tf.nn.embedding_lookup with one params tensor: tfc_gather. */
 TFC_API tfc_output tfc_embedding_lookup(tfc_graph *g, tfc_output params, tfc_output ids);
@@ -607,11 +643,13 @@ TFC_API tfc_output tfc_unsorted_segment_sum(tfc_graph *g, tfc_output data,
                                             tfc_output segment_ids, int64_t num_segments);
 /* Activations: x > 0 ? x : exp(x) - 1 (tf.nn.elu); scaled elu (tf.nn.selu);
  * x > 0 ? x : alpha * x (tf.nn.leaky_relu, TF's default alpha is 0.2);
- * log(1 + exp(x)), computed stably (tf.nn.softplus). */
+ * log(1 + exp(x)), computed stably (tf.nn.softplus); x / (1 + |x|)
+ * (tf.nn.softsign). float32 or float64; each has a gradient. */
 TFC_API tfc_output tfc_elu(tfc_graph *g, tfc_output x);
 TFC_API tfc_output tfc_selu(tfc_graph *g, tfc_output x);
 TFC_API tfc_output tfc_leaky_relu(tfc_graph *g, tfc_output x, double alpha);
 TFC_API tfc_output tfc_softplus(tfc_graph *g, tfc_output x);
+TFC_API tfc_output tfc_softsign(tfc_graph *g, tfc_output x);
 /* Largest integer not above x, element-wise (tf.floor; no gradient). */
 TFC_API tfc_output tfc_floor(tfc_graph *g, tfc_output x);
 
@@ -798,6 +836,9 @@ TFC_API int tfc_while_loop(tfc_graph *g, tfc_body_fn cond_fn, tfc_body_fn body_f
 
 /* Defines a function (TensorFlow's Defun) of `nin` inputs (dtypes[i],
  * shapes[i]; shapes NULL: unknown) with `nout` outputs built once by `build`.
+ * A function without input shapes takes inputs of any shape (calls of
+ * different ranks share one body) and is differentiable; its calls'
+ * outputs have the body's static shapes (unknown rank, then).
  * Owned by g (freed with it). NULL with the error recorded on g (a name
  * already defined is an error). */
 TFC_API tfc_function *tfc_function_define(tfc_graph *g, const char *name, int nin,

@@ -22,12 +22,18 @@ extern const tfc_op_def tfc_ops_control_flow[];
 extern const tfc_op_def tfc_ops_sampling[];
 extern const tfc_op_def tfc_ops_scatter[];
 extern const tfc_op_def tfc_ops_check_numerics[];
+/* DynamicStitch; FloorDiv and FloorMod (the run-time reduction gradients) */
+extern const tfc_op_def tfc_ops_array_dynamic[];
+extern const tfc_op_def tfc_ops_math_floor_div[];
+extern const tfc_op_def tfc_ops_linalg[];
 
 static const tfc_op_def *const families[] = {
     tfc_ops_core, tfc_ops_math, tfc_ops_reduce, tfc_ops_array,
     tfc_ops_nn,   tfc_ops_random, tfc_ops_state, tfc_ops_training,
     tfc_ops_io,   tfc_ops_summary, tfc_ops_conv, tfc_ops_depthwise_conv, tfc_ops_embedding,
     tfc_ops_sampling, tfc_ops_control_flow, tfc_ops_scatter, tfc_ops_check_numerics,
+    tfc_ops_array_dynamic, tfc_ops_math_floor_div,
+    tfc_ops_linalg,
 };
 
 static tfc_strmap by_type;

@@ -1,10 +1,12 @@
 /* Embedding lookups and the activations the layers add: Gather / GatherV2
- * (whose gradient for params is sparse, TensorFlow's IndexedSlices, carried
- * as a lazily densified UnsortedSegmentSum: see tfc_grad_sparse),
+ * (whose gradient for params along axis 0 is sparse, TensorFlow's
+ * IndexedSlices, carried as a lazily densified UnsortedSegmentSum: see
+ * tfc_grad_sparse; along other axes, or one fed at run time, it is dense),
  * UnsortedSegmentSum, and
- * Elu, Selu, LeakyRelu and Softplus with their *Grad ops, and Floor (for
- * dropout's mask; no gradient, as in TensorFlow). */
+ * Elu, Selu, LeakyRelu, Softplus and Softsign with their *Grad ops, and
+ * Floor (for dropout's mask; no gradient, as in TensorFlow). */
 #include "autodiff/grad_util.h"
+#include "ops/array_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -99,21 +101,12 @@ static void gather_kernel(tfc_kernel_ctx *c) {
         }
 }
 
-/* Only params gets a gradient: the rows of dy summed into the rows they
- * came from. Written for axis 0 (embedding lookups). When params' trailing
- * dims are known it is sparse (TensorFlow's IndexedSlices): dy reshaped to
- * [n, ...] at the flattened ids, densified only if read densely. */
-static int gather_grad(tfc_graph *g, tfc_node *op, const tfc_output *dy, tfc_output *dx) {
-    if (!dy[0].node) return 0;
+/* The gradient along axis 0 (embedding lookups): the rows of dy summed
+ * into the rows they came from. When params' trailing dims are known it is
+ * sparse (TensorFlow's IndexedSlices): dy reshaped to [n, ...] at the
+ * flattened ids, densified only if read densely. */
+static tfc_output gather_grad_axis0(tfc_graph *g, tfc_node *op, tfc_output dy) {
     tfc_output params = op->inputs[0], ids = op->inputs[1];
-    if (op->ninputs == 3) {
-        const tfc_tensor *a = tfc_attrs_tensor(&op->inputs[2].node->attrs, "value");
-        if (!a || strcmp(op->inputs[2].node->op->type, "Const") != 0 ||
-            tfc_tensor_get_int(a, 0) != 0)
-            return tfc_graph_fail(g, TFC_UNIMPLEMENTED,
-                                  "Node '%s' (GatherV2): gradient is implemented for a constant "
-                                  "axis 0 only", op->name);
-    }
     tfc_shape ps = tfc_output_shape(params);
     tfc_output num;
     if (ps.rank >= 1 && ps.dims[0] >= 0) {
@@ -130,11 +123,70 @@ static int gather_grad(tfc_graph *g, tfc_node *op, const tfc_output *dy, tfc_out
         int64_t flat = -1;
         tfc_shape is = tfc_output_shape(ids);
         tfc_output idx = is.rank == 1 ? ids : tfc_reshape(g, ids, 1, &flat);
-        dx[0] = tfc_grad_sparse(g, tfc_reshape(g, dy[0], ps.rank, vdims), idx, num);
-    } else {
-        tfc_output in[3] = {dy[0], ids, num};
-        dx[0] = tfc_grad_op(g, "UnsortedSegmentSum", in, 3);
+        return tfc_grad_sparse(g, tfc_reshape(g, dy, ps.rank, vdims), idx, num);
     }
+    tfc_output in[3] = {dy, ids, num};
+    return tfc_grad_op(g, "UnsortedSegmentSum", in, 3);
+}
+
+/* The gradient along any other axis, or one known only at run time
+ * (TensorFlow's _GatherV2Grad with batch_dims 0). Seen as [outer, P, inner]
+ * around the axis, params gave dy [outer, n, inner] (n indices): dy is
+ * transposed to [n, outer, inner], summed into [P, outer, inner] by
+ * UnsortedSegmentSum at the flattened ids, and transposed back. outer, P
+ * and inner come from params' shape through run-time shape ops, which
+ * constant folding removes when the shape and the axis are known. */
+static tfc_output gather_grad_any_axis(tfc_graph *g, tfc_node *op, tfc_output dy,
+                                       const int64_t *static_axis) {
+    tfc_output params = op->inputs[0], ids = op->inputs[1];
+    tfc_output pshape = arr_shape_tensor(g, params, TFC_INT32);
+    tfc_output a; /* the axis in [0, rank): an int32 scalar */
+    if (static_axis) {
+        a = tfc_const_int32(g, (int32_t)*static_axis);
+    } else {
+        tfc_output ax = op->inputs[2];
+        if (tfc_output_dtype(ax) != TFC_INT32) ax = tfc_cast(g, ax, TFC_INT32);
+        tfc_output negative = tfc_cast(g, tfc_less(g, ax, tfc_const_int32(g, 0)), TFC_INT32);
+        a = tfc_add(g, ax, tfc_mul(g, negative, tfc_rank(g, params)));
+    }
+    int64_t one = 1, zero = 0, to_end = -1, flat = -1;
+    int32_t reduce0 = 0, swap[3] = {1, 0, 2};
+    tfc_output a1 = tfc_reshape(g, a, 1, &one);
+    tfc_output after = tfc_add(g, a1, tfc_const_ints(g, (int32_t[]){1}, 1));
+    tfc_output begin0 = arr_const_vec_typed(g, TFC_INT32, &zero, 1);
+    tfc_output rest = arr_const_vec_typed(g, TFC_INT32, &to_end, 1);
+    tfc_output dims3[3] = {
+        tfc_reduce_prod(g, tfc_grad_op(g, "Slice", (tfc_output[]){pshape, begin0, a1}, 3),
+                        &reduce0, 1, 0),
+        tfc_size(g, ids),
+        tfc_reduce_prod(g, tfc_grad_op(g, "Slice", (tfc_output[]){pshape, after, rest}, 3),
+                        &reduce0, 1, 0),
+    };
+    tfc_output values = tfc_transpose(g, tfc_reshape_to(g, dy, tfc_stack(g, dims3, 3, 0)), swap, 3);
+    tfc_output in[3] = {values, tfc_reshape(g, ids, 1, &flat), tfc_gather(g, pshape, a)};
+    tfc_output summed = tfc_grad_op(g, "UnsortedSegmentSum", in, 3);
+    return tfc_reshape_to(g, tfc_transpose(g, summed, swap, 3), pshape);
+}
+
+/* Only params gets a gradient. */
+static int gather_grad(tfc_graph *g, tfc_node *op, const tfc_output *dy, tfc_output *dx) {
+    if (!dy[0].node) return 0;
+    int64_t axis = 0;
+    int known = 1;
+    if (op->ninputs == 3) {
+        const tfc_tensor *a = arr_node_input_const(op, 2);
+        known = a && a->nelem == 1;
+        if (known) axis = tfc_tensor_get_int(a, 0);
+    }
+    int rank = tfc_output_shape(op->inputs[0]).rank;
+    if (known && axis < 0) {
+        known = rank >= 0;
+        axis += rank;
+    }
+    if (known && axis == 0)
+        dx[0] = gather_grad_axis0(g, op, dy[0]);
+    else
+        dx[0] = gather_grad_any_axis(g, op, dy[0], known ? &axis : NULL);
     return dx[0].node ? 0 : -1;
 }
 
@@ -231,7 +283,14 @@ static int segment_sum_grad(tfc_graph *g, tfc_node *op, const tfc_output *dy, tf
 
 /* ---- activations ---- */
 
-typedef enum act_kind { ACT_ELU, ACT_SELU, ACT_LEAKY, ACT_SOFTPLUS, ACT_FLOOR } act_kind;
+typedef enum act_kind {
+    ACT_ELU,
+    ACT_SELU,
+    ACT_LEAKY,
+    ACT_SOFTPLUS,
+    ACT_SOFTSIGN,
+    ACT_FLOOR
+} act_kind;
 
 typedef struct act_data {
     act_kind kind;
@@ -247,17 +306,20 @@ static inline double act_fwd(act_kind k, double x, double alpha) {
     case ACT_SELU: return SELU_SCALE * (x > 0 ? x : SELU_ALPHA * expm1(x));
     case ACT_LEAKY: return x > 0 ? x : alpha * x;
     case ACT_FLOOR: return floor(x);
+    case ACT_SOFTSIGN: return x / (1 + fabs(x));
     default: return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x));
     }
 }
 
 /* dy times the derivative, given what the *Grad op receives: the output
- * for Elu/Selu, the input for LeakyRelu/Softplus (as in TensorFlow). */
+ * for Elu/Selu, the input for LeakyRelu/Softplus/Softsign (as in
+ * TensorFlow). */
 static inline double act_bwd(act_kind k, double dy, double v, double alpha) {
     switch (k) {
     case ACT_ELU: return v > 0 ? dy : dy * (v + 1);
     case ACT_SELU: return v > 0 ? dy * SELU_SCALE : dy * (v + SELU_SCALE * SELU_ALPHA);
     case ACT_LEAKY: return v > 0 ? dy : dy * alpha;
+    case ACT_SOFTSIGN: return dy / ((1 + fabs(v)) * (1 + fabs(v)));
     default: return dy / (1 + exp(-v));
     }
 }
@@ -293,11 +355,13 @@ static int elu_infer(tfc_infer_ctx *c) { return act_setup(c, ACT_ELU, 1); }
 static int selu_infer(tfc_infer_ctx *c) { return act_setup(c, ACT_SELU, 1); }
 static int leaky_infer(tfc_infer_ctx *c) { return act_setup(c, ACT_LEAKY, 1); }
 static int softplus_infer(tfc_infer_ctx *c) { return act_setup(c, ACT_SOFTPLUS, 1); }
+static int softsign_infer(tfc_infer_ctx *c) { return act_setup(c, ACT_SOFTSIGN, 1); }
 static int floor_infer(tfc_infer_ctx *c) { return act_setup(c, ACT_FLOOR, 1); }
 static int elu_grad_infer(tfc_infer_ctx *c) { return act_setup(c, ACT_ELU, 2); }
 static int selu_grad_infer(tfc_infer_ctx *c) { return act_setup(c, ACT_SELU, 2); }
 static int leaky_grad_infer(tfc_infer_ctx *c) { return act_setup(c, ACT_LEAKY, 2); }
 static int softplus_grad_infer(tfc_infer_ctx *c) { return act_setup(c, ACT_SOFTPLUS, 2); }
+static int softsign_grad_infer(tfc_infer_ctx *c) { return act_setup(c, ACT_SOFTSIGN, 2); }
 
 typedef struct act_task {
     act_data d;
@@ -373,6 +437,11 @@ static int softplus_grad(tfc_graph *g, tfc_node *op, const tfc_output *dy, tfc_o
     dx[0] = act_grad_op(g, "SoftplusGrad", dy[0], op->inputs[0], op);
     return dx[0].node ? 0 : -1;
 }
+static int softsign_grad(tfc_graph *g, tfc_node *op, const tfc_output *dy, tfc_output *dx) {
+    if (!dy[0].node) return 0;
+    dx[0] = act_grad_op(g, "SoftsignGrad", dy[0], op->inputs[0], op);
+    return dx[0].node ? 0 : -1;
+}
 /* LeakyReluGrad is linear in its gradient input; the features only pick
  * the slope, so they get no gradient. */
 static int leaky_grad_grad(tfc_graph *g, tfc_node *op, const tfc_output *dy, tfc_output *dx) {
@@ -407,6 +476,22 @@ static int softplus_grad_grad(tfc_graph *g, tfc_node *op, const tfc_output *dy,
     return dx[0].node && dx[1].node ? 0 : -1;
 }
 
+/* SoftsignGrad is g / (1 + |x|)^2: linear in g, and its d/dx is
+ * -2 g sign(x) / (1 + |x|)^3. TensorFlow defines no second derivative
+ * here; it costs four nodes. */
+static int softsign_grad_grad(tfc_graph *g, tfc_node *op, const tfc_output *dy,
+                              tfc_output *dx) {
+    if (!dy[0].node) return 0;
+    tfc_output gy = op->inputs[0], x = op->inputs[1];
+    tfc_dtype dt = tfc_output_dtype(x);
+    dx[0] = act_grad_op(g, "SoftsignGrad", dy[0], x, op);
+    tfc_output t = tfc_add(g, tfc_abs(g, x), tfc_grad_scalar(g, dt, 1.0));
+    tfc_output slope = tfc_div(g, tfc_mul(g, tfc_sign(g, x), tfc_grad_scalar(g, dt, -2.0)),
+                               tfc_mul(g, tfc_mul(g, t, t), t));
+    dx[1] = tfc_mul(g, tfc_mul(g, dy[0], gy), slope);
+    return dx[0].node && dx[1].node ? 0 : -1;
+}
+
 const tfc_op_def tfc_ops_embedding[] = {
     {"Gather", 2, 2, 1, 0, 0, gather_infer, gather_kernel, gather_grad},
     {"GatherV2", 3, 3, 1, 0, 0, gather_infer, gather_kernel, gather_grad},
@@ -420,6 +505,8 @@ const tfc_op_def tfc_ops_embedding[] = {
     {"LeakyReluGrad", 2, 2, 1, 0, 0, leaky_grad_infer, act_kernel, leaky_grad_grad},
     {"Softplus", 1, 1, 1, 0, 0, softplus_infer, act_kernel, softplus_grad},
     {"SoftplusGrad", 2, 2, 1, 0, 0, softplus_grad_infer, act_kernel, softplus_grad_grad},
+    {"Softsign", 1, 1, 1, 0, 0, softsign_infer, act_kernel, softsign_grad},
+    {"SoftsignGrad", 2, 2, 1, 0, 0, softsign_grad_infer, act_kernel, softsign_grad_grad},
     {"Floor", 1, 1, 1, TFC_OP_NO_GRADIENT, 0, floor_infer, act_kernel, NULL},
     {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
 };
@@ -435,6 +522,7 @@ static tfc_output unary(tfc_graph *g, const char *type, tfc_output x) {
 tfc_output tfc_elu(tfc_graph *g, tfc_output x) { return unary(g, "Elu", x); }
 tfc_output tfc_selu(tfc_graph *g, tfc_output x) { return unary(g, "Selu", x); }
 tfc_output tfc_softplus(tfc_graph *g, tfc_output x) { return unary(g, "Softplus", x); }
+tfc_output tfc_softsign(tfc_graph *g, tfc_output x) { return unary(g, "Softsign", x); }
 tfc_output tfc_floor(tfc_graph *g, tfc_output x) { return unary(g, "Floor", x); }
 
 tfc_output tfc_leaky_relu(tfc_graph *g, tfc_output x, double alpha) {

@@ -1,8 +1,8 @@
-/* Random ops: RandomStandardNormal, RandomUniform, TruncatedNormal, drawing
- * from Philox (core/philox.h). Each run of a session uses a new Philox
- * stream (the node's run counter), so runs differ while two fresh sessions
- * with the same seeds agree. Elements map to fixed counter blocks, so the
- * parallel split does not change the values. */
+/* Random ops: RandomStandardNormal, RandomUniform, TruncatedNormal and
+ * RandomShuffle, drawing from Philox (core/philox.h). Each run of a session
+ * uses a new Philox stream (the node's run counter), so runs differ while
+ * two fresh sessions with the same seeds agree. Elements map to fixed
+ * counter blocks, so the parallel split does not change the values. */
 #include "autodiff/grad_util.h"
 #include "core/philox.h"
 #include "graph/op_registry.h"
@@ -148,6 +148,18 @@ static void fill_range(void *arg, int64_t b, int64_t e) {
     }
 }
 
+/* The Philox key and stream of this run of a random node: its seed attrs,
+ * or the session's per-node seed when both are 0 (TensorFlow's
+ * "unseeded"); the stream is the node's run counter. */
+static void run_key(tfc_kernel_ctx *c, uint64_t seed, uint64_t seed2, uint64_t *key,
+                    uint64_t *stream) {
+    pthread_mutex_lock(&c->state->lock);
+    *stream = c->state->counter++;
+    pthread_mutex_unlock(&c->state->lock);
+    if (seed == 0 && seed2 == 0) *key = c->state->seed;
+    else *key = seed ^ (seed2 * 0x9E3779B97F4A7C15ull + 0x2545F4914F6CDD1Dull);
+}
+
 static void random_kernel(tfc_kernel_ctx *c) {
     const rng_data *d = c->node->op_data;
     const tfc_tensor *shape = c->inputs[0];
@@ -175,14 +187,80 @@ static void random_kernel(tfc_kernel_ctx *c) {
     int64_t nblocks = (n + per - 1) / per;
     tfc_tensor *out = tfc_kernel_output(c, 0, d->dtype, rank, dims);
     if (!out) return;
-    pthread_mutex_lock(&c->state->lock);
-    uint64_t run = c->state->counter++;
-    pthread_mutex_unlock(&c->state->lock);
-    fill_job j = {d, 0, run, n, out->data};
-    if (d->seed == 0 && d->seed2 == 0) j.key = c->state->seed;
-    else j.key = d->seed ^ (d->seed2 * 0x9E3779B97F4A7C15ull + 0x2545F4914F6CDD1Dull);
+    fill_job j = {d, 0, 0, n, out->data};
+    run_key(c, d->seed, d->seed2, &j.key, &j.stream);
     tfc_parallel_for(c->pool, nblocks, d->kind == RANDOM_TRUNCATED ? 2048 : 4096, fill_range,
                      &j);
+}
+
+/* ---- RandomShuffle(value): value's rows (dim 0) in a random order ---- */
+
+static int shuffle_infer(tfc_infer_ctx *c) {
+    tfc_dtype dt = tfc_infer_input_dtype(c, 0);
+    rng_data *d = calloc(1, sizeof *d);
+    if (!d) return tfc_infer_error(c, "out of memory");
+    d->dtype = dt;
+    d->seed = (uint64_t)tfc_attrs_int(c->attrs, "seed", 0);
+    d->seed2 = (uint64_t)tfc_attrs_int(c->attrs, "seed2", 0);
+    c->op_data = d;
+    tfc_attrs_set_int(c->attrs, "T", TFC_ATTR_TYPE, dt);
+    tfc_infer_set_output(c, 0, dt, tfc_infer_input_shape(c, 0));
+    return 0;
+}
+
+typedef struct shuffle_job {
+    const char *src;
+    char *dst;
+    const int64_t *perm;
+    size_t row; /* bytes */
+} shuffle_job;
+
+static void shuffle_rows(void *arg, int64_t b, int64_t e) {
+    const shuffle_job *j = arg;
+    for (int64_t i = b; i < e; i++)
+        memcpy(j->dst + (size_t)i * j->row, j->src + (size_t)j->perm[i] * j->row, j->row);
+}
+
+/* Fisher-Yates from one Philox stream: the permutation depends only on
+ * the key and the run, never on the thread count. A scalar, or a tensor of
+ * at most one row, comes out unchanged (as in TensorFlow). */
+static void shuffle_kernel(tfc_kernel_ctx *c) {
+    const rng_data *d = c->node->op_data;
+    const tfc_tensor *x = c->inputs[0];
+    tfc_tensor *out = tfc_kernel_output(c, 0, x->dtype, x->rank, x->dims);
+    if (!out) return;
+    uint64_t key, stream;
+    run_key(c, d->seed, d->seed2, &key, &stream);
+    int64_t n = x->rank ? x->dims[0] : 1;
+    if (x->nbytes == 0) return;
+    if (n <= 1) {
+        memcpy(out->data, x->data, x->nbytes);
+        return;
+    }
+    int64_t *perm = malloc((size_t)n * sizeof *perm);
+    if (!perm) {
+        tfc_kernel_error(c, TFC_RESOURCE_EXHAUSTED, "out of memory for a permutation of %lld rows",
+                         (long long)n);
+        return;
+    }
+    for (int64_t i = 0; i < n; i++) perm[i] = i;
+    tfc_philox p;
+    tfc_philox_init(&p, key, stream);
+    uint32_t w[4];
+    for (int64_t i = n - 1, k = 4; i > 0; i--, k += 2) {
+        if (k >= 4) {
+            tfc_philox_next(&p, w);
+            k = 0;
+        }
+        /* 64 random bits modulo i + 1: the bias is below n / 2^64 */
+        uint64_t r = ((uint64_t)w[k] << 32 | w[k + 1]) % (uint64_t)(i + 1);
+        int64_t t = perm[i];
+        perm[i] = perm[r];
+        perm[r] = t;
+    }
+    shuffle_job j = {x->data, out->data, perm, x->nbytes / (size_t)n};
+    tfc_parallel_for(c->pool, n, (int64_t)(65536 / j.row) + 1, shuffle_rows, &j);
+    free(perm);
 }
 
 const tfc_op_def tfc_ops_random[] = {
@@ -192,10 +270,29 @@ const tfc_op_def tfc_ops_random[] = {
      random_kernel, NULL},
     {"TruncatedNormal", 1, 1, 1, TFC_OP_STATEFUL | TFC_OP_NO_GRADIENT, 0, truncated_infer,
      random_kernel, NULL},
+    /* no gradient, as in TensorFlow (which registers none) */
+    {"RandomShuffle", 1, 1, 1, TFC_OP_STATEFUL, 0, shuffle_infer, shuffle_kernel, NULL},
     {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 
 /* ---- helpers ---- */
+
+/* The seed attrs of a new random op, by TensorFlow's rules
+ * (random_seed.get_seed): the graph seed and the op seed, or the node
+ * count when only the graph seed is set; a default graph seed when only
+ * the op seed is; (0, 0), "unseeded", when neither is. */
+static void op_seeds(const tfc_graph *g, int64_t seed, int64_t *s1, int64_t *s2) {
+    *s1 = *s2 = 0;
+    if (g->has_seed) {
+        *s1 = g->seed;
+        *s2 = seed ? seed : g->nnodes;
+        /* (0, 0) means "unseeded" to the kernel, as in TensorFlow */
+        if (*s1 == 0 && *s2 == 0) *s2 = INT32_MAX;
+    } else if (seed) {
+        *s1 = TFC_DEFAULT_GRAPH_SEED;
+        *s2 = seed;
+    }
+}
 
 /* A random op of `type` with TensorFlow's seed rules, scaled to
  * raw * scale + shift (scale 1 and shift 0 add no nodes). */
@@ -209,16 +306,8 @@ static tfc_output random_op(tfc_graph *g, const char *scope, const char *type, t
                        rank, TFC_MAX_RANK);
         return none;
     }
-    int64_t s1 = 0, s2 = 0;
-    if (g->has_seed) {
-        s1 = g->seed;
-        s2 = seed ? seed : g->nnodes;
-        /* (0, 0) means "unseeded" to the kernel, as in TensorFlow */
-        if (s1 == 0 && s2 == 0) s2 = INT32_MAX;
-    } else if (seed) {
-        s1 = TFC_DEFAULT_GRAPH_SEED;
-        s2 = seed;
-    }
+    int64_t s1, s2;
+    op_seeds(g, seed, &s1, &s2);
     int32_t d32[TFC_MAX_RANK];
     for (int i = 0; i < rank; i++) {
         if (dims[i] < 0 || dims[i] > INT32_MAX) {
@@ -265,4 +354,16 @@ tfc_output tfc_random_uniform(tfc_graph *g, tfc_dtype dtype, int rank, const int
                               double minval, double maxval, int64_t seed) {
     return random_op(g, "random_uniform", "RandomUniform", dtype, rank, dims, maxval - minval,
                      minval, seed);
+}
+
+tfc_output tfc_random_shuffle(tfc_graph *g, tfc_output value, int64_t seed) {
+    tfc_output none = {NULL, 0};
+    if (!g || g->error) return none;
+    int64_t s1, s2;
+    op_seeds(g, seed, &s1, &s2);
+    tfc_op_desc *d = tfc_op_new(g, "RandomShuffle", NULL);
+    tfc_op_add_input(d, value);
+    tfc_op_set_attr_int(d, "seed", s1);
+    tfc_op_set_attr_int(d, "seed2", s2);
+    return tfc_out(tfc_op_finish(d), 0);
 }

@@ -829,19 +829,36 @@ static const tfc_tensor *const_value(tfc_output o) {
     return tfc_attrs_tensor(&o.node->attrs, "value");
 }
 
-/* Broadcasts `v`, shaped like the output of a reduction of `x` over the
- * constant `axes` with keep_dims `keep`, back to x's shape: reshape to the
- * keep_dims shape, then BroadcastTo. Static where x's shape is known. */
+/* The keep_dims shape of a reduction of x (whose shape is `shape`, int32)
+ * over `axes`, computed at run time, for a rank or axes not known when the
+ * graph is built (TensorFlow's math_ops.reduced_shape): shape with the
+ * reduced dims set to 1, a DynamicStitch of [range(rank), axes mod rank]
+ * over [shape, ones]. Negative and repeated axes come out right. */
+static tfc_output reduced_shape_dynamic(tfc_graph *g, tfc_output shape, tfc_output axes) {
+    tfc_output rank = tfc_size(g, shape), one = tfc_const_int32(g, 1);
+    if (tfc_output_dtype(axes) != TFC_INT32) axes = tfc_cast(g, axes, TFC_INT32);
+    axes = tfc_floormod(g, tfc_add(g, axes, rank), rank);
+    tfc_output all = tfc_grad_op(g, "Range", (tfc_output[3]){tfc_const_int32(g, 0), rank, one}, 3);
+    tfc_output idx[2] = {all, axes}, data[2] = {shape, tfc_fill(g, tfc_shape_of(g, axes), one)};
+    return tfc_dynamic_stitch(g, idx, data, 2);
+}
+
+/* Broadcasts `v`, shaped like the output of a reduction of `x` over `axes`
+ * with keep_dims `keep`, back to x's shape: reshape to the keep_dims shape,
+ * then BroadcastTo. With constant axes and a known rank (the usual case,
+ * which the graph optimizations and benchmarks see) the reduced dims are
+ * known when the graph is built and the shapes are constants where x's
+ * shape is known; otherwise the shapes are computed at run time. */
 static tfc_output broadcast_back(tfc_graph *g, tfc_output v, tfc_output x, tfc_output axes_out,
                                  int keep) {
     tfc_shape xs = tfc_output_shape(x);
     const tfc_tensor *axes = const_value(axes_out);
     char mask[TFC_MAX_RANK];
     if (xs.rank < 0 || !axes || mark_axes(axes, xs.rank, mask)) {
-        tfc_graph_fail(g, TFC_UNIMPLEMENTED,
-                       "gradient of a reduction of '%s' needs a known input rank and constant "
-                       "reduction indices", tfc_node_name(x.node));
-        return (tfc_output){NULL, 0};
+        tfc_output shape = tfc_shape_of(g, x);
+        tfc_output kept =
+            keep ? v : tfc_reshape_to(g, v, reduced_shape_dynamic(g, shape, axes_out));
+        return tfc_grad_op(g, "BroadcastTo", (tfc_output[2]){kept, shape}, 2);
     }
     int any = 0;
     for (int i = 0; i < xs.rank; i++) any |= mask[i];
