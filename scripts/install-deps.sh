@@ -11,6 +11,7 @@ PACKAGES=(
   libprotobuf-c-dev protobuf-c-compiler  # GraphDef, events, checkpoints metadata
   libpng-dev                 # image summaries
   dataset-fashion-mnist      # the demo's and tests' data
+  python3 python3-numpy python3-pytest  # the Python frontend (python/) and its tests
 )
 # A static link against OpenBLAS (pkg-config --static, as tfc_static.pc does)
 # adds -lgfortran; its link-time library belongs to the compiler's version

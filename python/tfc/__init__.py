@@ -1,0 +1,117 @@
+"""tfc's Python frontend: TensorFlow 1.x's API over tfc's C engine.
+
+    import tfc as tf
+
+    x = tf.placeholder(tf.float32, [1, 3])
+    w = tf.Variable(tf.random_normal([3, 3]), name="w")
+    y = tf.nn.relu(tf.matmul(x, w))
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        print(sess.run(y, feed_dict={x: [[1.0, 2.0, 3.0]]}))
+
+The graph is built by tfc (through include/tfc.h, loaded from libtfc.so with
+ctypes) and runs in C; Python builds it and moves numpy arrays in and out.
+"""
+
+from . import dtypes
+from . import errors
+from . import nn
+from . import train
+from . import summary
+from . import layers
+from . import contrib
+from . import _initializers as initializers
+from .dtypes import (DType, as_dtype, float16, half, float32, float64, double, int8, int16,
+                     int32, int64, uint8, uint16, bool, string, complex64,  # noqa: A004
+                     complex128)
+from .tensor_shape import TensorShape, Dimension
+from .framework import (Graph, Operation, Tensor, GraphKeys, get_default_graph,
+                        reset_default_graph, convert_to_tensor, name_scope, device,
+                        control_dependencies, add_to_collection, add_to_collections,
+                        get_collection, get_collection_ref, set_random_seed)
+from .session import (Session, InteractiveSession, ConfigProto, GPUOptions, RunOptions,
+                      RunMetadata, get_default_session)
+from .math_ops import (add, subtract, multiply, truediv, divide, realdiv, div, truncatediv,
+                       floordiv, floormod, mod, pow, maximum, minimum, squared_difference,
+                       negative, abs, sign, square, sqrt, rsqrt, reciprocal, exp, log, log1p,
+                       floor, ceil, tanh, sigmoid, less, less_equal, greater, greater_equal,
+                       equal, not_equal, logical_and, logical_or, logical_not, logical_xor,
+                       where, select, cast, to_float, to_double, to_int32, to_int64, add_n,
+                       matmul, reduce_sum, reduce_mean, reduce_max, reduce_min, reduce_prod,
+                       reduce_all, reduce_any, argmax, argmin, matrix_inverse,
+                       matrix_determinant, accumulate_n, count_nonzero, inv, clip_by_value,
+                       clip_by_norm, global_norm, clip_by_global_norm)
+from .array_ops import (constant, placeholder, placeholder_with_default, fill, zeros, ones,
+                        zeros_like, ones_like, reshape, transpose, concat, concat_v2, split,
+                        stack, pack, unstack, unpack, expand_dims, squeeze, tile, shape, rank,
+                        size, slice, gather, one_hot, pad, range, identity, stop_gradient,
+                        broadcast_to, check_numerics, strided_slice, newaxis, boolean_mask,
+                        sequence_mask)
+from .random_ops import (random_normal, truncated_normal, random_uniform, random_shuffle,
+                         multinomial)
+from .variables import (Variable, VariableScope, get_variable, get_variable_scope,
+                        variable_scope, AUTO_REUSE, assign, assign_add, assign_sub,
+                        global_variables, all_variables, trainable_variables, local_variables,
+                        model_variables, moving_average_variables, global_variables_initializer,
+                        initialize_all_variables, variables_initializer, initialize_variables,
+                        local_variables_initializer, initialize_local_variables,
+                        is_variable_initialized, report_uninitialized_variables,
+                        zeros_initializer, ones_initializer, constant_initializer,
+                        random_normal_initializer, truncated_normal_initializer,
+                        random_uniform_initializer, glorot_uniform_initializer,
+                        glorot_normal_initializer, variance_scaling_initializer,
+                        no_regularizer)
+from .control_flow_ops import (no_op, group, tuple, cond, while_loop, gradients)  # noqa: A004
+from .summary import Summary
+
+__version__ = "1.0.0-tfc"
+VERSION = __version__
+GIT_VERSION = "tfc"
+
+newaxis = None
+
+# TensorFlow 0.x names the talks use
+mul = multiply
+sub = subtract
+neg = negative
+scalar_summary = summary.scalar
+histogram_summary = summary.histogram
+image_summary = summary.image
+merge_summary = summary.merge
+merge_all_summaries = summary.merge_all
+train.SummaryWriter = summary.FileWriter
+
+
+def get_seed(op_seed):
+    g = get_default_graph()
+    return g.seed, op_seed
+
+
+class _Logging(object):
+    DEBUG, INFO, WARN, ERROR, FATAL = 10, 20, 30, 40, 50
+
+    def set_verbosity(self, level):
+        pass
+
+    def info(self, msg, *args):
+        pass
+
+    def warning(self, msg, *args):
+        import sys
+        sys.stderr.write((msg % args if args else msg) + "\n")
+
+    warn = warning
+    error = warning
+
+
+logging = _Logging()
+
+
+class _App(object):
+    @staticmethod
+    def run(main=None, argv=None):
+        import sys
+        sys.exit(main(argv or sys.argv))
+
+
+app = _App()

@@ -1,0 +1,703 @@
+"""tf.Session and tf.InteractiveSession over tfc_session.
+
+Session.run takes fetches as any nested list, tuple, namedtuple or dict of
+Tensors, Operations, Variables and names ("x:0" a tensor, "init" an
+operation), and a feed_dict keyed by Tensors, Variables or tensor names,
+whose values are numpy arrays, Python scalars or nested lists.
+
+The path of one run is prepared once per (fetches, feed keys) and kept: the
+ctypes arrays of the feeds, fetches and targets, one converter per feed and
+per fetch, and the function that puts the results back into the fetches'
+structure. Feeds are copied into tfc tensors (tfc.h has no tensor over
+caller memory); a numpy array of the right dtype and layout is copied once,
+by tfc_tensor_from_data, straight from its buffer. Fetches come back as
+new numpy arrays (copies; numpy scalars for 0-d tensors, as TensorFlow
+returns them), so no array ever points into memory tfc frees.
+"""
+
+import collections
+import ctypes
+import threading
+import time
+
+import numpy as np
+
+from . import dtypes
+from . import errors
+from .framework import (Graph, Operation, Tensor, get_default_graph, _s)
+from ._lib import lib, Output, SessionOptions, c_int64
+
+_CTYPE = {
+    dtypes.float32: ctypes.c_float, dtypes.float64: ctypes.c_double,
+    dtypes.int32: ctypes.c_int32, dtypes.int64: ctypes.c_int64, dtypes.uint8: ctypes.c_uint8,
+    dtypes.bool: ctypes.c_uint8,
+}
+
+
+# The run path calls these few functions without ctypes' argument
+# conversion (argtypes None), which costs more than the call itself: every
+# pointer passed is a _VP object (a c_void_p subclass, which ctypes neither
+# converts on return nor on the way in), every count a Python int.
+class _VP(ctypes.c_void_p):
+    __slots__ = ()
+
+
+def _raw(name, restype, argtypes=None):
+    f = lib[name]  # a function object of its own, configured apart from lib.<name>
+    f.restype = restype
+    f.argtypes = argtypes
+    return f
+
+
+_session_run = _raw("tfc_session_run", None)
+_tensor_free = _raw("tfc_tensor_free", None)
+_tensor_data = _raw("tfc_tensor_data", ctypes.c_void_p)
+_tensor_from_data = _raw("tfc_tensor_from_data", _VP,
+                         [ctypes.c_int, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p])
+
+
+class _DefaultSessions(threading.local):
+    def __init__(self):
+        self.stack = []
+
+
+_default_session = _DefaultSessions()
+
+
+def get_default_session():
+    return _default_session.stack[-1] if _default_session.stack else None
+
+
+def _session_for(session, graph):
+    if session is None:
+        session = get_default_session()
+        if session is None:
+            raise ValueError("Cannot evaluate tensor using `eval()`: No default session is "
+                             "registered. Use `with sess.as_default()` or pass an explicit "
+                             "session to `eval(session=sess)`")
+    if session.graph is not graph:
+        raise ValueError("Cannot use the given session to evaluate tensor: the tensor's "
+                         "graph is different from the session's graph.")
+    return session
+
+
+class GPUOptions(object):
+    def __init__(self, **kwargs):
+        self.allow_growth = False
+        self.per_process_gpu_memory_fraction = 1.0
+        self.__dict__.update(kwargs)
+
+
+class ConfigProto(object):
+    """tf.ConfigProto: tfc reads the thread counts; the rest is accepted and
+    ignored (placement logging, soft placement, GPU options)."""
+
+    def __init__(self, intra_op_parallelism_threads=0, inter_op_parallelism_threads=0,
+                 log_device_placement=False, allow_soft_placement=False, gpu_options=None,
+                 device_count=None, **kwargs):
+        self.intra_op_parallelism_threads = intra_op_parallelism_threads
+        self.inter_op_parallelism_threads = inter_op_parallelism_threads
+        self.log_device_placement = log_device_placement
+        self.allow_soft_placement = allow_soft_placement
+        self.gpu_options = gpu_options or GPUOptions()
+        self.device_count = device_count or {}
+        self.__dict__.update(kwargs)
+
+
+class RunOptions(object):
+    FULL_TRACE = 3
+    NO_TRACE = 0
+
+    def __init__(self, trace_level=0, **kwargs):
+        self.trace_level = trace_level
+        self.__dict__.update(kwargs)
+
+
+class RunMetadata(object):
+    pass
+
+
+def _raise_status(st):
+    code = lib.tfc_status_code(st)
+    raise errors._from_code(code, _s(lib.tfc_status_message(st)))
+
+
+# ---------------------------------------------------------------------------
+# Fetch structures
+# ---------------------------------------------------------------------------
+
+def _flatten_fetches(fetches, graph, items):
+    """Appends the leaves of `fetches` to `items` and returns a function
+    rebuilding the structure from the list of leaf results."""
+    if fetches is None:
+        raise TypeError("Fetch argument None has invalid type <class 'NoneType'>")
+    if isinstance(fetches, (Tensor, Operation)) or hasattr(fetches, "_variable_tensor") \
+            or isinstance(fetches, str):
+        i = len(items)
+        items.append(fetches)
+        return lambda r: r[i]
+    if isinstance(fetches, dict):
+        keys = list(fetches)
+        subs = [_flatten_fetches(fetches[k], graph, items) for k in keys]
+        cls = type(fetches)
+        if cls is dict or cls is collections.OrderedDict:
+            return lambda r: cls((k, f(r)) for k, f in zip(keys, subs))
+        if cls is collections.defaultdict:
+            factory = fetches.default_factory
+
+            def make(r):
+                d = collections.defaultdict(factory)
+                for k, f in zip(keys, subs):
+                    d[k] = f(r)
+                return d
+            return make
+        return lambda r: cls((k, f(r)) for k, f in zip(keys, subs))
+    if isinstance(fetches, (list, tuple)):
+        subs = [_flatten_fetches(f, graph, items) for f in fetches]
+        if isinstance(fetches, tuple) and hasattr(fetches, "_fields"):
+            cls = type(fetches)
+            return lambda r: cls(*[f(r) for f in subs])
+        if isinstance(fetches, tuple):
+            return lambda r: tuple(f(r) for f in subs)
+        return lambda r: [f(r) for f in subs]
+    raise TypeError("Fetch argument %r has invalid type %r, must be a string or Tensor. "
+                    "(Can not convert a %s into a Tensor or Operation.)"
+                    % (fetches, type(fetches), type(fetches).__name__))
+
+
+def _resolve(graph, x, what):
+    """A fetch or feed key as a Tensor or an Operation of `graph`."""
+    if isinstance(x, str):
+        try:
+            return graph.as_graph_element(x)
+        except KeyError as e:
+            raise ValueError("%s %r cannot be interpreted as a Tensor. (%s)"
+                             % (what, x, e.args[0] if e.args else e))
+    var = getattr(x, "_variable_tensor", None)
+    if var is not None:
+        x = var
+    if isinstance(x, (Tensor, Operation)):
+        if x.graph is not graph:
+            raise ValueError("%s %r is not an element of this graph." % (what, x))
+        return x
+    raise TypeError("%s %r has invalid type %r" % (what, x, type(x)))
+
+
+# ---------------------------------------------------------------------------
+# Feed and fetch converters
+# ---------------------------------------------------------------------------
+
+def _shape_ok(static, shape):
+    if static is None:
+        return True
+    if len(static) != len(shape):
+        return False
+    for s, d in zip(static, shape):
+        if s >= 0 and s != d:
+            return False
+    return True
+
+
+def _static_str(static):
+    if static is None:
+        return "<unknown>"
+    dims = ["?" if d < 0 else str(d) for d in static]
+    return "(%s)" % (dims[0] + "," if len(dims) == 1 else ", ".join(dims))
+
+
+class _Feed(object):
+    """Converts the values fed to one tensor into tfc tensors."""
+    __slots__ = ("tensor", "dtype", "np_dtype", "enum", "static", "scalar_ok", "scalar_new",
+                 "dims_cache", "last", "last_ptr", "last_dims", "fast")
+
+    _SCALAR_NEW = {
+        dtypes.float32: _raw("tfc_tensor_scalar_float", _VP, [ctypes.c_float]),
+        dtypes.float64: _raw("tfc_tensor_scalar_double", _VP, [ctypes.c_double]),
+        dtypes.int32: _raw("tfc_tensor_scalar_int32", _VP, [ctypes.c_int32]),
+        dtypes.int64: _raw("tfc_tensor_scalar_int64", _VP, [ctypes.c_int64]),
+        dtypes.bool: _raw("tfc_tensor_scalar_bool", _VP, [ctypes.c_int]),
+    }
+
+    def __init__(self, tensor):
+        self.tensor = tensor
+        self.dtype = tensor.dtype
+        self.np_dtype = np.dtype(self.dtype.as_numpy_dtype)
+        self.enum = self.dtype.as_datatype_enum
+        self.static = tensor._static_dims()
+        self.scalar_ok = self.static is None or self.static == []
+        self.scalar_new = self._SCALAR_NEW.get(self.dtype)
+        self.dims_cache = {}
+        self.last = None
+        self.last_ptr = None
+        self.last_dims = None
+        self.fast = self._fast()
+
+    def _fast(self):
+        """The converter with the Python scalar of this dtype checked first."""
+        new, slow = self.scalar_new, self.__call__
+        if not self.scalar_ok or new is None:
+            return slow
+        kind = float if self.dtype.is_floating else int if not self.dtype.is_bool else bool
+
+        def convert(v):
+            if type(v) is kind:
+                return new(v)
+            return slow(v)
+        return convert
+
+    def __call__(self, v):
+        tv = type(v)
+        if self.scalar_ok and self.scalar_new is not None and \
+                (tv is float or tv is int or tv is bool):
+            if self.dtype.is_integer and tv is float:
+                raise TypeError("Cannot feed float %r to the %s tensor %s" %
+                                (v, self.dtype.name, self.tensor.name))
+            return self.scalar_new(v)
+        if v is self.last:
+            return _tensor_from_data(self.enum, v.ndim, self.last_dims, self.last_ptr)
+        if tv is np.ndarray and v.dtype == self.np_dtype and v.flags.c_contiguous:
+            arr = v
+        else:
+            if isinstance(v, (Tensor, Operation)) or hasattr(v, "_variable_tensor"):
+                raise TypeError("The value of a feed cannot be a tf.Tensor object. Acceptable "
+                                "feed values include Python scalars, strings, lists, numpy "
+                                "ndarrays, or TensorHandles. For reference, the tensor object "
+                                "was %r which was passed to the feed with key %r." %
+                                (v, self.tensor))
+            if self.dtype.is_integer and isinstance(v, (float, list)) and \
+                    np.asarray(v).dtype.kind == "f":
+                raise TypeError("Cannot feed floats %r to the %s tensor %s" %
+                                (v, self.dtype.name, self.tensor.name))
+            arr = np.asarray(v, dtype=self.np_dtype, order="C")
+        shape = arr.shape
+        if not _shape_ok(self.static, shape):
+            raise ValueError("Cannot feed value of shape %r for Tensor %r, which has shape %r"
+                             % (shape, self.tensor.name, _static_str(self.static)))
+        dims = self.dims_cache.get(shape)
+        if dims is None:
+            dims = (c_int64 * max(len(shape), 1))(*shape)
+            if len(self.dims_cache) < 16:
+                self.dims_cache[shape] = dims
+        ptr = arr.ctypes.data if arr.size else None
+        if arr is v:
+            self.last, self.last_ptr, self.last_dims = v, ptr, dims
+        t = _tensor_from_data(self.enum, arr.ndim, dims, ptr)
+        if not t:
+            raise ValueError("tfc cannot make a tensor of shape %s for %s" %
+                             (shape, self.tensor.name))
+        return t
+
+
+_tensor_rank = lib.tfc_tensor_rank
+_tensor_dim = lib.tfc_tensor_dim
+_memmove = ctypes.memmove
+
+
+def _fetch_converter(tensor):
+    """A function from a fetched tfc tensor to a numpy value (a copy)."""
+    dt = tensor.dtype
+    np_dt = np.dtype(dt.as_numpy_dtype)
+    static = tensor._static_dims()
+    if static == [] and dt in _CTYPE:
+        ctype = _CTYPE[dt]
+        from_address = ctype.from_address
+        np_scalar = np_dt.type
+
+        def scalar(t):
+            return np_scalar(from_address(_tensor_data(t)).value)
+        return scalar
+    itemsize = np_dt.itemsize
+    if static is not None and all(d >= 0 for d in static):
+        shape = tuple(static)
+        nbytes = int(np.prod(shape)) * itemsize if shape else itemsize
+
+        def fixed(t):
+            out = np.empty(shape, np_dt)
+            if nbytes:
+                _memmove(out.ctypes.data, _tensor_data(t), nbytes)
+            return out
+        return fixed
+
+    def dynamic(t):
+        rank = _tensor_rank(t)
+        shape = tuple(_tensor_dim(t, i) for i in range(rank))
+        if rank == 0:
+            return np_dt.type(_CTYPE[dt].from_address(_tensor_data(t)).value)
+        out = np.empty(shape, np_dt)
+        if out.nbytes:
+            _memmove(out.ctypes.data, _tensor_data(t), out.nbytes)
+        return out
+    return dynamic
+
+
+class _RunPlan(object):
+    """Everything one kind of run needs, prepared once."""
+
+    def __init__(self, session, fetches, feed_keys):
+        g = session._graph
+        items = []
+        self.rebuild = _flatten_fetches(fetches, g, items)
+        self.single = not isinstance(fetches, (list, tuple, dict))
+        leaves = [_resolve(g, x, "Fetch argument") for x in items]
+        self.tensors = []
+        self.targets = []
+        self.slots = []  # per leaf: index into the fetched tensors, or -1
+        seen = {}
+        for leaf in leaves:
+            if isinstance(leaf, Operation):
+                if leaf not in self.targets:
+                    self.targets.append(leaf)
+                self.slots.append(-1)
+            else:
+                if leaf not in seen:
+                    seen[leaf] = len(self.tensors)
+                    self.tensors.append(leaf)
+                self.slots.append(seen[leaf])
+        self.nfetch = len(self.tensors)
+        self.fetch_arr = (Output * max(self.nfetch, 1))(*[t._c for t in self.tensors])
+        self.out_arr = (_VP * max(self.nfetch, 1))()
+        self.converters = [_fetch_converter(t) for t in self.tensors]
+        self.ntargets = len(self.targets)
+        self.target_arr = (ctypes.c_void_p * max(self.ntargets, 1))(
+            *[op._node for op in self.targets]) if self.targets else None
+        feeds = []
+        for k in feed_keys:
+            t = _resolve(g, k, "Cannot interpret feed_dict key as Tensor:")
+            if isinstance(t, Operation):
+                raise TypeError("Cannot interpret feed_dict key as Tensor: Can not convert a "
+                                "Operation into a Tensor.")
+            feeds.append(t)
+        self.nfeeds = len(feeds)
+        self.feeds = [_Feed(t) for t in feeds]
+        self.feed_arr = (Output * max(self.nfeeds, 1))(*[t._c for t in feeds])
+        self.val_arr = (_VP * max(self.nfeeds, 1))()
+        self.lock = threading.Lock()
+        self.status = session._new_status()
+        self.direct = self.single and self.nfetch == 1 and not self.targets
+        self.run = self._choose()
+        self.watch = 3      # runs still to be timed; -1: a slow plan (see _run_watched)
+
+    def _choose(self):
+        """The run function for this plan: the common shapes of run (one
+        fetched tensor, at most one feed) get a path with nothing else in it."""
+        if self.direct and self.nfeeds == 1:
+            return self._one_feed_runner()
+        if self.direct and self.nfeeds == 0:
+            return self._run_no_feed
+        return self._run_general
+
+    def _one_feed_runner(self):
+        """run() for one feed and one fetched tensor, everything it touches
+        bound to locals (this is the path a tiny graph's run takes)."""
+        feed = self.feeds[0].fast
+        conv = self.converters[0]
+        lock, general = self.lock, self._run_general
+        val_arr, out_arr, feed_arr, fetch_arr = self.val_arr, self.out_arr, self.feed_arr, \
+            self.fetch_arr
+        srun, tfree = _session_run, _tensor_free
+        own_st = self.status  # used under the lock only
+
+        def run(session, values, st=None):
+            if not lock.acquire(False):
+                return general(session, values, st)
+            st = own_st
+            try:
+                for v in values:
+                    t = feed(v)
+                val_arr[0] = t
+                srun(session._hv, feed_arr, val_arr, 1, fetch_arr, 1, out_arr, None, 0, st)
+                tfree(t)
+                out = out_arr[0]
+            finally:
+                lock.release()
+            if not out:
+                _raise_status(st)
+            try:
+                return conv(out)
+            finally:
+                tfree(out)
+        return run
+
+    def _run_no_feed(self, session, values, st=None):
+        if st is None:
+            st = session._status()
+        out_arr = (_VP * 1)()
+        _session_run(session._hv, None, None, 0, self.fetch_arr, 1, out_arr, None, 0, st)
+        out = out_arr[0]
+        if not out:
+            _raise_status(st)
+        try:
+            return self.converters[0](out)
+        finally:
+            _tensor_free(out)
+
+    def _run_general(self, session, values, st=None):
+        if st is None:
+            st = session._status()
+        val_arr = (_VP * max(self.nfeeds, 1))()
+        out_arr = (_VP * max(self.nfetch, 1))()
+        n = 0
+        try:
+            for conv, v in zip(self.feeds, values):
+                val_arr[n] = conv.fast(v)
+                n += 1
+            _session_run(session._hv, self.feed_arr, val_arr, n, self.fetch_arr, self.nfetch,
+                         out_arr, self.target_arr, self.ntargets, st)
+        finally:
+            for i in range(n):
+                _tensor_free(val_arr[i])
+        if lib.tfc_status_code(st):
+            _raise_status(st)
+        results = []
+        try:
+            for i in range(self.nfetch):
+                results.append(self.converters[i](out_arr[i]))
+        finally:
+            for i in range(self.nfetch):
+                _tensor_free(out_arr[i])
+        if self.direct:
+            return results[0]
+        leaves = [results[k] if k >= 0 else None for k in self.slots]
+        return self.rebuild(leaves)
+
+
+
+# ---------------------------------------------------------------------------
+# Sessions
+# ---------------------------------------------------------------------------
+
+class BaseSession(object):
+    def __init__(self, target="", graph=None, config=None):
+        if target:
+            raise errors.UnimplementedError(
+                None, None, "tfc: distributed sessions (target %r) are not supported yet"
+                % (target,))
+        self._graph = graph if graph is not None else get_default_graph()
+        if not isinstance(self._graph, Graph):
+            raise TypeError("graph must be a tf.Graph, but got %s" % type(self._graph))
+        self._config = config
+        opts = SessionOptions()
+        if config is not None:
+            opts.intra_op_threads = int(getattr(config, "intra_op_parallelism_threads", 0) or 0)
+            opts.inter_op_threads = int(getattr(config, "inter_op_parallelism_threads", 0) or 0)
+        st = lib.tfc_status_new()
+        try:
+            self._h = lib.tfc_session_new(self._graph._h, ctypes.byref(opts), st)
+            if not self._h:
+                _raise_status(st)
+            self._hv = _VP(self._h)
+        finally:
+            lib.tfc_status_free(st)
+        self._tls = threading.local()
+        self._statuses = []
+        self._plans = {}
+        self._closed = False
+        self._workers = set()
+        self._graph._dependents.add(self)
+
+    def _new_status(self):
+        """A status freed with the session."""
+        st = _VP(lib.tfc_status_new())
+        self._statuses.append(st)
+        return st
+
+    def _status(self):
+        st = getattr(self._tls, "st", None)
+        if st is None:
+            st = _VP(lib.tfc_status_new())
+            self._tls.st = st
+            self._statuses.append(st)
+        return st
+
+    def _release(self):
+        for w in list(getattr(self, "_workers", ())):
+            if w is not threading.current_thread():
+                w.join()  # a run a KeyboardInterrupt left behind
+        h = getattr(self, "_h", None)
+        if h:
+            self._h = None
+            self._hv = None
+            lib.tfc_session_free(h)
+        for st in getattr(self, "_statuses", ()):
+            lib.tfc_status_free(st)
+        if hasattr(self, "_statuses"):
+            self._statuses = []
+        self._plans = {}
+
+    def close(self):
+        """Frees the session's variables and state; later runs fail."""
+        self._closed = True
+        self._release()
+
+    def __del__(self):
+        self._release()
+
+    @property
+    def graph(self):
+        return self._graph
+
+    @property
+    def graph_def(self):
+        return self._graph.as_graph_def()
+
+    @property
+    def sess_str(self):
+        return ""
+
+    def as_default(self):
+        return _SessionDefault(self)
+
+    def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
+        """Runs what `fetches` need, feeding `feed_dict`; returns the
+        fetched values in the structure of `fetches`."""
+        if not self._h:
+            raise RuntimeError("Attempted to use a closed Session.")
+        tf = type(fetches)
+        if feed_dict:
+            keys = tuple(feed_dict)
+            values = feed_dict.values()
+        else:
+            keys = ()
+            values = ()
+        if tf is Tensor or tf is Operation or tf is str:
+            key = (fetches, keys)
+        elif tf is list or tf is tuple:
+            try:
+                key = (tf, tuple(fetches), keys)
+                hash(key)
+            except TypeError:
+                key = None
+        else:
+            key = None
+            if hasattr(fetches, "_variable_tensor"):
+                key = (fetches, keys)
+        plan = self._plans.get(key) if key is not None else None
+        if plan is None:
+            plan = _RunPlan(self, fetches, keys)
+            if key is not None:
+                if len(self._plans) > 256:
+                    self._plans.clear()
+                self._plans[key] = plan
+        if plan.watch:
+            return self._run_watched(plan, values)
+        return plan.run(self, values)
+
+    # A run that takes long goes to a worker thread while this one waits, so
+    # Ctrl-C (KeyboardInterrupt) reaches the caller: tfc cannot cancel a run,
+    # so the run itself finishes in the background, and the session stays
+    # usable (close() waits for it). A plan's first runs are timed; one over
+    # _SLOW_S makes all its later runs go this way.
+    _SLOW_S = 0.05
+
+    def _run_watched(self, plan, values):
+        if plan.watch < 0:
+            return self._run_interruptible(plan, values)
+        t0 = time.perf_counter()
+        try:
+            return plan.run(self, values)
+        finally:
+            if time.perf_counter() - t0 > self._SLOW_S:
+                plan.watch = -1
+            elif plan.watch > 0:
+                plan.watch -= 1
+
+    def _run_interruptible(self, plan, values):
+        values = list(values)
+        result = {}
+        done = threading.Event()
+
+        def work():
+            st = _VP(lib.tfc_status_new())
+            try:
+                result["value"] = plan._run_general(self, values, st)
+            except BaseException as e:  # handed to the caller
+                result["error"] = e
+            finally:
+                lib.tfc_status_free(st)
+                self._workers.discard(worker)
+                done.set()
+        worker = threading.Thread(target=work, name="tfc-run", daemon=True)
+        self._workers.add(worker)
+        worker.start()
+        while not done.wait(0.1):
+            pass
+        if "error" in result:
+            raise result["error"]
+        return result["value"]
+
+    def make_callable(self, fetches, feed_list=None, accept_options=False):
+        """A function running `fetches` with positional feeds for feed_list."""
+        keys = tuple(feed_list or ())
+        plan = _RunPlan(self, fetches, keys)
+
+        def call(*args, **kwargs):
+            if not self._h:
+                raise RuntimeError("Attempted to use a closed Session.")
+            if len(args) != len(keys):
+                raise TypeError("callable takes %d feeds, got %d" % (len(keys), len(args)))
+            return plan.run(self, args)
+        return call
+
+    def list_devices(self):
+        return []
+
+
+class _SessionDefault(object):
+    """Makes a session the default one (and, for `with Session()`, its graph
+    the default graph)."""
+
+    def __init__(self, session, with_graph=False):
+        self._s = session
+        self._g = None
+        self._with_graph = with_graph
+
+    def __enter__(self):
+        _default_session.stack.append(self._s)
+        if self._with_graph:
+            self._g = self._s._graph.as_default()
+            self._g.__enter__()
+        return self._s
+
+    def __exit__(self, *exc):
+        if self._g is not None:
+            self._g.__exit__(*exc)
+        stack = _default_session.stack
+        if stack and stack[-1] is self._s:
+            stack.pop()
+        return False
+
+
+class Session(BaseSession):
+    """tf.Session(target='', graph=None, config=None). As a context manager
+    it is the default session (Tensor.eval, Operation.run) and its graph the
+    default graph, and closes on exit."""
+
+    def __enter__(self):
+        self._default_cm = _SessionDefault(self, with_graph=True)
+        return self._default_cm.__enter__()
+
+    def __exit__(self, exc_type, exc, tb):
+        self._default_cm.__exit__(exc_type, exc, tb)
+        self.close()
+        return False
+
+    @staticmethod
+    def reset(target, containers=None, config=None):
+        raise errors.UnimplementedError(None, None, "tfc: Session.reset needs a cluster")
+
+
+class InteractiveSession(BaseSession):
+    """A session that makes itself the default on creation (for shells)."""
+
+    def __init__(self, target="", graph=None, config=None):
+        super(InteractiveSession, self).__init__(target, graph, config)
+        self._cm = _SessionDefault(self)
+        self._cm.__enter__()
+
+    def close(self):
+        if getattr(self, "_cm", None) is not None:
+            stack = _default_session.stack
+            if self in stack:
+                stack.remove(self)
+            self._cm = None
+        super(InteractiveSession, self).close()
