@@ -10,6 +10,7 @@ PACKAGES=(
   zlib1g-dev                 # .gz files (IDX datasets)
   libprotobuf-c-dev protobuf-c-compiler  # GraphDef, events, checkpoints metadata
   libpng-dev                 # image summaries
+  libsnappy-dev              # snappy-compressed blocks of checkpoint indexes
   dataset-fashion-mnist      # the demo's and tests' data
   python3 python3-numpy python3-pytest  # the Python frontend (python/) and its tests
 )

@@ -1,9 +1,11 @@
 /* SSTable encoder and decoder for checkpoint indexes. Blocks carry a 5-byte
- * trailer: a type byte (0 = uncompressed) and the masked CRC-32C of the
- * contents and the type byte. BlockHandles are two varints (offset, size). */
+ * trailer: a type byte (0 = stored as is, 1 = snappy) and the masked CRC-32C
+ * of the stored contents and the type byte. BlockHandles are two varints
+ * (offset, size of the stored contents). Snappy is Debian's libsnappy. */
 #include "formats/sstable.h"
 #include "formats/crc32c.h"
 
+#include <snappy-c.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,27 +53,46 @@ static void build_block(tfc_buf *b, const tfc_sstable_entry *e, int n, int inter
     free(restarts);
 }
 
-/* Appends the trailer of the block that starts at `start`. */
-static void block_trailer(tfc_buf *b, size_t start) {
-    uint8_t type = 0, tmp[4];
-    tfc_buf_append(b, &type, 1);
-    if (b->oom) return;
-    tfc_put_u32le(tmp, tfc_crc32c_mask(tfc_crc32c(b->p + start, b->n - start)));
-    tfc_buf_append(b, tmp, 4);
+/* Builds a block of entries [0,n) and appends it to `out` with its trailer,
+ * snappy-compressed when asked and when that saves at least an eighth
+ * (LevelDB's rule: a smaller saving is not worth uncompressing for), else
+ * as it is; *off and *size are its BlockHandle. */
+static void put_block(tfc_buf *out, const tfc_sstable_entry *e, int n, int interval,
+                      tfc_sstable_compression compression, size_t *off, size_t *size) {
+    tfc_buf raw = {0};
+    build_block(&raw, e, n, interval);
+    uint8_t type = TFC_SSTABLE_UNCOMPRESSED;
+    *off = out->n;
+    if (raw.oom) {
+        out->oom = 1;
+    } else if (compression == TFC_SSTABLE_SNAPPY) {
+        size_t clen = snappy_max_compressed_length(raw.n);
+        uint8_t *c = tfc_buf_grow(out, clen);
+        if (c && snappy_compress((const char *)raw.p, raw.n, (char *)c, &clen) == SNAPPY_OK &&
+            clen < raw.n - raw.n / 8) {
+            out->n = *off + clen;
+            type = TFC_SSTABLE_SNAPPY;
+        } else if (c) {
+            out->n = *off;
+        }
+    }
+    if (type == TFC_SSTABLE_UNCOMPRESSED) tfc_buf_append(out, raw.p, raw.n);
+    tfc_buf_free(&raw);
+    *size = out->n - *off;
+    tfc_buf_append(out, &type, 1);
+    if (out->oom) return;
+    uint8_t crc[4];
+    tfc_put_u32le(crc, tfc_crc32c_mask(tfc_crc32c(out->p + *off, *size + 1)));
+    tfc_buf_append(out, crc, 4);
 }
 
-int tfc_sstable_build(tfc_buf *out, const tfc_sstable_entry *e, int n) {
+int tfc_sstable_build_compressed(tfc_buf *out, const tfc_sstable_entry *e, int n,
+                                 tfc_sstable_compression compression) {
     for (int i = 1; i < n; i++)
         if (key_cmp(&e[i - 1], &e[i]) >= 0) return -1;
-    size_t data_off = out->n;
-    build_block(out, e, n, RESTART_INTERVAL);
-    size_t data_size = out->n - data_off;
-    block_trailer(out, data_off);
-
-    size_t meta_off = out->n;
-    build_block(out, NULL, 0, 1);
-    size_t meta_size = out->n - meta_off;
-    block_trailer(out, meta_off);
+    size_t data_off, data_size, meta_off, meta_size, index_off, index_size;
+    put_block(out, e, n, RESTART_INTERVAL, compression, &data_off, &data_size);
+    put_block(out, NULL, 0, 1, compression, &meta_off, &meta_size);
 
     /* Index key: the "short successor" of the last key, as TF writes it
      * (first byte that is not 0xFF, incremented; the rest dropped). */
@@ -100,10 +121,7 @@ int tfc_sstable_build(tfc_buf *out, const tfc_sstable_entry *e, int n) {
     pb_put_varint(&handle, data_size);
     ie.value = handle.p;
     ie.vlen = handle.n;
-    size_t index_off = out->n;
-    build_block(out, &ie, 1, 1);
-    size_t index_size = out->n - index_off;
-    block_trailer(out, index_off);
+    put_block(out, &ie, 1, 1, compression, &index_off, &index_size);
     if (n > 0 && ie.key != e[n - 1].key) free(ie.key);
     if (handle.oom) out->oom = 1;
     tfc_buf_free(&handle);
@@ -119,6 +137,10 @@ int tfc_sstable_build(tfc_buf *out, const tfc_sstable_entry *e, int n) {
     tfc_buf_free(&footer);
     tfc_buf_append(out, pad, sizeof pad);
     return out->oom ? -1 : 0;
+}
+
+int tfc_sstable_build(tfc_buf *out, const tfc_sstable_entry *e, int n) {
+    return tfc_sstable_build_compressed(out, e, n, TFC_SSTABLE_UNCOMPRESSED);
 }
 
 void tfc_sstable_entries_free(tfc_sstable_entry *e, int n) {
@@ -148,15 +170,62 @@ static int get_handle(const uint8_t **q, const uint8_t *end, uint64_t *off, uint
     return pb_get_varint(q, end, off) || pb_get_varint(q, end, size) ? -1 : 0;
 }
 
-/* Checks a block's bounds and trailer; points *contents at it. */
-static int read_block(parser *p, uint64_t off, uint64_t size, const uint8_t **contents) {
+/* A block's contents: in the file, or uncompressed into `owned`. */
+typedef struct block {
+    const uint8_t *p;
+    size_t n;
+    uint8_t *owned;
+} block;
+
+static int fail_at(parser *p, uint64_t off, const char *what) {
+    snprintf(p->err, p->errlen, "block at offset %llu: %s", (unsigned long long)off, what);
+    return -1;
+}
+
+/* Checks a block's bounds and trailer and uncompresses it when it is
+ * snappy-compressed; the caller frees out->owned. */
+static int read_block(parser *p, uint64_t off, uint64_t size, block *out) {
+    out->owned = NULL;
     if (off > p->n || size > p->n - off || p->n - off - size < 5)
         return fail(p, "block handle out of range (truncated file?)");
     const uint8_t *b = p->data + off;
-    if (b[size] != 0) return fail(p, "compressed blocks are not supported");
+    uint8_t type = b[size];
     if (tfc_crc32c_mask(tfc_crc32c(b, (size_t)size + 1)) != tfc_get_u32le(b + size + 1))
-        return fail(p, "block checksum mismatch");
-    *contents = b;
+        return fail_at(p, off, "checksum mismatch");
+    out->p = b;
+    out->n = (size_t)size;
+    if (type == TFC_SSTABLE_UNCOMPRESSED) return 0;
+    if (type != TFC_SSTABLE_SNAPPY) {
+        char why[96];
+        snprintf(why, sizeof why, "unknown compression type %u (0: none, 1: snappy)", type);
+        return fail_at(p, off, why);
+    }
+    size_t ulen;
+    if (snappy_uncompressed_length((const char *)b, (size_t)size, &ulen) != SNAPPY_OK)
+        return fail_at(p, off, "corrupt snappy block (bad length header)");
+    /* A snappy element expands at most 64/3-fold (a 3-byte copy of 64
+     * bytes): a larger claim is a lie, and is refused before any allocation. */
+    if ((uint64_t)ulen * 3 > size * 64) {
+        char why[128];
+        snprintf(why, sizeof why,
+                 "snappy block claims %zu uncompressed bytes from %llu (at most 64/3-fold)", ulen,
+                 (unsigned long long)size);
+        return fail_at(p, off, why);
+    }
+    /* The whole stream decodes to exactly ulen bytes, checked without output. */
+    if (snappy_validate_compressed_buffer((const char *)b, (size_t)size) != SNAPPY_OK)
+        return fail_at(p, off, "corrupt snappy block");
+    out->owned = malloc(ulen ? ulen : 1);
+    if (!out->owned) return fail(p, "out of memory");
+    size_t got = ulen;
+    if (snappy_uncompress((const char *)b, (size_t)size, (char *)out->owned, &got) != SNAPPY_OK ||
+        got != ulen) {
+        free(out->owned);
+        out->owned = NULL;
+        return fail_at(p, off, "corrupt snappy block");
+    }
+    out->p = out->owned;
+    out->n = ulen;
     return 0;
 }
 
@@ -173,8 +242,8 @@ static int scan_block(parser *p, const uint8_t *b, size_t size,
     while (q < end) {
         uint64_t shared, non_shared, vlen;
         if (pb_get_varint(&q, end, &shared) || pb_get_varint(&q, end, &non_shared) ||
-            pb_get_varint(&q, end, &vlen) || shared > klen ||
-            non_shared > (uint64_t)(end - q) || vlen > (uint64_t)(end - q) - non_shared) {
+            pb_get_varint(&q, end, &vlen) || shared > klen || non_shared > (uint64_t)(end - q) ||
+            vlen > (uint64_t)(end - q) - non_shared) {
             rc = fail(p, "malformed block entry");
             break;
         }
@@ -228,10 +297,13 @@ static int data_block(parser *p, const char *key, size_t klen, const uint8_t *v,
     (void)key;
     (void)klen;
     uint64_t off, size;
-    const uint8_t *q = v, *contents;
+    const uint8_t *q = v;
+    block b;
     if (get_handle(&q, v + vlen, &off, &size)) return fail(p, "malformed index entry");
-    if (read_block(p, off, size, &contents)) return -1;
-    return scan_block(p, contents, (size_t)size, add_entry);
+    if (read_block(p, off, size, &b)) return -1;
+    int rc = scan_block(p, b.p, b.n, add_entry);
+    free(b.owned);
+    return rc;
 }
 
 int tfc_sstable_parse(const uint8_t *data, size_t n, tfc_sstable_entry **entries, int *nentries,
@@ -244,11 +316,14 @@ int tfc_sstable_parse(const uint8_t *data, size_t n, tfc_sstable_entry **entries
     if (tfc_get_u64le(foot + 40) != TFC_SSTABLE_MAGIC)
         return fail(&p, "bad table magic number (not an SSTable, or truncated)");
     uint64_t moff, msize, ioff, isize;
-    const uint8_t *q = foot, *contents;
+    const uint8_t *q = foot;
     if (get_handle(&q, foot + 40, &moff, &msize) || get_handle(&q, foot + 40, &ioff, &isize))
         return fail(&p, "malformed footer");
-    if (read_block(&p, ioff, isize, &contents) ||
-        scan_block(&p, contents, (size_t)isize, data_block)) {
+    block index;
+    int rc = read_block(&p, ioff, isize, &index);
+    if (!rc) rc = scan_block(&p, index.p, index.n, data_block);
+    free(index.owned);
+    if (rc) {
         tfc_sstable_entries_free(p.items, p.count);
         return -1;
     }

@@ -77,6 +77,12 @@ static int write_file(const char *path, const void *p, size_t n, tfc_status *st)
 
 int tfc_bundle_write(const char *prefix, const char *const *names, tfc_tensor *const *tensors,
                      int n, tfc_status *st) {
+    return tfc_bundle_write_compressed(prefix, names, tensors, n, TFC_SSTABLE_UNCOMPRESSED, st);
+}
+
+int tfc_bundle_write_compressed(const char *prefix, const char *const *names,
+                                tfc_tensor *const *tensors, int n,
+                                tfc_sstable_compression compression, tfc_status *st) {
     static pthread_mutex_t sort_lock = PTHREAD_MUTEX_INITIALIZER;
     int rc = -1;
     int *order = malloc(sizeof(int) * (size_t)(n ? n : 1));
@@ -155,7 +161,7 @@ int tfc_bundle_write(const char *prefix, const char *const *names, tfc_tensor *c
         if (v->oom) data.oom = 1;
     }
     free(off);
-    if (data.oom || vals[0].oom || tfc_sstable_build(&index, ents, n + 1)) {
+    if (data.oom || vals[0].oom || tfc_sstable_build_compressed(&index, ents, n + 1, compression)) {
         tfc_status_set(st, TFC_INTERNAL, "out of memory saving '%s'", prefix);
         goto done;
     }
