@@ -300,6 +300,16 @@ TFC_API tfc_output tfc_const_ints(tfc_graph *g, const int32_t *v, int n);
  * means unknown rank. Running without feeding it is an error naming it. */
 TFC_API tfc_output tfc_placeholder(tfc_graph *g, const char *name, tfc_dtype dtype, int rank,
                                    const int64_t *dims);
+/* tf.placeholder_with_default (op PlaceholderWithDefault): a placeholder
+ * that need not be fed; a run that does not feed it passes `input`
+ * through. Its static shape is `rank`/`dims` (-1 entries unknown; rank -1:
+ * unknown rank), which must be compatible with input's and may be less
+ * specific, so feeds of other sizes fit: a [2, 3] default under dims
+ * {-1, 3}. name NULL: "PlaceholderWithDefault". A default that does not fit
+ * fails the build (or the run, when its shape is known only then), naming
+ * the node. The gradient passes through to `input`. */
+TFC_API tfc_output tfc_placeholder_with_default(tfc_graph *g, const char *name,
+                                                tfc_output input, int rank, const int64_t *dims);
 TFC_API tfc_output tfc_identity(tfc_graph *g, tfc_output x);
 /* Returns `x`'s gradient as zero during differentiation (tf.stop_gradient). */
 TFC_API tfc_output tfc_stop_gradient(tfc_graph *g, tfc_output x);
@@ -345,6 +355,11 @@ TFC_API tfc_output tfc_logical_not(tfc_graph *g, tfc_output x);
 /* Elementwise choice: cond ? a : b, TensorFlow 1's Select: a and b of one
  * shape; cond (bool) of that shape, a vector over its dim 0, or a scalar. */
 TFC_API tfc_output tfc_select(tfc_graph *g, tfc_output cond, tfc_output a, tfc_output b);
+/* tf.where with one argument (op Where): the coordinates of the true
+ * elements of `condition` (bool, or a number type where nonzero is true),
+ * as an int64 matrix [n, rank], one row per element in row-major order.
+ * Not differentiable. */
+TFC_API tfc_output tfc_where(tfc_graph *g, tfc_output condition);
 /* Converts to `dtype`. Float to integer truncates toward zero and saturates
  * out of range (NaN gives the minimum; 0 for uint8); integer narrowing
  * wraps; to bool is "!= 0". */
@@ -399,6 +414,24 @@ TFC_API tfc_output tfc_concat(tfc_graph *g, const tfc_output *values, int n, int
 /* size[i] == -1 takes everything from begin[i] to the end. */
 TFC_API tfc_output tfc_slice(tfc_graph *g, tfc_output x, const int64_t *begin,
                              const int64_t *size, int rank);
+/* tf.strided_slice (op StridedSlice): numpy's basic indexing, x[b:e:s, ...].
+ * begin, end and strides are int32 or int64 vectors of one length n < 32
+ * (constants, or computed or fed: bounds then apply at run time); strides
+ * {NULL, 0} means all ones. Entry i is the i-th index of the key, and bit
+ * i of each mask changes it as in TensorFlow: begin_mask / end_mask ignore
+ * begin[i] / end[i] (the whole range), ellipsis_mask (one bit at most)
+ * stands for as many full dims as needed, new_axis_mask inserts a dim of
+ * 1, shrink_axis_mask takes the element at begin[i] and drops the dim (x[3]).
+ * Without an ellipsis, dims after the last entry are taken whole. Bounds
+ * work as Python's: negative ones count from the end, out-of-range ones
+ * clamp, a negative stride walks backwards. A zero stride, a shrunk index
+ * out of range, more entries than dims or two ellipses fail, at build time
+ * when the values are known, naming the node. Differentiable w.r.t. x
+ * (op StridedSliceGrad, whose gradient is again a StridedSlice). */
+TFC_API tfc_output tfc_strided_slice(tfc_graph *g, tfc_output x, tfc_output begin,
+                                     tfc_output end, tfc_output strides, int begin_mask,
+                                     int end_mask, int ellipsis_mask, int new_axis_mask,
+                                     int shrink_axis_mask);
 /* Splits `x` into `num` equal parts along `axis`; writes `num` outputs.
  * Returns 0, or -1 (outputs null) with the error recorded on the graph. */
 TFC_API int tfc_split(tfc_graph *g, tfc_output x, int num, int axis, tfc_output *outs);
@@ -461,6 +494,21 @@ TFC_API tfc_output tfc_softmax_cross_entropy_with_logits(tfc_graph *g, tfc_outpu
 TFC_API tfc_output tfc_sparse_softmax_cross_entropy_with_logits(tfc_graph *g,
                                                                 tfc_output labels,
                                                                 tfc_output logits);
+/* tf.nn.top_k (op TopKV2): the k largest entries of each row (last dim) of
+ * `input` (float32/64, int32/64, uint8), largest first; equal values in
+ * the order of their index, as TensorFlow's; NaN ranks above all numbers.
+ * Returns the values [..., k]; `indices` (may be NULL) gets their int32
+ * positions in the row. k < 0 or above the row length fails, naming the
+ * node. Differentiable w.r.t. input: each value's gradient goes back to
+ * its position. */
+TFC_API tfc_output tfc_top_k(tfc_graph *g, tfc_output input, int k, tfc_output *indices);
+/* tf.nn.in_top_k (op InTopKV2): bool [batch], whether targets[b] (int32 or
+ * int64) is among the k largest of predictions[b, :] (float32 [batch,
+ * classes]): fewer than k classes predicted strictly higher, so ties count
+ * in its favour. A target out of range or a row with a non-finite
+ * prediction gives false, as in TensorFlow. Not differentiable. */
+TFC_API tfc_output tfc_in_top_k(tfc_graph *g, tfc_output predictions, tfc_output targets,
+                                int k);
 
 /* ------------------------------------------------------------------------ */
 /* Op helpers: random numbers                                               */
@@ -488,6 +536,14 @@ TFC_API tfc_output tfc_random_uniform(tfc_graph *g, tfc_dtype dtype, int rank,
  * and fresh sessions with the same seeds draw the same orders. No
  * gradient, as in TensorFlow. */
 TFC_API tfc_output tfc_random_shuffle(tfc_graph *g, tfc_output value, int64_t seed);
+/* tf.multinomial (op Multinomial, in scope "multinomial"): num_samples
+ * class indices per row of `logits` (float32/64 [batch, classes]), drawn
+ * with probabilities softmax(row); a non-finite logit has probability 0.
+ * Result [batch, num_samples] of `output_dtype`, TFC_INT64 (TensorFlow's
+ * default) or TFC_INT32. `seed` follows the rules above. No classes, or
+ * num_samples < 0, fails naming the node. No gradient, as in TensorFlow. */
+TFC_API tfc_output tfc_multinomial(tfc_graph *g, tfc_output logits, int num_samples,
+                                   int64_t seed, tfc_dtype output_dtype);
 
 /* ------------------------------------------------------------------------ */
 /* Variables                                                                */

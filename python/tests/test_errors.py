@@ -83,9 +83,9 @@ def test_unsupported_features_say_so():
     with pytest.raises(tf.errors.UnimplementedError, match="distributed"):
         tf.Session("grpc://localhost:2222")
     with pytest.raises(NotImplementedError, match="tfc"):
-        tf.placeholder_with_default(1.0, [])
+        tf.nn.softmax(tf.constant([[1.0, 2.0]]), axis=0)
     with pytest.raises(NotImplementedError, match="tfc"):
-        tf.constant([1.0])[tf.constant(0)]
+        tf.multinomial(tf.constant([[1.0, 2.0]]), tf.constant(2))
 
 
 def test_ctrl_c_interrupts_a_long_run_and_the_session_goes_on():

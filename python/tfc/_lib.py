@@ -144,6 +144,7 @@ _PROTOTYPES = [
     ("tfc_truncated_normal", Output, P, c_int, c_int, P, c_double, c_double, c_int64),
     ("tfc_random_uniform", Output, P, c_int, c_int, P, c_double, c_double, c_int64),
     ("tfc_random_shuffle", Output, P, Output, c_int64),
+    ("tfc_multinomial", Output, P, Output, c_int, c_int64, c_int),
     ("tfc_variable_ex", Output, P, c_char_p, Output, c_int),
     ("tfc_variable_initializer", P, Output), ("tfc_global_variables_initializer", P, P),
     ("tfc_gradients", c_int, P, P, c_int, P, c_int, P, P),

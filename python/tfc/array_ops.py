@@ -64,8 +64,14 @@ def placeholder(dtype, shape=None, name=None):
 
 
 def placeholder_with_default(input, shape, name=None):  # noqa: A002
-    raise NotImplementedError("tfc: placeholder_with_default (op PlaceholderWithDefault) is "
-                              "not available yet; use a placeholder and feed it")
+    """tf.placeholder_with_default: `input` unless the run feeds it. `shape`
+    (may hold None) is the output's static shape, compatible with input's."""
+    x = convert_to_tensor(input)
+    attrs = {"dtype": ("type", x.dtype)}
+    if shape is not None:
+        attrs["shape"] = ("shape", tensor_shape.as_shape(shape))
+    return build_op("PlaceholderWithDefault", [x], attrs, name=name,
+                    default_name="PlaceholderWithDefault").outputs[0]
 
 
 def fill(dims, value, name=None):
@@ -317,131 +323,162 @@ def check_numerics(tensor, message, name=None):
 
 
 # ---------------------------------------------------------------------------
-# Indexing: t[...] and tf.strided_slice, as Slice, GatherV2 (steps other than
-# 1), Squeeze (integer indices) and ExpandDims (tf.newaxis). Steps other
-# than 1 and negative bounds need the dimension to be known.
+# Indexing: t[...] and tf.strided_slice, one StridedSlice node as in
+# TensorFlow (bounds may be tensors; a tensor of unknown shape works too).
 # ---------------------------------------------------------------------------
 
 newaxis = None
 
 
+def _is_index_tensor(k):
+    return isinstance(k, Tensor) or hasattr(k, "_variable_tensor")
+
+
+def _check_index(k):
+    """An integer or a scalar int32/int64 tensor, as TensorFlow's
+    _check_index accepts."""
+    if _is_index_tensor(k):
+        t = convert_to_tensor(k)
+        if t.dtype in (dtypes.int32, dtypes.int64) and t.shape.ndims in (None, 0):
+            return t
+    elif isinstance(k, numbers.Integral):  # bool too, as in TensorFlow
+        return int(k)
+    elif isinstance(k, tensor_shape.Dimension) and k.value is not None:
+        return int(k.value)
+    elif isinstance(k, np.ndarray) and k.ndim == 0 and k.dtype.kind in "iu":
+        return int(k)
+    raise TypeError("Only integers, slices (`:`), ellipsis (`...`), tf.newaxis (`None`) and "
+                    "scalar tf.int32/tf.int64 tensors are valid indices, got %r" % (k,))
+
+
+def _pack_bounds(values, dt):
+    """begin, end or strides as one 1-D tensor of dtype dt, named "stack":
+    a constant when all are ints, else a Pack."""
+    if not any(isinstance(v, Tensor) for v in values):
+        return _constant(values, dt, shape=[len(values)], name="stack")
+    from .math_ops import cast
+    parts = [cast(v, dt) if isinstance(v, Tensor) else v for v in values]
+    return stack(parts)
+
+
 def _slice_helper(tensor, key):
+    """tensor[key] as TensorFlow's Tensor.__getitem__ builds it: one
+    StridedSlice named "strided_slice", its bounds "strided_slice/stack*"."""
     x = convert_to_tensor(tensor)
     if not isinstance(key, tuple):
         key = (key,)
-    for k in key:
-        if isinstance(k, Tensor) or hasattr(k, "_variable_tensor"):
-            raise NotImplementedError("tfc: indexing with tensors (a dynamic StridedSlice) "
-                                      "is not available yet; use tf.gather or tf.slice")
-    dims = x._static_dims()
-    if dims is None:
-        raise ValueError("tfc: indexing a tensor of unknown rank is not supported")
-    rank = len(dims)
-    n_real = sum(1 for k in key if k is not None and k is not Ellipsis)
-    if n_real > rank:
-        raise ValueError("Index out of range using input dim %d" % rank)
-    if sum(1 for k in key if k is Ellipsis) > 1:
-        raise ValueError("Multiple ellipses in slice spec not allowed")
-    expanded = []
-    for k in key:
-        if k is Ellipsis:
-            expanded.extend([_FULL] * (rank - n_real))
-        else:
-            expanded.append(k)
-    if Ellipsis not in key:
-        expanded.extend([_FULL] * (rank - n_real))
-    begin, size, squeeze_axes, gathers, newaxes = [], [], [], [], []
-    axis = 0
-    out_pos = 0
-    for k in expanded:
-        if k is None:
-            newaxes.append(out_pos)
-            out_pos += 1
-            continue
-        dim = dims[axis]
-        if isinstance(k, numbers.Integral) or (isinstance(k, np.ndarray) and k.ndim == 0):
-            i = int(k)
-            if i < 0:
-                if dim < 0:
-                    raise ValueError("tfc: a negative index needs a known dimension")
-                i += dim
-            if dim >= 0 and not 0 <= i < dim:
-                raise ValueError("slice index %d of dimension %d out of bounds." % (int(k), axis))
-            begin.append(i)
-            size.append(1)
-            squeeze_axes.append(axis)
-        elif isinstance(k, _builtin_slice):
-            step = 1 if k.step is None else int(k.step)
-            if step == 0:
-                raise ValueError("slice step cannot be zero")
-            if step == 1 and (k.start is None or k.start >= 0) and \
-                    (k.stop is None or k.stop >= 0) and dim < 0:
-                b = 0 if k.start is None else int(k.start)
-                begin.append(b)
-                if k.stop is None:
-                    size.append(-1)
-                else:
-                    size.append(max(int(k.stop) - b, 0))
-                out_pos += 1
+    begin, end, strides = [], [], []
+    masks = {"begin_mask": 0, "end_mask": 0, "ellipsis_mask": 0, "new_axis_mask": 0,
+             "shrink_axis_mask": 0}
+    from .math_ops import add
+    for i, k in enumerate(key):
+        bit = 1 << i
+        if isinstance(k, _builtin_slice):
+            if k.start is not None:
+                begin.append(_check_index(k.start))
             else:
-                if dim < 0:
-                    raise ValueError("tfc: slicing %r needs a known dimension" % (k,))
-                idx = list(_builtin_range(dim))[k]
-                if step == 1:
-                    begin.append(idx[0] if idx else 0)
-                    size.append(len(idx))
-                else:
-                    begin.append(0)
-                    size.append(-1)
-                    gathers.append((axis, idx))
-                out_pos += 1
+                begin.append(0)
+                masks["begin_mask"] |= bit
+            if k.stop is not None:
+                end.append(_check_index(k.stop))
+            else:
+                end.append(0)
+                masks["end_mask"] |= bit
+            strides.append(_check_index(k.step) if k.step is not None else 1)
+        elif k is Ellipsis:
+            begin.append(0)
+            end.append(0)
+            strides.append(1)
+            masks["ellipsis_mask"] |= bit
+        elif k is None:
+            begin.append(0)
+            end.append(0)
+            strides.append(1)
+            masks["new_axis_mask"] |= bit
         else:
-            raise TypeError("Only integers, slices (`:`), ellipsis (`...`), tf.newaxis "
-                            "(`None`) and scalar tf.int32/tf.int64 tensors are valid indices, "
-                            "got %r" % (k,))
-        axis += 1
-    with composite_scope(None, "strided_slice", [x]):
-        out = x
-        if any(b != 0 for b in begin) or any(s != -1 and s != d for s, d in zip(size, dims)):
-            out = slice(out, begin, size)
-        for ax, idx in gathers:
-            out = gather(out, _int_const(idx), axis=ax)
-        if squeeze_axes:
-            out = squeeze(out, squeeze_axes)
-        for pos in newaxes:
-            out = expand_dims(out, pos)
-        if out is x:
-            out = identity(x)
-        return out
+            k = _check_index(k)
+            begin.append(k)
+            end.append(add(k, 1) if isinstance(k, Tensor) else k + 1)
+            strides.append(1)
+            masks["shrink_axis_mask"] |= bit
+    g = c_graph([x] + [v for v in begin + end + strides if isinstance(v, Tensor)])
+    with g.as_default():
+        full = g._unique_name("strided_slice")
+        # int64 when a tensor or a bound needs it, as TensorFlow casts
+        every = begin + end + strides
+        wide = any(isinstance(v, Tensor) and v.dtype == dtypes.int64 for v in every) or \
+            any(not isinstance(v, Tensor) and not -2 ** 31 <= v < 2 ** 31 for v in every)
+        dt = dtypes.int64 if wide else dtypes.int32
+        with g._exact_scope(full):
+            b, e, s = (_pack_bounds(v, dt) for v in (begin, end, strides))
+        return _strided_slice_op(x, b, e, s, masks, full + "/")
+
+
+def _strided_slice_op(x, b, e, s, masks, name, default_name="StridedSlice"):
+    attrs = {k: ("int", int(v)) for k, v in masks.items()}
+    return build_op("StridedSlice", [x, b, e, s], attrs, name=name,
+                    default_name=default_name).outputs[0]
 
 
 _builtin_slice = builtins.slice
 _builtin_range = builtins.range
-_FULL = _builtin_slice(None, None, None)
+
+
+def _index_vector(v, dtype=None):
+    if _is_index_tensor(v):
+        return convert_to_tensor(v)
+    return _int_const([int(i) for i in v], dtype or dtypes.int32)
 
 
 def strided_slice(input_, begin, end, strides=None, begin_mask=0, end_mask=0, ellipsis_mask=0,
                   new_axis_mask=0, shrink_axis_mask=0, var=None, name=None):
-    """tf.strided_slice with static begin/end/strides and masks."""
-    n = len(begin)
-    strides = strides or [1] * n
-    key = []
-    for i in _builtin_range(n):
-        if ellipsis_mask >> i & 1:
-            key.append(Ellipsis)
-        elif new_axis_mask >> i & 1:
-            key.append(None)
-        elif shrink_axis_mask >> i & 1:
-            key.append(int(begin[i]))
-        else:
-            b = None if begin_mask >> i & 1 else int(begin[i])
-            e = None if end_mask >> i & 1 else int(end[i])
-            key.append(_builtin_slice(b, e, int(strides[i])))
-    return _slice_helper(input_, tuple(key))
+    """tf.strided_slice: op StridedSlice; begin, end and strides are lists
+    of ints or 1-D int32/int64 tensors (strides None: ones)."""
+    x = convert_to_tensor(input_)
+    vecs = [v for v in (begin, end, strides) if v is not None]
+    dt = None
+    if any(_is_index_tensor(v) and convert_to_tensor(v).dtype == dtypes.int64 for v in vecs):
+        dt = dtypes.int64
+    b, e = _index_vector(begin, dt), _index_vector(end, dt)
+    if strides is None:
+        s = ones_like(b) if isinstance(begin, Tensor) else _index_vector([1] * len(begin), dt)
+    else:
+        s = _index_vector(strides, dt)
+    masks = {"begin_mask": begin_mask, "end_mask": end_mask, "ellipsis_mask": ellipsis_mask,
+             "new_axis_mask": new_axis_mask, "shrink_axis_mask": shrink_axis_mask}
+    return _strided_slice_op(x, b, e, s, masks, name)
 
 
 def boolean_mask(tensor, mask, name="boolean_mask", axis=None):
-    raise NotImplementedError("tfc: tf.boolean_mask (op Where) is not available yet")
+    """tf.boolean_mask: the entries of `tensor` where `mask` (bool, of known
+    rank, over dims [axis, axis + rank)) is true, as TensorFlow builds it:
+    those dims flattened into one, then Gather of the rows Where finds."""
+    with composite_scope(name, "boolean_mask", [tensor, mask]):
+        x = convert_to_tensor(tensor)
+        m = convert_to_tensor(mask)
+        nm = m.shape.ndims
+        if nm == 0:
+            raise ValueError("mask cannot be scalar.")
+        if nm is None:
+            raise ValueError("Number of mask dimensions must be specified, even if some "
+                             "dimensions are None.  E.g. shape=[None] is ok, but shape=None "
+                             "is not.")
+        axis = 0 if axis is None else int(axis)
+        xs = x.shape
+        if xs.ndims is not None:
+            xs[axis:axis + nm].assert_is_compatible_with(m.shape)
+        from .math_ops import reduce_prod
+        sh = shape(x)
+        lead = reduce_prod(sh[axis:axis + nm], [0], keep_dims=True)
+        x = reshape(x, concat([sh[:axis], lead, sh[axis + nm:]], 0))
+        idx = squeeze(where_rows(reshape(m, [-1])), axis=[1])
+        return gather(x, idx, axis=axis)
+
+
+def where_rows(condition, name=None):
+    """tf.where(condition) with one argument: op Where, int64 [n, rank]."""
+    c = convert_to_tensor(condition)
+    return build_op("Where", [c], name=name, default_name="Where").outputs[0]
 
 
 def sequence_mask(lengths, maxlen=None, dtype=dtypes.bool, name=None):

@@ -886,11 +886,18 @@ def _set_attr(d, key, kind, value):
 def build_op(op_type, inputs, attrs=None, name=None, default_name=None, graph=None,
              control_inputs=None):
     """Adds one node through tfc's generic builder and returns its Operation.
-    `inputs` are Tensors; `attrs` maps names to (kind, value) pairs."""
+    `inputs` are Tensors; `attrs` maps names to (kind, value) pairs. A name
+    ending in "/" (a scope's name, as name_scope returns it) names the node
+    exactly that, as TensorFlow does: tf.strided_slice's node
+    "strided_slice" next to its inputs "strided_slice/stack"."""
     g = graph if graph is not None else c_graph(inputs)
     if g._finalized:
         raise RuntimeError("Graph is finalized and cannot be modified.")
-    full = g._unique_name(name if name else (default_name or op_type))
+    if name and name.endswith("/"):
+        full = name[:-1]
+        g._mark_used(full)
+    else:
+        full = g._unique_name(name if name else (default_name or op_type))
     d = lib.tfc_op_new(g._h, _b(op_type), _b(g._rel(full)))
     for t in inputs:
         lib.tfc_op_add_input(d, t._c)

@@ -193,10 +193,13 @@ def logical_xor(x, y, name=None, _default="LogicalXor"):
 
 
 def where(condition, x=None, y=None, name=None):
-    """tf.where(cond, x, y): TensorFlow 1's Select."""
+    """tf.where(cond, x, y): TensorFlow 1's Select; tf.where(cond): the
+    coordinates of the true elements, int64 [n, rank] (op Where)."""
+    if x is None and y is None:
+        from .array_ops import where_rows
+        return where_rows(convert_to_tensor(condition, preferred_dtype=dtypes.bool), name=name)
     if x is None or y is None:
-        raise NotImplementedError("tfc: tf.where with only a condition (op Where) is not "
-                                  "available yet")
+        raise ValueError("x and y must both be non-None or both be None.")
     x, y = _as_tensors([x, y])
     condition = convert_to_tensor(condition, dtypes.bool)
     return build_op("Select", [condition, x, y], name=name, default_name="Select").outputs[0]

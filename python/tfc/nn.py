@@ -7,6 +7,7 @@ positional call is the old order) and nce_loss(weights, biases, inputs,
 labels, ...) (told apart from 1.x's (weights, biases, labels, inputs) by
 the labels' integer dtype)."""
 
+import collections
 import numbers
 
 from . import dtypes
@@ -314,9 +315,25 @@ def sampled_softmax_loss(weights, biases, labels, inputs, num_sampled, num_class
 
 
 def in_top_k(predictions, targets, k, name=None):
-    raise NotImplementedError("tfc: in_top_k (op InTopKV2) is not available yet")
+    """tf.nn.in_top_k: bool [batch], targets[b] among the k largest of
+    predictions[b] (op InTopKV2 in scope "in_top_k"; ties count in its
+    favour, non-finite rows give False)."""
+    p = convert_to_tensor(predictions)
+    t = convert_to_tensor(targets)
+    with composite_scope(name, "in_top_k", [p, t]):
+        kt = convert_to_tensor(k, t.dtype) if not isinstance(k, Tensor) else k
+        return build_op("InTopKV2", [p, t, kt], default_name="InTopKV2").outputs[0]
+
+
+TopKV2 = collections.namedtuple("TopKV2", ["values", "indices"])
 
 
 def top_k(input, k=1, sorted=True, name=None):  # noqa: A002
-    raise NotImplementedError("tfc: top_k (op TopKV2) is not available yet")
+    """tf.nn.top_k: the k largest entries of each last-dim row, largest
+    first (ties by lower index), and their int32 indices (op TopKV2)."""
+    x = convert_to_tensor(input)
+    kt = convert_to_tensor(k, dtypes.int32) if not isinstance(k, Tensor) else k
+    op = build_op("TopKV2", [x, kt], {"sorted": ("bool", bool(sorted))}, name=name,
+                  default_name="TopKV2")
+    return TopKV2(op.outputs[0], op.outputs[1])
 

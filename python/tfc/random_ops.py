@@ -3,7 +3,7 @@ tf.random_shuffle) through tfc's helpers, which follow TensorFlow's seeding:
 an op seed of 0 derives one from the graph seed (tf.set_random_seed)."""
 
 from . import dtypes
-from .framework import convert_to_tensor, composite_scope, get_default_graph
+from .framework import Tensor, convert_to_tensor, composite_scope, get_default_graph
 from ._lib import lib, c_int64
 
 
@@ -66,4 +66,15 @@ def random_shuffle(value, seed=None, name=None):
 
 
 def multinomial(logits, num_samples, seed=None, name=None, output_dtype=None):
-    raise NotImplementedError("tfc: tf.multinomial is not available yet")
+    """tf.multinomial: num_samples class indices per row of logits [batch,
+    classes], drawn from softmax(row) (op Multinomial, int64 unless
+    output_dtype says int32); seeds as the other random ops."""
+    lg = convert_to_tensor(logits)
+    if isinstance(num_samples, Tensor) or hasattr(num_samples, "_variable_tensor"):
+        raise NotImplementedError("tfc: tf.multinomial takes num_samples as a Python int")
+    out_dt = dtypes.as_dtype(output_dtype or dtypes.int64)
+    g = lg.graph
+    # tfc's helper names its nodes "multinomial/..." itself
+    with (composite_scope(name, name, [lg]) if name else _nothing()):
+        return g._check_output(lib.tfc_multinomial(g._h, lg._c, int(num_samples),
+                                                   int(seed or 0), out_dt.as_datatype_enum))

@@ -26,6 +26,13 @@ extern const tfc_op_def tfc_ops_check_numerics[];
 extern const tfc_op_def tfc_ops_array_dynamic[];
 extern const tfc_op_def tfc_ops_math_floor_div[];
 extern const tfc_op_def tfc_ops_linalg[];
+/* indexing and selection: StridedSlice(Grad), Where, TopKV2/InTopKV2,
+ * Multinomial, PlaceholderWithDefault */
+extern const tfc_op_def tfc_ops_strided_slice[];
+extern const tfc_op_def tfc_ops_where[];
+extern const tfc_op_def tfc_ops_topk[];
+extern const tfc_op_def tfc_ops_multinomial[];
+extern const tfc_op_def tfc_ops_placeholder_with_default[];
 
 static const tfc_op_def *const families[] = {
     tfc_ops_core, tfc_ops_math, tfc_ops_reduce, tfc_ops_array,
@@ -34,6 +41,8 @@ static const tfc_op_def *const families[] = {
     tfc_ops_sampling, tfc_ops_control_flow, tfc_ops_scatter, tfc_ops_check_numerics,
     tfc_ops_array_dynamic, tfc_ops_math_floor_div,
     tfc_ops_linalg,
+    tfc_ops_strided_slice, tfc_ops_where, tfc_ops_topk, tfc_ops_multinomial,
+    tfc_ops_placeholder_with_default,
 };
 
 static tfc_strmap by_type;
