@@ -75,11 +75,15 @@ typedef enum tfc_dtype {
     TFC_DOUBLE = 2,  /* double */
     TFC_INT32 = 3,   /* int32_t */
     TFC_UINT8 = 4,   /* uint8_t */
+    TFC_STRING = 7,  /* byte strings: see "Strings" below */
     TFC_INT64 = 9,   /* int64_t */
-    TFC_BOOL = 10    /* uint8_t holding 0 or 1 */
+    TFC_BOOL = 10,   /* uint8_t holding 0 or 1 */
+    TFC_RESOURCE = 20 /* a handle to a session's resource (a queue, ...): see "Queues" */
 } tfc_dtype;
 
-/* Size in bytes of one element of `dtype`; 0 for an invalid type. */
+/* Size in bytes of one element of `dtype`; 0 for an invalid type. A
+ * TFC_STRING element is a tfc_string view (its bytes live elsewhere), a
+ * TFC_RESOURCE element a pointer. */
 TFC_API size_t tfc_dtype_size(tfc_dtype dtype);
 /* TensorFlow's name of `dtype`: "float32", "int64", ... */
 TFC_API const char *tfc_dtype_name(tfc_dtype dtype);
@@ -196,7 +200,17 @@ TFC_API void tfc_name_scope_push(tfc_graph *g, const char *scope);
 TFC_API void tfc_name_scope_pop(tfc_graph *g);
 /* The name the next node created will get, instead of its default. */
 TFC_API void tfc_with_name(tfc_graph *g, const char *name);
-/* Device scope (tf.device): nodes made inside get this device string. */
+/* Device scope (tf.device): nodes made inside get this device. A device
+ * is written in TensorFlow's syntax,
+ *     "/job:NAME/replica:N/task:N/device:TYPE:N",
+ * any of its parts in any order ("/job:ps", "/task:1",
+ * "/device:GPU:*"; '*' leaves a part open), the legacy "/cpu:0" and
+ * "/gpu:1", or "" for none. Nested scopes merge as in TensorFlow: the
+ * inner spec's parts override the outer one's, the others are kept
+ * (written then in the canonical full form, "/job:ps/device:CPU:0"); ""
+ * keeps the enclosing device and NULL clears it. A malformed device
+ * ("nonsense device") makes each node built inside fail, naming the node
+ * and the device; so does one given to tfc_op_set_device. */
 TFC_API void tfc_device_push(tfc_graph *g, const char *device);
 TFC_API void tfc_device_pop(tfc_graph *g);
 /* Control-dependency scope (tf.control_dependencies): nodes made inside
@@ -274,7 +288,9 @@ TFC_API void tfc_op_set_attr_float_list(tfc_op_desc *d, const char *name, const 
                                         int n);
 /* The node keeps its own reference to `t`; the caller keeps theirs. */
 TFC_API void tfc_op_set_attr_tensor(tfc_op_desc *d, const char *name, tfc_tensor *t);
-/* Validates, infers output shapes, adds the node. Frees `d` in all cases. */
+/* Validates (inputs, device, attrs: a type attr given as T or dtype that
+ * the op's inputs or value make another dtype is an error), infers
+ * output shapes, adds the node. Frees `d` in all cases. */
 TFC_API tfc_node *tfc_op_finish(tfc_op_desc *d);
 
 /* Is `type` a registered op? */
@@ -297,7 +313,9 @@ TFC_API tfc_output tfc_const_data(tfc_graph *g, tfc_dtype dtype, int rank, const
 /* A 1-D int32 constant, handy for shapes and axes. */
 TFC_API tfc_output tfc_const_ints(tfc_graph *g, const int32_t *v, int n);
 /* A placeholder to be fed at run time; dims may hold -1 (unknown); rank -1
- * means unknown rank. Running without feeding it is an error naming it. */
+ * means unknown rank. Running without feeding it is an error naming it.
+ * Any other negative dim (here and in every shape attr given to the
+ * builder) is an error naming the node. */
 TFC_API tfc_output tfc_placeholder(tfc_graph *g, const char *name, tfc_dtype dtype, int rank,
                                    const int64_t *dims);
 /* tf.placeholder_with_default (op PlaceholderWithDefault): a placeholder
@@ -546,6 +564,380 @@ TFC_API tfc_output tfc_multinomial(tfc_graph *g, tfc_output logits, int num_samp
                                    int64_t seed, tfc_dtype output_dtype);
 
 /* ------------------------------------------------------------------------ */
+/* Strings                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* A TFC_STRING tensor holds byte strings of any bytes (NULs included) and
+ * any length, at any rank, as TensorFlow's DT_STRING. Its elements read as
+ * tfc_string views: tfc_tensor_data() of a string tensor points at
+ * num_elements of them, valid as long as the tensor, never to be written
+ * (`data` may be NULL when `len` is 0). The bytes live in the tensor's own
+ * storage: a kernel or a copy never shares them with another tensor.
+ *
+ *   tfc_tensor_new(TFC_STRING, ...)        every element ""
+ *   tfc_tensor_from_data(TFC_STRING, rank, dims, const tfc_string *views)
+ *                                          copies each view's bytes once,
+ *                                          into one block
+ *   tfc_tensor_copy                        a deep copy
+ *
+ * Feeds, fetches, constants, placeholders, variables and the array ops that
+ * move elements (Identity, Reshape, ExpandDims, Squeeze, ConcatV2, Gather,
+ * GatherV2, Slice, Pack, Unpack, Split, Tile, Transpose, Fill, Shape, Size,
+ * Rank, Assign) take string tensors; any other op given one fails at build
+ * time naming the node and the input. */
+typedef struct tfc_string {
+    const char *data;
+    size_t len;
+} tfc_string;
+
+/* A string tensor from n = prod(dims) C arrays: element i is strs[i]'s
+ * lens[i] bytes (lens NULL: strs are NUL-terminated). The bytes are copied
+ * once. NULL for a bad shape or a NULL string. Caller owns the tensor. */
+TFC_API tfc_tensor *tfc_tensor_from_strings(int rank, const int64_t *dims,
+                                            const char *const *strs, const size_t *lens);
+/* A scalar string tensor holding `len` bytes of `s` (len (size_t)-1: s is
+ * NUL-terminated). */
+TFC_API tfc_tensor *tfc_tensor_scalar_string(const char *s, size_t len);
+/* Sets element i of string tensor t to `len` bytes (copied). Only for a
+ * tensor the caller just made and holds alone (not one fetched or fed).
+ * 0, or -1 when t is not a string tensor, i is out of range or memory
+ * runs out. */
+TFC_API int tfc_string_tensor_set(tfc_tensor *t, int64_t i, const void *bytes, size_t len);
+/* Element i of string tensor t: its bytes (owned by t, not NUL-terminated
+ * in general) and, in *len, their count. NULL (and *len 0) when t is not
+ * a string tensor or i is out of range; "" for an empty element. */
+TFC_API const char *tfc_string_tensor_get(const tfc_tensor *t, int64_t i, size_t *len);
+
+/* String constants: a scalar from a NUL-terminated string, and a tensor as
+ * tfc_tensor_from_strings makes it. */
+TFC_API tfc_output tfc_const_string(tfc_graph *g, const char *s);
+TFC_API tfc_output tfc_const_strings(tfc_graph *g, int rank, const int64_t *dims,
+                                    const char *const *strs, const size_t *lens);
+
+/* String ops (TensorFlow's op names in quotes). Each builder fails the
+ * graph naming the node when an input is not a string tensor (or not the
+ * number type asked for) or a shape cannot match; run-time errors carry
+ * TensorFlow's messages. */
+
+/* tf.string_join ("StringJoin"): inputs of one shape, or scalars that
+ * broadcast, joined element-wise with `separator`. */
+TFC_API tfc_output tfc_string_join(tfc_graph *g, const tfc_output *inputs, int n,
+                                   const char *separator);
+/* tf.string_split ("StringSplit"): splits each element of a vector at any
+ * byte of the scalar `delimiter` ("" splits into bytes), leaving out empty
+ * tokens when skip_empty. out[0..2] = the SparseTensor's indices [n, 2]
+ * int64, values [n] string, dense_shape [2] int64. */
+TFC_API void tfc_string_split(tfc_graph *g, tfc_output source, tfc_output delimiter,
+                              int skip_empty, tfc_output out[3]);
+/* tf.strings.split ("StringSplitV2"): Python's str.split(sep, maxsplit) per
+ * element: sep "" splits at runs of whitespace; maxsplit -1: no limit. */
+TFC_API void tfc_string_split_v2(tfc_graph *g, tfc_output source, tfc_output sep,
+                                 int64_t maxsplit, tfc_output out[3]);
+/* tf.substr ("Substr", unit "BYTE"): bytes [pos, pos + len) of each element
+ * (len clipped at the end; a negative pos counts from the end); pos and len
+ * (int32 or int64, one shape) broadcast against the input. */
+TFC_API tfc_output tfc_substr(tfc_graph *g, tfc_output input, tfc_output pos, tfc_output len);
+/* tf.reduce_join ("ReduceJoin"): joins along `axes` (NULL: every axis;
+ * negative axes count from the end), the first listed axis varying
+ * fastest. */
+TFC_API tfc_output tfc_reduce_join(tfc_graph *g, tfc_output input, const int32_t *axes,
+                                   int naxes, int keep_dims, const char *separator);
+/* tf.as_string ("AsString"): numbers (int32, int64, float32, float64, bool)
+ * as text, printf-style: precision and width -1 for none, fill "" or one of
+ * " 0-+#". */
+TFC_API tfc_output tfc_as_string(tfc_graph *g, tfc_output input, int precision, int scientific,
+                                 int shortest, int width, const char *fill);
+/* tf.string_to_number ("StringToNumber"): out_type float32, float64, int32
+ * or int64; text that is not such a number fails the run. */
+TFC_API tfc_output tfc_string_to_number(tfc_graph *g, tfc_output input, tfc_dtype out_type);
+/* tf.string_to_hash_bucket_fast ("StringToHashBucketFast"): Fingerprint64
+ * (FarmHash) of each element modulo num_buckets, as TensorFlow. */
+TFC_API tfc_output tfc_string_to_hash_bucket_fast(tfc_graph *g, tfc_output input,
+                                                  int64_t num_buckets);
+/* tf.decode_raw ("DecodeRaw"): each element's bytes as numbers of out_type
+ * (float32, float64, int32, uint8, int64); output shape input + [count].
+ * Every element must have the same length. */
+TFC_API tfc_output tfc_decode_raw(tfc_graph *g, tfc_output bytes, tfc_dtype out_type,
+                                  int little_endian);
+/* tf.decode_csv ("DecodeCSV"): out[i] is column i of each record, typed as
+ * record_defaults[i] (float32, float64, int32, int64 or string; a scalar or
+ * a one-element vector gives the value of an empty field, an empty vector
+ * makes the field required). 0, or -1 when the node failed. */
+TFC_API int tfc_decode_csv(tfc_graph *g, tfc_output records, const tfc_output *record_defaults,
+                           int n, const char *field_delim, int use_quote_delim,
+                           const char *na_value, tfc_output *out);
+/* tf.encode_base64 / tf.decode_base64 ("EncodeBase64", "DecodeBase64"):
+ * the web-safe alphabet (- and _), '=' padding written when pad, accepted
+ * when present. */
+TFC_API tfc_output tfc_encode_base64(tfc_graph *g, tfc_output input, int pad);
+TFC_API tfc_output tfc_decode_base64(tfc_graph *g, tfc_output input);
+/* tf.io.read_file ("ReadFile"): a file's bytes. tf.io.write_file ("WriteFile"):
+ * writes them, making missing directories. tf.matching_files
+ * ("MatchingFiles"): the sorted paths matching glob patterns (a scalar or
+ * a vector); none is an empty vector. Never folded into constants. */
+TFC_API tfc_output tfc_io_read_file(tfc_graph *g, tfc_output filename);
+TFC_API tfc_node *tfc_io_write_file(tfc_graph *g, tfc_output filename, tfc_output contents);
+TFC_API tfc_output tfc_matching_files(tfc_graph *g, tfc_output pattern);
+
+/* ------------------------------------------------------------------------ */
+/* Queues                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* TensorFlow's queues (tf.FIFOQueue, tf.PaddingFIFOQueue,
+ * tf.RandomShuffleQueue, tf.PriorityQueue; ops FIFOQueueV2, ...): each
+ * builder adds the op that makes the queue and returns its handle, a
+ * TFC_RESOURCE scalar. The queue itself belongs to the session running the
+ * op (made at its first run, one per session, as a variable's value), so
+ * two sessions on one graph have separate queues. An element is a tuple of
+ * n tensors of the given dtypes; `shapes` (NULL: unknown; else n shapes,
+ * rank -1 for an unknown one, -1 for an unknown dim) are checked on every
+ * enqueue. capacity < 0: unbounded. shared_name (NULL: none) names the
+ * queue in messages; sharing by it across nodes is not implemented.
+ *
+ * Enqueues wait while the queue is full and dequeues while it is empty,
+ * without holding a thread: a session with one thread runs its other
+ * ready nodes meanwhile, so a dequeue and the enqueue that feeds it may
+ * sit in one run. Closed and empty, a dequeue fails with OUT_OF_RANGE
+ * ("FIFOQueue 'q' is closed and has insufficient elements (requested 1,
+ * current size 0)"); an enqueue into a closed queue with CANCELLED. A run
+ * blocked in them ends with DEADLINE_EXCEEDED when its timeout_in_ms
+ * (tfc_run_options) passes, with CANCELLED when the session closes, and
+ * with the other error when another node of the run fails. Dtype and shape
+ * errors name the queue and the component, at build time when the handle
+ * comes from a queue builder, else when the op runs. */
+
+/* A queue with dequeue order of arrival. Its dequeue_many needs every
+ * shape fully defined. */
+TFC_API tfc_output tfc_fifo_queue(tfc_graph *g, int64_t capacity, const tfc_dtype *dtypes,
+                                  int n, const tfc_shape *shapes, const char *shared_name);
+/* A FIFO queue whose dequeue_many pads each component to the largest
+ * element's shape (zeros, or "" for strings); shapes are required, of
+ * known rank, -1 where the size varies. */
+TFC_API tfc_output tfc_padding_fifo_queue(tfc_graph *g, int64_t capacity,
+                                          const tfc_dtype *dtypes, int n,
+                                          const tfc_shape *shapes, const char *shared_name);
+/* Dequeues a uniformly chosen element, keeping at least min_after_dequeue
+ * until closed. The order is fixed by `seed` and the graph seed as for
+ * random ops (seed 0 and no graph seed: by the session's seed option,
+ * else random). */
+TFC_API tfc_output tfc_random_shuffle_queue(tfc_graph *g, int64_t capacity,
+                                            int64_t min_after_dequeue, const tfc_dtype *dtypes,
+                                            int n, const tfc_shape *shapes, int64_t seed,
+                                            const char *shared_name);
+/* Dequeues the element of the smallest priority first. An element is an
+ * int64 scalar priority followed by n components (shapes required); a
+ * dequeue gives the priority first too. */
+TFC_API tfc_output tfc_priority_queue(tfc_graph *g, int64_t capacity, const tfc_dtype *dtypes,
+                                      int n, const tfc_shape *shapes, const char *shared_name);
+/* q.enqueue(components) ("QueueEnqueueV2"): one element of n components. */
+TFC_API tfc_node *tfc_queue_enqueue(tfc_graph *g, tfc_output q, const tfc_output *components,
+                                    int n);
+/* q.enqueue_many ("QueueEnqueueManyV2"): each row (along dim 0, of one
+ * size in every component) is an element. */
+TFC_API tfc_node *tfc_queue_enqueue_many(tfc_graph *g, tfc_output q,
+                                         const tfc_output *components, int n);
+/* q.dequeue ("QueueDequeueV2"): out[0..k) receive the k components (room
+ * for max); returns k, or -1 when the node failed. */
+TFC_API int tfc_queue_dequeue(tfc_graph *g, tfc_output q, tfc_output *out, int max);
+/* q.dequeue_many(n) ("QueueDequeueManyV2"): n elements stacked along a new
+ * dim 0. q.dequeue_up_to ("QueueDequeueUpToV2"): as many, or fewer once
+ * the queue is closed (OUT_OF_RANGE when it is closed and empty). */
+TFC_API int tfc_queue_dequeue_many(tfc_graph *g, tfc_output q, int32_t n, tfc_output *out,
+                                   int max);
+TFC_API int tfc_queue_dequeue_up_to(tfc_graph *g, tfc_output q, int32_t n, tfc_output *out,
+                                    int max);
+/* q.close ("QueueCloseV2"): no more enqueues. Without
+ * cancel_pending_enqueues it waits for the enqueues already waiting; with
+ * it, they fail (CANCELLED). */
+TFC_API tfc_node *tfc_queue_close(tfc_graph *g, tfc_output q, int cancel_pending_enqueues);
+/* q.size() ("QueueSizeV2", int32) and q.is_closed() ("QueueIsClosedV2",
+ * bool). */
+TFC_API tfc_output tfc_queue_size(tfc_graph *g, tfc_output q);
+TFC_API tfc_output tfc_queue_is_closed(tfc_graph *g, tfc_output q);
+
+/* tf.train.Coordinator: a stop flag for threads, the first error one of
+ * them reported, and threads it starts and joins. Every thread it started
+ * is joined, at the latest by tfc_coordinator_free (which asks for a stop
+ * first). Usual end of a pipeline: tfc_coordinator_request_stop, then
+ * tfc_coordinator_join, then tfc_session_close (or free), then
+ * tfc_coordinator_free. */
+typedef struct tfc_coordinator tfc_coordinator;
+typedef void (*tfc_coordinator_fn)(void *arg, tfc_coordinator *coord);
+/* NULL when memory runs out. */
+TFC_API tfc_coordinator *tfc_coordinator_new(void);
+TFC_API void tfc_coordinator_free(tfc_coordinator *c);
+/* Asks every thread to stop. `error` (NULL, OK or OUT_OF_RANGE: a clean
+ * stop) is kept when it is the first error; join returns it. */
+TFC_API void tfc_coordinator_request_stop(tfc_coordinator *c, const tfc_status *error);
+TFC_API int tfc_coordinator_should_stop(tfc_coordinator *c);
+/* Waits for a stop request, at most timeout_ms (< 0: no limit); returns
+ * whether one came. */
+TFC_API int tfc_coordinator_wait_for_stop(tfc_coordinator *c, int64_t timeout_ms);
+/* Runs fn(arg, c) in a new thread named `name` (for messages). 0 or -1. */
+TFC_API int tfc_coordinator_start_thread(tfc_coordinator *c, const char *name,
+                                         tfc_coordinator_fn fn, void *arg);
+/* Waits until every thread ended, or until a stop was asked for and then
+ * at most stop_grace_period_ms more. 0; or -1 with `status` holding the
+ * first error a thread reported, or DEADLINE_EXCEEDED "Coordinator stopped
+ * with threads still running: <names>" (those are joined by
+ * tfc_coordinator_free). */
+TFC_API int tfc_coordinator_join(tfc_coordinator *c, int64_t stop_grace_period_ms,
+                                 tfc_status *status);
+/* Whether a thread reported an error (copied into `status`). */
+TFC_API int tfc_coordinator_error(tfc_coordinator *c, tfc_status *status);
+
+/* tf.train.add_queue_runner(tf.train.QueueRunner(queue, enqueue_ops)):
+ * records in the graph's collections that the n enqueue ops feed `queue`,
+ * each from its own thread. close_op and cancel_op may be NULL: the
+ * queue's close, without and with cancel_pending_enqueues, are made. 0, or
+ * -1 with the error on the graph. */
+TFC_API int tfc_add_queue_runner(tfc_graph *g, tfc_output queue, tfc_node *const *enqueue_ops,
+                                 int n, tfc_node *close_op, tfc_node *cancel_op);
+TFC_API int tfc_graph_num_queue_runners(const tfc_graph *g);
+/* tf.train.start_queue_runners: for every queue runner of the session's
+ * graph, one thread per enqueue op runs it until the coordinator stops or
+ * the queue closes (OUT_OF_RANGE or CANCELLED; the last of them closes its
+ * queue, so its readers see OUT_OF_RANGE once it is empty); another error
+ * stops the coordinator with it. One more thread per runner cancels
+ * pending enqueues once a stop is asked for. Returns the number of threads
+ * started, or -1 with `status` set. */
+typedef struct tfc_session tfc_session; /* see "Sessions" */
+TFC_API int tfc_start_queue_runners(tfc_session *s, tfc_coordinator *coord, tfc_status *status);
+
+/* Readers (tf.TFRecordReader, tf.TextLineReader, tf.FixedLengthRecordReader,
+ * tf.WholeFileReader; ops TFRecordReaderV2, ...): each builder returns the
+ * reader's handle (one reader per session, as a queue). A read takes file
+ * names from a queue of strings as it needs them (waiting without a
+ * thread while the queue is empty) and gives (key, value) string pairs,
+ * keys as TensorFlow's: "file:offset" for TFRecord, "file:line" (from 1,
+ * header lines counted) for text lines, "file:index" for fixed-length
+ * records, the file name for whole files. When the queue is closed and
+ * empty a read fails with its OUT_OF_RANGE. A corrupt or truncated record
+ * fails with DATA_LOSS naming the file and the record's offset. */
+/* compression_type "", "ZLIB" or "GZIP" (the whole file compressed). */
+TFC_API tfc_output tfc_tf_record_reader(tfc_graph *g, const char *compression_type);
+TFC_API tfc_output tfc_text_line_reader(tfc_graph *g, int64_t skip_header_lines);
+/* Records of record_bytes, after header_bytes, before footer_bytes, each
+ * hop_bytes after the last (0: record_bytes); encoding "", "ZLIB", "GZIP". */
+TFC_API tfc_output tfc_fixed_length_record_reader(tfc_graph *g, int64_t record_bytes,
+                                                  int64_t header_bytes, int64_t footer_bytes,
+                                                  int64_t hop_bytes, const char *encoding);
+TFC_API tfc_output tfc_whole_file_reader(tfc_graph *g);
+/* reader.read(queue) ("ReaderReadV2"): out[0] the key, out[1] the value
+ * (string scalars). */
+TFC_API void tfc_reader_read(tfc_graph *g, tfc_output reader, tfc_output queue,
+                             tfc_output out[2]);
+/* reader.read_up_to(queue, n) ("ReaderReadUpToV2"): up to n records of the
+ * current file (at least one) as string vectors. */
+TFC_API void tfc_reader_read_up_to(tfc_graph *g, tfc_output reader, tfc_output queue,
+                                   int64_t num_records, tfc_output out[2]);
+/* int64 scalars: records produced, files finished ("ReaderNumRecordsProducedV2",
+ * "ReaderNumWorkUnitsCompletedV2"); "ReaderResetV2" forgets the current file
+ * and both counts. */
+TFC_API tfc_output tfc_reader_num_records_produced(tfc_graph *g, tfc_output reader);
+TFC_API tfc_output tfc_reader_num_work_units_completed(tfc_graph *g, tfc_output reader);
+TFC_API tfc_node *tfc_reader_reset(tfc_graph *g, tfc_output reader);
+
+/* Local variables (tf.GraphKeys.LOCAL_VARIABLES): not saved, not trained,
+ * initialized by tfc_local_variables_initializer (tf.local_variables_
+ * initializer), as the epoch counters of input producers are. */
+#define TFC_LOCAL_VARIABLES "local_variables"
+TFC_API tfc_output tfc_local_variable(tfc_graph *g, const char *name, tfc_output initial_value);
+TFC_API tfc_node *tfc_local_variables_initializer(tfc_graph *g);
+/* ref.count_up_to(limit) ("CountUpTo"): increments an int32/int64 scalar
+ * variable and gives its value before; fails with OUT_OF_RANGE "Reached
+ * limit of <limit>" once the value is the limit. */
+TFC_API tfc_output tfc_count_up_to(tfc_graph *g, tfc_output ref, int64_t limit);
+
+/* Input producers (tf.train.input_producer and friends): a FIFO queue of
+ * `capacity` (0: 32) elements, the rows of `input`, fed by a queue runner
+ * (start it with tfc_start_queue_runners) for num_epochs passes (0: no
+ * limit; counted in a local variable: run tfc_local_variables_initializer
+ * first), each pass shuffled when `shuffle` (seed as for random ops). The
+ * queue closes after the last pass, so its readers then see OUT_OF_RANGE.
+ * Return the queue's handle. */
+TFC_API tfc_output tfc_input_producer(tfc_graph *g, tfc_output input, int64_t num_epochs,
+                                      int shuffle, int64_t seed, int64_t capacity,
+                                      const char *shared_name);
+/* tf.train.string_input_producer: a non-empty vector of strings (file names
+ * for a reader). */
+TFC_API tfc_output tfc_string_input_producer(tfc_graph *g, tfc_output strings,
+                                             int64_t num_epochs, int shuffle, int64_t seed,
+                                             int64_t capacity);
+/* tf.train.range_input_producer: the int32s 0 .. limit-1. */
+TFC_API tfc_output tfc_range_input_producer(tfc_graph *g, int32_t limit, int64_t num_epochs,
+                                            int shuffle, int64_t seed, int64_t capacity);
+/* tf.train.slice_input_producer: out[i] is one row of tensors[i], the same
+ * row of each (their first dims, known, must agree). 0 or -1. */
+TFC_API int tfc_slice_input_producer(tfc_graph *g, const tfc_output *tensors, int n,
+                                     int64_t num_epochs, int shuffle, int64_t seed,
+                                     int64_t capacity, tfc_output *out);
+
+/* Batching (tf.train.batch, batch_join, shuffle_batch, shuffle_batch_join):
+ * a queue of `capacity` elements fed from queue-runner threads (batch and
+ * shuffle_batch: num_threads threads running the enqueue of `tensors`;
+ * the _join forms: one thread per list), read batch_size elements at a
+ * time into out[0..n). enqueue_many: each tensor holds many elements along
+ * dim 0. Element shapes must be fully defined, unless dynamic_pad (a
+ * padding queue: each batch padded to its longest element).
+ * allow_smaller_final_batch: the last batch may be smaller (its dim 0 is
+ * then unknown). shuffle_batch draws uniformly from at least
+ * min_after_dequeue queued elements. 0, or -1 with the error on g. */
+TFC_API int tfc_batch(tfc_graph *g, const tfc_output *tensors, int n, int64_t batch_size,
+                      int num_threads, int64_t capacity, int enqueue_many, int dynamic_pad,
+                      int allow_smaller_final_batch, tfc_output *out);
+TFC_API int tfc_batch_join(tfc_graph *g, const tfc_output *const *lists, int nlists, int n,
+                           int64_t batch_size, int64_t capacity, int enqueue_many,
+                           int dynamic_pad, int allow_smaller_final_batch, tfc_output *out);
+TFC_API int tfc_shuffle_batch(tfc_graph *g, const tfc_output *tensors, int n, int64_t batch_size,
+                              int64_t capacity, int64_t min_after_dequeue, int num_threads,
+                              int64_t seed, int enqueue_many, int allow_smaller_final_batch,
+                              tfc_output *out);
+TFC_API int tfc_shuffle_batch_join(tfc_graph *g, const tfc_output *const *lists, int nlists,
+                                   int n, int64_t batch_size, int64_t capacity,
+                                   int64_t min_after_dequeue, int64_t seed, int enqueue_many,
+                                   int allow_smaller_final_batch, tfc_output *out);
+
+/* tf.train.Example parsing (op "ParseExample"). A feature to parse: a
+ * tf.FixedLenFeature (var_len 0: a dense tensor of shape dims, from
+ * default_value when the record lacks it; a null default_value makes it
+ * required) or a tf.VarLenFeature (var_len 1: a SparseTensor). dtype is
+ * float32, int64 or string. */
+typedef struct tfc_parse_feature {
+    const char *key;
+    tfc_dtype dtype;
+    int var_len;
+    int rank;
+    const int64_t *dims;
+    tfc_output default_value;
+} tfc_parse_feature;
+/* tf.parse_example: `serialized`, a vector of B records, into out[], in
+ * the features' order: one tensor [B] + dims per FixedLenFeature, three
+ * (indices [n, 2] int64, values [n], dense_shape [2] int64) per
+ * VarLenFeature. A record that is not an Example, a missing required
+ * feature, a dtype or a count that does not match fail the run naming the
+ * record (its index) and the feature. 0, or -1 with the error on g. */
+TFC_API int tfc_parse_example(tfc_graph *g, tfc_output serialized,
+                              const tfc_parse_feature *features, int n, tfc_output *out);
+/* tf.parse_single_example: one record (a scalar); dense outputs have the
+ * features' shapes, sparse ones indices [n, 1] and dense_shape [1]. */
+TFC_API int tfc_parse_single_example(tfc_graph *g, tfc_output serialized,
+                                     const tfc_parse_feature *features, int n, tfc_output *out);
+
+/* Writing tf.train.Example records (for tfc_record_writer_write): add
+ * features by name (values copied), then serialize. The adders return 0,
+ * or -1 when memory runs out. tfc_example_serialize returns a malloc'd
+ * buffer (the caller frees it) of *len bytes, or NULL. */
+typedef struct tfc_example tfc_example;
+TFC_API tfc_example *tfc_example_new(void);
+TFC_API void tfc_example_free(tfc_example *ex);
+TFC_API int tfc_example_add_floats(tfc_example *ex, const char *key, const float *v, size_t n);
+TFC_API int tfc_example_add_int64s(tfc_example *ex, const char *key, const int64_t *v, size_t n);
+TFC_API int tfc_example_add_bytes(tfc_example *ex, const char *key, const void *const *v,
+                                  const size_t *lens, size_t n);
+TFC_API uint8_t *tfc_example_serialize(const tfc_example *ex, size_t *len);
+
+/* ------------------------------------------------------------------------ */
 /* Variables                                                                */
 /* ------------------------------------------------------------------------ */
 
@@ -619,6 +1011,16 @@ typedef struct tfc_session_options {
     int64_t seed;         /* nonzero: seeds random ops that have neither an op nor a
                              graph seed, so their draws repeat across sessions */
     tfc_opt_level opt_level; /* graph optimizations (default TFC_OPT_L1: on) */
+    /* Devices (see "Devices" below). device_count: `num_device_types`
+     * pairs (device_types[i], device_counts[i]), TensorFlow's ConfigProto
+     * device_count: {"CPU"} {2} gives /cpu:0 and /cpu:1, each with its own
+     * share of the threads. Default: one CPU. */
+    int num_device_types;
+    const char *const *device_types;
+    const int *device_counts;
+    int allow_soft_placement; /* a node whose device is missing or has no
+                                 kernel for it goes to one that has */
+    int log_device_placement; /* print "name: (Type): device" per node to stderr */
 } tfc_session_options;
 
 typedef struct tfc_session tfc_session;
@@ -628,6 +1030,14 @@ typedef struct tfc_session tfc_session;
 TFC_API tfc_session *tfc_session_new(tfc_graph *g, const tfc_session_options *opts,
                                      tfc_status *status);
 TFC_API void tfc_session_free(tfc_session *s);
+/* Closes the session (TensorFlow's Session.close): runs waiting in queue
+ * ops end with CANCELLED, later runs fail ("Attempted to use a closed
+ * Session."), and the call returns once every run under way has ended.
+ * tfc_session_free closes first. Safe to call more than once and from
+ * another thread than the runs'. */
+TFC_API void tfc_session_close(tfc_session *s);
+/* The graph the session runs. */
+TFC_API tfc_graph *tfc_session_graph(const tfc_session *s);
 
 /* Runs the graph: feeds `nfeeds` tensors to the outputs in `feed_outs` (any
  * output may be fed, which cuts off what produces it), computes only what
@@ -645,6 +1055,98 @@ TFC_API void tfc_session_run(tfc_session *s, const tfc_output *feed_outs,
 TFC_API tfc_tensor *tfc_session_run1(tfc_session *s, const tfc_output *feed_outs,
                                      tfc_tensor *const *feed_values, int nfeeds,
                                      tfc_output fetch, tfc_status *status);
+
+/* ------------------------------------------------------------------------ */
+/* Devices: placement, runs split over devices, step statistics             */
+/* ------------------------------------------------------------------------ */
+
+/* A session has devices, named as TensorFlow names them
+ * ("/job:localhost/replica:0/task:0/device:CPU:1"); tfc_session_options'
+ * device_count says how many of each type (one CPU by default). When a
+ * plan is first built, every node of the graph gets a device, as
+ * TensorFlow's placer gives it:
+ *   - the device asked for (tfc_device_push, tfc_op_set_device): "/cpu:1",
+ *     "/device:CPU:*", "/job:localhost/task:0" match the local devices;
+ *   - colocation: a variable with the nodes that update it (Assign*,
+ *     Apply*, its gradients' updates) and its reads, and the nodes of a
+ *     tfc_colocate_with_push scope (attr _class "loc:@NAME") with NAME;
+ *   - nodes asking for nothing: the first device of the highest-priority
+ *     type that has their kernels (/cpu:0 here).
+ * A node asking for a device the session lacks (or one without its
+ * kernel) fails the run with "Cannot assign a device for operation 'X':
+ * ..." naming the node and the devices there are, unless
+ * allow_soft_placement moves it. A graph whose nodes all sit on one device
+ * runs as before; one that spans devices runs as one partition per device,
+ * all at once, each on its device's threads, with a _Send/_Recv pair on
+ * every edge that crosses (data and control); an error in one stops the
+ * others and is reported once. Function bodies (cond, while_loop,
+ * functions) are placed and split the same way when they run: nodes made
+ * inside the body under a device scope run there. */
+
+/* tf.colocate_with: nodes made between push and pop are placed with `op`
+ * (they get the attr _class = "loc:@<op name>"). Scopes nest (the inner
+ * one wins). */
+TFC_API void tfc_colocate_with_push(tfc_graph *g, const tfc_node *op);
+TFC_API void tfc_colocate_with_pop(tfc_graph *g);
+
+/* The session's devices, in placement order: their number, and the full
+ * name of device i (owned by the session; NULL when out of range). */
+TFC_API int tfc_session_num_devices(const tfc_session *s);
+TFC_API const char *tfc_session_device_name(const tfc_session *s, int i);
+/* The full name of the device `n` was placed on, or NULL before a run
+ * placed it (or for a node of another graph). Owned by the session. */
+TFC_API const char *tfc_session_assigned_device(const tfc_session *s, const tfc_node *n);
+
+/* RunOptions: trace_level above TFC_TRACE_NONE (TensorFlow's
+ * SOFTWARE_TRACE, FULL_TRACE) asks for step statistics. */
+enum { TFC_TRACE_NONE = 0, TFC_TRACE_SOFTWARE = 1, TFC_TRACE_FULL = 3 };
+typedef struct tfc_run_options {
+    int trace_level;
+    /* > 0: a run still blocked in queue ops (or other ops that wait) after
+     * this many milliseconds ends with DEADLINE_EXCEEDED (TensorFlow's
+     * RunOptions.timeout_in_ms); 0: no limit */
+    int64_t timeout_in_ms;
+} tfc_run_options;
+
+/* RunMetadata: what a run recorded. Owned by the caller; a run appends to
+ * it (tfc_run_metadata_clear empties it). */
+typedef struct tfc_run_metadata tfc_run_metadata;
+TFC_API tfc_run_metadata *tfc_run_metadata_new(void);
+TFC_API void tfc_run_metadata_free(tfc_run_metadata *md);
+TFC_API void tfc_run_metadata_clear(tfc_run_metadata *md);
+
+/* tfc_session_run with run options (NULL: none) and metadata (NULL: none
+ * is kept). With trace_level above TFC_TRACE_NONE, each node the run
+ * executed gets an entry (step stats); a node the plan folded into a
+ * constant or skipped does not. Function bodies run inside their op's
+ * entry. */
+TFC_API void tfc_session_run_v2(tfc_session *s, const tfc_run_options *run_options,
+                                const tfc_output *feed_outs, tfc_tensor *const *feed_values,
+                                int nfeeds, const tfc_output *fetches, int nfetches,
+                                tfc_tensor **fetch_values, tfc_node *const *targets,
+                                int ntargets, tfc_run_metadata *md, tfc_status *status);
+
+/* Step stats: entries in the order the nodes finished per device. Times
+ * are microseconds from the first node's start; `thread` is the OS thread
+ * id. Strings are owned by md. Out-of-range i gives NULL / 0 / -1. */
+TFC_API int tfc_run_metadata_num_nodes(const tfc_run_metadata *md);
+TFC_API const char *tfc_run_metadata_node_name(const tfc_run_metadata *md, int i);
+TFC_API const char *tfc_run_metadata_node_op(const tfc_run_metadata *md, int i);
+TFC_API const char *tfc_run_metadata_node_device(const tfc_run_metadata *md, int i);
+TFC_API int64_t tfc_run_metadata_node_thread(const tfc_run_metadata *md, int i);
+TFC_API double tfc_run_metadata_node_start_us(const tfc_run_metadata *md, int i);
+TFC_API double tfc_run_metadata_node_end_us(const tfc_run_metadata *md, int i);
+TFC_API int tfc_run_metadata_node_num_outputs(const tfc_run_metadata *md, int i);
+/* Bytes of output k's tensor (0: none was produced). */
+TFC_API int64_t tfc_run_metadata_node_output_bytes(const tfc_run_metadata *md, int i, int k);
+/* The step stats as Chrome trace JSON (chrome://tracing, Perfetto's
+ * legacy JSON): a complete event ("ph":"X") per node, one process row per
+ * device and one thread row per OS thread. Returns a malloc'd NUL-
+ * terminated string (caller frees), or NULL when out of memory. */
+TFC_API char *tfc_run_metadata_chrome_trace(const tfc_run_metadata *md);
+/* Writes it to `path`. 0, or -1 with `status` naming the file. */
+TFC_API int tfc_run_metadata_write_chrome_trace(const tfc_run_metadata *md, const char *path,
+                                                tfc_status *status);
 
 /* ------------------------------------------------------------------------ */
 /* Neural-network building blocks: convolution, pooling, dropout, embeddings */
@@ -1378,6 +1880,39 @@ TFC_API int tfc_graph_import_graphdef(tfc_graph *g, const void *bytes, size_t le
 TFC_API int tfc_graph_import_graphdef_file(tfc_graph *g, const char *path, const char *prefix,
                                            tfc_status *status);
 
+/* Options of the _v2 imports. Zero-initialize, then set what you need; a
+ * NULL options pointer means all defaults. */
+typedef struct tfc_import_options {
+    const char *prefix;           /* names get "<prefix>/" (NULL or "": none) */
+    const char *const *map_names; /* input_map: an input named map_names[i] */
+    const tfc_output *map_values; /*   ("x" or "x:1") becomes map_values[i] */
+    int nmap;
+    /* The most bytes the constant tensors of one import (Const values and
+     * other tensor attrs, functions included) may take in all, checked
+     * from their declared shapes before anything is allocated, so that a
+     * small hostile file cannot make a huge allocation. 0: the default,
+     * TFC_IMPORT_DEFAULT_MAX_BYTES; raise it for larger constants. */
+    int64_t max_bytes;
+} tfc_import_options;
+#define TFC_IMPORT_DEFAULT_MAX_BYTES ((int64_t)1 << 30) /* 1 GiB */
+
+/* tfc_graph_import_graphdef with options (opts may be NULL). The calls
+ * without _v2 use the defaults, so they have the same bound. Constants
+ * past the bound fail with TFC_RESOURCE_EXHAUSTED naming the node, the
+ * attr and its bytes, before any node is added; so does a tensor whose
+ * allocation fails. Every NodeDef is checked against TensorFlow's
+ * declarations before any node is added: an attr of the wrong kind (a
+ * string where a type or bool is declared), a Const whose dtype is not
+ * its value's, a dim below -1 in a shape, a device that is not a device
+ * name (see tfc_device_push) are errors naming the node and the attr;
+ * a type attr that is not its input's dtype (T of an Identity) is one
+ * when the node is added. 0, or -1 with `status` set. */
+TFC_API int tfc_graph_import_graphdef_v2(tfc_graph *g, const void *bytes, size_t len,
+                                         const tfc_import_options *opts, tfc_status *status);
+TFC_API int tfc_graph_import_graphdef_file_v2(tfc_graph *g, const char *path,
+                                              const tfc_import_options *opts,
+                                              tfc_status *status);
+
 /* Writes a MetaGraphDef (tf.train.export_meta_graph) to `path`: the
  * GraphDef, every collection as a list of node names (variables, trainable
  * variables, train op, summaries), and with a saver its SaverDef. Savers
@@ -1389,8 +1924,14 @@ TFC_API int tfc_export_meta_graph(const tfc_graph *g, const tfc_saver *sv, const
  * its collections, so that tfc_saver_new(g, NULL, 0, 0) can restore a
  * checkpoint and the train op is found with
  * tfc_graph_collection_get(g, TFC_TRAIN_OP, 0). Errors as for
- * tfc_graph_import_graphdef. 0 or -1. */
+ * tfc_graph_import_graphdef; a collection naming a node the graph lacks is
+ * one too, naming the collection and the node, and nothing is imported.
+ * 0 or -1. */
 TFC_API int tfc_import_meta_graph(tfc_graph *g, const char *path, tfc_status *status);
+/* tfc_import_meta_graph with options (opts may be NULL): with a prefix,
+ * nodes and the collections' entries get "<prefix>/". */
+TFC_API int tfc_import_meta_graph_v2(tfc_graph *g, const char *path,
+                                     const tfc_import_options *opts, tfc_status *status);
 
 /* (end of graph files) */
 

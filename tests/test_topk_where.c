@@ -327,6 +327,12 @@ static void test_where_random(void) {
         tfc_tensor_free(xv);
         tfc_graph_free(g);
     }
+    /* not a bool or number: an error naming the node */
+    tfc_graph *g = tfc_graph_new();
+    tfc_output x = tfc_placeholder(g, "x", TFC_RESOURCE, 0, NULL);
+    named(g, "Where", "w", &x, 1);
+    CHECK_CONTAINS(tfc_graph_error(g), "Node 'w' (Where)");
+    tfc_graph_free(g);
 }
 
 /* ---- Multinomial ---- */

@@ -1,4 +1,5 @@
-/* Tensors: creation, reference counting and element access. */
+/* Tensors: creation, reference counting and element access; the storage
+ * of string tensors' bytes and of resource handles. */
 #include "core/tensor.h"
 
 #include "core/buffer_pool.h"
@@ -36,6 +37,8 @@ const char *tfc_dims_str(int rank, const int64_t *dims, char *buf, size_t n) {
 
 /* Header bytes before the data, keeping the data 64-byte aligned. */
 #define TENSOR_HEADER (((sizeof(tfc_tensor) + 63) / 64) * 64)
+/* the header takes two cache lines on 64-bit targets, string fields included */
+_Static_assert(sizeof(void *) != 8 || TENSOR_HEADER == 128, "tensor header grew");
 
 static tfc_tensor *header_init(tfc_tensor *t, size_t block, tfc_dtype dtype, int rank,
                                const int64_t *dims, int64_t n) {
@@ -49,9 +52,14 @@ static tfc_tensor *header_init(tfc_tensor *t, size_t block, tfc_dtype dtype, int
     t->nbytes = (size_t)n * tfc_dtype_size(dtype);
     t->block_size = block;
     t->base = NULL;
+    t->strings = NULL;
     t->data = (char *)t + TENSOR_HEADER;
     return t;
 }
+
+/* String and resource tensors hold pointers: they start zeroed (empty
+ * strings, no resources), so freeing a half-filled one is safe. */
+static int holds_pointers(tfc_dtype dt) { return dt == TFC_STRING || dt == TFC_RESOURCE; }
 
 tfc_tensor *tfc_tensor_alloc(tfc_dtype dtype, int rank, const int64_t *dims) {
     size_t esize = tfc_dtype_size(dtype);
@@ -60,7 +68,10 @@ tfc_tensor *tfc_tensor_alloc(tfc_dtype dtype, int rank, const int64_t *dims) {
     if (n < 0 || (uint64_t)n > SIZE_MAX / esize / 2) return NULL;
     size_t block = TENSOR_HEADER + (((size_t)n * esize + 63) & ~(size_t)63);
     tfc_tensor *t = tfc_block_alloc(block);
-    return t ? header_init(t, block, dtype, rank, dims, n) : NULL;
+    if (!t) return NULL;
+    header_init(t, block, dtype, rank, dims, n);
+    if (holds_pointers(dtype)) memset(t->data, 0, t->nbytes);
+    return t;
 }
 
 tfc_tensor *tfc_tensor_alias(tfc_tensor *t, int rank, const int64_t *dims) {
@@ -82,8 +93,12 @@ tfc_tensor *tfc_tensor_new(tfc_dtype dtype, int rank, const int64_t *dims) {
     return t;
 }
 
+static tfc_tensor *strings_from_views(int rank, const int64_t *dims, const tfc_string *v);
+
 tfc_tensor *tfc_tensor_from_data(tfc_dtype dtype, int rank, const int64_t *dims,
                                  const void *data) {
+    if (dtype == TFC_STRING && data) return strings_from_views(rank, dims, data);
+    if (dtype == TFC_RESOURCE && data) return NULL; /* handles come from their ops */
     tfc_tensor *t = tfc_tensor_alloc(dtype, rank, dims);
     if (t && t->nbytes) {
         if (data)
@@ -108,10 +123,13 @@ tfc_tensor *tfc_tensor_ref(tfc_tensor *t) {
     return t;
 }
 
+static void release_pointers(tfc_tensor *t);
+
 void tfc_tensor_free(tfc_tensor *t) {
     if (!t) return;
     if (atomic_fetch_sub_explicit(&t->refcount, 1, memory_order_acq_rel) == 1) {
         tfc_tensor *base = t->base;
+        if (__builtin_expect(!base && holds_pointers(t->dtype), 0)) release_pointers(t);
         tfc_block_free(t, t->block_size);
         tfc_tensor_free(base);
     }
@@ -128,6 +146,13 @@ void *tfc_tensor_data(const tfc_tensor *t) { return t ? t->data : NULL; }
 
 tfc_tensor *tfc_tensor_copy(const tfc_tensor *t) {
     if (!t) return NULL;
+    if (t->dtype == TFC_RESOURCE) {
+        tfc_tensor *c = tfc_tensor_alloc(TFC_RESOURCE, t->rank, t->dims);
+        if (!c) return NULL;
+        tfc_resource **dst = c->data, *const *src = t->data;
+        for (int64_t i = 0; i < t->nelem; i++) dst[i] = tfc_resource_ref(src[i]);
+        return c;
+    }
     return tfc_tensor_from_data(t->dtype, t->rank, t->dims, t->data);
 }
 
@@ -168,4 +193,205 @@ void tfc_tensor_set_double(tfc_tensor *t, int64_t i, double v) {
     case TFC_BOOL: ((uint8_t *)t->data)[i] = (uint8_t)v; break;
     default: break;
     }
+}
+
+/* ------------------------------------------------------------------------ */
+/* String storage                                                           */
+/* ------------------------------------------------------------------------ */
+
+/* A block of string bytes; a tensor's blocks form a chain, newest first.
+ * Bytes are handed out from the newest block until it is full. */
+typedef struct tfc_str_block {
+    struct tfc_str_block *next;
+    size_t cap, used;
+    char bytes[];
+} tfc_str_block;
+
+enum { STR_BLOCK_MIN = 256 };
+
+char *tfc_string_alloc(tfc_tensor *t, size_t len) {
+    tfc_tensor *owner = t->base ? t->base : t;
+    tfc_str_block *b = owner->strings;
+    if (!len) return NULL;
+    if (b && b->cap - b->used >= len) {
+        char *p = b->bytes + b->used;
+        b->used += len;
+        return p;
+    }
+    /* grow geometrically so n small sets cost O(log n) mallocs */
+    size_t cap = b ? b->cap * 2 : STR_BLOCK_MIN;
+    if (cap < len) cap = len;
+    if (cap > SIZE_MAX - sizeof *b) return NULL;
+    tfc_str_block *nb = malloc(sizeof *nb + cap);
+    if (!nb) return NULL;
+    nb->next = b;
+    nb->cap = cap;
+    nb->used = len;
+    owner->strings = nb;
+    return nb->bytes;
+}
+
+/* One block of exactly `len` bytes, ahead of the chain (bulk copies). */
+static char *string_alloc_exact(tfc_tensor *owner, size_t len) {
+    if (!len) return NULL;
+    if (len > SIZE_MAX - sizeof(tfc_str_block)) return NULL;
+    tfc_str_block *nb = malloc(sizeof *nb + len);
+    if (!nb) return NULL;
+    nb->next = owner->strings;
+    nb->cap = nb->used = len;
+    owner->strings = nb;
+    return nb->bytes;
+}
+
+int tfc_string_set(tfc_tensor *t, int64_t i, const void *p, size_t len) {
+    tfc_string *e = (tfc_string *)t->data + i;
+    if (!len) {
+        e->data = NULL;
+        e->len = 0;
+        return 0;
+    }
+    char *dst = tfc_string_alloc(t, len);
+    if (!dst) return -1;
+    memcpy(dst, p, len);
+    e->data = dst;
+    e->len = len;
+    return 0;
+}
+
+size_t tfc_string_tensor_bytes(const tfc_tensor *t) {
+    const tfc_string *e = t->data;
+    size_t total = 0;
+    for (int64_t i = 0; i < t->nelem; i++) total += e[i].len;
+    return total;
+}
+
+/* Points the views e[0, n) at copies of their bytes in one new block of
+ * `owner`. 0 or -1. */
+static int own_views(tfc_tensor *owner, tfc_string *e, int64_t n, size_t total) {
+    if (!total) {
+        for (int64_t i = 0; i < n; i++) e[i].data = NULL;
+        return 0;
+    }
+    char *dst = string_alloc_exact(owner, total);
+    if (!dst) return -1;
+    for (int64_t i = 0; i < n; i++) {
+        if (!e[i].len) {
+            e[i].data = NULL;
+            continue;
+        }
+        memcpy(dst, e[i].data, e[i].len);
+        e[i].data = dst;
+        dst += e[i].len;
+    }
+    return 0;
+}
+
+int tfc_tensor_own_strings(tfc_tensor *t) {
+    if (!t || t->dtype != TFC_STRING || t->base || t->strings) return 0;
+    return own_views(t, t->data, t->nelem, tfc_string_tensor_bytes(t));
+}
+
+static tfc_tensor *strings_from_views(int rank, const int64_t *dims, const tfc_string *v) {
+    tfc_tensor *t = tfc_tensor_alloc(TFC_STRING, rank, dims);
+    if (!t) return NULL;
+    size_t total = 0;
+    for (int64_t i = 0; i < t->nelem; i++) {
+        if (v[i].len && !v[i].data) {
+            tfc_tensor_free(t);
+            return NULL;
+        }
+        total += v[i].len;
+    }
+    if (t->nelem) memcpy(t->data, v, (size_t)t->nelem * sizeof *v);
+    if (own_views(t, t->data, t->nelem, total)) {
+        memset(t->data, 0, t->nbytes);
+        tfc_tensor_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+static void release_pointers(tfc_tensor *t) {
+    if (t->dtype == TFC_RESOURCE) {
+        tfc_resource **r = t->data;
+        for (int64_t i = 0; i < t->nelem; i++) tfc_resource_unref(r[i]);
+        return;
+    }
+    for (tfc_str_block *b = t->strings, *next; b; b = next) {
+        next = b->next;
+        free(b);
+    }
+    t->strings = NULL;
+}
+
+tfc_tensor *tfc_tensor_from_strings(int rank, const int64_t *dims, const char *const *strs,
+                                    const size_t *lens) {
+    if (rank < 0 || rank > TFC_MAX_RANK || (rank && !dims)) return NULL;
+    int64_t n = tfc_dims_num_elements(rank, dims);
+    if (n < 0 || (n && !strs)) return NULL;
+    /* views on the caller's arrays, then one copy of the bytes */
+    tfc_string small[16] = {{0}}, *v = n <= 16 ? small : malloc((size_t)n * sizeof *v);
+    if (!v) return NULL;
+    for (int64_t i = 0; i < n; i++) {
+        if (!strs[i]) {
+            if (v != small) free(v);
+            return NULL;
+        }
+        v[i].data = strs[i];
+        v[i].len = lens ? lens[i] : strlen(strs[i]);
+    }
+    tfc_tensor *t = strings_from_views(rank, dims, v);
+    if (v != small) free(v);
+    return t;
+}
+
+tfc_tensor *tfc_tensor_scalar_string(const char *s, size_t len) {
+    if (!s) return NULL;
+    size_t l = len == (size_t)-1 ? strlen(s) : len;
+    return tfc_tensor_from_strings(0, NULL, &s, &l);
+}
+
+int tfc_string_tensor_set(tfc_tensor *t, int64_t i, const void *bytes, size_t len) {
+    if (!t || t->dtype != TFC_STRING || i < 0 || i >= t->nelem || (len && !bytes)) return -1;
+    return tfc_string_set(t, i, bytes, len);
+}
+
+const char *tfc_string_tensor_get(const tfc_tensor *t, int64_t i, size_t *len) {
+    if (!t || t->dtype != TFC_STRING || i < 0 || i >= t->nelem) {
+        if (len) *len = 0;
+        return NULL;
+    }
+    tfc_string s = tfc_string_at(t, i);
+    if (len) *len = s.len;
+    return s.data;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Resources                                                                */
+/* ------------------------------------------------------------------------ */
+
+void tfc_resource_init(tfc_resource *r, const tfc_resource_ops *ops) {
+    atomic_init(&r->refcount, 1);
+    r->ops = ops;
+}
+
+tfc_resource *tfc_resource_ref(tfc_resource *r) {
+    if (r) atomic_fetch_add_explicit(&r->refcount, 1, memory_order_relaxed);
+    return r;
+}
+
+void tfc_resource_unref(tfc_resource *r) {
+    if (r && atomic_fetch_sub_explicit(&r->refcount, 1, memory_order_acq_rel) == 1)
+        r->ops->free(r);
+}
+
+tfc_tensor *tfc_resource_tensor(tfc_resource *r) {
+    tfc_tensor *t = tfc_tensor_alloc(TFC_RESOURCE, 0, NULL);
+    if (t) *(tfc_resource **)t->data = tfc_resource_ref(r);
+    return t;
+}
+
+tfc_resource *tfc_tensor_resource(const tfc_tensor *t, int64_t i) {
+    if (!t || t->dtype != TFC_RESOURCE || i < 0 || i >= t->nelem) return NULL;
+    return ((tfc_resource *const *)t->data)[i];
 }

@@ -25,7 +25,33 @@ struct tfc_tensor {
      * only the header for an alias, whose data belongs to `base`). */
     size_t block_size;
     tfc_tensor *base;
+    /* TFC_STRING: the blocks holding the elements' bytes (NULL while every
+     * element is empty or, in an alias, always: the base owns them). */
+    struct tfc_str_block *strings;
 };
+
+/* A resource a TFC_RESOURCE tensor's elements point to (a queue, ...):
+ * reference counted, so a handle fetched or fed keeps it alive. The
+ * session that made it cancels it when closing (ops->cancel may be NULL). */
+typedef struct tfc_resource tfc_resource;
+typedef struct tfc_resource_ops {
+    const char *type_name; /* TensorFlow's, for messages: "FIFOQueue" */
+    void (*free)(tfc_resource *r);
+    void (*cancel)(tfc_resource *r); /* fail every waiter; further use fails */
+} tfc_resource_ops;
+struct tfc_resource {
+    atomic_int refcount;
+    const tfc_resource_ops *ops;
+};
+/* Sets the count to 1. */
+void tfc_resource_init(tfc_resource *r, const tfc_resource_ops *ops);
+tfc_resource *tfc_resource_ref(tfc_resource *r);
+void tfc_resource_unref(tfc_resource *r);
+/* A scalar TFC_RESOURCE tensor holding a new reference to r; NULL when
+ * memory runs out. */
+tfc_tensor *tfc_resource_tensor(tfc_resource *r);
+/* Element i of a TFC_RESOURCE tensor (borrowed), or NULL. */
+tfc_resource *tfc_tensor_resource(const tfc_tensor *t, int64_t i);
 
 /* A tensor whose contents are uninitialized (kernels overwrite them).
  * Returns NULL when the shape is invalid or memory runs out. */
@@ -42,5 +68,29 @@ int tfc_tensor_same_shape(const tfc_tensor *a, const tfc_tensor *b);
 double tfc_tensor_get_double(const tfc_tensor *t, int64_t i);
 int64_t tfc_tensor_get_int(const tfc_tensor *t, int64_t i);
 void tfc_tensor_set_double(tfc_tensor *t, int64_t i, double v);
+
+/* ---- string tensors ----
+ * Element storage: t->data holds nelem tfc_string views {data, len}; the
+ * bytes sit in blocks chained from the owner's `strings` (the base's for
+ * an alias), freed with it. Blocks never move, so views stay valid. */
+
+/* Room for `len` bytes in t's storage (its base's for an alias), or NULL
+ * when memory runs out. Not thread-safe on one tensor. */
+char *tfc_string_alloc(tfc_tensor *t, size_t len);
+/* Element i of string tensor t becomes a copy of len bytes at p. 0 or -1. */
+int tfc_string_set(tfc_tensor *t, int64_t i, const void *p, size_t len);
+/* Element i of string tensor t, never NULL ("" when empty). */
+static inline tfc_string tfc_string_at(const tfc_tensor *t, int64_t i) {
+    tfc_string s = ((const tfc_string *)t->data)[i];
+    if (!s.len) s.data = "";
+    return s;
+}
+/* After a kernel filled t's elements with views into other tensors (an
+ * array op moving elements of a string input): copies their bytes into t's
+ * own storage, one block for all. Does nothing for a tensor that owns its
+ * bytes already or is an alias. 0, or -1 when memory runs out. */
+int tfc_tensor_own_strings(tfc_tensor *t);
+/* Total bytes of t's elements. */
+size_t tfc_string_tensor_bytes(const tfc_tensor *t);
 
 #endif

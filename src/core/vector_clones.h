@@ -8,8 +8,10 @@
 #ifndef TFC_CORE_VECTOR_CLONES_H
 #define TFC_CORE_VECTOR_CLONES_H
 
+/* Not under ThreadSanitizer: the clones' resolvers run while the program
+ * is loaded, before TSan's runtime, and crash in its instrumentation. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11 &&           \
-    defined(__gnu_linux__)
+    defined(__gnu_linux__) && !defined(__SANITIZE_THREAD__)
 #define TFC_VECTOR_CLONES                                                                          \
     __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else

@@ -2,17 +2,23 @@
  * protos/graph.proto. Export writes every node with its inputs ("x", "x:1",
  * "^ctrl"), device and attrs, plus _output_shapes so TensorBoard labels
  * edges. Import checks the whole GraphDef (known ops, resolvable inputs,
- * supported attrs) before adding any node, then adds nodes in dependency
- * order, so the NodeDefs may come in any order. */
+ * attrs of the kinds TensorFlow declares (formats/tf_op_defs.c), shapes,
+ * devices, the bytes of its constants against a bound) before adding any
+ * node, then adds nodes in dependency order, so the NodeDefs may come in
+ * any order; a type attr is checked against its input's dtype as the node
+ * is added. */
 #include "formats/graphdef.h"
 #include "core/status.h"
 #include "core/strmap.h"
 #include "core/tensor.h"
+#include "device/device_name.h"
+#include "formats/tf_op_defs.h"
 #include "graph/function.h"
 #include "graph/graph.h"
 #include "graph/op_registry.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,8 +54,20 @@ static Tensorflow__TensorProto *tensor_msg(tfc_arena *a, const tfc_tensor *t) {
     for (int i = 0; i < t->rank; i++) s.dims[i] = t->dims[i];
     m->dtype = (Tensorflow__DataType)t->dtype;
     m->tensor_shape = shape_msg(a, &s);
-    m->tensor_content.data = t->data;
-    m->tensor_content.len = t->nbytes;
+    if (t->dtype == TFC_STRING) {
+        /* TensorFlow writes strings as string_val, one per element */
+        m->string_val = tfc_arena_alloc(a, sizeof *m->string_val * (size_t)(t->nelem + 1));
+        if (!m->string_val) return NULL;
+        for (int64_t i = 0; i < t->nelem; i++) {
+            tfc_string v = tfc_string_at(t, i);
+            m->string_val[i].data = (uint8_t *)v.data;
+            m->string_val[i].len = v.len;
+        }
+        m->n_string_val = (size_t)t->nelem;
+    } else if (t->dtype != TFC_RESOURCE) { /* a handle means nothing in a file */
+        m->tensor_content.data = t->data;
+        m->tensor_content.len = t->nbytes;
+    }
     return m->tensor_shape ? m : NULL;
 }
 
@@ -684,9 +702,17 @@ typedef struct lib_import {
     char *state;         /* 0 new, 1 being made (on the call path), 2 made */
 } lib_import;
 
+/* The bytes of constant tensors one import may make, over the GraphDef and
+ * all its functions: counted from the declared shapes before anything is
+ * allocated. */
+typedef struct import_budget {
+    int64_t max, used;
+} import_budget;
+
 typedef struct importer {
     tfc_graph *g; /* receives the nodes: the target graph or a function body */
     tfc_status *st;
+    import_budget *budget;
     const char *prefix;
     const char *what; /* "GraphDef" or "GraphDef function 'f'", for messages */
     Tensorflow__NodeDef *const *nodes;
@@ -870,46 +896,130 @@ static int resolve(importer *im, const char *who, const char *in, int control, t
     return 0;
 }
 
-static int shape_from_msg(const Tensorflow__TensorShapeProto *m, tfc_shape *s) {
+/* A shape from its message; -1 with the reason in why[cap] when it has
+ * more dims than tfc allows or a size below -1 (only -1 means unknown). */
+static int shape_from_msg(const Tensorflow__TensorShapeProto *m, tfc_shape *s, char *why,
+                          size_t cap) {
     s->rank = 0;
     if (!m) return 0;
     if (m->unknown_rank) {
         s->rank = -1;
         return 0;
     }
-    if (m->n_dim > TFC_MAX_RANK) return -1;
+    if (m->n_dim > TFC_MAX_RANK) {
+        snprintf(why, cap, "has %zu dims; tfc allows up to %d", m->n_dim, TFC_MAX_RANK);
+        return -1;
+    }
     for (size_t d = 0; d < m->n_dim; d++) {
-        if (m->dim[d]->size < -1) return -1;
+        if (m->dim[d]->size < -1) {
+            snprintf(why, cap, "has size %lld in dim %zu; a size is >= 0, or -1 for unknown",
+                     (long long)m->dim[d]->size, d);
+            return -1;
+        }
         s->dims[d] = m->dim[d]->size;
     }
     s->rank = (int)m->n_dim;
     return 0;
 }
 
-/* A tensor from tensor_content or the typed arrays, a single typed value
- * filling the whole shape (TF's rule). NULL when malformed/unsupported. */
-static tfc_tensor *tensor_from_msg(const Tensorflow__TensorProto *m) {
+/* The number of values of the typed array of dtype dt. */
+static size_t typed_count(const Tensorflow__TensorProto *m, tfc_dtype dt) {
+    return dt == TFC_STRING   ? m->n_string_val
+           : dt == TFC_FLOAT  ? m->n_float_val
+           : dt == TFC_DOUBLE ? m->n_double_val
+           : dt == TFC_INT64  ? m->n_int64_val
+           : dt == TFC_BOOL   ? m->n_bool_val
+                              : m->n_int_val;
+}
+
+/* Checks a TensorProto without allocating it: a dtype tfc has, a known
+ * shape whose byte size fits, tensor_content of exactly that size or a
+ * typed array of one value (filling the tensor, TF's rule) or of all of
+ * them. Its byte size in *bytes; -1 with the reason in why[cap]. */
+static int check_tensor_msg(const Tensorflow__TensorProto *m, int64_t *bytes, char *why,
+                            size_t cap) {
     tfc_shape s;
     tfc_dtype dt = (tfc_dtype)m->dtype;
-    if (!tfc_dtype_size(dt) || shape_from_msg(m->tensor_shape, &s) || s.rank < 0) return NULL;
-    for (int i = 0; i < s.rank; i++)
-        if (s.dims[i] < 0) return NULL;
+    size_t esize = tfc_dtype_size(dt);
+    if (!esize || dt == TFC_RESOURCE) {
+        snprintf(why, cap, "holds a tensor of dtype %d, which a tfc constant cannot have",
+                 (int)m->dtype);
+        return -1;
+    }
+    char swhy[120];
+    if (shape_from_msg(m->tensor_shape, &s, swhy, sizeof swhy)) {
+        snprintf(why, cap, "holds a tensor whose shape %s", swhy);
+        return -1;
+    }
+    if (s.rank < 0 || !tfc_shape_is_fully_defined(&s)) {
+        snprintf(why, cap, "holds a tensor of unknown shape");
+        return -1;
+    }
+    int64_t n = 1;
+    for (int i = 0; i < s.rank; i++) {
+        if (s.dims[i] && n > INT64_MAX / 16 / s.dims[i]) {
+            snprintf(why, cap, "holds a tensor of more than 2^59 elements");
+            return -1;
+        }
+        n *= s.dims[i];
+    }
+    *bytes = n * (int64_t)esize;
+    if (dt == TFC_STRING) {
+        size_t k = m->n_string_val;
+        if (m->tensor_content.len || k > (size_t)n || (k > 1 && k != (size_t)n)) {
+            snprintf(why, cap, "holds a string tensor of %lld elements with %zu string_val "
+                     "entries%s", (long long)n, k, m->tensor_content.len ? " and tensor_content" : "");
+            return -1;
+        }
+        /* the bytes: each value's, or the one value's in every element */
+        for (size_t i = 0; i < k; i++) {
+            int64_t len = (int64_t)m->string_val[i].len, times = k == 1 ? n : 1;
+            if (times && len > (INT64_MAX - *bytes) / times) {
+                snprintf(why, cap, "holds a string tensor of more than 2^63 bytes");
+                return -1;
+            }
+            *bytes += len * times;
+        }
+        return 0;
+    }
+    if (m->tensor_content.len) {
+        if (m->tensor_content.len != (size_t)*bytes) {
+            snprintf(why, cap, "holds %zu bytes of tensor_content for a %s tensor of %lld bytes",
+                     m->tensor_content.len, tfc_dtype_name(dt), (long long)*bytes);
+            return -1;
+        }
+        return 0;
+    }
+    size_t k = typed_count(m, dt);
+    if (k > (size_t)n || (k > 1 && k != (size_t)n)) {
+        snprintf(why, cap, "holds %zu values for a tensor of %lld elements", k, (long long)n);
+        return -1;
+    }
+    return 0;
+}
+
+/* The tensor of a checked TensorProto; NULL when memory runs out. */
+static tfc_tensor *tensor_from_msg(const Tensorflow__TensorProto *m) {
+    tfc_shape s;
+    char why[160];
+    tfc_dtype dt = (tfc_dtype)m->dtype;
+    if (shape_from_msg(m->tensor_shape, &s, why, sizeof why)) return NULL;
     tfc_tensor *t = tfc_tensor_new(dt, s.rank, s.dims);
     if (!t) return NULL;
     if (m->tensor_content.len) {
-        if (m->tensor_content.len != t->nbytes) goto bad;
         memcpy(t->data, m->tensor_content.data, t->nbytes);
         return t;
     }
-    size_t n = dt == TFC_FLOAT    ? m->n_float_val
-               : dt == TFC_DOUBLE ? m->n_double_val
-               : dt == TFC_INT64  ? m->n_int64_val
-               : dt == TFC_BOOL   ? m->n_bool_val
-                                  : m->n_int_val;
-    if (n > (size_t)t->nelem || (n > 1 && n != (size_t)t->nelem)) goto bad;
+    size_t n = typed_count(m, dt);
     for (int64_t i = 0; n && i < t->nelem; i++) {
         size_t k = (size_t)i < n ? (size_t)i : n - 1;
         switch (dt) {
+        case TFC_STRING:
+            if (tfc_string_set(t, i, m->string_val[k].data, m->string_val[k].len)) {
+                tfc_tensor_free(t);
+                return NULL;
+            }
+            break;
         case TFC_FLOAT: ((float *)t->data)[i] = m->float_val[k]; break;
         case TFC_DOUBLE: ((double *)t->data)[i] = m->double_val[k]; break;
         case TFC_INT64: ((int64_t *)t->data)[i] = m->int64_val[k]; break;
@@ -919,16 +1029,74 @@ static tfc_tensor *tensor_from_msg(const Tensorflow__TensorProto *m) {
         }
     }
     return t;
-bad:
-    tfc_tensor_free(t);
-    return NULL;
 }
 
-/* Sets one attr on the op being built, or only checks it when d is NULL;
- * -1 (status set) when malformed or of a kind tfc lacks. `op` is the tfc
- * op the node makes. */
-static int apply_attr(importer *im, const Tensorflow__NodeDef *nd, const char *op, tfc_op_desc *d,
-                      const Tensorflow__NodeDef__AttrEntry *e) {
+/* The kind an AttrValue holds, in TensorFlow's words ("list(int)"; "list"
+ * for an empty list, which fits any list kind). */
+static const char *value_kind(const Tensorflow__AttrValue *v) {
+    switch (v->value_case) {
+    case TENSORFLOW__ATTR_VALUE__VALUE_S: return "string";
+    case TENSORFLOW__ATTR_VALUE__VALUE_I: return "int";
+    case TENSORFLOW__ATTR_VALUE__VALUE_F: return "float";
+    case TENSORFLOW__ATTR_VALUE__VALUE_B: return "bool";
+    case TENSORFLOW__ATTR_VALUE__VALUE_TYPE: return "type";
+    case TENSORFLOW__ATTR_VALUE__VALUE_SHAPE: return "shape";
+    case TENSORFLOW__ATTR_VALUE__VALUE_TENSOR: return "tensor";
+    case TENSORFLOW__ATTR_VALUE__VALUE_PLACEHOLDER: return "placeholder";
+    case TENSORFLOW__ATTR_VALUE__VALUE_FUNC: return "func";
+    case TENSORFLOW__ATTR_VALUE__VALUE_LIST: {
+        const Tensorflow__AttrValue__ListValue *l = v->list;
+        int kinds = !!l->n_s + !!l->n_i + !!l->n_f + !!l->n_b + !!l->n_type + !!l->n_shape +
+                    !!l->n_tensor + !!l->n_func;
+        if (kinds > 1) return "list of mixed kinds";
+        return l->n_s       ? "list(string)"
+               : l->n_i     ? "list(int)"
+               : l->n_f     ? "list(float)"
+               : l->n_b     ? "list(bool)"
+               : l->n_type  ? "list(type)"
+               : l->n_shape ? "list(shape)"
+               : l->n_tensor ? "list(tensor)"
+               : l->n_func  ? "list(func)"
+                            : "list";
+    }
+    default: return "nothing";
+    }
+}
+
+/* Does value kind `found` fit the declared kind? */
+static int kind_fits(tfc_tf_attr_kind declared, const char *found) {
+    const char *want = tfc_tf_attr_kind_name(declared);
+    if (declared == TFC_TF_ATTR_UNDECLARED || !strcmp(want, found)) return 1;
+    return !strcmp(found, "list") && !strncmp(want, "list(", 5);
+}
+
+static int attr_error(importer *im, const Tensorflow__NodeDef *nd, tfc_code code,
+                      const char *fmt, ...)
+#ifdef __GNUC__
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
+/* Records "<GraphDef> node 'name': <message>"; returns -1. */
+static int attr_error(importer *im, const Tensorflow__NodeDef *nd, tfc_code code,
+                      const char *fmt, ...) {
+    char msg[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    tfc_status_set(im->st, code, "%s node '%s': %s", im->what, nd->name, msg);
+    return -1;
+}
+
+/* Checks one attr of NodeDef nd (out NULL), or converts it into `out`, the
+ * attrs the node will get. Checking covers everything: the kind
+ * TensorFlow declares for it, a type tfc has, a shape, a tensor (counted
+ * against the import's budget); converting can then only run out of
+ * memory, which it reports naming the bytes. -1 with the status set.
+ * `op` is the tfc op the node makes. */
+static int attr_value(importer *im, const Tensorflow__NodeDef *nd, const char *op,
+                      const Tensorflow__NodeDef__AttrEntry *e, tfc_attrs *out) {
     const char *name = e->key;
     const Tensorflow__AttrValue *v = e->value;
     if (name[0] == '_') return 0; /* internal attrs (_output_shapes, _class) */
@@ -936,102 +1104,224 @@ static int apply_attr(importer *im, const Tensorflow__NodeDef *nd, const char *o
      * tfc derives them from the functions */
     static const char *const derived = " T Tin Tout Tcond output_shapes config config_proto "
                                        "executor_type ";
-    char padded[64];
+    char padded[64], why[200];
     snprintf(padded, sizeof padded, " %s ", name);
     if (op && is_cf_op(op) && strstr(derived, padded)) return 0;
-    if (!v) goto bad;
+    if (!v) return attr_error(im, nd, TFC_INVALID_ARGUMENT, "attr '%s' has no value", name);
+    tfc_tf_attr_kind declared = op ? tfc_tf_attr_kind_of(op, name) : TFC_TF_ATTR_UNDECLARED;
+    const char *found = value_kind(v);
+    if (!out && !kind_fits(declared, found))
+        return attr_error(im, nd, TFC_INVALID_ARGUMENT,
+                          "attr '%s' expects kind '%s', got kind '%s'", name,
+                          tfc_tf_attr_kind_name(declared), found);
+    int rc = 0;
     switch (v->value_case) {
     case TENSORFLOW__ATTR_VALUE__VALUE_FUNC: {
         const char *fname = v->func && v->func->name ? v->func->name : "";
         tfc_function *fn = *fname ? lib_function(im, fname) : NULL;
-        if (!fn) {
-            tfc_status_set(im->st, TFC_NOT_FOUND,
-                           "%s node '%s': attr '%s' names unknown function '%s'", im->what,
-                           nd->name, name, fname);
-            return -1;
-        }
-        if (d) tfc_op_set_attr_string(d, name, fn->name);
-        return 0;
+        if (!fn)
+            return attr_error(im, nd, TFC_NOT_FOUND, "attr '%s' names unknown function '%s'",
+                              name, fname);
+        if (out) rc = tfc_attrs_set_string(out, name, fn->name);
+        break;
     }
     case TENSORFLOW__ATTR_VALUE__VALUE_S: {
-        if (memchr(v->s.data, 0, v->s.len)) goto unsupported;
+        /* an empty string comes with no bytes at all (data NULL) */
+        if (v->s.len && memchr(v->s.data, 0, v->s.len))
+            return attr_error(im, nd, TFC_UNIMPLEMENTED,
+                              "attr '%s' is a string holding a NUL byte, which tfc cannot keep",
+                              name);
+        if (!out) break;
         char *s = malloc(v->s.len + 1);
-        if (!s) goto bad;
-        memcpy(s, v->s.data, v->s.len);
+        if (!s) goto oom;
+        if (v->s.len) memcpy(s, v->s.data, v->s.len);
         s[v->s.len] = 0;
-        if (d) tfc_op_set_attr_string(d, name, s);
+        rc = tfc_attrs_set_string(out, name, s);
         free(s);
-        return 0;
+        break;
     }
     case TENSORFLOW__ATTR_VALUE__VALUE_I:
-        if (d) tfc_op_set_attr_int(d, name, v->i);
-        return 0;
+        if (out) rc = tfc_attrs_set_int(out, name, TFC_ATTR_INT, v->i);
+        break;
     case TENSORFLOW__ATTR_VALUE__VALUE_F:
-        if (d) tfc_op_set_attr_float(d, name, v->f);
-        return 0;
+        if (out) rc = tfc_attrs_set_float(out, name, v->f);
+        break;
     case TENSORFLOW__ATTR_VALUE__VALUE_B:
-        if (d) tfc_op_set_attr_bool(d, name, v->b);
-        return 0;
+        if (out) rc = tfc_attrs_set_int(out, name, TFC_ATTR_BOOL, v->b);
+        break;
     case TENSORFLOW__ATTR_VALUE__VALUE_TYPE:
-        if (d) tfc_op_set_attr_type(d, name, (tfc_dtype)v->type);
-        return 0;
+        if (!tfc_dtype_size((tfc_dtype)v->type))
+            return attr_error(im, nd, TFC_UNIMPLEMENTED, "attr '%s' is dtype %d, which tfc lacks",
+                              name, (int)v->type);
+        if (out) rc = tfc_attrs_set_int(out, name, TFC_ATTR_TYPE, v->type);
+        break;
     case TENSORFLOW__ATTR_VALUE__VALUE_SHAPE: {
         tfc_shape s;
-        if (shape_from_msg(v->shape, &s)) goto bad;
-        if (d) tfc_op_set_attr_shape(d, name, s.rank, s.dims);
-        return 0;
+        if (shape_from_msg(v->shape, &s, why, sizeof why))
+            return attr_error(im, nd, TFC_INVALID_ARGUMENT, "attr '%s' %s", name, why);
+        if (out) rc = tfc_attrs_set_shape(out, name, s.rank, s.dims);
+        break;
     }
     case TENSORFLOW__ATTR_VALUE__VALUE_TENSOR: {
+        int64_t bytes;
+        if (!v->tensor || check_tensor_msg(v->tensor, &bytes, why, sizeof why))
+            return attr_error(im, nd, TFC_INVALID_ARGUMENT, "attr '%s' %s", name,
+                              v->tensor ? why : "holds no tensor");
+        if (!out) {
+            import_budget *b = im->budget;
+            if (bytes > b->max - b->used)
+                return attr_error(im, nd, TFC_RESOURCE_EXHAUSTED,
+                                  "attr '%s' holds a tensor of %lld bytes, which takes the "
+                                  "import's constants past its bound of %lld bytes "
+                                  "(tfc_import_options.max_bytes)",
+                                  name, (long long)bytes, (long long)b->max);
+            b->used += bytes;
+            break;
+        }
         tfc_tensor *t = tensor_from_msg(v->tensor);
-        if (!t) goto bad;
-        if (d) tfc_op_set_attr_tensor(d, name, t);
+        if (!t)
+            return attr_error(im, nd, TFC_RESOURCE_EXHAUSTED,
+                              "out of memory allocating the %lld bytes of attr '%s'",
+                              (long long)bytes, name);
+        rc = tfc_attrs_set_tensor(out, name, t);
         tfc_tensor_free(t);
-        return 0;
+        break;
     }
     case TENSORFLOW__ATTR_VALUE__VALUE_LIST: {
         const Tensorflow__AttrValue__ListValue *l = v->list;
         if (l->n_s || l->n_shape || l->n_tensor || l->n_func) goto unsupported;
+        for (size_t k = 0; k < l->n_type; k++)
+            if (!tfc_dtype_size((tfc_dtype)l->type[k]))
+                return attr_error(im, nd, TFC_UNIMPLEMENTED,
+                                  "attr '%s' lists dtype %d, which tfc lacks", name,
+                                  (int)l->type[k]);
+        if (!out) break;
         if (l->n_f) {
             double *f = malloc(sizeof *f * l->n_f);
-            if (!f) goto bad;
+            if (!f) goto oom;
             for (size_t k = 0; k < l->n_f; k++) f[k] = l->f[k];
-            if (d) tfc_op_set_attr_float_list(d, name, f, (int)l->n_f);
+            rc = tfc_attrs_set_float_list(out, name, f, (int)l->n_f);
             free(f);
-            return 0;
+            break;
         }
         size_t n = l->n_i + l->n_b + l->n_type;
         int64_t *iv = malloc(sizeof *iv * (n + 1));
-        if (!iv) goto bad;
+        if (!iv) goto oom;
         size_t k = 0;
         for (size_t j = 0; j < l->n_i; j++) iv[k++] = l->i[j];
         for (size_t j = 0; j < l->n_b; j++) iv[k++] = l->b[j];
         for (size_t j = 0; j < l->n_type; j++) iv[k++] = l->type[j];
-        if (d) tfc_op_set_attr_int_list(d, name, iv, (int)n);
+        rc = tfc_attrs_set_int_list(out, name, iv, (int)n);
         free(iv);
-        return 0;
+        break;
     }
     default:
         goto unsupported;
     }
+    if (rc) goto oom;
+    return 0;
 unsupported:
-    tfc_status_set(im->st, TFC_UNIMPLEMENTED,
-                   "%s node '%s': attr '%s' has a kind tfc does not support", im->what, nd->name,
-                   name);
-    return -1;
-bad:
-    tfc_status_set(im->st, TFC_INVALID_ARGUMENT, "%s node '%s': malformed attr '%s'", im->what,
-                   nd->name, name);
-    return -1;
+    return attr_error(im, nd, TFC_UNIMPLEMENTED, "attr '%s' is of kind '%s', which tfc does "
+                      "not support", name, found);
+oom:
+    return attr_error(im, nd, TFC_RESOURCE_EXHAUSTED, "out of memory converting attr '%s'",
+                      name);
+}
+
+/* NodeDef nd's attr `name` when it is a type, else NULL. */
+static const Tensorflow__AttrValue *type_attr(const Tensorflow__NodeDef *nd, const char *name) {
+    for (size_t k = 0; k < nd->n_attr; k++) {
+        const Tensorflow__AttrValue *v = nd->attr[k]->value;
+        if (!strcmp(nd->attr[k]->key, name) && v &&
+            v->value_case == TENSORFLOW__ATTR_VALUE__VALUE_TYPE)
+            return v;
+    }
+    return NULL;
+}
+
+/* What the NodeDef's attrs say against each other and its inputs: a Const's
+ * dtype is its value's dtype, and a type attr that types a data input
+ * (TensorFlow's OpDef) is that input's dtype. `ins` NULL (before any node
+ * is added) checks only the attrs. */
+static int check_types(importer *im, const Tensorflow__NodeDef *nd, const char *op,
+                       const tfc_output *ins, int ndata) {
+    const Tensorflow__AttrValue *dtype = type_attr(nd, "dtype");
+    for (size_t k = 0; dtype && !ins && k < nd->n_attr; k++) {
+        const Tensorflow__AttrValue *v = nd->attr[k]->value;
+        if (strcmp(nd->attr[k]->key, "value") || !v ||
+            v->value_case != TENSORFLOW__ATTR_VALUE__VALUE_TENSOR || !v->tensor)
+            continue;
+        if (v->tensor->dtype != dtype->type)
+            return attr_error(im, nd, TFC_INVALID_ARGUMENT,
+                              "attr 'dtype' is %s, but attr 'value' holds %s",
+                              tfc_dtype_name((tfc_dtype)dtype->type),
+                              tfc_dtype_name((tfc_dtype)v->tensor->dtype));
+    }
+    for (int k = 0; ins && k < ndata; k++) {
+        char buf[32];
+        const char *tname = tfc_tf_input_type_attr(op, k, ndata, buf, sizeof buf);
+        const Tensorflow__AttrValue *t = tname ? type_attr(nd, tname) : NULL;
+        if (!t || !ins[k].node) continue;
+        tfc_dtype have = tfc_output_dtype(ins[k]);
+        if (have != (tfc_dtype)t->type)
+            return attr_error(im, nd, TFC_INVALID_ARGUMENT,
+                              "attr '%s' is %s, but input %d ('%s') is %s", tname,
+                              tfc_dtype_name((tfc_dtype)t->type), k, nd->input[k],
+                              tfc_dtype_name(have));
+    }
+    return 0;
+}
+
+/* The attrs of NodeDef nd as the node will get them; -1 with the status
+ * set. */
+static int convert_attrs(importer *im, const Tensorflow__NodeDef *nd, const char *op,
+                         tfc_attrs *a) {
+    for (size_t k = 0; k < nd->n_attr; k++)
+        if (attr_value(im, nd, op, nd->attr[k], a)) return -1;
+    return 0;
+}
+
+static void set_attrs(tfc_op_desc *d, const tfc_attrs *a) {
+    for (int i = 0; i < a->n; i++) {
+        const tfc_attr *at = &a->items[i];
+        switch (at->kind) {
+        case TFC_ATTR_INT: tfc_op_set_attr_int(d, at->name, at->v.i); break;
+        case TFC_ATTR_BOOL: tfc_op_set_attr_bool(d, at->name, (int)at->v.i); break;
+        case TFC_ATTR_TYPE: tfc_op_set_attr_type(d, at->name, (tfc_dtype)at->v.i); break;
+        case TFC_ATTR_FLOAT: tfc_op_set_attr_float(d, at->name, at->v.f); break;
+        case TFC_ATTR_STRING: tfc_op_set_attr_string(d, at->name, at->v.s); break;
+        case TFC_ATTR_TENSOR: tfc_op_set_attr_tensor(d, at->name, at->v.t); break;
+        case TFC_ATTR_SHAPE:
+            tfc_op_set_attr_shape(d, at->name, at->v.shape.rank, at->v.shape.dims);
+            break;
+        case TFC_ATTR_INT_LIST:
+            tfc_op_set_attr_int_list(d, at->name, at->v.list.i, at->v.list.n);
+            break;
+        case TFC_ATTR_FLOAT_LIST:
+            tfc_op_set_attr_float_list(d, at->name, at->v.list.f, at->v.list.n);
+            break;
+        }
+    }
 }
 
 /* Adds NodeDef i with its resolved inputs `ins` (data, then control inputs;
- * a null control input is a function argument and is left out). */
+ * a null control input is a function argument and is left out). The
+ * attrs are converted first, so a tensor that cannot be allocated fails
+ * before the node is begun. */
 static tfc_node *make_node(importer *im, int i, const tfc_output *ins) {
     const Tensorflow__NodeDef *nd = im->nodes[i];
     const char *fname, *op = node_op(im, nd, &fname);
+    tfc_attrs attrs = {0};
+    if (check_types(im, nd, op, ins, im->ndata[i]) || convert_attrs(im, nd, op, &attrs)) {
+        tfc_attrs_free(&attrs);
+        return NULL;
+    }
     size_t plen = im->prefix && *im->prefix ? strlen(im->prefix) + 1 : 0;
     char *name = malloc(plen + strlen(nd->name) + 1);
-    if (!name) return NULL;
+    if (!name) {
+        tfc_attrs_free(&attrs);
+        return NULL;
+    }
     if (plen) snprintf(name, plen + 1, "%s/", im->prefix);
     strcpy(name + plen, nd->name);
     tfc_op_desc *d = tfc_op_new(im->g, op, name);
@@ -1041,7 +1331,8 @@ static tfc_node *make_node(importer *im, int i, const tfc_output *ins) {
         if (ins[k].node) tfc_op_add_control_input(d, ins[k].node);
     if (*nd->device) tfc_op_set_device(d, nd->device);
     if (fname) tfc_op_set_attr_string(d, "f", lib_function(im, fname)->name);
-    for (size_t k = 0; k < nd->n_attr; k++) apply_attr(im, nd, op, d, nd->attr[k]); /* checked */
+    set_attrs(d, &attrs);
+    tfc_attrs_free(&attrs);
     tfc_node *n = tfc_op_finish(d);
     if (!n)
         tfc_status_set(im->st, tfc_graph_error_code(im->g), "importing %s: %s", im->what,
@@ -1163,8 +1454,14 @@ static int check_graph(importer *im, const char *const *map_names, int nmap) {
             if (resolve(im, who, nd->input[k], k >= (size_t)im->ndata[i], &o, &ready)) return -1;
         }
         for (size_t k = 0; k < nd->n_attr; k++)
-            if (apply_attr(im, nd, op, NULL, nd->attr[k])) return -1;
-        if (check_arity(im, nd, op, fname)) return -1;
+            if (attr_value(im, nd, op, nd->attr[k], NULL)) return -1;
+        if (check_types(im, nd, op, NULL, 0) || check_arity(im, nd, op, fname)) return -1;
+        char why[200];
+        if (*nd->device && tfc_device_name_parse(nd->device, NULL, why, sizeof why)) {
+            tfc_status_set(im->st, TFC_INVALID_ARGUMENT, "%s node '%s': malformed device '%s': %s",
+                           im->what, nd->name, nd->device, why);
+            return -1;
+        }
     }
     return 0;
 oom:
@@ -1276,7 +1573,8 @@ static int arg_shape(const Tensorflow__FunctionDef *fd, size_t i, tfc_shape *s) 
             if (!a->value || a->value->value_case != TENSORFLOW__ATTR_VALUE__VALUE_LIST ||
                 a->value->list->n_shape != 1)
                 return -1;
-            return shape_from_msg(a->value->list->shape[0], s);
+            char why[120];
+            return shape_from_msg(a->value->list->shape[0], s, why, sizeof why);
         }
     }
     return 0;
@@ -1302,6 +1600,7 @@ static int make_function(importer *top, lib_import *L, size_t k) {
         goto done;
     }
     im.st = top->st;
+    im.budget = top->budget;
     im.what = what;
     im.lib = L;
     for (size_t i = 0; i < na; i++) {
@@ -1449,28 +1748,43 @@ static int import_library(importer *top, lib_import *L, const Tensorflow__Functi
     return 0;
 }
 
-int tfc_graphdef_import(tfc_graph *g, const Tensorflow__GraphDef *gd, const char *prefix,
-                        const char *const *map_names, const tfc_output *map_values, int nmap,
-                        int collections, tfc_status *st) {
+int tfc_import_options_check(const tfc_import_options *o, tfc_status *st) {
+    if (o && (o->max_bytes < 0 || o->nmap < 0 || (o->nmap && (!o->map_names || !o->map_values)))) {
+        tfc_status_set(st, TFC_INVALID_ARGUMENT,
+                       "import options: max_bytes %lld and nmap %d must be >= 0, with map_names "
+                       "and map_values when nmap > 0",
+                       (long long)o->max_bytes, o->nmap);
+        return -1;
+    }
+    return 0;
+}
+
+int tfc_graphdef_import(tfc_graph *g, const Tensorflow__GraphDef *gd,
+                        const tfc_import_options *opts, int collections, tfc_status *st) {
     if (tfc_graph_error(g)) {
         tfc_status_set(st, TFC_FAILED_PRECONDITION, "import_graphdef: graph has an error: %s",
                        tfc_graph_error(g));
         return -1;
     }
+    if (tfc_import_options_check(opts, st)) return -1;
+    static const tfc_import_options defaults = {0};
+    if (!opts) opts = &defaults;
     int nlib0 = tfc_function_lib_size(g), rc = -1;
     lib_import L = {0};
+    import_budget budget = {opts->max_bytes ? opts->max_bytes : TFC_IMPORT_DEFAULT_MAX_BYTES, 0};
     importer im = {0};
     im.g = g;
     im.st = st;
-    im.prefix = prefix;
+    im.budget = &budget;
+    im.prefix = opts->prefix;
     im.what = "GraphDef";
-    im.map_values = map_values;
+    im.map_values = opts->map_values;
     if (importer_init(&im, gd->node, gd->n_node)) goto done;
     if (gd->library && gd->library->n_function) {
         im.lib = &L;
         if (import_library(&im, &L, gd->library)) goto done;
     }
-    if (check_graph(&im, map_names, nmap) || add_nodes(&im)) goto done;
+    if (check_graph(&im, opts->map_names, opts->nmap) || add_nodes(&im)) goto done;
     register_variables(&im, collections);
     tfc_status_set(st, TFC_OK, "%s", "");
     rc = 0;
@@ -1488,9 +1802,8 @@ done:
     return rc;
 }
 
-int tfc_graph_import_graphdef(tfc_graph *g, const void *bytes, size_t len, const char *prefix,
-                              const char *const *map_names, const tfc_output *map_values,
-                              int nmap, tfc_status *st) {
+int tfc_graph_import_graphdef_v2(tfc_graph *g, const void *bytes, size_t len,
+                                 const tfc_import_options *opts, tfc_status *st) {
     if (!g || (!bytes && len)) {
         tfc_status_set(st, TFC_INVALID_ARGUMENT, "import_graphdef: NULL graph or bytes");
         return -1;
@@ -1501,9 +1814,20 @@ int tfc_graph_import_graphdef(tfc_graph *g, const void *bytes, size_t len, const
                        len);
         return -1;
     }
-    int rc = tfc_graphdef_import(g, gd, prefix, map_names, map_values, nmap, 1, st);
+    int rc = tfc_graphdef_import(g, gd, opts, 1, st);
     tensorflow__graph_def__free_unpacked(gd, NULL);
     return rc;
+}
+
+int tfc_graph_import_graphdef(tfc_graph *g, const void *bytes, size_t len, const char *prefix,
+                              const char *const *map_names, const tfc_output *map_values,
+                              int nmap, tfc_status *st) {
+    tfc_import_options o = {0};
+    o.prefix = prefix;
+    o.map_names = map_names;
+    o.map_values = map_values;
+    o.nmap = nmap;
+    return tfc_graph_import_graphdef_v2(g, bytes, len, &o, st);
 }
 
 int tfc_read_file(const char *path, uint8_t **bytes, size_t *len, tfc_status *st) {
@@ -1538,12 +1862,23 @@ int tfc_read_file(const char *path, uint8_t **bytes, size_t *len, tfc_status *st
     return 0;
 }
 
-int tfc_graph_import_graphdef_file(tfc_graph *g, const char *path, const char *prefix,
-                                   tfc_status *st) {
+int tfc_graph_import_graphdef_file_v2(tfc_graph *g, const char *path,
+                                      const tfc_import_options *opts, tfc_status *st) {
     uint8_t *p;
     size_t n;
+    if (!g || !path) {
+        tfc_status_set(st, TFC_INVALID_ARGUMENT, "import_graphdef: NULL graph or path");
+        return -1;
+    }
     if (tfc_read_file(path, &p, &n, st)) return -1;
-    int rc = tfc_graph_import_graphdef(g, p, n, prefix, NULL, NULL, 0, st);
+    int rc = tfc_graph_import_graphdef_v2(g, p, n, opts, st);
     free(p);
     return rc;
+}
+
+int tfc_graph_import_graphdef_file(tfc_graph *g, const char *path, const char *prefix,
+                                   tfc_status *st) {
+    tfc_import_options o = {0};
+    o.prefix = prefix;
+    return tfc_graph_import_graphdef_file_v2(g, path, &o, st);
 }

@@ -14,11 +14,13 @@ Tensorflow__GraphDef *tfc_graphdef_build(tfc_arena *a, const tfc_graph *g);
 int tfc_graphdef_check_library(const tfc_graph *g, tfc_status *status);
 /* Appends the serialized GraphDef of `g` to `b`. */
 void tfc_graphdef_encode(tfc_buf *b, const tfc_graph *g);
-/* tfc_graph_import_graphdef from a decoded message; `collections` 0
- * leaves the variable collections alone (a MetaGraph brings its own). */
-int tfc_graphdef_import(tfc_graph *g, const Tensorflow__GraphDef *gd, const char *prefix,
-                        const char *const *map_names, const tfc_output *map_values, int nmap,
-                        int collections, tfc_status *status);
+/* tfc_graph_import_graphdef_v2 from a decoded message (opts NULL: the
+ * defaults); `collections` 0 leaves the variable collections alone (a
+ * MetaGraph brings its own). */
+int tfc_graphdef_import(tfc_graph *g, const Tensorflow__GraphDef *gd,
+                        const tfc_import_options *opts, int collections, tfc_status *status);
+/* Checks the options' values (NULL is fine). 0, or -1 with status set. */
+int tfc_import_options_check(const tfc_import_options *opts, tfc_status *status);
 /* Reads a whole file into a malloc'd buffer. 0, or -1 with status set. */
 int tfc_read_file(const char *path, uint8_t **bytes, size_t *len, tfc_status *status);
 

@@ -3,7 +3,8 @@
  * summaries), enough for a new process to restore a checkpoint and keep
  * training without rebuilding the graph. Collections are written as
  * node_list (node names); on import the variable collections may also come
- * as TF's bytes_list of VariableDef. */
+ * as TF's bytes_list of VariableDef. Every entry must name a node of the
+ * graph: that is checked before any node is imported. */
 #include "formats/meta_graph.h"
 #include "core/status.h"
 #include "formats/graphdef.h"
@@ -103,45 +104,106 @@ int tfc_export_meta_graph(const tfc_graph *g, const tfc_saver *sv, const char *p
     return rc;
 }
 
-/* A collection entry's node: "name", "name:0" or "^name". */
-static tfc_node *find_node(tfc_graph *g, const char *s) {
-    char name[512];
+/* The node name of a collection entry: "name", "name:0" or "^name", into
+ * buf with "<prefix>/" before it. -1 when too long. */
+static int entry_node_name(const char *s, const char *prefix, char *buf, size_t cap) {
     if (s[0] == '^') s++;
-    if (strlen(s) >= sizeof name) return NULL;
-    strcpy(name, s);
-    char *colon = strrchr(name, ':');
-    if (colon) *colon = 0;
-    return tfc_graph_node_by_name(g, name);
+    size_t n = strcspn(s, ":");
+    int len = snprintf(buf, cap, "%s%s%.*s", prefix && *prefix ? prefix : "",
+                       prefix && *prefix ? "/" : "", (int)n, s);
+    return len < 0 || (size_t)len >= cap ? -1 : 0;
 }
 
-static void import_collection(tfc_graph *g, const Tensorflow__MetaGraphDef__CollectionDefEntry *e) {
+/* Calls fn(user, key, entry) for every node a collection names: the
+ * node_list entries, and the variable_name of the VariableDefs TensorFlow
+ * writes as bytes for the variable collections (other collections of
+ * bytes, TensorFlow's contexts, tfc has no use for). -1 (status set) when
+ * an entry names no node of `nodes` or fn fails. */
+typedef int (*entry_fn)(void *user, const char *key, const char *entry, tfc_status *st);
+
+static int each_entry(const Tensorflow__MetaGraphDef__CollectionDefEntry *e, entry_fn fn,
+                      void *user, tfc_status *st) {
     const Tensorflow__CollectionDef *cd = e->value;
-    if (!cd) return;
+    if (!cd) return 0;
     if (cd->kind_case == TENSORFLOW__COLLECTION_DEF__KIND_NODE_LIST) {
-        for (size_t k = 0; k < cd->node_list->n_value; k++) {
-            tfc_node *n = find_node(g, cd->node_list->value[k]);
-            if (n) tfc_graph_add_to_collection(g, e->key, n);
-        }
-        return;
+        for (size_t k = 0; k < cd->node_list->n_value; k++)
+            if (fn(user, e->key, cd->node_list->value[k], st)) return -1;
+        return 0;
     }
     int vars = !strcmp(e->key, TFC_GLOBAL_VARIABLES) || !strcmp(e->key, TFC_TRAINABLE_VARIABLES);
-    if (cd->kind_case != TENSORFLOW__COLLECTION_DEF__KIND_BYTES_LIST || !vars) return;
+    if (cd->kind_case != TENSORFLOW__COLLECTION_DEF__KIND_BYTES_LIST || !vars) return 0;
     for (size_t k = 0; k < cd->bytes_list->n_value; k++) {
         const ProtobufCBinaryData *b = &cd->bytes_list->value[k];
         Tensorflow__VariableDef *vd = tensorflow__variable_def__unpack(NULL, b->len, b->data);
-        tfc_node *n = vd ? find_node(g, vd->variable_name) : NULL;
-        if (n) tfc_graph_add_to_collection(g, e->key, n);
-        if (vd) tensorflow__variable_def__free_unpacked(vd, NULL);
+        if (!vd) {
+            tfc_status_set(st, TFC_INVALID_ARGUMENT,
+                           "MetaGraph collection '%s': entry %zu is not a VariableDef", e->key,
+                           k);
+            return -1;
+        }
+        int rc = fn(user, e->key, vd->variable_name, st);
+        tensorflow__variable_def__free_unpacked(vd, NULL);
+        if (rc) return -1;
     }
+    return 0;
 }
 
-int tfc_import_meta_graph(tfc_graph *g, const char *path, tfc_status *st) {
+/* Before the import: every entry names a node of the GraphDef. */
+static int check_entry(void *user, const char *key, const char *entry, tfc_status *st) {
+    const tfc_strmap *names = user;
+    char name[1024];
+    if (entry_node_name(entry, NULL, name, sizeof name) || !tfc_strmap_get(names, name)) {
+        tfc_status_set(st, TFC_INVALID_ARGUMENT,
+                       "MetaGraph collection '%s' names node '%s', which is not in its graph",
+                       key, entry);
+        return -1;
+    }
+    return 0;
+}
+
+typedef struct adder {
+    tfc_graph *g;
+    const char *prefix;
+} adder;
+
+static int add_entry(void *user, const char *key, const char *entry, tfc_status *st) {
+    const adder *a = user;
+    char name[1100];
+    tfc_node *n = entry_node_name(entry, a->prefix, name, sizeof name)
+                      ? NULL
+                      : tfc_graph_node_by_name(a->g, name);
+    if (!n) { /* checked before the import: only a change of the graph since */
+        tfc_status_set(st, TFC_INTERNAL, "MetaGraph collection '%s': node '%s' is gone", key,
+                       entry);
+        return -1;
+    }
+    tfc_graph_add_to_collection(a->g, key, n);
+    return 0;
+}
+
+static int check_collections(const Tensorflow__MetaGraphDef *m, tfc_status *st) {
+    tfc_strmap names = {0};
+    int rc = 0;
+    for (size_t i = 0; i < m->graph_def->n_node && !rc; i++)
+        if (tfc_strmap_put(&names, m->graph_def->node[i]->name, (void *)1)) {
+            tfc_status_set(st, TFC_INTERNAL, "out of memory importing a MetaGraph");
+            rc = -1;
+        }
+    for (size_t i = 0; i < m->n_collection_def && !rc; i++)
+        rc = each_entry(m->collection_def[i], check_entry, &names, st);
+    tfc_strmap_free(&names);
+    return rc;
+}
+
+int tfc_import_meta_graph_v2(tfc_graph *g, const char *path, const tfc_import_options *opts,
+                             tfc_status *st) {
     uint8_t *bytes;
     size_t len;
     if (!g || !path) {
         tfc_status_set(st, TFC_INVALID_ARGUMENT, "import_meta_graph: NULL graph or path");
         return -1;
     }
+    if (tfc_import_options_check(opts, st)) return -1;
     if (tfc_read_file(path, &bytes, &len, st)) return -1;
     Tensorflow__MetaGraphDef *m = tensorflow__meta_graph_def__unpack(NULL, len, bytes);
     free(bytes);
@@ -151,12 +213,16 @@ int tfc_import_meta_graph(tfc_graph *g, const char *path, tfc_status *st) {
         if (m) tensorflow__meta_graph_def__free_unpacked(m, NULL);
         return -1;
     }
-    int rc = tfc_graphdef_import(g, m->graph_def, NULL, NULL, NULL, 0, 0, st);
-    if (rc == 0) {
-        for (size_t i = 0; i < m->n_collection_def; i++)
-            import_collection(g, m->collection_def[i]);
-        tfc_status_set(st, TFC_OK, "%s", "");
-    }
+    int rc = check_collections(m, st);
+    if (rc == 0) rc = tfc_graphdef_import(g, m->graph_def, opts, 0, st);
+    adder a = {g, opts ? opts->prefix : NULL};
+    for (size_t i = 0; rc == 0 && i < m->n_collection_def; i++)
+        rc = each_entry(m->collection_def[i], add_entry, &a, st);
+    if (rc == 0) tfc_status_set(st, TFC_OK, "%s", "");
     tensorflow__meta_graph_def__free_unpacked(m, NULL);
     return rc;
+}
+
+int tfc_import_meta_graph(tfc_graph *g, const char *path, tfc_status *st) {
+    return tfc_import_meta_graph_v2(g, path, NULL, st);
 }

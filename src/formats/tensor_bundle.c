@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 typedef struct bundle_entry {
@@ -99,7 +100,19 @@ int tfc_bundle_write_compressed(const char *prefix, const char *const *names,
         tfc_status_set(st, TFC_INTERNAL, "out of memory saving '%s'", prefix);
         goto done;
     }
-    for (int i = 0; i < n; i++) order[i] = i;
+    for (int i = 0; i < n; i++) {
+        order[i] = i;
+        /* a string tensor's data are views (pointers): TensorFlow's string
+         * layout in bundles is not written yet, so refuse rather than save
+         * addresses that no restore could read back */
+        if (tensors[i] && tfc_tensor_dtype(tensors[i]) == TFC_STRING) {
+            tfc_status_set(st, TFC_UNIMPLEMENTED,
+                           "cannot save '%s' to checkpoint '%s': string tensors are not "
+                           "supported in checkpoints yet",
+                           names[i], prefix);
+            goto done;
+        }
+    }
     pthread_mutex_lock(&sort_lock);
     sort_names = names;
     qsort(order, (size_t)n, sizeof *order, cmp_by_name);
@@ -385,24 +398,47 @@ tfc_tensor *tfc_checkpoint_reader_get(tfc_checkpoint_reader *r, const char *name
                        name, r->index_path, e->raw_dtype);
         return NULL;
     }
-    tfc_tensor *t = tfc_tensor_new((tfc_dtype)e->raw_dtype, e->shape.rank, e->shape.dims);
-    if (!t) {
+    /* Everything the index claims is checked against the data file before
+     * anything is allocated: a corrupt index cannot make the reader ask for
+     * more memory than the file holds. */
+    int64_t count = tfc_dims_num_elements(e->shape.rank, e->shape.dims);
+    size_t esize = tfc_dtype_size((tfc_dtype)e->raw_dtype);
+    if (count < 0 || (uint64_t)count > UINT64_MAX / esize) {
         tfc_status_set(st, TFC_DATA_LOSS, "tensor '%s' in '%s' has an invalid shape", name,
                        r->index_path);
         return NULL;
     }
-    if (e->size != t->nbytes) {
+    uint64_t nbytes = (uint64_t)count * esize;
+    if (e->size != nbytes) {
         tfc_status_set(st, TFC_DATA_LOSS,
-                       "tensor '%s' in '%s': entry size %llu does not match its shape (%zu bytes)",
-                       name, r->index_path, (unsigned long long)e->size, t->nbytes);
-        tfc_tensor_free(t);
+                       "tensor '%s' in '%s': entry size %llu does not match its shape (%llu bytes)",
+                       name, r->index_path, (unsigned long long)e->size,
+                       (unsigned long long)nbytes);
         return NULL;
     }
     FILE *f = fopen(r->data_path, "rb");
     if (!f) {
         tfc_status_set(st, TFC_NOT_FOUND, "cannot open checkpoint data '%s' (for '%s'): %s",
                        r->data_path, name, strerror(errno));
-        tfc_tensor_free(t);
+        return NULL;
+    }
+    struct stat sb;
+    if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode) &&
+        (e->offset > (uint64_t)sb.st_size || nbytes > (uint64_t)sb.st_size - e->offset)) {
+        tfc_status_set(st, TFC_DATA_LOSS,
+                       "checkpoint data '%s' is truncated: tensor '%s' needs %llu bytes at "
+                       "offset %llu of a %lld-byte file",
+                       r->data_path, name, (unsigned long long)nbytes,
+                       (unsigned long long)e->offset, (long long)sb.st_size);
+        fclose(f);
+        return NULL;
+    }
+    tfc_tensor *t = tfc_tensor_alloc((tfc_dtype)e->raw_dtype, e->shape.rank, e->shape.dims);
+    if (!t) {
+        tfc_status_set(st, TFC_RESOURCE_EXHAUSTED,
+                       "out of memory reading tensor '%s' (%llu bytes) from '%s'", name,
+                       (unsigned long long)nbytes, r->data_path);
+        fclose(f);
         return NULL;
     }
     int ok = fseeko(f, (off_t)e->offset, SEEK_SET) == 0 &&

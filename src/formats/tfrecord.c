@@ -91,6 +91,34 @@ tfc_record_reader *tfc_record_reader_open(const char *path, tfc_status *st) {
     return r;
 }
 
+/* Reads a record's `len` bytes into r->buf, growing the buffer as the bytes
+ * arrive (doubling from 4 KiB), so that a corrupt length whose CRC happens to
+ * check cannot make the reader allocate more than about twice what the file
+ * holds. 0; -1 when the file ends first, or with *oom set when memory runs
+ * out. */
+static int read_payload(tfc_record_reader *r, size_t len, int *oom) {
+    size_t got = 0;
+    *oom = 0;
+    do {
+        if (r->cap < len + 1 && r->cap <= got + 1) {
+            size_t next = r->cap < 4096 ? 4096 : 2 * r->cap;
+            if (next > len + 1) next = len + 1;
+            uint8_t *b = realloc(r->buf, next);
+            if (!b) {
+                *oom = 1;
+                return -1;
+            }
+            r->buf = b;
+            r->cap = next;
+        }
+        size_t room = (r->cap - 1 < len ? r->cap - 1 : len) - got;
+        size_t k = fread(r->buf + got, 1, room, r->f);
+        got += k;
+        if (k < room) return -1;
+    } while (got < len);
+    return 0;
+}
+
 int tfc_record_reader_next(tfc_record_reader *r, const uint8_t **data, size_t *n,
                            tfc_status *st) {
     uint8_t head[12], foot[4];
@@ -112,18 +140,15 @@ int tfc_record_reader_next(tfc_record_reader *r, const uint8_t **data, size_t *n
                        (unsigned long long)r->offset, r->path, (unsigned long long)len);
         return -1;
     }
-    if (len + 1 > r->cap) {
-        uint8_t *b = realloc(r->buf, (size_t)len + 1);
-        if (!b) {
-            tfc_status_set(st, TFC_INTERNAL, "out of memory reading '%s'", r->path);
-            return -1;
-        }
-        r->buf = b;
-        r->cap = (size_t)len + 1;
-    }
-    if (fread(r->buf, 1, (size_t)len, r->f) != len || fread(foot, 1, 4, r->f) != 4) {
-        tfc_status_set(st, TFC_DATA_LOSS, "truncated record at %llu in '%s'",
-                       (unsigned long long)r->offset, r->path);
+    int oom;
+    if (read_payload(r, (size_t)len, &oom) || fread(foot, 1, 4, r->f) != 4) {
+        if (oom)
+            tfc_status_set(st, TFC_INTERNAL, "out of memory reading a %llu-byte record from '%s'",
+                           (unsigned long long)len, r->path);
+        else
+            tfc_status_set(st, TFC_DATA_LOSS,
+                           "truncated record at %llu in '%s' (%llu bytes declared)",
+                           (unsigned long long)r->offset, r->path, (unsigned long long)len);
         return -1;
     }
     if (tfc_crc32c_mask(tfc_crc32c(r->buf, (size_t)len)) != tfc_get_u32le(foot)) {

@@ -2,10 +2,12 @@
  * tfc_op_finish validates the inputs against the op definition, runs the
  * shape function and only then adds the node, so a failed node never
  * enters the graph. */
+#include "device/device_name.h"
 #include "graph/function.h"
 #include "graph/graph.h"
 #include "graph/op_registry.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,7 +22,8 @@ struct tfc_op_desc {
     int ncontrol, ctl_cap;
     tfc_node **control;
     tfc_attrs attrs;
-    int failed; /* memory ran out or a null input was given */
+    int failed;       /* memory ran out or a null input was given */
+    char *attr_error; /* the first attr a setter refused, and why */
 };
 
 tfc_op_desc *tfc_op_new(tfc_graph *g, const char *type, const char *name) {
@@ -39,6 +42,9 @@ tfc_op_desc *tfc_op_new(tfc_graph *g, const char *type, const char *name) {
         d->name = strdup(name);
     }
     if (g->devices.n) d->device = strdup(g->devices.items[g->devices.n - 1]);
+    if (g->colocations.n &&
+        tfc_attrs_set_string(&d->attrs, "_class", g->colocations.items[g->colocations.n - 1]))
+        d->failed = 1;
     d->op = type ? tfc_op_lookup(type) : NULL;
     return d;
 }
@@ -106,7 +112,25 @@ void tfc_op_set_attr_type(tfc_op_desc *d, const char *name, tfc_dtype v) {
 void tfc_op_set_attr_string(tfc_op_desc *d, const char *name, const char *v) {
     CHECK_SET(tfc_attrs_set_string(&d->attrs, name, v));
 }
+/* A shape from the user: rank -1 (unknown) to TFC_MAX_RANK, each size >= 0
+ * or -1 (unknown). */
 void tfc_op_set_attr_shape(tfc_op_desc *d, const char *name, int rank, const int64_t *dims) {
+    if (!d) return;
+    char why[160] = "";
+    if (rank < -1 || rank > TFC_MAX_RANK)
+        snprintf(why, sizeof why, "attr '%s' has rank %d; a rank is -1 (unknown) to %d", name,
+                 rank, TFC_MAX_RANK);
+    else if (rank > 0 && !dims)
+        snprintf(why, sizeof why, "attr '%s' has rank %d but no dims", name, rank);
+    for (int i = 0; !why[0] && i < rank; i++)
+        if (dims[i] < -1)
+            snprintf(why, sizeof why,
+                     "attr '%s' has size %lld in dim %d; a size is >= 0, or -1 for unknown", name,
+                     (long long)dims[i], i);
+    if (why[0]) {
+        if (!d->attr_error && !(d->attr_error = strdup(why))) d->failed = 1;
+        return;
+    }
     CHECK_SET(tfc_attrs_set_shape(&d->attrs, name, rank, dims));
 }
 void tfc_op_set_attr_int_list(tfc_op_desc *d, const char *name, const int64_t *v, int n) {
@@ -126,6 +150,7 @@ static void desc_free(tfc_op_desc *d) {
     free(d->inputs);
     free(d->control);
     tfc_attrs_free(&d->attrs);
+    free(d->attr_error);
     free(d);
 }
 
@@ -141,6 +166,11 @@ static char *check_and_name(tfc_op_desc *d) {
     if (!d->op) {
         tfc_graph_fail(g, TFC_NOT_FOUND, "Node '%s': op type '%s' is not registered", shown,
                        d->type);
+        return NULL;
+    }
+    if (d->attr_error) {
+        tfc_graph_fail(g, TFC_INVALID_ARGUMENT, "Node '%s' (%s): %s", shown, d->type,
+                       d->attr_error);
         return NULL;
     }
     for (int i = 0; i < d->ninputs; i++) {
@@ -211,6 +241,65 @@ static char *check_and_name(tfc_op_desc *d) {
     return tfc_graph_unique_name(g, d->type);
 }
 
+/* The type attrs the caller gave (the first MAX of them). A shape function
+ * that sets one (a Const's dtype from its value, T from the inputs) to
+ * another value shows the caller's value was wrong. */
+enum { GIVEN_TYPES_MAX = 32 };
+typedef struct given_types {
+    int n;
+    tfc_attr_kind kind[GIVEN_TYPES_MAX];
+    int64_t value[GIVEN_TYPES_MAX];
+} given_types;
+
+static void remember_types(given_types *t, const tfc_attrs *a) {
+    t->n = a->n < GIVEN_TYPES_MAX ? a->n : GIVEN_TYPES_MAX;
+    for (int i = 0; i < t->n; i++) {
+        t->kind[i] = a->items[i].kind;
+        t->value[i] = a->items[i].v.i;
+    }
+}
+
+static int check_given_types(tfc_graph *g, const char *name, const tfc_op_desc *d,
+                             const given_types *t) {
+    for (int i = 0; i < t->n; i++) {
+        const tfc_attr *at = &d->attrs.items[i];
+        if (t->kind[i] != TFC_ATTR_TYPE || at->kind != TFC_ATTR_TYPE || at->v.i == t->value[i])
+            continue;
+        return tfc_graph_fail(g, TFC_INVALID_ARGUMENT,
+                              "Node '%s' (%s): attr '%s' is %s, but the node's inputs and attrs "
+                              "make it %s",
+                              name, d->type, at->name, tfc_dtype_name((tfc_dtype)t->value[i]),
+                              tfc_dtype_name((tfc_dtype)at->v.i));
+    }
+    return 0;
+}
+
+/* String and resource tensors reach only ops flagged to take them (see
+ * TFC_OP_STRINGS in op_registry.h). 0, or -1 after recording the error. */
+static int check_pointer_dtypes(tfc_graph *g, const char *name, const tfc_op_desc *d,
+                                const tfc_dtype *out_dtypes, int noutputs) {
+    unsigned flags = d->op->flags;
+    for (int k = 0; k < d->ninputs + noutputs; k++) {
+        int in = k < d->ninputs;
+        tfc_dtype dt = in ? tfc_output_dtype(d->inputs[k]) : out_dtypes[k - d->ninputs];
+        if ((dt != TFC_STRING || (flags & TFC_OP_STRINGS)) &&
+            (dt != TFC_RESOURCE || (flags & TFC_OP_RESOURCES)))
+            continue;
+        if (in)
+            return tfc_graph_fail(g, TFC_INVALID_ARGUMENT,
+                                  "Node '%s' (%s): input %d ('%s:%d') is a %s tensor; %s does "
+                                  "not take %s tensors",
+                                  name, d->type, k, d->inputs[k].node->name, d->inputs[k].index,
+                                  tfc_dtype_name(dt), d->type, tfc_dtype_name(dt));
+        return tfc_graph_fail(g, TFC_INVALID_ARGUMENT,
+                              "Node '%s' (%s): output %d would be a %s tensor; %s does not make "
+                              "%s tensors",
+                              name, d->type, k - d->ninputs, tfc_dtype_name(dt), d->type,
+                              tfc_dtype_name(dt));
+    }
+    return 0;
+}
+
 tfc_node *tfc_op_finish(tfc_op_desc *d) {
     if (!d) return NULL;
     tfc_graph *g = d->g;
@@ -220,6 +309,16 @@ tfc_node *tfc_op_finish(tfc_op_desc *d) {
         return NULL;
     }
     const tfc_op_def *op = d->op;
+    char why[200];
+    if (d->device && *d->device && tfc_device_name_parse(d->device, NULL, why, sizeof why)) {
+        tfc_graph_fail(g, TFC_INVALID_ARGUMENT, "Node '%s' (%s): malformed device '%s': %s", name,
+                       d->type, d->device, why);
+        free(name);
+        desc_free(d);
+        return NULL;
+    }
+    given_types given;
+    remember_types(&given, &d->attrs);
     tfc_infer_ctx c = {0};
     c.graph = g;
     c.name = name;
@@ -227,8 +326,12 @@ tfc_node *tfc_op_finish(tfc_op_desc *d) {
     c.ninputs = d->ninputs;
     c.inputs = d->inputs;
     c.attrs = &d->attrs;
-    if (tfc_infer_set_num_outputs(&c, op->num_outputs) ||
-        (op->infer && op->infer(&c) != 0) || g->error) {
+    /* inputs are checked before the shape function, which may assume numbers */
+    if (check_pointer_dtypes(g, name, d, NULL, 0) ||
+        tfc_infer_set_num_outputs(&c, op->num_outputs) ||
+        (op->infer && op->infer(&c) != 0) || g->error ||
+        check_given_types(g, name, d, &given) ||
+        check_pointer_dtypes(g, name, d, c.out_dtypes, c.noutputs)) {
         if (!g->error) tfc_graph_fail(g, TFC_INTERNAL, "Node '%s' (%s): shape function failed",
                                       name, op->type);
         free(c.out_dtypes);

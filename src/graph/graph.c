@@ -2,6 +2,7 @@
 #include "graph/graph.h"
 
 #include "core/tensor.h"
+#include "device/device_name.h"
 #include "graph/function.h"
 #include "graph/op_registry.h"
 
@@ -45,6 +46,7 @@ void tfc_graph_free(tfc_graph *g) {
     name_list_free(&g->scopes);
     name_list_free(&g->var_scopes);
     name_list_free(&g->devices);
+    name_list_free(&g->colocations);
     for (int i = 0; i < g->ndep_frames; i++) free(g->dep_frames[i].deps);
     free(g->dep_frames);
     for (size_t i = 0; i < g->collections.cap; i++) {
@@ -165,14 +167,56 @@ void tfc_with_name(tfc_graph *g, const char *name) {
     g->next_name = name ? strdup(name) : NULL;
 }
 
+/* The device nodes made inside scope `inner` get, nested in the scope whose
+ * device is `outer` (tf.device): NULL clears it, "" keeps the outer one,
+ * else inner parts override outer ones (MergeUnsetDevNames), written in
+ * TensorFlow's canonical form when the outer scope adds parts. A malformed
+ * spec is kept as written: the nodes made inside fail, naming it. */
+static char *scope_device(const char *outer, const char *inner) {
+    tfc_device_name in, out;
+    if (!inner) return strdup("");
+    if (!*inner) return strdup(outer);
+    if (!*outer) return strdup(inner);
+    /* the enclosing scope's error comes first */
+    if (tfc_device_name_parse(outer, &out, NULL, 0)) return strdup(outer);
+    if (tfc_device_name_parse(inner, &in, NULL, 0)) return strdup(inner);
+    tfc_device_name_merge_unset(&in, &out);
+    size_t len = tfc_device_name_format(&in, NULL, 0) + 1;
+    char *s = malloc(len);
+    if (s) tfc_device_name_format(&in, s, len);
+    return s;
+}
+
 void tfc_device_push(tfc_graph *g, const char *device) {
     if (!g) return;
-    char *d = strdup(device ? device : "");
+    const char *outer = g->devices.n ? g->devices.items[g->devices.n - 1] : "";
+    char *d = scope_device(outer, device);
     if (d && name_list_push(&g->devices, d)) free(d);
 }
 
 void tfc_device_pop(tfc_graph *g) {
     if (g) name_list_pop(&g->devices);
+}
+
+/* Colocation scopes (tf.colocate_with): the builder gives each node made
+ * inside the attr _class = "loc:@<op>"; the placer (src/device) joins them. */
+void tfc_colocate_with_push(tfc_graph *g, const tfc_node *op) {
+    if (!g) return;
+    if (!op) {
+        tfc_graph_fail(g, TFC_INVALID_ARGUMENT, "tfc_colocate_with_push: the op is NULL");
+        return;
+    }
+    size_t len = strlen(op->name) + 6;
+    char *cls = malloc(len);
+    if (cls) snprintf(cls, len, "loc:@%s", op->name);
+    if (!cls || name_list_push(&g->colocations, cls)) {
+        free(cls);
+        tfc_graph_fail(g, TFC_INTERNAL, "out of memory in tfc_colocate_with_push");
+    }
+}
+
+void tfc_colocate_with_pop(tfc_graph *g) {
+    if (g) name_list_pop(&g->colocations);
 }
 
 void tfc_control_dependencies_push(tfc_graph *g, tfc_node *const *deps, int n) {

@@ -53,6 +53,7 @@ struct tfc_graph {
     tfc_name_list scopes;  /* full scope prefixes, innermost last */
     tfc_name_list var_scopes; /* variable scopes (src/nn): reuse char + "a/b/" */
     tfc_name_list devices;
+    tfc_name_list colocations; /* tfc_colocate_with_push: "loc:@name", innermost last */
     int ndep_frames, dep_cap;
     tfc_dep_frame *dep_frames;
     tfc_strmap collections; /* key -> tfc_collection* */

@@ -33,6 +33,15 @@ extern const tfc_op_def tfc_ops_where[];
 extern const tfc_op_def tfc_ops_topk[];
 extern const tfc_op_def tfc_ops_multinomial[];
 extern const tfc_op_def tfc_ops_placeholder_with_default[];
+/* strings (src/ops/string*.c) */
+extern const tfc_op_def tfc_ops_string[];
+extern const tfc_op_def tfc_ops_string_codec[];
+extern const tfc_op_def tfc_ops_string_io[];
+/* queues and input pipelines (src/data/) */
+extern const tfc_op_def tfc_ops_queue[];
+extern const tfc_op_def tfc_ops_reader[];
+extern const tfc_op_def tfc_ops_input[];
+extern const tfc_op_def tfc_ops_parse[];
 
 static const tfc_op_def *const families[] = {
     tfc_ops_core, tfc_ops_math, tfc_ops_reduce, tfc_ops_array,
@@ -43,6 +52,8 @@ static const tfc_op_def *const families[] = {
     tfc_ops_linalg,
     tfc_ops_strided_slice, tfc_ops_where, tfc_ops_topk, tfc_ops_multinomial,
     tfc_ops_placeholder_with_default,
+    tfc_ops_string, tfc_ops_string_codec, tfc_ops_string_io,
+    tfc_ops_queue, tfc_ops_reader, tfc_ops_input, tfc_ops_parse,
 };
 
 static tfc_strmap by_type;

@@ -27,6 +27,7 @@
 typedef struct tfc_infer_ctx tfc_infer_ctx;
 typedef struct tfc_kernel_ctx tfc_kernel_ctx;
 
+typedef struct tfc_async_done tfc_async_done;
 typedef int (*tfc_infer_fn)(tfc_infer_ctx *c);
 typedef void (*tfc_kernel_fn)(tfc_kernel_ctx *c);
 typedef int (*tfc_grad_fn)(tfc_graph *g, tfc_node *op, const tfc_output *dy, tfc_output *dx);
@@ -39,8 +40,32 @@ enum {
     TFC_OP_VARIABLE = 1u << 1,
     /* Not differentiable; gradients stop here without an error (Shape,
      * ArgMax, comparisons, ...). */
-    TFC_OP_NO_GRADIENT = 1u << 2
+    TFC_OP_NO_GRADIENT = 1u << 2,
+    /* Takes or makes TFC_STRING tensors. Without it, tfc_op_finish refuses
+     * a string input or output: a kernel that moves elements with memcpy
+     * would share the bytes. Element-moving array kernels that have it are
+     * wrapped so that their string outputs copy the bytes they point to
+     * (tfc_tensor_own_strings); see TFC_STRING_KERNEL. */
+    TFC_OP_STRINGS = 1u << 3,
+    /* Takes or makes TFC_RESOURCE handles (queues' ops, Identity). */
+    TFC_OP_RESOURCES = 1u << 4,
+    /* May complete after its kernel returns (TensorFlow's AsyncOpKernel):
+     * see tfc_kernel_defer. */
+    TFC_OP_ASYNC = 1u << 5
 };
+
+/* A kernel `fn##_strings` that runs fn##_kernel, then makes each string
+ * output own its bytes: for array kernels that copy elements as opaque
+ * bytes. */
+#define TFC_STRING_KERNEL(fn)                                                  \
+    static void fn##_strings(tfc_kernel_ctx *c) {                              \
+        fn##_kernel(c);                                                        \
+        for (int k_ = 0; k_ < c->noutputs; k_++)                               \
+            if (c->outputs[k_] && tfc_tensor_own_strings(c->outputs[k_]))      \
+                tfc_kernel_error(c, TFC_RESOURCE_EXHAUSTED,                    \
+                                 "out of memory copying the strings of output %d", \
+                                 k_);                                          \
+    }
 
 typedef struct tfc_op_def {
     const char *type;   /* TensorFlow's op name, e.g. "MatMul" */
@@ -65,6 +90,9 @@ typedef struct tfc_node_state {
     uint64_t seed;            /* a random op's effective seed */
     void *resource;           /* anything else (queues, readers, ...) */
     void (*free_resource)(void *);
+    /* Called when the session closes (tfc_session_close): ends whatever
+     * waits on the resource (a queue's blocked dequeues). May be NULL. */
+    void (*cancel_resource)(void *);
 } tfc_node_state;
 
 const tfc_op_def *tfc_op_lookup(const char *type);
@@ -135,6 +163,9 @@ struct tfc_kernel_ctx {
      * in place pay for the check. */
     int (*input_overwritable)(const tfc_kernel_ctx *c, int i);
     const void *run; /* the executor's, for input_overwritable */
+    struct tfc_device *device;         /* where the node runs (NULL when folding) */
+    struct tfc_rendezvous *rendezvous; /* the step's, in a run split over devices
+                                          (_Send/_Recv use it); else NULL */
 };
 
 /* A session over `g` (a function body) for a kernel of `parent` to run:
@@ -192,5 +223,28 @@ void tfc_kernel_error(tfc_kernel_ctx *c, tfc_code code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
+
+/* ---- asynchronous kernels (TFC_OP_ASYNC; the executor, executor.c) ----
+ * A kernel that cannot finish now (a dequeue from an empty queue) calls
+ * tfc_kernel_defer and returns; its thread goes on with other nodes. Later
+ * whoever makes progress possible sets the outputs and calls
+ * tfc_async_done_finish, once, from any thread, holding none of the
+ * kernel's locks; then the node's successors run. Until then the run may
+ * end it early (a failed run, a passed deadline): it calls `cancel`, which
+ * must finish the node (with an error) unless that is under way already.
+ * tfc_kernel_defer returns NULL when the run cannot wait (it failed, or
+ * the node is being folded at plan time): the kernel then fails now. */
+typedef void (*tfc_async_cancel_fn)(void *arg, tfc_async_done *done, const tfc_status *why);
+tfc_async_done *tfc_kernel_defer(tfc_kernel_ctx *c, tfc_async_cancel_fn cancel, void *arg);
+const tfc_node *tfc_async_done_node(const tfc_async_done *d);
+/* Output i becomes `value`; takes over one reference. */
+void tfc_async_done_set_output(tfc_async_done *d, int i, tfc_tensor *value);
+/* Fails the run with "<message> [[node name (type)]]". */
+void tfc_async_done_error(tfc_async_done *d, tfc_code code, const char *fmt, ...)
+#ifdef __GNUC__
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+void tfc_async_done_finish(tfc_async_done *d);
 
 #endif

@@ -9,27 +9,42 @@
 #define NOGRAD TFC_OP_NO_GRADIENT
 #define OP(type, lo, hi, nout, flags, fn, grad) \
     {type, lo, hi, nout, flags, 0, fn##_infer, fn##_kernel, grad}
+/* ops that also move string elements: their string outputs then copy the
+ * bytes the moved views point to (TFC_STRING_KERNEL) */
+#define OPS(type, lo, hi, nout, flags, fn, grad) \
+    {type, lo, hi, nout, (flags) | TFC_OP_STRINGS, 0, fn##_infer, fn##_strings, grad}
+TFC_STRING_KERNEL(arr_reshape)
+TFC_STRING_KERNEL(arr_expand_dims)
+TFC_STRING_KERNEL(arr_squeeze)
+TFC_STRING_KERNEL(arr_fill)
+TFC_STRING_KERNEL(arr_concat)
+TFC_STRING_KERNEL(arr_split)
+TFC_STRING_KERNEL(arr_pack)
+TFC_STRING_KERNEL(arr_unpack)
+TFC_STRING_KERNEL(arr_slice)
+TFC_STRING_KERNEL(arr_transpose)
+TFC_STRING_KERNEL(arr_tile)
 
 const tfc_op_def tfc_ops_array[] = {
-    OP("Reshape", 2, 2, 1, 0, arr_reshape, arr_reshape_grad),
-    OP("ExpandDims", 2, 2, 1, 0, arr_expand_dims, arr_reshape_grad),
-    OP("Squeeze", 1, 1, 1, 0, arr_squeeze, arr_reshape_grad),
-    OP("Shape", 1, 1, 1, NOGRAD, arr_shape, NULL),
-    OP("Rank", 1, 1, 1, NOGRAD, arr_rank, NULL),
-    OP("Size", 1, 1, 1, NOGRAD, arr_size, NULL),
-    OP("Fill", 2, 2, 1, 0, arr_fill, arr_fill_grad),
+    OPS("Reshape", 2, 2, 1, 0, arr_reshape, arr_reshape_grad),
+    OPS("ExpandDims", 2, 2, 1, 0, arr_expand_dims, arr_reshape_grad),
+    OPS("Squeeze", 1, 1, 1, 0, arr_squeeze, arr_reshape_grad),
+    OP("Shape", 1, 1, 1, NOGRAD | TFC_OP_STRINGS, arr_shape, NULL),
+    OP("Rank", 1, 1, 1, NOGRAD | TFC_OP_STRINGS, arr_rank, NULL),
+    OP("Size", 1, 1, 1, NOGRAD | TFC_OP_STRINGS, arr_size, NULL),
+    OPS("Fill", 2, 2, 1, 0, arr_fill, arr_fill_grad),
     OP("ZerosLike", 1, 1, 1, NOGRAD, arr_zeros_like, NULL),
     OP("OnesLike", 1, 1, 1, NOGRAD, arr_ones_like, NULL),
-    OP("ConcatV2", 2, -1, 1, 0, arr_concat, arr_concat_grad),
+    OPS("ConcatV2", 2, -1, 1, 0, arr_concat, arr_concat_grad),
     OP("ConcatOffset", 2, -1, 1, NOGRAD, arr_concat_offset, NULL),
-    OP("Split", 2, 2, 1, 0, arr_split, arr_split_grad),
-    OP("Pack", 1, -1, 1, 0, arr_pack, arr_pack_grad),
-    OP("Unpack", 1, 1, 1, 0, arr_unpack, arr_unpack_grad),
-    OP("Slice", 3, 3, 1, 0, arr_slice, arr_slice_grad),
+    OPS("Split", 2, 2, 1, 0, arr_split, arr_split_grad),
+    OPS("Pack", 1, -1, 1, 0, arr_pack, arr_pack_grad),
+    OPS("Unpack", 1, 1, 1, 0, arr_unpack, arr_unpack_grad),
+    OPS("Slice", 3, 3, 1, 0, arr_slice, arr_slice_grad),
     OP("Pad", 2, 2, 1, 0, arr_pad, arr_pad_grad),
-    OP("Transpose", 2, 2, 1, 0, arr_transpose, arr_transpose_grad),
+    OPS("Transpose", 2, 2, 1, 0, arr_transpose, arr_transpose_grad),
     OP("InvertPermutation", 1, 1, 1, NOGRAD, arr_invert_permutation, NULL),
-    OP("Tile", 2, 2, 1, 0, arr_tile, arr_tile_grad),
+    OPS("Tile", 2, 2, 1, 0, arr_tile, arr_tile_grad),
     OP("OneHot", 4, 4, 1, NOGRAD, arr_one_hot, NULL),
     {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
 };

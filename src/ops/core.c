@@ -58,10 +58,12 @@ static int noop_infer(tfc_infer_ctx *c) {
 static void noop_kernel(tfc_kernel_ctx *c) { (void)c; }
 
 const tfc_op_def tfc_ops_core[] = {
-    {"Const", 0, 0, 1, 0, 0, const_infer, const_kernel, NULL},
-    {"Placeholder", 0, 0, 1, 0, 0, placeholder_infer, NULL, NULL},
-    {"Identity", 1, 1, 1, 0, 0, identity_infer, identity_kernel, identity_grad},
-    {"StopGradient", 1, 1, 1, TFC_OP_NO_GRADIENT, 0, identity_infer, identity_kernel, NULL},
+    {"Const", 0, 0, 1, TFC_OP_STRINGS, 0, const_infer, const_kernel, NULL},
+    {"Placeholder", 0, 0, 1, TFC_OP_STRINGS | TFC_OP_RESOURCES, 0, placeholder_infer, NULL, NULL},
+    {"Identity", 1, 1, 1, TFC_OP_STRINGS | TFC_OP_RESOURCES, 0, identity_infer, identity_kernel,
+     identity_grad},
+    {"StopGradient", 1, 1, 1, TFC_OP_NO_GRADIENT | TFC_OP_STRINGS, 0, identity_infer,
+     identity_kernel, NULL},
     {"NoOp", 0, 0, 0, TFC_OP_NO_GRADIENT, 0, noop_infer, noop_kernel, NULL},
     {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
 };

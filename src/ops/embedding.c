@@ -492,9 +492,11 @@ static int softsign_grad_grad(tfc_graph *g, tfc_node *op, const tfc_output *dy,
     return dx[0].node && dx[1].node ? 0 : -1;
 }
 
+TFC_STRING_KERNEL(gather) /* string rows copy their bytes */
+
 const tfc_op_def tfc_ops_embedding[] = {
-    {"Gather", 2, 2, 1, 0, 0, gather_infer, gather_kernel, gather_grad},
-    {"GatherV2", 3, 3, 1, 0, 0, gather_infer, gather_kernel, gather_grad},
+    {"Gather", 2, 2, 1, TFC_OP_STRINGS, 0, gather_infer, gather_strings, gather_grad},
+    {"GatherV2", 3, 3, 1, TFC_OP_STRINGS, 0, gather_infer, gather_strings, gather_grad},
     {"UnsortedSegmentSum", 3, 3, 1, 0, 0, segment_sum_infer, segment_sum_kernel,
      segment_sum_grad},
     {"Elu", 1, 1, 1, 0, 0, elu_infer, act_kernel, elu_grad},

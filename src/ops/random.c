@@ -263,6 +263,8 @@ static void shuffle_kernel(tfc_kernel_ctx *c) {
     free(perm);
 }
 
+TFC_STRING_KERNEL(shuffle) /* shuffled string rows copy their bytes */
+
 const tfc_op_def tfc_ops_random[] = {
     {"RandomStandardNormal", 1, 1, 1, TFC_OP_STATEFUL | TFC_OP_NO_GRADIENT, 0, normal_infer,
      random_kernel, NULL},
@@ -271,7 +273,8 @@ const tfc_op_def tfc_ops_random[] = {
     {"TruncatedNormal", 1, 1, 1, TFC_OP_STATEFUL | TFC_OP_NO_GRADIENT, 0, truncated_infer,
      random_kernel, NULL},
     /* no gradient, as in TensorFlow (which registers none) */
-    {"RandomShuffle", 1, 1, 1, TFC_OP_STATEFUL, 0, shuffle_infer, shuffle_kernel, NULL},
+    {"RandomShuffle", 1, 1, 1, TFC_OP_STATEFUL | TFC_OP_STRINGS, 0, shuffle_infer,
+     shuffle_strings, NULL},
     {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 

@@ -47,7 +47,8 @@ static void assign_kernel(tfc_kernel_ctx *c) {
         tfc_kernel_error(c, TFC_INVALID_ARGUMENT, "Assign requires shapes of both tensors to match");
         return;
     }
-    if (st->value && tfc_tensor_same_shape(st->value, v)) {
+    /* a string variable gets a fresh copy: its bytes are not in place */
+    if (st->value && tfc_tensor_same_shape(st->value, v) && v->dtype != TFC_STRING) {
         memcpy(st->value->data, v->data, v->nbytes);
     } else {
         tfc_tensor *nv = tfc_tensor_copy(v);
@@ -135,10 +136,11 @@ static void assign_add_kernel(tfc_kernel_ctx *c) { assign_update(c, 1.0); }
 static void assign_sub_kernel(tfc_kernel_ctx *c) { assign_update(c, -1.0); }
 
 const tfc_op_def tfc_ops_state[] = {
-    {"VariableV2", 0, 0, 1, TFC_OP_STATEFUL | TFC_OP_VARIABLE | TFC_OP_NO_GRADIENT, 0,
+    {"VariableV2", 0, 0, 1,
+     TFC_OP_STATEFUL | TFC_OP_VARIABLE | TFC_OP_NO_GRADIENT | TFC_OP_STRINGS, 0,
      variable_infer, variable_kernel, NULL},
-    {"Assign", 2, 2, 1, TFC_OP_STATEFUL | TFC_OP_NO_GRADIENT, 1u, assign_infer, assign_kernel,
-     NULL},
+    {"Assign", 2, 2, 1, TFC_OP_STATEFUL | TFC_OP_NO_GRADIENT | TFC_OP_STRINGS, 1u, assign_infer,
+     assign_kernel, NULL},
     {"AssignAdd", 2, 2, 1, TFC_OP_STATEFUL | TFC_OP_NO_GRADIENT, 1u, assign_update_infer,
      assign_add_kernel, NULL},
     {"AssignSub", 2, 2, 1, TFC_OP_STATEFUL | TFC_OP_NO_GRADIENT, 1u, assign_update_infer,

@@ -5,9 +5,16 @@
  * released as soon as the last of its uses has run. */
 #include "runtime/runtime.h"
 #include "core/clock.h"
+#include "device/rendezvous.h"
+#include "device/send_recv.h"
 
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 struct tfc_run_scratch {
     tfc_run_scratch *next; /* free-list link; must stay first */
@@ -20,11 +27,20 @@ struct tfc_run_scratch {
 };
 
 typedef struct run_state run_state;
+typedef struct step step;
 
+/* A node handed to a thread, a _Recv waiting for its value, or an
+ * asynchronous kernel's completion (tfc_async_done is this struct). */
 struct run_task {
     run_state *run;
     int node;
+    /* asynchronous kernels (TFC_OP_ASYNC): set by tfc_kernel_defer */
+    atomic_int async_state;      /* ASYNC_NONE, _PENDING, _CANCELLING, _DONE */
+    int next_done;               /* serial runs: the next completed node, or -1 */
+    tfc_async_cancel_fn cancel;  /* how to end it early, or NULL */
+    void *cancel_arg;
 };
+enum { ASYNC_NONE, ASYNC_PENDING, ASYNC_CANCELLING, ASYNC_DONE };
 
 struct run_state {
     tfc_session *s;
@@ -41,7 +57,42 @@ struct run_state {
     void (*on_done)(void *user);
     void *user;
     pthread_mutex_t lock;  /* guards status */
+    tfc_threadpool *pool;  /* the threads of the plan's device */
+    step *step;            /* the run split over devices this one is part of, or NULL */
+    tfc_trace *trace;      /* step statistics asked for, or NULL */
+    int track_device;      /* the session has several devices: keep running_device */
+    /* asynchronous kernels, guarded by lock: nodes deferred and not yet
+     * finished; a serial run's completed ones (a list through
+     * run_task.next_done) and the condition its caller waits on */
+    int ndeferred;
+    int done_head;
+    pthread_cond_t cond;
+    int64_t deadline_ns;   /* tfc_now_ns time the run gives up waiting, or 0 */
+    int timed_out;         /* the deadline passed (guarded by lock) */
+    int serial;            /* run by execute_serial (completions go to done_head) */
 };
+
+/* A run split over devices: one run_state per partition, all running at
+ * once, meeting in the rendezvous. The first error wins; it fails every
+ * partition and aborts the rendezvous, so partitions waiting for a value
+ * that will not come finish too (skipping their kernels). */
+struct step {
+    tfc_rendezvous *rdv;
+    int nparts;
+    run_state *runs;
+    pthread_mutex_t lock;
+    int ndone;
+    int failed;
+    tfc_status status;
+    tfc_threadpool *home_pool; /* the pool the caller helps while it waits */
+    atomic_int all_done;
+};
+
+/* The device whose kernel this thread is running, in sessions with several
+ * devices: a kernel that runs a split plan (a function body) helps that
+ * device's pool while it waits, so a pool whose threads all wait on
+ * nested steps still makes progress. */
+static _Thread_local const tfc_device *running_device;
 
 static tfc_run_scratch *scratch_get(tfc_plan *p) {
     pthread_mutex_lock(&p->scratch_lock);
@@ -79,13 +130,37 @@ static void scratch_put(tfc_plan *p, tfc_run_scratch *x) {
     pthread_mutex_unlock(&p->scratch_lock);
 }
 
+static void cancel_deferred(run_state *r, const tfc_status *why);
+
+static void step_fail(step *sp, const tfc_status *why) {
+    pthread_mutex_lock(&sp->lock);
+    int first = !sp->failed;
+    if (first) {
+        tfc_status_copy(&sp->status, why);
+        sp->failed = 1;
+    }
+    pthread_mutex_unlock(&sp->lock);
+    if (!first) return;
+    for (int i = 0; i < sp->nparts; i++) atomic_store(&sp->runs[i].failed, 1);
+    tfc_rendezvous_abort(sp->rdv, why);
+    for (int i = 0; i < sp->nparts; i++) cancel_deferred(&sp->runs[i], why);
+}
+
 static void fail_run(run_state *r, const tfc_status *st) {
+    if (r->step) {
+        step_fail(r->step, st);
+        return;
+    }
     pthread_mutex_lock(&r->lock);
-    if (!atomic_load(&r->failed)) {
+    int first = !atomic_load(&r->failed);
+    if (first) {
         tfc_status_copy(&r->status, st);
         atomic_store(&r->failed, 1);
     }
+    int waiting = r->ndeferred;
     pthread_mutex_unlock(&r->lock);
+    /* a failed step ends the kernels still waiting (blocked dequeues) */
+    if (first && waiting) cancel_deferred(r, st);
 }
 
 static void release_slot(run_state *r, int slot) {
@@ -146,13 +221,25 @@ static void compute_node(run_state *r, int j) {
     c.outputs = x->values + pn->out_slot;
     c.state = pn->state;
     c.input_state = pn->input_state;
-    c.pool = r->s->pool;
+    c.pool = r->pool;
     c.session = r->s;
     c.status = &st;
     kernel_run k = {r, pn};
     c.input_overwritable = input_overwritable;
     c.run = &k;
-    if (pn->op->kernel) pn->op->kernel(&c);
+    c.device = r->p->device;
+    c.rendezvous = r->step ? r->step->rdv : NULL;
+    if (r->track_device) {
+        const tfc_device *outer = running_device;
+        running_device = r->p->device;
+        if (pn->op->kernel) pn->op->kernel(&c);
+        running_device = outer;
+    } else if (pn->op->kernel) {
+        pn->op->kernel(&c);
+    }
+    /* a deferred kernel reports through tfc_async_done_finish */
+    if ((pn->op->flags & TFC_OP_ASYNC) && atomic_load(&x->tasks[j].async_state) != ASYNC_NONE)
+        return;
     if (st.code == TFC_OK && !(pn->op->flags & TFC_OP_VARIABLE)) {
         for (int k = 0; k < pn->noutputs; k++)
             if (!c.outputs[k])
@@ -183,8 +270,29 @@ static int finish_node(run_state *r, int j, int *ready) {
     return nready;
 }
 
+/* compute_node, recording the node's times, thread and output sizes */
+static void compute_node_traced(run_state *r, int j) {
+    int64_t t0 = tfc_now_ns();
+    compute_node(r, j);
+    int64_t *e = r->trace->node + 3 * (size_t)j;
+    e[0] = t0;
+    e[1] = tfc_now_ns();
+    e[2] = (int64_t)syscall(SYS_gettid);
+    const tfc_plan_node *pn = &r->p->nodes[j];
+    for (int k = 0; k < pn->noutputs; k++) {
+        const tfc_tensor *t = r->x->values[pn->out_slot + k];
+        r->trace->slot_bytes[pn->out_slot + k] = t ? (int64_t)t->nbytes : 0;
+    }
+}
+
 static void run_node(run_state *r, int j) {
-    if (!atomic_load_explicit(&r->failed, memory_order_relaxed)) compute_node(r, j);
+    if (r->p->nodes[j].op->flags & TFC_OP_ASYNC)
+        atomic_store_explicit(&r->x->tasks[j].async_state, ASYNC_NONE, memory_order_relaxed);
+    if (atomic_load_explicit(&r->failed, memory_order_relaxed)) return;
+    if (r->trace)
+        compute_node_traced(r, j);
+    else
+        compute_node(r, j);
 }
 
 /* run_node, and marks the node cheap when it took less than CHEAP_NODE_NS */
@@ -195,15 +303,29 @@ static void run_node_timed(run_state *r, int j) {
                           memory_order_relaxed);
 }
 
-/* Serial: a stack of ready nodes, run in the caller. */
+/* Did node j's kernel defer its completion (tfc_kernel_defer)? */
+static int deferred(const run_state *r, int j) {
+    return (r->p->nodes[j].op->flags & TFC_OP_ASYNC) &&
+           atomic_load(&r->x->tasks[j].async_state) != ASYNC_NONE;
+}
+
+static int serial_wait(run_state *r, int *stack, int *sp);
+
+/* Serial: a stack of ready nodes, run in the caller. A node whose kernel
+ * deferred is finished when its completion comes back (serial_wait). */
 static void execute_serial(run_state *r) {
     tfc_plan *p = r->p;
     int *stack = r->x->stack, sp = 0;
     for (int i = p->ninitial - 1; i >= 0; i--) stack[sp++] = p->initial[i];
     int ready[64];
-    while (sp) {
+    while (sp || serial_wait(r, stack, &sp)) {
         int j = stack[--sp];
-        run_node(r, j);
+        if (j < 0) { /* a completed asynchronous node: finish it */
+            j = -j - 1;
+        } else {
+            run_node(r, j);
+            if (deferred(r, j)) continue;
+        }
         tfc_plan_node *pn = &p->nodes[j];
         if (pn->nsucc <= 64) {
             int nr = finish_node(r, j, ready);
@@ -224,7 +346,7 @@ static void schedule_node(run_state *r, int j) {
     struct run_task *t = &r->x->tasks[j];
     t->run = r;
     t->node = j;
-    tfc_threadpool_schedule(r->s->pool, parallel_task, t);
+    tfc_threadpool_schedule(r->pool, parallel_task, t);
 }
 
 enum { LOCAL_STACK = 128 };
@@ -256,36 +378,65 @@ static void notify_outputs(run_state *r, int slot, int n) {
     }
 }
 
-/* Parallel: run nodes from a thread-local stack until it is empty. */
-static void run_local(run_state *r, const int *first, int nfirst) {
-    int stack[LOCAL_STACK], sp = 0;
+/* Tells the run's owner it has ended; r may be gone right after. */
+static void run_finished(run_state *r) {
+    if (r->on_done) {
+        /* the owner may free the run once it sees `finished` */
+        void (*done)(void *) = r->on_done;
+        void *user = r->user;
+        atomic_store(&r->finished, 1);
+        done(user);
+    } else if (r->deadline_ns) {
+        /* its caller waits on r->cond (wait_parallel) */
+        pthread_mutex_lock(&r->lock);
+        atomic_store(&r->finished, 1);
+        pthread_cond_broadcast(&r->cond);
+        pthread_mutex_unlock(&r->lock);
+    } else {
+        tfc_threadpool_set_flag(r->pool, &r->finished);
+    }
+}
+
+/* After node j ran: its fetches, inputs and successors; the run's end when
+ * it was the last node. */
+static void after_node(run_state *r, int j, int *stack, int *sp) {
     int ready_small[64];
-    dispatch_ready(r, first, nfirst, stack, &sp);
+    tfc_plan_node *pn = &r->p->nodes[j];
+    int *ready = pn->nsucc <= 64 ? ready_small : malloc((size_t)pn->nsucc * sizeof(int));
+    if (!ready) abort(); /* cannot continue the run without it */
+    if (r->on_output) notify_outputs(r, pn->out_slot, pn->noutputs);
+    int nr = finish_node(r, j, ready);
+    dispatch_ready(r, ready, nr, stack, sp);
+    if (ready != ready_small) free(ready);
+    if (atomic_fetch_sub_explicit(&r->remaining, 1, memory_order_acq_rel) == 1) run_finished(r);
+}
+
+/* Runs the nodes on a thread-local stack until it is empty. */
+static void run_loop(run_state *r, int *stack, int sp) {
     while (sp) {
         int j = stack[--sp];
-        tfc_plan_node *pn = &r->p->nodes[j];
         if (r->timing)
             run_node_timed(r, j);
         else
             run_node(r, j);
-        int *ready = pn->nsucc <= 64 ? ready_small : malloc((size_t)pn->nsucc * sizeof(int));
-        if (!ready) abort(); /* cannot continue the run without it */
-        if (r->on_output) notify_outputs(r, pn->out_slot, pn->noutputs);
-        int nr = finish_node(r, j, ready);
-        dispatch_ready(r, ready, nr, stack, &sp);
-        if (ready != ready_small) free(ready);
-        if (atomic_fetch_sub_explicit(&r->remaining, 1, memory_order_acq_rel) == 1) {
-            if (r->on_done) {
-                /* the owner may free the run once it sees `finished` */
-                void (*done)(void *) = r->on_done;
-                void *user = r->user;
-                atomic_store(&r->finished, 1);
-                done(user);
-            } else {
-                tfc_threadpool_set_flag(r->s->pool, &r->finished);
-            }
-        }
+        if (!deferred(r, j)) after_node(r, j, stack, &sp);
     }
+}
+
+/* Parallel: run nodes from a thread-local stack until it is empty. */
+static void run_local(run_state *r, const int *first, int nfirst) {
+    int stack[LOCAL_STACK], sp = 0;
+    dispatch_ready(r, first, nfirst, stack, &sp);
+    run_loop(r, stack, sp);
+}
+
+/* A pool task: an asynchronous node completed; finish it and go on. */
+static void async_continue(void *arg) {
+    struct run_task *t = arg;
+    int stack[LOCAL_STACK], sp = 0;
+    run_state *r = t->run;
+    after_node(r, t->node, stack, &sp);
+    run_loop(r, stack, sp);
 }
 
 static void parallel_task(void *arg) {
@@ -293,14 +444,20 @@ static void parallel_task(void *arg) {
     run_local(t->run, &t->node, 1);
 }
 
+static void wait_parallel(run_state *r);
+
 static void execute_parallel(run_state *r) {
     tfc_plan *p = r->p;
     atomic_store(&r->remaining, p->nnodes);
     r->timing = atomic_load(&p->runs_to_time) > 0 && atomic_fetch_sub(&p->runs_to_time, 1) > 0;
     run_local(r, p->initial, p->ninitial);
+    if (r->deadline_ns) {
+        wait_parallel(r);
+        return;
+    }
     /* wait for the flag itself, not only the count: r lives on our stack;
      * meanwhile run the pool's tasks (nodes, parallel_for chunks) */
-    tfc_threadpool_help_until(r->s->pool, &r->finished);
+    tfc_threadpool_help_until(r->pool, &r->finished);
 }
 
 /* A run of plan p in scratch block x: counters from the plan, the feeds
@@ -318,7 +475,21 @@ static void run_init(run_state *r, tfc_session *s, tfc_plan *p, tfc_run_scratch 
     r->on_output = NULL;
     r->on_done = NULL;
     r->user = NULL;
+    r->pool = p->device ? p->device->pool : s->pool;
+    r->step = NULL;
+    r->trace = NULL;
+    r->track_device = s->devices->n > 1;
     pthread_mutex_init(&r->lock, NULL);
+    r->ndeferred = 0;
+    r->done_head = -1;
+    r->deadline_ns = 0;
+    r->timed_out = 0;
+    r->serial = 0;
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* tfc_now_ns's clock */
+    pthread_cond_init(&r->cond, &ca);
+    pthread_condattr_destroy(&ca);
     for (int i = 0; i < p->nslots; i++)
         atomic_store_explicit(&x->uses[i], p->slot_uses[i], memory_order_relaxed);
     for (int j = 0; j < p->nnodes; j++)
@@ -335,41 +506,92 @@ static void run_release(run_state *r) {
         r->x->values[i] = NULL;
     }
     pthread_mutex_destroy(&r->lock);
+    pthread_cond_destroy(&r->cond);
     scratch_put(r->p, r->x);
 }
 
+/* Hands the user fetch value t of node n (a snapshot of a variable's
+ * buffer, which keeps changing). 0, or -1 with status set when there is
+ * none. */
+static int hand_fetch(tfc_tensor *t, const tfc_node *n, tfc_tensor **out, tfc_status *status) {
+    *out = t && (t->flags & TFC_TENSOR_VARIABLE) ? tfc_tensor_copy(t) : tfc_tensor_ref(t);
+    if (*out) return 0;
+    int var = (n->op->flags & TFC_OP_VARIABLE) != 0;
+    tfc_status_set(status, var ? TFC_FAILED_PRECONDITION : TFC_INTERNAL,
+                   var ? "Attempting to use uninitialized value %s" : "fetch %s produced no value",
+                   n->name);
+    return -1;
+}
+
+/* Step statistics' arrays for a run of p (NULL when memory runs out). */
+static tfc_trace *trace_new(const tfc_plan *p) {
+    tfc_trace *t = calloc(1, sizeof *t);
+    if (!t) return NULL;
+    t->node = calloc(3 * (size_t)p->nnodes + 1, sizeof *t->node);
+    t->slot_bytes = calloc((size_t)p->nslots + 1, sizeof *t->slot_bytes);
+    if (!t->node || !t->slot_bytes) {
+        free(t->node);
+        free(t->slot_bytes);
+        free(t);
+        return NULL;
+    }
+    return t;
+}
+
+static void trace_free(tfc_trace *t) {
+    if (!t) return;
+    free(t->node);
+    free(t->slot_bytes);
+    free(t);
+}
+
+static void execute_partitioned(tfc_session *s, tfc_plan *p, tfc_tensor *const *feed_values,
+                                tfc_tensor **fetch_values, tfc_run_metadata *md,
+                                tfc_status *status);
+
 void tfc_execute(tfc_session *s, tfc_plan *p, tfc_tensor *const *feed_values,
                  tfc_tensor **fetch_values, tfc_status *status) {
+    tfc_execute_traced(s, p, feed_values, fetch_values, NULL, status);
+}
+
+void tfc_execute_traced(tfc_session *s, tfc_plan *p, tfc_tensor *const *feed_values,
+                        tfc_tensor **fetch_values, tfc_run_metadata *md, tfc_status *status) {
+    tfc_execute_deadline(s, p, feed_values, fetch_values, md, 0, status);
+}
+
+void tfc_execute_deadline(tfc_session *s, tfc_plan *p, tfc_tensor *const *feed_values,
+                          tfc_tensor **fetch_values, tfc_run_metadata *md, int64_t deadline_ns,
+                          tfc_status *status) {
+    if (p->npartitions) {
+        execute_partitioned(s, p, feed_values, fetch_values, md, status);
+        return;
+    }
     run_state r;
     tfc_run_scratch *x = scratch_get(p);
-    if (!x) {
+    tfc_trace *trace = md ? trace_new(p) : NULL;
+    if (!x || (md && !trace)) {
+        if (x) scratch_put(p, x);
         tfc_status_set(status, TFC_INTERNAL, "out of memory starting a run");
         return;
     }
     run_init(&r, s, p, x, feed_values);
+    r.trace = trace;
+    r.deadline_ns = deadline_ns;
 
-    if (s->inter_op_parallel && p->nnodes > 1)
+    if (s->inter_op_parallel && r.pool && p->nnodes > 1) {
         execute_parallel(&r);
-    else
+    } else {
+        r.serial = 1;
         execute_serial(&r);
+    }
 
     if (atomic_load(&r.failed)) {
         tfc_status_copy(status, &r.status);
         for (int i = 0; i < p->nfetches; i++) fetch_values[i] = NULL;
     } else {
         for (int i = 0; i < p->nfetches; i++) {
-            tfc_tensor *t = x->values[p->fetch_slot[i]];
-            /* a variable's buffer keeps changing: hand the user a snapshot */
-            fetch_values[i] = t && (t->flags & TFC_TENSOR_VARIABLE) ? tfc_tensor_copy(t)
-                                                                    : tfc_tensor_ref(t);
-            if (!fetch_values[i]) {
-                tfc_node *n = p->fetches[i].node;
-                tfc_status_set(status, n->op->flags & TFC_OP_VARIABLE ? TFC_FAILED_PRECONDITION
-                                                                      : TFC_INTERNAL,
-                               n->op->flags & TFC_OP_VARIABLE
-                                   ? "Attempting to use uninitialized value %s"
-                                   : "fetch %s produced no value",
-                               n->name);
+            if (hand_fetch(x->values[p->fetch_slot[i]], p->fetches[i].node, &fetch_values[i],
+                           status)) {
                 for (int k = 0; k < i; k++) {
                     tfc_tensor_free(fetch_values[k]);
                     fetch_values[k] = NULL;
@@ -380,7 +602,140 @@ void tfc_execute(tfc_session *s, tfc_plan *p, tfc_tensor *const *feed_values,
         if (!fetch_values || p->nfetches == 0 || fetch_values[p->nfetches - 1])
             if (status->code == TFC_OK) tfc_status_set(status, TFC_OK, NULL);
     }
+    if (trace && tfc_run_metadata_add(md, p, trace) && status->code == TFC_OK)
+        tfc_status_set(status, TFC_INTERNAL, "out of memory recording step statistics");
+    trace_free(trace);
     run_release(&r);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Runs split over devices: one executor per partition                      */
+/* ------------------------------------------------------------------------ */
+
+/* A value for _Recv node t->node arrived (or the step failed): it becomes
+ * the node's output, and the node is ready. */
+static void on_recv(void *arg, const tfc_status *st, tfc_tensor *value, int is_dead) {
+    struct run_task *t = arg;
+    run_state *r = t->run;
+    int j = t->node;
+    const tfc_plan_node *pn = &r->p->nodes[j];
+    (void)is_dead; /* a dead value comes as none; _Recv's kernel says so */
+    if (st->code != TFC_OK)
+        fail_run(r, st);
+    else if (pn->noutputs)
+        r->x->values[pn->out_slot] = value;
+    else
+        tfc_tensor_free(value);
+    if (atomic_fetch_sub_explicit(&r->x->pending[j], 1, memory_order_acq_rel) == 1)
+        schedule_node(r, j);
+}
+
+static void partition_done(void *user) {
+    step *sp = user;
+    pthread_mutex_lock(&sp->lock);
+    int last = ++sp->ndone == sp->nparts;
+    tfc_threadpool *pool = sp->home_pool;
+    pthread_mutex_unlock(&sp->lock);
+    /* the caller may return as soon as it sees the flag: nothing after */
+    if (last) tfc_threadpool_set_flag(pool, &sp->all_done);
+}
+
+static void partition_start(void *arg) {
+    run_state *r = arg;
+    run_local(r, r->p->initial, r->p->ninitial);
+}
+
+static void execute_partitioned(tfc_session *s, tfc_plan *p, tfc_tensor *const *feed_values,
+                                tfc_tensor **fetch_values, tfc_run_metadata *md,
+                                tfc_status *status) {
+    int n = p->npartitions;
+    step sp;
+    memset(&sp, 0, sizeof sp);
+    pthread_mutex_init(&sp.lock, NULL);
+    atomic_init(&sp.all_done, 0);
+    sp.nparts = n;
+    sp.rdv = tfc_local_rendezvous_new();
+    sp.runs = calloc((size_t)n, sizeof *sp.runs);
+    tfc_run_scratch **xs = calloc((size_t)n, sizeof *xs);
+    tfc_trace **traces = calloc((size_t)n, sizeof *traces);
+    int ok = sp.rdv && sp.runs && xs && traces;
+    for (int k = 0; ok && k < n; k++) {
+        xs[k] = scratch_get(p->partitions[k]);
+        if (md) traces[k] = trace_new(p->partitions[k]);
+        ok = xs[k] && (!md || traces[k]);
+    }
+    if (!ok) {
+        for (int k = 0; xs && k < n; k++)
+            if (xs[k]) scratch_put(p->partitions[k], xs[k]);
+        for (int k = 0; traces && k < n; k++) trace_free(traces[k]);
+        tfc_status_set(status, TFC_INTERNAL, "out of memory starting a run");
+        for (int f = 0; f < p->nfetches; f++) fetch_values[f] = NULL;
+        goto done;
+    }
+    for (int k = 0; k < n; k++) {
+        run_state *r = &sp.runs[k];
+        run_init(r, s, p->partitions[k], xs[k], feed_values);
+        atomic_store(&r->remaining, p->partitions[k]->nnodes);
+        r->step = &sp;
+        r->trace = traces[k];
+        r->on_done = partition_done;
+        r->user = &sp;
+    }
+    /* every _Recv waits for its value, then every partition starts */
+    for (int k = 0; k < n; k++) {
+        const tfc_plan *q = p->partitions[k];
+        for (int i = 0; i < q->nrecvs; i++) {
+            int j = q->recvs[i];
+            struct run_task *t = &xs[k]->tasks[j];
+            t->run = &sp.runs[k];
+            t->node = j;
+            tfc_rendezvous_recv_async(sp.rdv, tfc_sendrecv_key(q->nodes[j].node), on_recv, t);
+        }
+    }
+    /* the caller takes the partition of the device it runs a kernel of
+     * (the first for a user's thread) and helps its pool until the end */
+    int home = 0;
+    for (int k = 0; k < n; k++)
+        if (p->partitions[k]->device == running_device) home = k;
+    sp.home_pool = sp.runs[home].pool;
+    for (int k = 0; k < n; k++)
+        if (k != home) tfc_threadpool_schedule(sp.runs[k].pool, partition_start, &sp.runs[k]);
+    partition_start(&sp.runs[home]);
+    tfc_threadpool_help_until(sp.home_pool, &sp.all_done);
+
+    if (sp.failed) {
+        tfc_status_copy(status, &sp.status);
+        for (int f = 0; f < p->nfetches; f++) fetch_values[f] = NULL;
+    } else {
+        for (int f = 0; f < p->nfetches; f++) {
+            int part = p->fetch_part[f], slot = p->fetch_slot[f];
+            tfc_tensor *t;
+            if (part >= 0)
+                t = xs[part]->values[p->partitions[part]->fetch_slot[p->fetch_index[f]]];
+            else
+                t = slot < p->nfeeds ? feed_values[slot] : p->consts[slot - p->nfeeds];
+            if (hand_fetch(t, p->fetches[f].node, &fetch_values[f], status)) {
+                for (int k = 0; k < f; k++) {
+                    tfc_tensor_free(fetch_values[k]);
+                    fetch_values[k] = NULL;
+                }
+                break;
+            }
+        }
+    }
+    for (int k = 0; k < n; k++) {
+        if (traces[k] && tfc_run_metadata_add(md, p->partitions[k], traces[k]) &&
+            status->code == TFC_OK)
+            tfc_status_set(status, TFC_INTERNAL, "out of memory recording step statistics");
+        trace_free(traces[k]);
+        run_release(&sp.runs[k]);
+    }
+done:
+    tfc_rendezvous_free(sp.rdv);
+    free(sp.runs);
+    free(xs);
+    free(traces);
+    pthread_mutex_destroy(&sp.lock);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -408,6 +763,11 @@ static void feed_arrived(run_state *r, int i) {
 tfc_async_run *tfc_async_run_start(tfc_session *s, tfc_plan *p, tfc_tensor *const *feed_values,
                                    tfc_run_output_fn on_output, void (*on_done)(void *),
                                    void *user, tfc_status *status) {
+    if (p->npartitions) {
+        tfc_status_set(status, TFC_UNIMPLEMENTED,
+                       "asynchronous runs of a plan split over devices are not supported");
+        return NULL;
+    }
     if (!s->pool || !s->inter_op_parallel) {
         tfc_status_set(status, TFC_FAILED_PRECONDITION,
                        "asynchronous runs need a session with several inter-op threads");
@@ -478,4 +838,188 @@ int tfc_async_run_free(tfc_async_run *a, tfc_status *status) {
     free(a->waiting);
     free(a);
     return failed ? -1 : 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Asynchronous kernels: nodes that complete after their kernel returns     */
+/* ------------------------------------------------------------------------ */
+
+/* A kernel of a TFC_OP_ASYNC op that cannot finish now (a dequeue from an
+ * empty queue) defers: the thread goes on with other ready nodes, and
+ * whoever makes progress possible (an enqueue, in this run or another)
+ * calls tfc_async_done_finish. Then, as with a _Recv's value, the node's
+ * successors become ready: a serial run's caller finds it on done_head, a
+ * parallel run gets a pool task (async_continue). A failed run, a passed
+ * deadline and a closed session cancel deferred kernels through the
+ * cancel function they registered. */
+
+static void cancel_deferred(run_state *r, const tfc_status *why) {
+    enum { BATCH = 16 };
+    for (;;) {
+        struct run_task *todo[BATCH];
+        int n = 0;
+        pthread_mutex_lock(&r->lock);
+        for (int j = 0; j < r->p->nnodes && n < BATCH && r->ndeferred; j++) {
+            struct run_task *t = &r->x->tasks[j];
+            if (!(r->p->nodes[j].op->flags & TFC_OP_ASYNC) ||
+                atomic_load(&t->async_state) != ASYNC_PENDING || !t->cancel)
+                continue;
+            atomic_store(&t->async_state, ASYNC_CANCELLING);
+            todo[n++] = t;
+        }
+        pthread_mutex_unlock(&r->lock);
+        if (!n) return;
+        /* outside the lock: a cancel finishes the kernel, which takes it */
+        for (int i = 0; i < n; i++) todo[i]->cancel(todo[i]->cancel_arg, (tfc_async_done *)todo[i], why);
+    }
+}
+
+/* The run's deadline passed while it waited: fail it, which cancels what
+ * still waits. Called without r->lock. */
+static void deadline_passed(run_state *r) {
+    const char *name = "?", *type = "?";
+    pthread_mutex_lock(&r->lock);
+    r->timed_out = 1;
+    for (int j = 0; j < r->p->nnodes; j++)
+        if ((r->p->nodes[j].op->flags & TFC_OP_ASYNC) &&
+            atomic_load(&r->x->tasks[j].async_state) == ASYNC_PENDING) {
+            name = r->p->nodes[j].node->name;
+            type = r->p->nodes[j].op->type;
+            break;
+        }
+    pthread_mutex_unlock(&r->lock);
+    tfc_status st;
+    tfc_status_set(&st, TFC_DEADLINE_EXCEEDED,
+                   "Timed out waiting for notification (the run's timeout passed while node "
+                   "'%s' (%s) waited)",
+                   name, type);
+    fail_run(r, &st);
+}
+
+/* Waits on r->cond (r->lock held) until signalled or the deadline; 1 when
+ * the deadline passed (once per run). */
+static int wait_or_deadline(run_state *r) {
+    if (!r->deadline_ns || r->timed_out) {
+        pthread_cond_wait(&r->cond, &r->lock);
+        return 0;
+    }
+    struct timespec ts = {(time_t)(r->deadline_ns / 1000000000), (long)(r->deadline_ns % 1000000000)};
+    return pthread_cond_timedwait(&r->cond, &r->lock, &ts) == ETIMEDOUT &&
+           tfc_now_ns() >= r->deadline_ns;
+}
+
+/* Serial runs, when the stack is empty: waits for deferred nodes and pushes
+ * the completed ones (as -j - 1). 0 when none is left: the run is over. */
+static int serial_wait(run_state *r, int *stack, int *sp) {
+    pthread_mutex_lock(&r->lock);
+    for (;;) {
+        if (r->done_head >= 0) {
+            while (r->done_head >= 0) {
+                int j = r->done_head;
+                r->done_head = r->x->tasks[j].next_done;
+                stack[(*sp)++] = -j - 1;
+            }
+            pthread_mutex_unlock(&r->lock);
+            return 1;
+        }
+        if (!r->ndeferred) {
+            pthread_mutex_unlock(&r->lock);
+            return 0;
+        }
+        if (wait_or_deadline(r)) {
+            pthread_mutex_unlock(&r->lock);
+            deadline_passed(r);
+            pthread_mutex_lock(&r->lock);
+        }
+    }
+}
+
+/* Parallel runs with a deadline: the caller sleeps on r->cond rather than
+ * helping the pool, so that it wakes at the deadline. */
+static void wait_parallel(run_state *r) {
+    pthread_mutex_lock(&r->lock);
+    while (!atomic_load(&r->finished)) {
+        if (wait_or_deadline(r) && !atomic_load(&r->finished)) {
+            pthread_mutex_unlock(&r->lock);
+            deadline_passed(r);
+            pthread_mutex_lock(&r->lock);
+        }
+    }
+    pthread_mutex_unlock(&r->lock);
+}
+
+tfc_async_done *tfc_kernel_defer(tfc_kernel_ctx *c, tfc_async_cancel_fn cancel, void *arg) {
+    const kernel_run *k = c->run;
+    if (!k || !(k->pn->op->flags & TFC_OP_ASYNC)) return NULL;
+    run_state *r = k->r;
+    int j = (int)(k->pn - r->p->nodes);
+    struct run_task *t = &r->x->tasks[j];
+    pthread_mutex_lock(&r->lock);
+    /* a failed run has cancelled its waiters already: this one must not wait */
+    if (atomic_load(&r->failed)) {
+        pthread_mutex_unlock(&r->lock);
+        return NULL;
+    }
+    t->run = r;
+    t->node = j;
+    t->cancel = cancel;
+    t->cancel_arg = arg;
+    t->next_done = -1;
+    r->ndeferred++;
+    atomic_store(&t->async_state, ASYNC_PENDING);
+    pthread_mutex_unlock(&r->lock);
+    return (tfc_async_done *)t;
+}
+
+const tfc_node *tfc_async_done_node(const tfc_async_done *d) {
+    const struct run_task *t = (const struct run_task *)d;
+    return t->run->p->nodes[t->node].node;
+}
+
+void tfc_async_done_set_output(tfc_async_done *d, int i, tfc_tensor *value) {
+    struct run_task *t = (struct run_task *)d;
+    tfc_tensor **slot = &t->run->x->values[t->run->p->nodes[t->node].out_slot + i];
+    tfc_tensor_free(*slot);
+    *slot = value;
+}
+
+void tfc_async_done_error(tfc_async_done *d, tfc_code code, const char *fmt, ...) {
+    struct run_task *t = (struct run_task *)d;
+    const tfc_plan_node *pn = &t->run->p->nodes[t->node];
+    char buf[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    tfc_status st;
+    tfc_status_set(&st, code, "%s [[node %s (%s)]]", buf, pn->node->name, pn->op->type);
+    fail_run(t->run, &st);
+}
+
+void tfc_async_done_finish(tfc_async_done *d) {
+    struct run_task *t = (struct run_task *)d;
+    run_state *r = t->run;
+    int j = t->node;
+    const tfc_plan_node *pn = &r->p->nodes[j];
+    if (!atomic_load(&r->failed))
+        for (int k = 0; k < pn->noutputs; k++)
+            if (!r->x->values[pn->out_slot + k]) {
+                tfc_async_done_error(d, TFC_INTERNAL, "kernel produced no output %d", k);
+                break;
+            }
+    pthread_mutex_lock(&r->lock);
+    atomic_store(&t->async_state, ASYNC_DONE);
+    r->ndeferred--;
+    if (r->serial) {
+        /* the caller finishes it; r may be gone once the lock is released */
+        t->next_done = r->done_head;
+        r->done_head = j;
+        pthread_cond_broadcast(&r->cond);
+        pthread_mutex_unlock(&r->lock);
+        return;
+    }
+    tfc_threadpool *pool = r->pool;
+    pthread_mutex_unlock(&r->lock);
+    /* the run waits for node j's successors, so r lives until the task ran */
+    tfc_threadpool_schedule(pool, async_continue, t);
 }

@@ -289,6 +289,8 @@ static int fold(opt *o, int id) {
     c.status = &st;
     c.input_overwritable = NULL; /* constants stay */
     c.run = NULL;
+    c.device = NULL;
+    c.rendezvous = NULL;
     n->op->kernel(&c);
     int ok = st.code == TFC_OK;
     for (int k = 0; ok && k < n->noutputs; k++)

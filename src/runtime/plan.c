@@ -2,6 +2,7 @@
  * and scheduling it. Node ids are a topological order already (a node's
  * inputs exist before it), so the running nodes sorted by id are a valid
  * schedule. */
+#include "device/send_recv.h"
 #include "runtime/runtime.h"
 
 #include <stdio.h>
@@ -69,6 +70,13 @@ void tfc_plan_free(tfc_plan *p) {
         p->free_scratch = next;
     }
     pthread_mutex_destroy(&p->scratch_lock);
+    for (int i = 0; i < p->npartitions; i++) tfc_plan_free(p->partitions[i]);
+    free(p->partitions);
+    free(p->fetch_part);
+    free(p->fetch_index);
+    free(p->recvs);
+    for (int i = 0; i < p->naux; i++) tfc_sendrecv_node_free(p->aux[i]);
+    free(p->aux);
     free(p);
 }
 
@@ -281,6 +289,7 @@ tfc_plan *tfc_plan_build(tfc_session *s, const tfc_output *feeds, int nfeeds,
     }
     if (!nodes || !keep || !index_of || !p) goto oom;
     if (copy_signature(p, feeds, nfeeds, fetches, nfetches, targets, ntargets)) goto oom;
+    if (tfc_session_place(s, nodes, nnodes, status)) goto fail;
     if (mark_needed(nodes, nnodes, feeds, nfeeds, fetches, nfetches, targets, ntargets, keep))
         goto oom;
     for (int i = 0; i < nnodes; i++)
@@ -385,6 +394,17 @@ tfc_plan *tfc_plan_build(tfc_session *s, const tfc_output *feeds, int nfeeds,
     if (!p->initial) goto oom;
     for (int j = 0; j < p->nnodes; j++)
         if (p->nodes[j].pending == 0) p->initial[p->ninitial++] = j;
+    /* devices: one (the usual case) keeps the plan as it is */
+    if (s->devices->n == 1) {
+        p->device = s->devices->devices[0];
+    } else {
+        int *dev = malloc(((size_t)p->nnodes + 1) * sizeof *dev);
+        if (!dev) goto oom;
+        for (int j = 0; j < p->nnodes; j++) dev[j] = s->placement[p->nodes[j].node->id];
+        int rc = tfc_plan_partition(p, dev, s->devices, status);
+        free(dev);
+        if (rc) goto fail;
+    }
 
     free(extra.from);
     free(extra.to);

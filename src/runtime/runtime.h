@@ -11,6 +11,7 @@
 #ifndef TFC_RUNTIME_RUNTIME_H
 #define TFC_RUNTIME_RUNTIME_H
 
+#include "device/device.h"
 #include "graph/op_registry.h"
 #include "runtime/optimize.h"
 
@@ -65,6 +66,20 @@ typedef struct tfc_plan {
     /* scratch blocks of finished runs, reused by the next ones */
     pthread_mutex_t scratch_lock;
     tfc_run_scratch *free_scratch;
+    /* Devices (src/device). A plan whose nodes all sit on one device runs
+     * as it is, on that device's threads. One whose nodes span devices is
+     * split (plan_partition.c) into one sub-plan per device, joined by
+     * _Send/_Recv pairs; the outer plan then keeps its signature, fetch
+     * mapping and the sub-plans, and its own nodes only for the record. */
+    tfc_device *device;          /* where the nodes run (NULL: split) */
+    int npartitions;
+    struct tfc_plan **partitions;
+    int *fetch_part;             /* per fetch: its partition, or -1 for a feed or constant */
+    int *fetch_index;            /* per fetch: its index among that partition's fetches */
+    int nrecvs;
+    int *recvs;                  /* a sub-plan's _Recv nodes (plan indices) */
+    int naux;
+    tfc_node **aux;              /* the _Send/_Recv nodes a sub-plan owns */
 } tfc_plan;
 
 struct tfc_session {
@@ -79,7 +94,26 @@ struct tfc_session {
     int nplans, plan_cap;
     tfc_plan **plans;
     uint64_t seed_base;
+    /* devices: the session's own, or its parent's for a child session */
+    tfc_device_set own_devices;
+    tfc_device_set *devices;
+    int *placement; /* device index per node id, for nodes [0, nplaced) */
+    int nplaced;
+    /* tfc_session_close: no run starts once closed; closing waits for the
+     * runs under way (guarded by lock) */
+    int closed;
+    int active_runs;
+    pthread_cond_t runs_done;
 };
+
+/* Places nodes[0, nnodes) (the graph's nodes in id order) on the session's
+ * devices, keeping earlier placements (src/device/placer.h). s->lock held.
+ * 0, or -1 with `status` set. */
+int tfc_session_place(tfc_session *s, tfc_node *const *nodes, int nnodes, tfc_status *status);
+/* Splits p over devices when its nodes (node j on device dev[j]) span
+ * several; else sets p->device. 0, or -1 with `status` set. */
+int tfc_plan_partition(tfc_plan *p, const int *dev, const tfc_device_set *devs,
+                       tfc_status *status);
 
 /* The state of a stateful node in this session, created on first use.
  * Call with s->lock held. */
@@ -108,5 +142,25 @@ tfc_async_run *tfc_async_run_start(tfc_session *s, tfc_plan *p, tfc_tensor *cons
                                    void *user, tfc_status *status);
 void tfc_execute(tfc_session *s, tfc_plan *p, tfc_tensor *const *feed_values,
                  tfc_tensor **fetch_values, tfc_status *status);
+/* As tfc_execute; with `md`, records each executed node's device, thread,
+ * times and output sizes in it (run_metadata.c). */
+void tfc_execute_traced(tfc_session *s, tfc_plan *p, tfc_tensor *const *feed_values,
+                        tfc_tensor **fetch_values, tfc_run_metadata *md, tfc_status *status);
+/* As tfc_execute_traced; a run still waiting for asynchronous kernels (a
+ * blocked dequeue) at deadline_ns (tfc_now_ns's clock; 0: never) fails with
+ * DEADLINE_EXCEEDED and cancels them. */
+void tfc_execute_deadline(tfc_session *s, tfc_plan *p, tfc_tensor *const *feed_values,
+                          tfc_tensor **fetch_values, tfc_run_metadata *md, int64_t deadline_ns,
+                          tfc_status *status);
+
+/* Step statistics of one plan's run, for run_metadata.c: per plan node
+ * start and end (ns, tfc_now_ns; start 0: did not run) and thread id, per
+ * slot the bytes of the value a node produced. */
+typedef struct tfc_trace {
+    int64_t *node; /* 3 per plan node: start_ns, end_ns, thread */
+    int64_t *slot_bytes;
+} tfc_trace;
+/* Appends the nodes of plan p that ran (trace t) to md. 0 or -1 (memory). */
+int tfc_run_metadata_add(tfc_run_metadata *md, const tfc_plan *p, const tfc_trace *t);
 
 #endif

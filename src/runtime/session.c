@@ -1,5 +1,7 @@
 /* Sessions: options, per-node state (variables live here), the plan cache
  * and the checks on a run's feeds and fetches before it executes. */
+#include "core/clock.h"
+#include "device/placer.h"
 #include "runtime/runtime.h"
 
 #include <stdlib.h>
@@ -9,8 +11,10 @@
 /* OpenBLAS would start its own threads and fight ours for the cores. */
 extern void openblas_set_num_threads(int n);
 
-tfc_session *tfc_session_new(tfc_graph *g, const tfc_session_options *opts,
-                             tfc_status *status) {
+/* A session; a child (parent non-NULL) borrows its parent's threads and
+ * devices instead of making its own. */
+static tfc_session *session_new(tfc_graph *g, const tfc_session_options *opts,
+                                tfc_session *parent, tfc_status *status) {
     if (!g) {
         tfc_status_set(status, TFC_INVALID_ARGUMENT, "tfc_session_new: graph is NULL");
         return NULL;
@@ -32,11 +36,28 @@ tfc_session *tfc_session_new(tfc_graph *g, const tfc_session_options *opts,
     if (s->opts.inter_op_threads <= 0) s->opts.inter_op_threads = cores;
     int threads = s->opts.intra_op_threads > s->opts.inter_op_threads ? s->opts.intra_op_threads
                                                                        : s->opts.inter_op_threads;
-    if (threads > 1) s->pool = tfc_threadpool_new(threads);
-    s->owns_pool = 1;
-    s->inter_op_parallel = s->pool && s->opts.inter_op_threads > 1;
-    openblas_set_num_threads(1);
     pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->runs_done, NULL);
+    if (parent) {
+        s->pool = parent->pool;
+        s->inter_op_parallel = parent->inter_op_parallel;
+        s->devices = parent->devices;
+    } else {
+        if (threads > 1) s->pool = tfc_threadpool_new(threads);
+        s->owns_pool = 1;
+        s->inter_op_parallel = s->pool && s->opts.inter_op_threads > 1;
+        s->devices = &s->own_devices;
+        if (tfc_device_set_init(&s->own_devices, s->opts.device_types, s->opts.device_counts,
+                                s->opts.num_device_types, threads, s->pool, status)) {
+            tfc_session_free(s);
+            return NULL;
+        }
+        /* the options' arrays are the caller's: keep no pointer to them */
+        s->opts.device_types = NULL;
+        s->opts.device_counts = NULL;
+        s->opts.num_device_types = 0;
+    }
+    openblas_set_num_threads(1);
     uint64_t base = s->opts.seed ? (uint64_t)s->opts.seed
                                  : (uint64_t)time(NULL) ^ ((uint64_t)(uintptr_t)s << 16) ^
                                        (uint64_t)clock();
@@ -45,22 +66,67 @@ tfc_session *tfc_session_new(tfc_graph *g, const tfc_session_options *opts,
     return s;
 }
 
+tfc_session *tfc_session_new(tfc_graph *g, const tfc_session_options *opts,
+                             tfc_status *status) {
+    return session_new(g, opts, NULL, status);
+}
+
 tfc_session *tfc_session_new_child(tfc_session *parent, tfc_graph *g, uint64_t salt,
                                    tfc_status *status) {
-    tfc_session_options o = parent->opts;
-    o.intra_op_threads = o.inter_op_threads = 1; /* no pool of its own */
-    tfc_session *s = tfc_session_new(g, &o, status);
+    tfc_session *s = session_new(g, &parent->opts, parent, status);
     if (!s) return NULL;
-    s->opts = parent->opts;
-    s->pool = parent->pool;
-    s->owns_pool = 0;
-    s->inter_op_parallel = parent->inter_op_parallel;
     s->seed_base = (parent->seed_base ^ salt) * 0x9E3779B97F4A7C15ull + 0x632BE59BD9B4E019ull;
     return s;
 }
 
+/* Cancels what waits on the session's resources (a queue's blocked
+ * dequeues) so that runs under way end. Called with s->lock held; drops it
+ * while cancelling, since cancelled kernels finish then. */
+static void cancel_resources(tfc_session *s) {
+    int n = s->nstates;
+    tfc_node_state **states = n ? malloc(sizeof *states * (size_t)n) : NULL;
+    if (!states) return;
+    memcpy(states, s->states, sizeof *states * (size_t)n);
+    pthread_mutex_unlock(&s->lock);
+    for (int i = 0; i < n; i++) {
+        tfc_node_state *st = states[i];
+        if (!st) continue;
+        pthread_mutex_lock(&st->lock);
+        void (*cancel)(void *) = st->cancel_resource;
+        void *resource = st->resource;
+        pthread_mutex_unlock(&st->lock);
+        if (cancel) cancel(resource);
+    }
+    free(states);
+    pthread_mutex_lock(&s->lock);
+}
+
+void tfc_session_close(tfc_session *s) {
+    if (!s) return;
+    pthread_mutex_lock(&s->lock);
+    s->closed = 1;
+    /* a run under way may make a queue after a pass: pass again until
+     * every run has ended */
+    cancel_resources(s);
+    while (s->active_runs) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 20000000;
+        if (ts.tv_nsec >= 1000000000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000;
+        }
+        if (pthread_cond_timedwait(&s->runs_done, &s->lock, &ts) && s->active_runs)
+            cancel_resources(s);
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
+tfc_graph *tfc_session_graph(const tfc_session *s) { return s ? s->graph : NULL; }
+
 void tfc_session_free(tfc_session *s) {
     if (!s) return;
+    tfc_session_close(s);
     for (int i = 0; i < s->nplans; i++) tfc_plan_free(s->plans[i]);
     free(s->plans);
     for (int i = 0; i < s->nstates; i++) {
@@ -72,8 +138,11 @@ void tfc_session_free(tfc_session *s) {
         free(st);
     }
     free(s->states);
+    free(s->placement);
+    tfc_device_set_free(&s->own_devices);
     if (s->owns_pool) tfc_threadpool_free(s->pool);
     pthread_mutex_destroy(&s->lock);
+    pthread_cond_destroy(&s->runs_done);
     free(s);
 }
 
@@ -198,10 +267,12 @@ static tfc_plan *find_or_build_plan(tfc_session *s, const tfc_output *feeds, int
     return p;
 }
 
-void tfc_session_run(tfc_session *s, const tfc_output *feed_outs,
-                     tfc_tensor *const *feed_values, int nfeeds, const tfc_output *fetches,
-                     int nfetches, tfc_tensor **fetch_values, tfc_node *const *targets,
-                     int ntargets, tfc_status *status) {
+/* tfc_session_run and tfc_session_run_v2: checks, the plan, the run. */
+static void session_run_open(tfc_session *s, const tfc_run_options *ro, const tfc_output *feed_outs,
+                        tfc_tensor *const *feed_values, int nfeeds, const tfc_output *fetches,
+                        int nfetches, tfc_tensor **fetch_values, tfc_node *const *targets,
+                        int ntargets, tfc_run_metadata *md, tfc_status *status) {
+    int64_t t0 = ro && ro->timeout_in_ms > 0 ? tfc_now_ns() : 0; /* the timeout counts from here */
     for (int i = 0; i < nfetches && fetch_values; i++) fetch_values[i] = NULL;
     if (!s) {
         tfc_status_set(status, TFC_INVALID_ARGUMENT, "tfc_session_run: session is NULL");
@@ -236,11 +307,89 @@ void tfc_session_run(tfc_session *s, const tfc_output *feed_outs,
         find_or_build_plan(s, feed_outs, nfeeds, fetches, nfetches, targets, ntargets, status);
     if (!p) return;
     tfc_status_set(status, TFC_OK, NULL);
-    tfc_execute(s, p, feed_values, fetch_values, status);
+    int64_t deadline = ro && ro->timeout_in_ms > 0 ? t0 + ro->timeout_in_ms * 1000000 : 0;
+    tfc_execute_deadline(s, p, feed_values, fetch_values,
+                         ro && md && ro->trace_level > TFC_TRACE_NONE ? md : NULL, deadline,
+                         status);
+}
+
+/* session_run_open on a session that is not closed, counted among the
+ * runs under way that tfc_session_close waits for. */
+static void session_run(tfc_session *s, const tfc_run_options *ro, const tfc_output *feed_outs,
+                        tfc_tensor *const *feed_values, int nfeeds, const tfc_output *fetches,
+                        int nfetches, tfc_tensor **fetch_values, tfc_node *const *targets,
+                        int ntargets, tfc_run_metadata *md, tfc_status *status) {
+    if (s) {
+        pthread_mutex_lock(&s->lock);
+        int closed = s->closed;
+        if (!closed) s->active_runs++;
+        pthread_mutex_unlock(&s->lock);
+        if (closed) {
+            for (int i = 0; i < nfetches && fetch_values; i++) fetch_values[i] = NULL;
+            tfc_status_set(status, TFC_FAILED_PRECONDITION, "Attempted to use a closed Session.");
+            return;
+        }
+    }
+    session_run_open(s, ro, feed_outs, feed_values, nfeeds, fetches, nfetches, fetch_values,
+                     targets, ntargets, md, status);
+    if (s) {
+        pthread_mutex_lock(&s->lock);
+        if (--s->active_runs == 0) pthread_cond_broadcast(&s->runs_done);
+        pthread_mutex_unlock(&s->lock);
+    }
+}
+
+void tfc_session_run(tfc_session *s, const tfc_output *feed_outs,
+                     tfc_tensor *const *feed_values, int nfeeds, const tfc_output *fetches,
+                     int nfetches, tfc_tensor **fetch_values, tfc_node *const *targets,
+                     int ntargets, tfc_status *status) {
+    session_run(s, NULL, feed_outs, feed_values, nfeeds, fetches, nfetches, fetch_values,
+                targets, ntargets, NULL, status);
+}
+
+void tfc_session_run_v2(tfc_session *s, const tfc_run_options *run_options,
+                        const tfc_output *feed_outs, tfc_tensor *const *feed_values, int nfeeds,
+                        const tfc_output *fetches, int nfetches, tfc_tensor **fetch_values,
+                        tfc_node *const *targets, int ntargets, tfc_run_metadata *md,
+                        tfc_status *status) {
+    session_run(s, run_options, feed_outs, feed_values, nfeeds, fetches, nfetches, fetch_values,
+                targets, ntargets, md, status);
+}
+
+int tfc_session_place(tfc_session *s, tfc_node *const *nodes, int nnodes, tfc_status *status) {
+    if (nnodes <= s->nplaced) return 0;
+    int *v = realloc(s->placement, ((size_t)nnodes + 1) * sizeof *v);
+    if (!v) {
+        tfc_status_set(status, TFC_INTERNAL, "out of memory placing the graph");
+        return -1;
+    }
+    s->placement = v;
+    for (int i = s->nplaced; i < nnodes; i++) v[i] = -1;
+    if (tfc_place(nodes, nnodes, s->devices, s->opts.allow_soft_placement,
+                  s->opts.log_device_placement, v, status))
+        return -1;
+    s->nplaced = nnodes;
+    return 0;
+}
+
+int tfc_session_num_devices(const tfc_session *s) { return s ? s->devices->n : 0; }
+
+const char *tfc_session_device_name(const tfc_session *s, int i) {
+    return s && i >= 0 && i < s->devices->n ? s->devices->devices[i]->name : NULL;
+}
+
+const char *tfc_session_assigned_device(const tfc_session *s, const tfc_node *n) {
+    if (!s || !n || n->graph != s->graph) return NULL;
+    tfc_session *m = (tfc_session *)s; /* the lock only */
+    pthread_mutex_lock(&m->lock);
+    const char *name = n->id < s->nplaced ? s->devices->devices[s->placement[n->id]]->name : NULL;
+    pthread_mutex_unlock(&m->lock);
+    return name;
 }
 
 int tfc_session_can_run_async(const tfc_session *s) {
-    return s && s->pool && s->inter_op_parallel;
+    /* a run split over devices has one executor per device: not this one */
+    return s && s->pool && s->inter_op_parallel && s->devices->n == 1;
 }
 
 tfc_async_run *tfc_session_start_async(tfc_session *s, const tfc_output *feeds, int nfeeds,

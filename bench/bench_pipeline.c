@@ -1,0 +1,281 @@
+/* Input pipelines against feeding (issue 15's benchmark; not a test):
+ *   1. MLP (784-256-256-10, Adam, batch 100) training examples/s, fed from
+ *      memory vs read from TFRecord files (TFRecordReader ->
+ *      parse_single_example -> shuffle_batch with 2 reader threads), at
+ *      1 and 2 threads per session;
+ *   2. small elements (float scalars) through a FIFOQueue: enqueue ->
+ *      dequeue throughput between two threads, and the time of one
+ *      enqueue + dequeue run pair, against a bare mutex + condition
+ *      variable ring buffer.
+ *     ./bench_pipeline [tfrecord_dir [data_dir]]   (write the files with
+ *     examples/mnist_to_tfrecord first; default /tmp/tfc-mnist-tfrecord) */
+#include <tfc.h>
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+enum { BATCH = 100, HIDDEN = 256, STEPS = 600, WARMUP = 50 };
+
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static tfc_output dense(tfc_graph *g, tfc_output x, int64_t in, int64_t out, int relu) {
+    int64_t wdims[] = {in, out};
+    tfc_output w = tfc_variable(
+        g, NULL, tfc_truncated_normal(g, TFC_FLOAT, 2, wdims, 0.0, sqrt(2.0 / (double)in), 0));
+    tfc_output b = tfc_variable(g, NULL, tfc_zeros(g, TFC_FLOAT, 1, &out));
+    tfc_output y = tfc_bias_add(g, tfc_matmul(g, x, w), b);
+    return relu ? tfc_relu(g, y) : y;
+}
+
+/* the training step on (x, labels) */
+static tfc_node *mlp(tfc_graph *g, tfc_output x, tfc_output labels, tfc_optimizer **opt) {
+    tfc_output h = dense(g, dense(g, x, 784, HIDDEN, 1), HIDDEN, HIDDEN, 1);
+    tfc_output logits = dense(g, h, HIDDEN, 10, 0);
+    tfc_output loss = tfc_reduce_mean(
+        g, tfc_sparse_softmax_cross_entropy_with_logits(g, labels, logits), NULL, 0, 0);
+    *opt = tfc_adam_optimizer(TFC_ADAM_DEFAULTS);
+    return tfc_optimizer_minimize(*opt, g, loss, NULL, 0, (tfc_output){NULL, 0});
+}
+
+static tfc_session *session(tfc_graph *g, int threads, tfc_status *st) {
+    tfc_session_options o = {0};
+    o.inter_op_threads = o.intra_op_threads = threads;
+    return tfc_session_new(g, &o, st);
+}
+
+static double fed(tfc_mnist *data, int threads) {
+    tfc_status *st = tfc_status_new();
+    tfc_graph *g = tfc_graph_new();
+    tfc_output x = tfc_placeholder(g, "x", TFC_FLOAT, 2, (int64_t[]){BATCH, 784});
+    tfc_output y = tfc_placeholder(g, "y", TFC_INT32, 1, (int64_t[]){BATCH});
+    tfc_optimizer *opt;
+    tfc_node *train = mlp(g, x, y, &opt), *init = tfc_global_variables_initializer(g);
+    tfc_session *s = session(g, threads, st);
+    tfc_session_run(s, NULL, NULL, 0, NULL, 0, NULL, &init, 1, st);
+    tfc_output feeds[2] = {x, y};
+    double t0 = 0;
+    for (int i = 0; i < WARMUP + STEPS && tfc_status_code(st) == TFC_OK; i++) {
+        if (i == WARMUP) t0 = now();
+        tfc_tensor *b[2];
+        if (tfc_dataset_next_batch(data->train, BATCH, &b[0], &b[1], st)) break;
+        tfc_session_run(s, feeds, b, 2, NULL, 0, NULL, &train, 1, st);
+        tfc_tensor_free(b[0]);
+        tfc_tensor_free(b[1]);
+    }
+    double rate = STEPS * BATCH / (now() - t0);
+    if (tfc_status_code(st) != TFC_OK) fprintf(stderr, "fed: %s\n", tfc_status_message(st));
+    tfc_session_free(s);
+    tfc_optimizer_free(opt);
+    tfc_graph_free(g);
+    tfc_status_free(st);
+    return rate;
+}
+
+/* batched: read_up_to(BATCH) + parse_example + enqueue_many, so each
+ * reader run handles BATCH records instead of one */
+static double pipeline(const char *dir, int threads, int batched) {
+    tfc_status *st = tfc_status_new();
+    tfc_graph *g = tfc_graph_new();
+    char pattern[4096];
+    snprintf(pattern, sizeof pattern, "%s/train-*.tfrecord", dir);
+    tfc_output names = tfc_string_input_producer(
+        g, tfc_matching_files(g, tfc_const_string(g, pattern)), 0, 1, 0, 0);
+    tfc_output kv[2], parsed[2];
+    tfc_output reader = tfc_tf_record_reader(g, "");
+    tfc_parse_feature f[2] = {{"image_raw", TFC_STRING, 0, 0, NULL, {NULL, 0}},
+                              {"label", TFC_INT64, 0, 0, NULL, {NULL, 0}}};
+    if (batched) {
+        tfc_reader_read_up_to(g, reader, names, BATCH, kv);
+        tfc_parse_example(g, kv[1], f, 2, parsed);
+    } else {
+        tfc_reader_read(g, reader, names, kv);
+        tfc_parse_single_example(g, kv[1], f, 2, parsed);
+    }
+    int64_t shape[2] = {-1, 784};
+    tfc_output example[2] = {
+        tfc_mul(g,
+                tfc_cast(g,
+                         tfc_reshape(g, tfc_decode_raw(g, parsed[0], TFC_UINT8, 1), batched ? 2 : 1,
+                                     batched ? shape : shape + 1),
+                         TFC_FLOAT),
+                tfc_const_float(g, 1.0f / 255.0f)),
+        tfc_cast(g, parsed[1], TFC_INT32)};
+    tfc_output batch[2];
+    tfc_shuffle_batch(g, example, 2, BATCH, 1000 + 3 * BATCH, 1000, 2, 0, batched, 0, batch);
+    tfc_optimizer *opt;
+    tfc_node *train = mlp(g, batch[0], batch[1], &opt);
+    tfc_node *init[2] = {tfc_global_variables_initializer(g), tfc_local_variables_initializer(g)};
+    if (tfc_graph_error(g)) {
+        fprintf(stderr, "%s\n", tfc_graph_error(g));
+        exit(1);
+    }
+    tfc_session *s = session(g, threads, st);
+    tfc_session_run(s, NULL, NULL, 0, NULL, 0, NULL, init, 2, st);
+    tfc_coordinator *coord = tfc_coordinator_new();
+    tfc_start_queue_runners(s, coord, st);
+    double t0 = 0;
+    for (int i = 0; i < WARMUP + STEPS && tfc_status_code(st) == TFC_OK; i++) {
+        if (i == WARMUP) t0 = now();
+        tfc_session_run(s, NULL, NULL, 0, NULL, 0, NULL, &train, 1, st);
+    }
+    double rate = STEPS * BATCH / (now() - t0);
+    if (tfc_status_code(st) != TFC_OK) fprintf(stderr, "pipeline: %s\n", tfc_status_message(st));
+    tfc_coordinator_request_stop(coord, NULL);
+    tfc_coordinator_join(coord, 5000, st);
+    tfc_session_close(s);
+    tfc_coordinator_free(coord);
+    tfc_session_free(s);
+    tfc_optimizer_free(opt);
+    tfc_graph_free(g);
+    tfc_status_free(st);
+    return rate;
+}
+
+/* ---- small elements ---- */
+
+enum { ITEMS = 100000, RING = 1000 };
+
+typedef struct qgraph {
+    tfc_graph *g;
+    tfc_output x, one;
+    tfc_node *enq;
+    tfc_session *s;
+} qgraph;
+
+static void *producer(void *arg) {
+    qgraph *q = arg;
+    tfc_status *st = tfc_status_new();
+    tfc_tensor *v = tfc_tensor_scalar_float(1);
+    for (int i = 0; i < ITEMS; i++)
+        tfc_session_run(q->s, &q->x, &v, 1, NULL, 0, NULL, &q->enq, 1, st);
+    tfc_tensor_free(v);
+    tfc_status_free(st);
+    return NULL;
+}
+
+static void queue_bench(int threads, double *per_s, double *pair_us) {
+    qgraph q;
+    tfc_status *st = tfc_status_new();
+    q.g = tfc_graph_new();
+    tfc_dtype dt = TFC_FLOAT;
+    tfc_shape sc = {0, {0}};
+    tfc_output h = tfc_fifo_queue(q.g, RING, &dt, 1, &sc, NULL);
+    q.x = tfc_placeholder(q.g, "x", TFC_FLOAT, 0, NULL);
+    q.enq = tfc_queue_enqueue(q.g, h, &q.x, 1);
+    tfc_queue_dequeue(q.g, h, &q.one, 1);
+    q.s = session(q.g, threads, st);
+    pthread_t th;
+    double t0 = now();
+    pthread_create(&th, NULL, producer, &q);
+    for (int i = 0; i < ITEMS; i++) {
+        tfc_tensor *o = NULL;
+        tfc_session_run(q.s, NULL, NULL, 0, &q.one, 1, &o, NULL, 0, st);
+        tfc_tensor_free(o);
+    }
+    pthread_join(th, NULL);
+    *per_s = ITEMS / (now() - t0);
+    /* one thread: an enqueue run then a dequeue run */
+    tfc_tensor *v = tfc_tensor_scalar_float(2);
+    t0 = now();
+    for (int i = 0; i < ITEMS / 10; i++) {
+        tfc_tensor *o = NULL;
+        tfc_session_run(q.s, &q.x, &v, 1, NULL, 0, NULL, &q.enq, 1, st);
+        tfc_session_run(q.s, NULL, NULL, 0, &q.one, 1, &o, NULL, 0, st);
+        tfc_tensor_free(o);
+    }
+    *pair_us = (now() - t0) / (ITEMS / 10) * 1e6;
+    tfc_tensor_free(v);
+    tfc_session_free(q.s);
+    tfc_graph_free(q.g);
+    tfc_status_free(st);
+}
+
+typedef struct ring {
+    pthread_mutex_t lock;
+    pthread_cond_t not_empty, not_full;
+    float v[RING];
+    int head, size;
+} ring;
+
+static void ring_put(ring *r, float x) {
+    pthread_mutex_lock(&r->lock);
+    while (r->size == RING) pthread_cond_wait(&r->not_full, &r->lock);
+    r->v[(r->head + r->size++) % RING] = x;
+    pthread_cond_signal(&r->not_empty);
+    pthread_mutex_unlock(&r->lock);
+}
+
+static float ring_get(ring *r) {
+    pthread_mutex_lock(&r->lock);
+    while (!r->size) pthread_cond_wait(&r->not_empty, &r->lock);
+    float x = r->v[r->head];
+    r->head = (r->head + 1) % RING;
+    r->size--;
+    pthread_cond_signal(&r->not_full);
+    pthread_mutex_unlock(&r->lock);
+    return x;
+}
+
+static void *ring_producer(void *arg) {
+    for (int i = 0; i < ITEMS; i++) ring_put(arg, 1);
+    return NULL;
+}
+
+static void ring_bench(double *per_s, double *pair_us) {
+    static ring r = {
+        PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER, {0}, 0, 0};
+    pthread_t th;
+    double t0 = now(), sum = 0;
+    pthread_create(&th, NULL, ring_producer, &r);
+    for (int i = 0; i < ITEMS; i++) sum += ring_get(&r);
+    pthread_join(th, NULL);
+    *per_s = ITEMS / (now() - t0);
+    t0 = now();
+    for (int i = 0; i < ITEMS; i++) {
+        ring_put(&r, 2);
+        sum += ring_get(&r);
+    }
+    *pair_us = (now() - t0) / ITEMS * 1e6;
+    if (sum < 0) printf("%f\n", sum);
+}
+
+int main(int argc, char **argv) {
+    const char *dir = argc > 1 ? argv[1] : "/tmp/tfc-mnist-tfrecord";
+    tfc_status *st = tfc_status_new();
+    tfc_mnist *data = tfc_mnist_load(argc > 2 ? argv[2] : NULL, st);
+    if (!data) {
+        fprintf(stderr, "%s\n", tfc_status_message(st));
+        return 1;
+    }
+    printf("MLP training, examples/s (batch %d, %d steps after %d); pipelines: records one "
+           "at a time / %d at a time\n",
+           BATCH, STEPS, WARMUP, BATCH);
+    for (int threads = 1; threads <= 2; threads++) {
+        double a = fed(data, threads), b = pipeline(dir, threads, 0), c = pipeline(dir, threads, 1);
+        printf("  %d thread%s: fed %7.0f   pipeline %7.0f (%.2fx)   batched reads %7.0f (%.2fx)\n",
+               threads, threads > 1 ? "s" : " ", a, b, b / a, c, c / a);
+    }
+    printf("float scalars through a queue of %d (%d items)\n", RING, ITEMS);
+    for (int threads = 1; threads <= 2; threads++) {
+        double per_s, pair;
+        queue_bench(threads, &per_s, &pair);
+        printf("  FIFOQueue, sessions of %d thread%s: %9.0f items/s between threads, %6.2f us "
+               "per enqueue+dequeue run pair\n",
+               threads, threads > 1 ? "s" : " ", per_s, pair);
+    }
+    double per_s, pair;
+    ring_bench(&per_s, &pair);
+    printf(
+        "  mutex + condition ring:          %9.0f items/s between threads, %6.2f us per put+get\n",
+        per_s, pair);
+    tfc_mnist_free(data);
+    tfc_status_free(st);
+    return 0;
+}

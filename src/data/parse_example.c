@@ -1,0 +1,413 @@
+/* ParseExample: serialized tf.train.Example protos (protos/example.proto)
+ * into dense tensors (tf.FixedLenFeature, with defaults) and sparse
+ * triples (tf.VarLenFeature), with TensorFlow's op signature:
+ *   inputs  serialized [B], names [B] or [0], sparse_keys (Nsparse string
+ *           scalars), dense_keys (Ndense), dense_defaults (Ndense)
+ *   attrs   Nsparse, Ndense, sparse_types, Tdense, dense_shapes
+ *   outputs sparse_indices (Nsparse int64 [n, 2]), sparse_values,
+ *           sparse_shapes (int64 [2]), dense_values ([B] + dense_shape)
+ * tfc_parse_single_example builds it for one record and drops the batch
+ * dim, as TensorFlow 1.4's parse_single_example did. Errors name the record
+ * (its index, and its name when given) and the feature. */
+#include "data/attr_lists.h"
+#include "graph/op_registry.h"
+
+#include "example.pb-c.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { PMAX = 128 }; /* keys of each kind */
+
+static int type_ok(tfc_dtype dt) { return dt == TFC_FLOAT || dt == TFC_INT64 || dt == TFC_STRING; }
+
+static int parse_infer(tfc_infer_ctx *c) {
+    int64_t ns = tfc_attrs_int(c->attrs, "Nsparse", -1), nd = tfc_attrs_int(c->attrs, "Ndense", -1);
+    if (ns < 0 || nd < 0 || ns > PMAX || nd > PMAX)
+        return tfc_infer_error(c, "attrs Nsparse and Ndense must be 0 to %d", PMAX);
+    if (c->ninputs != 2 + ns + 2 * nd)
+        return tfc_infer_error(c,
+                               "expected %lld inputs (serialized, names, %lld sparse keys, "
+                               "%lld dense keys, %lld dense defaults), got %d",
+                               (long long)(2 + ns + 2 * nd), (long long)ns, (long long)nd,
+                               (long long)nd, c->ninputs);
+    tfc_dtype stypes[PMAX];
+    tfc_shape dshapes[PMAX];
+    if (tfc_attr_type_list(c->attrs, "sparse_types", stypes, PMAX) != ns)
+        return tfc_infer_error(c, "attr 'sparse_types' must list %lld dtypes", (long long)ns);
+    if (tfc_attr_shape_list(c->attrs, "dense_shapes", dshapes, PMAX) != nd)
+        return tfc_infer_error(c, "attr 'dense_shapes' must list %lld shapes", (long long)nd);
+    for (int i = 0; i < c->ninputs - (int)nd; i++) {
+        tfc_dtype dt = tfc_infer_input_dtype(c, i);
+        if (dt != TFC_STRING)
+            return tfc_infer_error(c, "input %d (%s) must be a string tensor, got %s", i,
+                                   i == 0   ? "serialized"
+                                   : i == 1 ? "names"
+                                            : "a key",
+                                   tfc_dtype_name(dt));
+    }
+    tfc_shape ser = tfc_infer_input_shape(c, 0);
+    if (ser.rank > 1)
+        return tfc_infer_error(c, "serialized must be a vector, got rank %d", ser.rank);
+    int64_t batch = ser.rank == 1 ? ser.dims[0] : -1;
+    int64_t tdense[PMAX];
+    if (tfc_infer_set_num_outputs(c, (int)(3 * ns + nd))) return -1;
+    for (int i = 0; i < ns; i++) {
+        if (!type_ok(stypes[i]))
+            return tfc_infer_error(c, "sparse_types[%d] is %s; float32, int64 or string expected",
+                                   i, tfc_dtype_name(stypes[i]));
+        int64_t id[2] = {-1, 2};
+        tfc_infer_set_output(c, i, TFC_INT64, tfc_shape_make(2, id));
+        tfc_infer_set_output(c, (int)ns + i, stypes[i], tfc_shape_vector(-1));
+        tfc_infer_set_output(c, 2 * (int)ns + i, TFC_INT64, tfc_shape_vector(2));
+    }
+    for (int j = 0; j < nd; j++) {
+        int in = 2 + (int)ns + (int)nd + j;
+        tfc_dtype dt = tfc_infer_input_dtype(c, in);
+        if (!type_ok(dt))
+            return tfc_infer_error(c, "dense_defaults[%d] is %s; float32, int64 or string expected",
+                                   j, tfc_dtype_name(dt));
+        if (!tfc_shape_is_fully_defined(&dshapes[j]) || dshapes[j].rank >= TFC_MAX_RANK)
+            return tfc_infer_error(c, "dense_shapes[%d] must be fully defined and of rank below %d",
+                                   j, TFC_MAX_RANK);
+        tdense[j] = dt;
+        tfc_shape out = {.rank = dshapes[j].rank + 1};
+        out.dims[0] = batch;
+        memcpy(out.dims + 1, dshapes[j].dims, sizeof *out.dims * (size_t)dshapes[j].rank);
+        tfc_infer_set_output(c, 3 * (int)ns + j, dt, out);
+    }
+    if (tfc_attrs_set_int_list(c->attrs, "Tdense", tdense, (int)nd))
+        return tfc_infer_error(c, "out of memory");
+    return 0;
+}
+
+static const char *kind_name(int k) {
+    return k == TENSORFLOW__FEATURE__KIND_FLOAT_LIST   ? "float"
+           : k == TENSORFLOW__FEATURE__KIND_INT64_LIST ? "int64"
+           : k == TENSORFLOW__FEATURE__KIND_BYTES_LIST ? "string"
+                                                       : "none";
+}
+
+static int kind_of(tfc_dtype dt) {
+    return dt == TFC_FLOAT   ? TENSORFLOW__FEATURE__KIND_FLOAT_LIST
+           : dt == TFC_INT64 ? TENSORFLOW__FEATURE__KIND_INT64_LIST
+                             : TENSORFLOW__FEATURE__KIND_BYTES_LIST;
+}
+
+static size_t feature_count(const Tensorflow__Feature *f) {
+    switch (f->kind_case) {
+    case TENSORFLOW__FEATURE__KIND_FLOAT_LIST: return f->float_list->n_value;
+    case TENSORFLOW__FEATURE__KIND_INT64_LIST: return f->int64_list->n_value;
+    case TENSORFLOW__FEATURE__KIND_BYTES_LIST: return f->bytes_list->n_value;
+    default: return 0;
+    }
+}
+
+/* Copies count values of f into t from element `at`. 0 or -1 (memory). */
+static int put_values(tfc_tensor *t, int64_t at, const Tensorflow__Feature *f, size_t count) {
+    switch (f->kind_case) {
+    case TENSORFLOW__FEATURE__KIND_FLOAT_LIST:
+        if (count) memcpy((float *)t->data + at, f->float_list->value, count * sizeof(float));
+        return 0;
+    case TENSORFLOW__FEATURE__KIND_INT64_LIST:
+        if (count) memcpy((int64_t *)t->data + at, f->int64_list->value, count * sizeof(int64_t));
+        return 0;
+    case TENSORFLOW__FEATURE__KIND_BYTES_LIST:
+        for (size_t k = 0; k < count; k++)
+            if (tfc_string_set(t, at + (int64_t)k, f->bytes_list->value[k].data,
+                               f->bytes_list->value[k].len))
+                return -1;
+        return 0;
+    default: return 0;
+    }
+}
+
+static const Tensorflow__Feature *find_feature(const Tensorflow__Example *ex, tfc_string key) {
+    const Tensorflow__Features *fs = ex->features;
+    for (size_t k = 0; fs && k < fs->n_feature; k++) {
+        const char *name = fs->feature[k]->key;
+        if (name && strlen(name) == key.len && !memcmp(name, key.data, key.len))
+            return fs->feature[k]->value;
+    }
+    return NULL;
+}
+
+/* A sparse key's values so far. */
+typedef struct sparse_acc {
+    int64_t n, cap, widest;
+    int64_t *rows;
+    tfc_tensor *values; /* grows by doubling */
+} sparse_acc;
+
+static int sparse_add(sparse_acc *s, tfc_dtype dt, int64_t row, const Tensorflow__Feature *f,
+                      size_t count) {
+    if (s->n + (int64_t)count > s->cap) {
+        int64_t cap = s->cap ? s->cap : 64;
+        while (cap < s->n + (int64_t)count) cap *= 2;
+        tfc_tensor *v = tfc_tensor_new(dt, 1, &cap);
+        int64_t *rows = realloc(s->rows, sizeof *rows * (size_t)cap);
+        if (!v || !rows) {
+            tfc_tensor_free(v);
+            if (rows) s->rows = rows;
+            return -1;
+        }
+        s->rows = rows;
+        if (s->values) {
+            memcpy(v->data, s->values->data, (size_t)s->n * tfc_dtype_size(dt));
+            if (dt == TFC_STRING && tfc_tensor_own_strings(v)) {
+                memset(v->data, 0, v->nbytes);
+                tfc_tensor_free(v);
+                return -1;
+            }
+        }
+        tfc_tensor_free(s->values);
+        s->values = v;
+        s->cap = cap;
+    }
+    if (put_values(s->values, s->n, f, count)) return -1;
+    for (size_t k = 0; k < count; k++) s->rows[s->n + (int64_t)k] = row;
+    s->n += (int64_t)count;
+    if ((int64_t)count > s->widest) s->widest = (int64_t)count;
+    return 0;
+}
+
+static void parse_kernel(tfc_kernel_ctx *c) {
+    const tfc_attrs *a = &c->node->attrs;
+    int ns = (int)tfc_attrs_int(a, "Nsparse", 0), nd = (int)tfc_attrs_int(a, "Ndense", 0);
+    const tfc_tensor *ser = c->inputs[0], *names = c->inputs[1];
+    int64_t batch = ser->rank == 1 ? ser->dims[0] : 1;
+    if (names->nelem != 0 && names->nelem != batch) {
+        tfc_kernel_error(c, TFC_INVALID_ARGUMENT, "names has %lld elements, serialized %lld",
+                         (long long)names->nelem, (long long)batch);
+        return;
+    }
+    tfc_dtype stypes[PMAX];
+    tfc_shape dshapes[PMAX];
+    tfc_attr_type_list(a, "sparse_types", stypes, PMAX);
+    tfc_attr_shape_list(a, "dense_shapes", dshapes, PMAX);
+    tfc_tensor *dense[PMAX];
+    int64_t per[PMAX];
+    for (int j = 0; j < nd; j++) {
+        int64_t dims[TFC_MAX_RANK];
+        dims[0] = batch;
+        memcpy(dims + 1, dshapes[j].dims, sizeof *dims * (size_t)dshapes[j].rank);
+        per[j] = tfc_dims_num_elements(dshapes[j].rank, dshapes[j].dims);
+        const tfc_tensor *dflt = c->inputs[2 + ns + nd + j];
+        if (dflt->nelem != 0 && dflt->nelem != 1 && dflt->nelem != per[j]) {
+            tfc_kernel_error(c, TFC_INVALID_ARGUMENT,
+                             "dense_defaults[%d] has %lld values; the feature %lld (or 1, or 0: "
+                             "required)",
+                             j, (long long)dflt->nelem, (long long)per[j]);
+            return;
+        }
+        dense[j] = tfc_kernel_output(c, 3 * ns + j, c->node->out_dtypes[3 * ns + j],
+                                     dshapes[j].rank + 1, dims);
+        if (!dense[j]) return;
+    }
+    sparse_acc acc[PMAX];
+    memset(acc, 0, sizeof acc);
+    char where[300], b[96];
+    for (int64_t i = 0; i < batch; i++) {
+        tfc_string rec = tfc_string_at(ser, ser->rank ? i : 0);
+        tfc_string nm = names->nelem ? tfc_string_at(names, i) : (tfc_string){"<unknown>", 9};
+        snprintf(where, sizeof where, "Name: %.*s (record %lld)",
+                 (int)(nm.len > 100 ? 100 : nm.len), nm.data, (long long)i);
+        Tensorflow__Example *ex =
+            tensorflow__example__unpack(NULL, rec.len, (const uint8_t *)rec.data);
+        if (!ex) {
+            tfc_kernel_error(
+                c, TFC_INVALID_ARGUMENT,
+                "%s: Could not parse example input (%zu bytes): not a tf.train.Example", where,
+                rec.len);
+            goto done;
+        }
+        for (int j = 0; j < nd; j++) {
+            tfc_string key = tfc_string_at(c->inputs[2 + ns + j], 0);
+            tfc_dtype dt = dense[j]->dtype;
+            const Tensorflow__Feature *f = find_feature(ex, key);
+            size_t count = f ? feature_count(f) : 0;
+            int64_t at = i * per[j];
+            int bad = 0;
+            if (!f || f->kind_case == TENSORFLOW__FEATURE__KIND__NOT_SET) {
+                const tfc_tensor *dflt = c->inputs[2 + ns + nd + j];
+                if (!dflt->nelem) {
+                    tfc_kernel_error(c, TFC_INVALID_ARGUMENT,
+                                     "%s, Feature: %.*s (data type: %s) is required but could not "
+                                     "be found.",
+                                     where, (int)key.len, key.data, tfc_dtype_name(dt));
+                    bad = 1;
+                }
+                for (int64_t k = 0; !bad && k < per[j]; k++) {
+                    int64_t from = dflt->nelem == 1 ? 0 : k;
+                    if (dt == TFC_STRING) {
+                        tfc_string s = tfc_string_at(dflt, from);
+                        bad = tfc_string_set(dense[j], at + k, s.data, s.len) ? 2 : 0;
+                    } else {
+                        size_t esz = tfc_dtype_size(dt);
+                        memcpy((char *)dense[j]->data + (size_t)(at + k) * esz,
+                               (const char *)dflt->data + (size_t)from * esz, esz);
+                    }
+                }
+            } else if ((int)f->kind_case != kind_of(dt)) {
+                tfc_kernel_error(c, TFC_INVALID_ARGUMENT,
+                                 "%s, Feature: %.*s.  Data types don't match. Data type: %s but "
+                                 "expected type: %s",
+                                 where, (int)key.len, key.data, kind_name(f->kind_case),
+                                 kind_name(kind_of(dt)));
+                bad = 1;
+            } else if ((int64_t)count != per[j]) {
+                tfc_kernel_error(c, TFC_INVALID_ARGUMENT,
+                                 "%s, Key: %.*s, Index: %lld.  Number of %s values != expected.  "
+                                 "Values size: %zu but output shape: %s",
+                                 where, (int)key.len, key.data, (long long)i,
+                                 kind_name(f->kind_case), count,
+                                 tfc_shape_str(&dshapes[j], b, sizeof b));
+                bad = 1;
+            } else if (put_values(dense[j], at, f, count)) {
+                bad = 2;
+            }
+            if (bad) {
+                if (bad == 2) tfc_kernel_error(c, TFC_RESOURCE_EXHAUSTED, "out of memory parsing");
+                tensorflow__example__free_unpacked(ex, NULL);
+                goto done;
+            }
+        }
+        for (int s = 0; s < ns; s++) {
+            tfc_string key = tfc_string_at(c->inputs[2 + s], 0);
+            const Tensorflow__Feature *f = find_feature(ex, key);
+            if (!f || f->kind_case == TENSORFLOW__FEATURE__KIND__NOT_SET) continue;
+            if ((int)f->kind_case != kind_of(stypes[s])) {
+                tfc_kernel_error(c, TFC_INVALID_ARGUMENT,
+                                 "%s, Feature: %.*s.  Data types don't match. Data type: %s but "
+                                 "expected type: %s",
+                                 where, (int)key.len, key.data, kind_name(f->kind_case),
+                                 kind_name(kind_of(stypes[s])));
+                tensorflow__example__free_unpacked(ex, NULL);
+                goto done;
+            }
+            if (sparse_add(&acc[s], stypes[s], i, f, feature_count(f))) {
+                tfc_kernel_error(c, TFC_RESOURCE_EXHAUSTED, "out of memory parsing");
+                tensorflow__example__free_unpacked(ex, NULL);
+                goto done;
+            }
+        }
+        tensorflow__example__free_unpacked(ex, NULL);
+    }
+    for (int s = 0; s < ns; s++) {
+        int64_t id[2] = {acc[s].n, 2}, two = 2;
+        tfc_tensor *ix = tfc_kernel_output(c, s, TFC_INT64, 2, id);
+        tfc_tensor *vals = tfc_kernel_output(c, ns + s, stypes[s], 1, &acc[s].n);
+        tfc_tensor *shape = tfc_kernel_output(c, 2 * ns + s, TFC_INT64, 1, &two);
+        if (!ix || !vals || !shape) goto done;
+        int64_t *ip = ix->data;
+        for (int64_t k = 0, col = 0; k < acc[s].n; k++) {
+            col = k && acc[s].rows[k] == acc[s].rows[k - 1] ? col + 1 : 0;
+            ip[2 * k] = acc[s].rows[k];
+            ip[2 * k + 1] = col;
+        }
+        if (acc[s].n) {
+            memcpy(vals->data, acc[s].values->data, (size_t)acc[s].n * tfc_dtype_size(stypes[s]));
+            if (stypes[s] == TFC_STRING && tfc_tensor_own_strings(vals)) {
+                memset(vals->data, 0, vals->nbytes);
+                tfc_kernel_error(c, TFC_RESOURCE_EXHAUSTED, "out of memory parsing");
+                goto done;
+            }
+        }
+        ((int64_t *)shape->data)[0] = batch;
+        ((int64_t *)shape->data)[1] = acc[s].widest;
+    }
+done:
+    for (int s = 0; s < ns; s++) {
+        free(acc[s].rows);
+        tfc_tensor_free(acc[s].values);
+    }
+}
+
+const tfc_op_def tfc_ops_parse[] = {
+    {"ParseExample", 2, -1, 0, TFC_OP_STRINGS | TFC_OP_NO_GRADIENT, 0, parse_infer, parse_kernel,
+     NULL},
+    {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
+};
+
+/* ---- public helpers ---- */
+
+int tfc_parse_example(tfc_graph *g, tfc_output serialized, const tfc_parse_feature *features, int n,
+                      tfc_output *out) {
+    if (!g || tfc_graph_error(g)) return -1;
+    int ns = 0, nd = 0;
+    int64_t stypes[PMAX];
+    tfc_shape dshapes[PMAX];
+    for (int i = 0; i < n; i++) {
+        if (features[i].var_len)
+            stypes[ns++] = features[i].dtype;
+        else if (nd < PMAX)
+            dshapes[nd++] = tfc_shape_make(features[i].rank, features[i].dims);
+    }
+    if (ns > PMAX || nd > PMAX) {
+        tfc_graph_fail(g, TFC_INVALID_ARGUMENT, "tfc_parse_example: more than %d features", PMAX);
+        return -1;
+    }
+    tfc_op_desc *d = tfc_op_new(g, "ParseExample", NULL);
+    tfc_op_add_input(d, serialized);
+    tfc_op_add_input(d, tfc_const_strings(g, 1, (int64_t[]){0}, NULL, NULL));
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < n; i++)
+            if (features[i].var_len == !pass)
+                tfc_op_add_input(d, tfc_const_string(g, features[i].key ? features[i].key : ""));
+    for (int i = 0; i < n; i++) {
+        if (features[i].var_len) continue;
+        tfc_output dflt = features[i].default_value;
+        if (!dflt.node) dflt = tfc_const_data(g, features[i].dtype, 1, (int64_t[]){0}, NULL);
+        tfc_op_add_input(d, dflt);
+    }
+    tfc_op_set_attr_int(d, "Nsparse", ns);
+    tfc_op_set_attr_int(d, "Ndense", nd);
+    tfc_op_set_attr_int_list(d, "sparse_types", stypes, ns);
+    /* list(shape) in its int-list form (data/attr_lists.h) */
+    int64_t v[PMAX * (TFC_MAX_RANK + 1) + 1];
+    int k = 0;
+    for (int j = 0; j < nd; j++) {
+        v[k++] = dshapes[j].rank;
+        for (int r = 0; r < dshapes[j].rank; r++) v[k++] = dshapes[j].dims[r];
+    }
+    tfc_op_set_attr_int_list(d, "dense_shapes", v, k);
+    tfc_node *node = tfc_op_finish(d);
+    if (!node) return -1;
+    /* out[i] (features' order): dense ones 1 output, sparse ones 3 */
+    int si = 0, di = 0, o = 0;
+    for (int i = 0; i < n; i++) {
+        if (features[i].var_len) {
+            out[o++] = tfc_out(node, si);
+            out[o++] = tfc_out(node, ns + si);
+            out[o++] = tfc_out(node, 2 * ns + si);
+            si++;
+        } else {
+            out[o++] = tfc_out(node, 3 * ns + di++);
+        }
+    }
+    return 0;
+}
+
+int tfc_parse_single_example(tfc_graph *g, tfc_output serialized, const tfc_parse_feature *features,
+                             int n, tfc_output *out) {
+    if (!g || tfc_graph_error(g)) return -1;
+    /* one record as a batch of one, then without the batch dim */
+    tfc_output batch = tfc_reshape(g, serialized, 1, (int64_t[]){1});
+    if (tfc_parse_example(g, batch, features, n, out)) return -1;
+    int o = 0;
+    for (int i = 0; i < n; i++) {
+        if (!features[i].var_len) {
+            int32_t axis = 0;
+            out[o] = tfc_squeeze(g, out[o], &axis, 1);
+            o++;
+            continue;
+        }
+        /* indices [k, 2] -> column 1 as [k, 1]; shape [2] -> [1] */
+        int64_t b1[2] = {0, 1}, s1[2] = {-1, 1}, b2[1] = {1}, s2[1] = {1};
+        out[o] = tfc_slice(g, out[o], b1, s1, 2);
+        out[o + 2] = tfc_slice(g, out[o + 2], b2, s2, 1);
+        o += 3;
+    }
+    return tfc_graph_error(g) ? -1 : 0;
+}
