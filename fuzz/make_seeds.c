@@ -1,0 +1,453 @@
+/* Writes the seed corpus of every harness with tfc's own writers, the way
+ * the tests make their files: GraphDefs and MetaGraphs exported from graphs
+ * with convolutions, a cond, while loops, a function, gradients and an Adam
+ * train op; checkpoints saved by a Saver; the `checkpoint` state file after
+ * a few saves; an event file with every summary kind and the graph;
+ * TFRecord files; IDX files, plain and gzip'd.
+ *   make_seeds OUT_DIR   ->  OUT_DIR/<harness>/<seed files>
+ * Run by fuzz/run.sh before each fuzzing run; exits 1 on any failure. */
+#include "fuzz_model.h"
+#include "tfc.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <zlib.h>
+
+static const char *out_dir;
+static int failures;
+
+static void fail(const char *what, const char *why) {
+    fprintf(stderr, "make_seeds: %s: %s\n", what, why ? why : "");
+    failures++;
+}
+
+/* Reads a whole file; NULL when it cannot. */
+static uint8_t *slurp(const char *path, size_t *n) {
+    FILE *f = fopen(path, "rb");
+    uint8_t *buf = NULL;
+    *n = 0;
+    if (!f) return NULL;
+    if (fseek(f, 0, SEEK_END) == 0) {
+        long len = ftell(f);
+        if (len >= 0 && fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)len + 1)))
+            *n = fread(buf, 1, (size_t)len, f);
+    }
+    fclose(f);
+    return buf;
+}
+
+/* Writes OUT_DIR/<harness>/<name>: `n` bytes after an optional header. */
+static void seed2(const char *harness, const char *name, const void *head, size_t nhead,
+                  const void *data, size_t n) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", out_dir, harness);
+    if (mkdir(path, 0777) != 0 && errno != EEXIST) {
+        fail(path, strerror(errno));
+        return;
+    }
+    snprintf(path, sizeof path, "%s/%s/%s", out_dir, harness, name);
+    FILE *f = fopen(path, "wb");
+    if (!f || (nhead && fwrite(head, 1, nhead, f) != nhead) || (n && fwrite(data, 1, n, f) != n) ||
+        fclose(f) != 0)
+        fail(path, strerror(errno));
+}
+
+static void seed(const char *harness, const char *name, const void *data, size_t n) {
+    seed2(harness, name, NULL, 0, data, n);
+}
+
+static void seed_file(const char *harness, const char *name, const char *path) {
+    size_t n;
+    uint8_t *b = slurp(path, &n);
+    if (!b)
+        fail(path, "cannot read");
+    else
+        seed(harness, name, b, n);
+    free(b);
+}
+
+/* A scratch directory for the writers; removed at the end. */
+static char scratch[] = "/tmp/tfc-seeds-XXXXXX";
+
+/* ---- graphs ---- */
+
+static int add_one(tfc_graph *b, const tfc_output *args, int nargs, void *user, tfc_output *outs) {
+    (void)nargs;
+    (void)user;
+    outs[0] = tfc_add(b, args[0], tfc_const_int32(b, 1));
+    return 0;
+}
+
+static int below_ten(tfc_graph *b, const tfc_output *args, int nargs, void *user,
+                     tfc_output *outs) {
+    (void)nargs;
+    (void)user;
+    outs[0] = tfc_less(b, args[0], tfc_const_int32(b, 10));
+    return 0;
+}
+
+static int square_it(tfc_graph *b, const tfc_output *args, int nargs, void *user,
+                     tfc_output *outs) {
+    (void)args;
+    (void)nargs;
+    outs[0] = tfc_square(b, *(tfc_output *)user);
+    return 0;
+}
+
+static int negate_it(tfc_graph *b, const tfc_output *args, int nargs, void *user,
+                     tfc_output *outs) {
+    (void)args;
+    (void)nargs;
+    outs[0] = tfc_neg(b, *(tfc_output *)user);
+    return 0;
+}
+
+/* x -> tanh(x) * 2: the body of a defined function. */
+static int tanh_twice(tfc_graph *b, const tfc_output *args, int nargs, void *user,
+                      tfc_output *outs) {
+    (void)nargs;
+    (void)user;
+    outs[0] = tfc_mul(b, tfc_tanh(b, args[0]), tfc_const_float(b, 2));
+    return 0;
+}
+
+/* (i, x) -> (i + 1, x * 0.9): a loop whose float variable has a gradient. */
+static int shrink_body(tfc_graph *b, const tfc_output *args, int nargs, void *user,
+                       tfc_output *outs) {
+    (void)nargs;
+    (void)user;
+    outs[0] = tfc_add(b, args[0], tfc_const_int32(b, 1));
+    outs[1] = tfc_mul(b, args[1], tfc_const_float(b, 0.9f));
+    return 0;
+}
+
+static int shrink_cond(tfc_graph *b, const tfc_output *args, int nargs, void *user,
+                       tfc_output *outs) {
+    (void)nargs;
+    (void)user;
+    outs[0] = tfc_less(b, args[0], tfc_const_int32(b, 3));
+    return 0;
+}
+
+/* Convolution, pooling, concat, softmax, a cond and a while loop (the graph
+ * of tests/test_fuzz_files.c). */
+static tfc_graph *conv_cond_while_graph(void) {
+    tfc_graph *g = tfc_graph_new();
+    int64_t xd[] = {-1, 4, 4, 2}, fd[] = {3, 3, 2, 3}, wd[] = {24, 5}, flat[] = {-1, 12};
+    tfc_output x = tfc_placeholder(g, "x", TFC_FLOAT, 4, xd);
+    tfc_output f = tfc_variable(g, "f", tfc_truncated_normal(g, TFC_FLOAT, 4, fd, 0, 0.1, 0));
+    int st1[] = {1, 1, 1, 1}, k[] = {1, 2, 2, 1};
+    tfc_output h = tfc_max_pool(g, tfc_relu(g, tfc_conv2d(g, x, f, st1, "SAME")), k, k, "VALID");
+    tfc_output w = tfc_variable(g, "w", tfc_random_uniform(g, TFC_FLOAT, 2, wd, -1, 1, 0));
+    tfc_output parts[] = {tfc_reshape(g, h, 2, flat), tfc_reshape(g, h, 2, flat)};
+    tfc_output y = tfc_matmul(g, tfc_concat(g, parts, 2, 1), w);
+    tfc_output s = tfc_reduce_sum(g, tfc_softmax(g, y), NULL, 0, 0);
+    tfc_output c;
+    tfc_cond(g, tfc_greater(g, s, tfc_const_float(g, 0)), square_it, negate_it, &s, 1, &c);
+    tfc_output i0 = tfc_const_int32(g, 0), loop;
+    tfc_while_loop(g, below_ten, add_one, NULL, &i0, 1, NULL, 10, &loop);
+    return g;
+}
+
+/* A two-layer MLP with a softmax cross-entropy loss, trained by Adam with a
+ * global step: gradients, slot variables, Apply ops, scalar summaries. */
+static tfc_graph *mlp_adam_graph(void) {
+    tfc_graph *g = tfc_graph_new();
+    int64_t xd[] = {-1, 6}, yd[] = {-1, 3}, w1d[] = {6, 8}, w2d[] = {8, 3}, b1d[] = {8};
+    tfc_output x = tfc_placeholder(g, "x", TFC_FLOAT, 2, xd);
+    tfc_output labels = tfc_placeholder(g, "labels", TFC_FLOAT, 2, yd);
+    tfc_output w1 =
+        tfc_variable(g, "dense/kernel", tfc_random_uniform(g, TFC_FLOAT, 2, w1d, -1, 1, 3));
+    tfc_output b1 =
+        tfc_variable(g, "dense/bias", tfc_random_uniform(g, TFC_FLOAT, 1, b1d, 0, 0, 4));
+    tfc_output w2 =
+        tfc_variable(g, "logits/kernel", tfc_random_uniform(g, TFC_FLOAT, 2, w2d, -1, 1, 5));
+    tfc_output h = tfc_relu(g, tfc_bias_add(g, tfc_matmul(g, x, w1), b1));
+    tfc_output loss = tfc_reduce_mean(
+        g, tfc_softmax_cross_entropy_with_logits(g, labels, tfc_matmul(g, h, w2)), NULL, 0, 0);
+    tfc_scalar_summary(g, "loss", loss);
+    tfc_histogram_summary(g, "dense/kernel", w1);
+    tfc_optimizer *opt = tfc_adam_optimizer(0.01, 0.9, 0.999, 1e-8);
+    tfc_optimizer_minimize(opt, g, loss, NULL, 0, tfc_train_get_or_create_global_step(g));
+    tfc_optimizer_free(opt);
+    tfc_global_variables_initializer(g);
+    return g;
+}
+
+/* A defined function called twice, a loop over a float, and the gradients
+ * of both (PartitionedCall, While and their gradient functions). */
+static tfc_graph *function_loop_grad_graph(void) {
+    tfc_graph *g = tfc_graph_new();
+    int64_t d[] = {2, 2};
+    tfc_output x = tfc_placeholder(g, "x", TFC_FLOAT, 2, d);
+    tfc_dtype dt = TFC_FLOAT;
+    tfc_shape shape = {2, {2, 2}};
+    tfc_function *fn = tfc_function_define(g, "TanhTwice", 1, &dt, &shape, 1, tanh_twice, NULL);
+    tfc_output a, b, loop[2];
+    tfc_function_call(g, fn, &x, 1, &a);
+    tfc_function_call(g, fn, &a, 1, &b);
+    tfc_output vars[] = {tfc_const_int32(g, 0), b};
+    tfc_while_loop(g, shrink_cond, shrink_body, NULL, vars, 2, NULL, 4, loop);
+    tfc_output y = tfc_reduce_sum(g, loop[1], NULL, 0, 0), dx;
+    tfc_gradients(g, &y, 1, &x, 1, NULL, &dx);
+    tfc_identity(g, dx);
+    return g;
+}
+
+/* Constants of several dtypes and ranks, a placeholder with an unknown dim. */
+static tfc_graph *consts_graph(void) {
+    tfc_graph *g = tfc_graph_new();
+    int64_t d[] = {2, 3}, pd[] = {-1, 3};
+    double v[] = {1, -2, 3.5, 0, 1e-300, 7};
+    tfc_tensor *t = tfc_tensor_from_data(TFC_DOUBLE, 2, d, v);
+    tfc_output c = tfc_const(g, t);
+    tfc_tensor_free(t);
+    tfc_output p = tfc_placeholder(g, "p", TFC_DOUBLE, 2, pd);
+    tfc_identity(g, tfc_add(g, p, c));
+    tfc_const_int64(g, -5);
+    tfc_const_int32(g, 7);
+    tfc_const_float(g, 0.25f);
+    return g;
+}
+
+static void write_graph_seeds(void) {
+    struct {
+        const char *name;
+        tfc_graph *(*make)(void);
+    } graphs[] = {{"conv_cond_while", conv_cond_while_graph},
+                  {"mlp_adam", mlp_adam_graph},
+                  {"function_loop_grad", function_loop_grad_graph},
+                  {"consts", consts_graph}};
+    tfc_status *st = tfc_status_new();
+    for (size_t i = 0; i < sizeof graphs / sizeof *graphs; i++) {
+        tfc_graph *g = graphs[i].make();
+        char name[128], path[1024];
+        uint8_t *bytes = NULL;
+        size_t len = 0;
+        if (tfc_graph_error(g)) {
+            fail(graphs[i].name, tfc_graph_error(g));
+        } else if (tfc_graph_to_graphdef(g, &bytes, &len, st) != 0) {
+            fail(graphs[i].name, tfc_status_message(st));
+        } else {
+            snprintf(name, sizeof name, "%s.pb", graphs[i].name);
+            seed("graphdef", name, bytes, len);
+        }
+        free(bytes);
+        tfc_saver *sv = tfc_graph_error(g) ? NULL : tfc_saver_new(g, NULL, 0, 0);
+        snprintf(path, sizeof path, "%s/%s.meta", scratch, graphs[i].name);
+        if (!tfc_graph_error(g) && tfc_export_meta_graph(g, sv, path, st) != 0) {
+            fail(path, tfc_status_message(st));
+        } else if (!tfc_graph_error(g)) {
+            snprintf(name, sizeof name, "%s.meta", graphs[i].name);
+            seed_file("meta_graph", name, path);
+        }
+        tfc_saver_free(sv);
+        tfc_graph_free(g);
+    }
+    tfc_status_free(st);
+}
+
+/* ---- checkpoints and the state file ---- */
+
+/* A checkpoint as fuzz_checkpoint reads it: index length, index, data. */
+static void seed_checkpoint(const char *name, const char *prefix) {
+    char path[1024];
+    size_t ni, nd;
+    snprintf(path, sizeof path, "%s.index", prefix);
+    uint8_t *idx = slurp(path, &ni);
+    snprintf(path, sizeof path, "%s.data-00000-of-00001", prefix);
+    uint8_t *dat = slurp(path, &nd);
+    if (!idx || !dat) {
+        fail(prefix, "checkpoint files missing");
+    } else {
+        uint8_t *both = malloc(ni + nd + 1);
+        uint8_t head[4] = {(uint8_t)ni, (uint8_t)(ni >> 8), (uint8_t)(ni >> 16),
+                           (uint8_t)(ni >> 24)};
+        if (both) {
+            memcpy(both, idx, ni);
+            memcpy(both + ni, dat, nd);
+            seed2("checkpoint", name, head, 4, both, ni + nd);
+        }
+        free(both);
+    }
+    free(idx);
+    free(dat);
+}
+
+static void write_checkpoint_seeds(void) {
+    tfc_status *st = tfc_status_new();
+    char prefix[1024], path[1024];
+    /* the model the harnesses restore into, saved three times with
+     * max_to_keep 2: the state file lists two checkpoints */
+    fuzz_model m = fuzz_model_new();
+    tfc_saver *sv = tfc_saver_new(m.graph, NULL, 0, 2);
+    snprintf(prefix, sizeof prefix, "%s/model.ckpt", scratch);
+    const char *written = NULL;
+    for (int step = 1; sv && step <= 3; step++)
+        if (!(written = tfc_saver_save(sv, m.session, prefix, step, st)))
+            fail(prefix, tfc_status_message(st));
+    if (written) {
+        seed_checkpoint("model", written);
+        snprintf(path, sizeof path, "%s.meta", written);
+        seed_file("meta_graph", "model_ckpt.meta", path);
+        snprintf(path, sizeof path, "%s/checkpoint", scratch);
+        seed_file("checkpoint_state", "after_three_saves", path);
+    }
+    tfc_saver_free(sv);
+    fuzz_model_free(&m);
+
+    /* the MLP with its Adam slots: more entries, other names */
+    tfc_graph *g = mlp_adam_graph();
+    tfc_node *init = tfc_global_variables_initializer(g);
+    tfc_session *s = tfc_graph_error(g) ? NULL : tfc_session_new(g, NULL, st);
+    if (s && init) tfc_session_run(s, NULL, NULL, 0, NULL, 0, NULL, &init, 1, st);
+    sv = s ? tfc_saver_new(g, NULL, 0, 0) : NULL;
+    snprintf(prefix, sizeof prefix, "%s/mlp", scratch);
+    if (!sv || !init || !(written = tfc_saver_save(sv, s, prefix, -1, st)))
+        fail(prefix, tfc_graph_error(g) ? tfc_graph_error(g) : tfc_status_message(st));
+    else
+        seed_checkpoint("mlp_adam", written);
+    tfc_saver_free(sv);
+    tfc_session_free(s);
+    tfc_graph_free(g);
+
+    /* state files as TensorFlow and people write them */
+    static const char tf_state[] = "model_checkpoint_path: \"model.ckpt-3\"\n"
+                                   "all_model_checkpoint_paths: \"model.ckpt-1\"\n"
+                                   "all_model_checkpoint_paths: \"model.ckpt-2\"\n"
+                                   "all_model_checkpoint_paths: \"model.ckpt-3\"\n"
+                                   "all_model_checkpoint_timestamps: 1700000000.5\n"
+                                   "last_preserved_timestamp: 1699999999.25\n";
+    seed("checkpoint_state", "tensorflow", tf_state, sizeof tf_state - 1);
+    static const char escaped[] = "  model_checkpoint_path:\t'model.ckpt'\n"
+                                  "all_model_checkpoint_paths: \"sub\\057x\\\"y\\n\"\n"
+                                  "all_model_checkpoint_paths: \"model.ckpt\"\n";
+    seed("checkpoint_state", "escapes", escaped, sizeof escaped - 1);
+    tfc_status_free(st);
+}
+
+/* ---- events and TFRecord ---- */
+
+static void write_event_seeds(void) {
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/logs", scratch);
+    tfc_graph *g = tfc_graph_new();
+    int64_t id[] = {2, 3, 4, 3}, hd[] = {50};
+    tfc_output x = tfc_placeholder(g, "x", TFC_FLOAT, 0, NULL);
+    tfc_scalar_summary(g, "loss", tfc_square(g, x));
+    tfc_histogram_summary(g, "weights", tfc_random_uniform(g, TFC_FLOAT, 1, hd, -2, 2, 7));
+    tfc_image_summary(g, "input", tfc_random_uniform(g, TFC_FLOAT, 4, id, 0, 1, 8), 2);
+    tfc_text_summary(g, "note", "fuzz seed");
+    tfc_output all = tfc_merge_all_summaries(g);
+    tfc_status *st = tfc_status_new();
+    tfc_summary_writer *w = tfc_graph_error(g) ? NULL : tfc_summary_writer_new(dir, g, 10, 100, st);
+    tfc_session *s = w ? tfc_session_new(g, NULL, st) : NULL;
+    for (int step = 0; s && step < 3; step++) {
+        tfc_tensor *xv = tfc_tensor_scalar_float((float)step);
+        tfc_tensor *sv = tfc_session_run1(s, &x, &xv, 1, all, st);
+        if (!sv || tfc_summary_writer_add_summary(w, sv, step, st) != 0)
+            fail("summary", tfc_status_message(st));
+        tfc_summary_writer_add_scalar(w, "direct", step * 0.5, step, st);
+        tfc_tensor_free(sv);
+        tfc_tensor_free(xv);
+    }
+    if (!s) {
+        fail("summary writer", tfc_graph_error(g) ? tfc_graph_error(g) : tfc_status_message(st));
+    } else {
+        char path[1024];
+        snprintf(path, sizeof path, "%s", tfc_summary_writer_path(w));
+        tfc_summary_writer_close(w, st);
+        w = NULL;
+        seed_file("events", "summaries.tfevents", path);
+    }
+    tfc_summary_writer_close(w, NULL);
+    tfc_session_free(s);
+    tfc_graph_free(g);
+
+    /* records: empty, short, long, several */
+    char path[1024];
+    snprintf(path, sizeof path, "%s/data.tfrecord", scratch);
+    tfc_record_writer *rw = tfc_record_writer_open(path, 0, st);
+    uint8_t big[3000];
+    for (size_t i = 0; i < sizeof big; i++) big[i] = (uint8_t)(i * 131 + 7);
+    if (!rw || tfc_record_writer_write(rw, "", 0, st) ||
+        tfc_record_writer_write(rw, "hello", 5, st) ||
+        tfc_record_writer_write(rw, big, sizeof big, st) || tfc_record_writer_close(rw, st)) {
+        fail(path, tfc_status_message(st));
+    } else {
+        seed_file("tfrecord", "three_records", path);
+        seed_file("tfrecord", "empty_file", "/dev/null");
+    }
+    tfc_status_free(st);
+}
+
+/* ---- IDX ---- */
+
+static void write_idx_seeds(void) {
+    static uint8_t images[16 + 60] = {0, 0, 8, 3, 0, 0, 0, 4, 0, 0, 0, 5, 0, 0, 0, 3};
+    static uint8_t labels[8 + 10] = {0, 0, 8, 1, 0, 0, 0, 10};
+    static const uint8_t scalar[4 + 1] = {0, 0, 8, 0, 42};
+    static const uint8_t floats[8 + 8] = {0, 0, 0x0d, 1, 0, 0, 0, 2};
+    for (int i = 0; i < 60; i++) images[16 + i] = (uint8_t)(i * 37);
+    for (int i = 0; i < 10; i++) labels[8 + i] = (uint8_t)i;
+    struct {
+        const char *name;
+        const uint8_t *bytes;
+        size_t n;
+    } files[] = {{"images_idx3", images, sizeof images},
+                 {"labels_idx1", labels, sizeof labels},
+                 {"scalar_idx0", scalar, sizeof scalar},
+                 {"float_idx1", floats, sizeof floats}};
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        char name[64];
+        seed("idx", files[i].name, files[i].bytes, files[i].n);
+        /* fuzz_idx_gz: [mode][cut][payload]; mode 1 compresses the payload */
+        static const uint8_t compress[2] = {1, 0}, cut_half[2] = {3, 128}, as_is[2] = {0, 0};
+        snprintf(name, sizeof name, "%s_compressed", files[i].name);
+        seed2("idx_gz", name, compress, 2, files[i].bytes, files[i].n);
+        snprintf(name, sizeof name, "%s_cut", files[i].name);
+        seed2("idx_gz", name, cut_half, 2, files[i].bytes, files[i].n);
+        /* a real .gz file, written by zlib as a user's tool would */
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s.gz", scratch, files[i].name);
+        gzFile z = gzopen(path, "wb");
+        if (!z || gzwrite(z, files[i].bytes, (unsigned)files[i].n) != (int)files[i].n ||
+            gzclose(z) != Z_OK) {
+            fail(path, "gzip write failed");
+            continue;
+        }
+        size_t n;
+        uint8_t *gz = slurp(path, &n);
+        snprintf(name, sizeof name, "%s_gz_file", files[i].name);
+        if (gz) seed2("idx_gz", name, as_is, 2, gz, n);
+        free(gz);
+    }
+}
+
+int main(int argc, char **argv) {
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s OUT_DIR\n", argv[0]);
+        return 2;
+    }
+    out_dir = argv[1];
+    if (mkdir(out_dir, 0777) != 0 && errno != EEXIST) {
+        fail(out_dir, strerror(errno));
+        return 1;
+    }
+    if (!mkdtemp(scratch)) {
+        fail("mkdtemp", strerror(errno));
+        return 1;
+    }
+    write_graph_seeds();
+    write_checkpoint_seeds();
+    write_event_seeds();
+    write_idx_seeds();
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", scratch);
+    if (system(cmd) != 0) fail(scratch, "could not remove");
+    return failures ? 1 : 0;
+}
