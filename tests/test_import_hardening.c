@@ -560,6 +560,25 @@ static void test_meta_graph_collections(void) {
     remove(meta_path);
 }
 
-TFC_TEST_MAIN(T(test_empty_string_attr), T(test_attr_kinds), T(test_type_values),
+/* An attr name holding a space matched TensorFlow's attr table at its first
+ * byte and read the byte before it (found by fuzz_graphdef). */
+static void test_attr_name_with_space(void) {
+    tfc_buf gd = {0};
+    int64_t dims[] = {2, 2};
+    tfc_buf p = node("x", "Placeholder");
+    attr(&p, "dtype", av_type(DT_FLOAT));
+    attr(&p, "shape", av_shape(2, dims));
+    attr(&p, " T", av_type(DT_FLOAT));
+    add(&gd, p);
+    tfc_graph *g = tfc_graph_new();
+    tfc_status *st = tfc_status_new();
+    int rc = tfc_graph_import_graphdef_v2(g, gd.p, gd.n, NULL, st);
+    CHECK(rc == 0 || tfc_status_message(st)[0] != '\0');
+    tfc_status_free(st);
+    tfc_graph_free(g);
+    tfc_buf_free(&gd);
+}
+
+TFC_TEST_MAIN(T(test_empty_string_attr), T(test_attr_name_with_space), T(test_attr_kinds), T(test_type_values),
               T(test_memory_bound), T(test_negative_dims), T(test_devices),
               T(test_string_constants), T(test_meta_graph_collections))

@@ -11,8 +11,11 @@
 /* " name1 name2 ... " lists, searched as whole words. */
 static int has_word(const char *list, const char *w) {
     size_t n = strlen(w);
-    for (const char *p = strstr(list, w); n && p; p = strstr(p + 1, w))
-        if (p[-1] == ' ' && p[n] == ' ') return 1;
+    /* a name from a file may hold spaces: it could match at the list's
+     * first byte and read before it */
+    if (!n || strchr(w, ' ')) return 0;
+    for (const char *p = strstr(list, w); p; p = strstr(p + 1, w))
+        if (p > list && p[-1] == ' ' && p[n] == ' ') return 1;
     return 0;
 }
 
