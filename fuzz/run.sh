@@ -49,6 +49,10 @@ for h in "${harnesses[@]}"; do
   "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2560 -print_final_stats=1 \
     -artifact_prefix="$crashes/" ${FUZZ_FLAGS:-} "$corpus" "$seeds/$h" >"$log" 2>&1
   rc=$?
+  if [ $rc -eq 72 ]; then
+    echo "fuzz: $h interrupted (SIGINT/SIGTERM); stopping" >&2
+    exit 130
+  fi
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
   cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
