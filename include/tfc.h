@@ -2051,6 +2051,30 @@ TFC_API void tfc_event_reader_close(tfc_event_reader *r);
 
 /* (end of summaries) */
 
+/* ------------------------------------------------------------------------ */
+/* Distributed: MPI                                                         */
+/* ------------------------------------------------------------------------ */
+
+/* tfc's distributed runtime (src/distributed/) runs on MPI: the processes
+ * of a job are the ranks of one `mpirun`, e.g.
+ *     mpirun -np 3 ./trainer          (one host)
+ *     mpirun -np 8 --hostfile hosts ./trainer   (several)
+ * tfc_mpi_init initializes MPI (MPI_Init_thread) asking for
+ * MPI_THREAD_MULTIPLE, since a session's threads send and receive at the
+ * same time; it fails with FAILED_PRECONDITION when the library provides
+ * less. Call it once, first; `argc`/`argv` may be NULL. When the program
+ * initialized MPI itself, tfc_mpi_init only checks the thread level. */
+TFC_API int tfc_mpi_init(int *argc, char ***argv, tfc_status *status);
+/* This process's rank in MPI_COMM_WORLD, and the number of ranks; -1
+ * before tfc_mpi_init. */
+TFC_API int tfc_mpi_rank(void);
+TFC_API int tfc_mpi_size(void);
+/* Frees tfc's communicators and, when tfc_mpi_init initialized MPI,
+ * finalizes it. Every rank calls it at the end (it is collective). */
+TFC_API void tfc_mpi_finalize(void);
+
+/* (end of distributed) */
+
 #ifdef __cplusplus
 }
 #endif

@@ -11,6 +11,7 @@ PACKAGES=(
   libprotobuf-c-dev protobuf-c-compiler  # GraphDef, events, checkpoints metadata
   libpng-dev                 # image summaries
   libsnappy-dev              # snappy-compressed blocks of checkpoint indexes
+  libopenmpi-dev openmpi-bin # the distributed runtime's transport, and mpirun
   dataset-fashion-mnist      # the demo's and tests' data
   python3 python3-numpy python3-pytest  # the Python frontend (python/) and its tests
 )
