@@ -36,6 +36,28 @@ for rep in $(seq "${REPEAT:-3}"); do
   done
 done
 
+# Synchronous data parallelism by allreduce (bench_allreduce, under mpirun;
+# docs/SCALING.md): the allreduce op's bus bandwidth against a bare
+# MPI_Allreduce in the same run, and training at 2 ranks x 1 thread against
+# 1 rank x 2 threads (the ratio column; the goal is 0.9x).
+if [ -x "$build/bench/bench_allreduce" ] && command -v mpirun > /dev/null; then
+  export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+  mpirun -np 2 "$build/bench/bench_allreduce" busbw | grep -v '^allreduce_latency' >> "$tmp/tfc.tsv"
+  for work in mlp cnn; do
+    one=$(mpirun -np 1 "$build/bench/bench_allreduce" train "$work" 2 | awk -F'\t' '$1 ~ /^allreduce_train_/ {print $3}')
+    two=$(mpirun -np 2 "$build/bench/bench_allreduce" train "$work" 1 | awk -F'\t' '$1 ~ /^allreduce_train_/ {print $3}')
+    printf 'allreduce_train_%s_2ranks\t1\t%s\t1 rank x 2 threads:%s\texamples/s\n' "$work" "$two" "$one" >> "$tmp/tfc.tsv"
+  done
+fi
+
+# The parameter server's round trip (bench_ps, under mpirun;
+# docs/DISTRIBUTED.md): a worker reading a ps variable of 4 B and 4 KiB,
+# against a bare MPI ping-pong of the same bytes in the same run.
+if [ -x "$build/bench/bench_ps" ] && command -v mpirun > /dev/null; then
+  export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+  mpirun -np 2 "$build/bench/bench_ps" >> "$tmp/tfc.tsv"
+fi
+
 /usr/bin/python3 - "$tmp/tfc.tsv" "$tmp/torch.tsv" <<'PY'
 import sys
 import statistics

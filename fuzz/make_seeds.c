@@ -251,6 +251,37 @@ static void write_graph_seeds(void) {
     tfc_status_free(st);
 }
 
+/* ---- SavedModels: saved_model.pb of tfc's own export ---- */
+
+static void write_saved_model_seeds(void) {
+    tfc_status *st = tfc_status_new();
+    tfc_graph *g = consts_graph();
+    tfc_output v = tfc_resource_variable(g, "rv", tfc_const_float(g, 1.5f), 1);
+    tfc_output r = tfc_read_variable_op(g, v, TFC_FLOAT);
+    tfc_node *init = tfc_global_variables_initializer(g);
+    tfc_output p, y;
+    tfc_session *s = tfc_graph_error(g) ? NULL : tfc_session_new(g, NULL, st);
+    char dir[1024], path[1100];
+    snprintf(dir, sizeof dir, "%s/saved_model", scratch);
+    if (!s || tfc_graph_output_by_name(g, "p:0", &p, st) ||
+        tfc_graph_output_by_name(g, "Identity:0", &y, st)) {
+        fail("saved_model seed", tfc_graph_error(g) ? tfc_graph_error(g) : tfc_status_message(st));
+    } else {
+        tfc_session_run(s, NULL, NULL, 0, NULL, 0, NULL, &init, 1, st);
+        const char *ik[] = {"p"}, *ok[] = {"y", "v"}, *tags[] = {"serve", "tfc"};
+        tfc_output outs[2] = {y, r};
+        tfc_signature_def sig = {"serving_default", NULL, 1, ik, &p, 2, ok, outs};
+        snprintf(path, sizeof path, "%s/saved_model.pb", dir);
+        if (tfc_saved_model_save(dir, g, s, tags, 2, &sig, 1, st) != 0)
+            fail(dir, tfc_status_message(st));
+        else
+            seed_file("saved_model", "consts_resource_var.pb", path);
+    }
+    tfc_session_free(s);
+    tfc_graph_free(g);
+    tfc_status_free(st);
+}
+
 /* ---- checkpoints and the state file ---- */
 
 /* A checkpoint as fuzz_checkpoint reads it: index length, index, data. */
@@ -385,6 +416,43 @@ static void write_event_seeds(void) {
     tfc_status_free(st);
 }
 
+/* ---- images: PNGs and JPEGs from EncodePng and EncodeJpeg, behind
+ * fuzz_image_decode's mode byte ---- */
+
+static void write_image_seeds(void) {
+    tfc_graph *g = tfc_graph_new();
+    int64_t dims[3] = {7, 5, 3}, gdims[3] = {4, 9, 1};
+    tfc_output rgb = tfc_placeholder(g, "rgb", TFC_UINT8, 3, dims);
+    tfc_output gray = tfc_placeholder(g, "gray", TFC_UINT8, 3, gdims);
+    tfc_output outs[4] = {tfc_image_encode_png(g, rgb, -1), tfc_image_encode_png(g, gray, 9),
+                          tfc_image_encode_jpeg(g, rgb, "", 90),
+                          tfc_image_encode_jpeg(g, gray, "grayscale", 50)};
+    static const char *const names[4] = {"rgb.png", "gray.png", "rgb.jpg", "gray.jpg"};
+    static const uint8_t modes[4] = {0, 8 | 6, 1, 1 | 16 | 64}; /* see fuzz_image_decode.c */
+    tfc_status *st = tfc_status_new();
+    tfc_session *s = tfc_session_new(g, NULL, st);
+    tfc_tensor *in[2] = {tfc_tensor_new(TFC_UINT8, 3, dims), tfc_tensor_new(TFC_UINT8, 3, gdims)};
+    for (int k = 0; k < 2; k++) {
+        uint8_t *p = tfc_tensor_data(in[k]);
+        for (size_t i = 0; i < tfc_tensor_nbytes(in[k]); i++) p[i] = (uint8_t)(i * 29 + k * 101);
+    }
+    tfc_output feeds[2] = {rgb, gray};
+    tfc_tensor *res[4] = {NULL};
+    if (s) tfc_session_run(s, feeds, in, 2, outs, 4, res, NULL, 0, st);
+    if (!s || !res[0]) fail("image seeds", tfc_status_message(st));
+    for (int k = 0; k < 4 && res[k]; k++) {
+        size_t n = 0;
+        const char *bytes = tfc_string_tensor_get(res[k], 0, &n);
+        seed2("image_decode", names[k], &modes[k], 1, bytes, n);
+        tfc_tensor_free(res[k]);
+    }
+    tfc_tensor_free(in[0]);
+    tfc_tensor_free(in[1]);
+    tfc_session_free(s);
+    tfc_status_free(st);
+    tfc_graph_free(g);
+}
+
 /* ---- IDX ---- */
 
 static void write_idx_seeds(void) {
@@ -443,9 +511,11 @@ int main(int argc, char **argv) {
         return 1;
     }
     write_graph_seeds();
+    write_saved_model_seeds();
     write_checkpoint_seeds();
     write_event_seeds();
     write_idx_seeds();
+    write_image_seeds();
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", scratch);
     if (system(cmd) != 0) fail(scratch, "could not remove");

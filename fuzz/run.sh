@@ -16,7 +16,8 @@ seconds=${2:?usage: fuzz/run.sh BUILD_DIR SECONDS [HARNESS...]}
 shift 2
 harnesses=("$@")
 if [ ${#harnesses[@]} -eq 0 ]; then
-  harnesses=(graphdef meta_graph checkpoint checkpoint_state events tfrecord idx idx_gz)
+  harnesses=(graphdef meta_graph checkpoint checkpoint_state events tfrecord idx idx_gz
+    tf1_control_flow image_decode)
 fi
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}

@@ -78,6 +78,7 @@ typedef enum tfc_dtype {
     TFC_STRING = 7,  /* byte strings: see "Strings" below */
     TFC_INT64 = 9,   /* int64_t */
     TFC_BOOL = 10,   /* uint8_t holding 0 or 1 */
+    TFC_UINT16 = 17, /* uint16_t: 16-bit images only (DecodePng, EncodePng, feeds, fetches) */
     TFC_RESOURCE = 20 /* a handle to a session's resource (a queue, ...): see "Queues" */
 } tfc_dtype;
 
@@ -154,11 +155,40 @@ TFC_API int tfc_tensor_rank(const tfc_tensor *t);
 TFC_API int64_t tfc_tensor_dim(const tfc_tensor *t, int i);
 TFC_API int64_t tfc_tensor_num_elements(const tfc_tensor *t);
 TFC_API size_t tfc_tensor_nbytes(const tfc_tensor *t);
-/* The elements, row-major, 64-byte aligned. Owned by the tensor. Writing
- * through this pointer is allowed while the caller holds the only reference. */
+/* The elements, row-major, 64-byte aligned (a borrowed tensor's: the
+ * caller's pointer, see below). Owned by the tensor. Writing through this
+ * pointer is allowed while the caller holds the only reference. */
 TFC_API void *tfc_tensor_data(const tfc_tensor *t);
 /* A deep copy with one reference owned by the caller. */
 TFC_API tfc_tensor *tfc_tensor_copy(const tfc_tensor *t);
+
+/* Zero-copy feeds: a tensor over the caller's memory.
+ * tfc_tensor_from_borrowed makes a tensor whose elements are the `nbytes`
+ * bytes at `data` (row-major; nbytes must be exactly what dtype and dims
+ * need) without copying them. tfc never writes them: no kernel reuses a
+ * borrowed buffer for its output (the buffer forwarding of element-wise
+ * kernels skips it, also after a Reshape or a trip through a queue), a
+ * variable assigned from it copies it, a fetch of it returns the tensor
+ * itself. The caller must keep the bytes alive and unchanged until tfc
+ * calls release(release_arg), once, when the last reference to the tensor
+ * (and to every alias of it) goes; that may be on any thread, as late as
+ * the session's or a queue's end. release may be NULL.
+ * Alignment: kernels need each element at an address that is a multiple
+ * of its size (4 for float ...); 64 bytes, as tfc's own tensors have, is
+ * best for speed but not needed. Data that is not so aligned is copied:
+ * the result is then an ordinary tensor and release is called before the
+ * function returns.
+ * Only numeric dtypes (not TFC_STRING or TFC_RESOURCE). Returns NULL,
+ * without calling release, for a bad dtype, rank or dims, a size that
+ * does not match, data NULL with nbytes > 0, or no memory; the caller
+ * still owns the bytes then. */
+typedef void (*tfc_release_fn)(void *release_arg);
+TFC_API tfc_tensor *tfc_tensor_from_borrowed(tfc_dtype dtype, int rank, const int64_t *dims,
+                                             void *data, size_t nbytes, tfc_release_fn release,
+                                             void *release_arg);
+/* 1 when t's elements are borrowed memory (tfc_tensor_from_borrowed, or an
+ * alias of such a tensor), else 0. */
+TFC_API int tfc_tensor_is_borrowed(const tfc_tensor *t);
 
 /* ------------------------------------------------------------------------ */
 /* Graphs, nodes and edges                                                  */
@@ -680,6 +710,97 @@ TFC_API tfc_node *tfc_io_write_file(tfc_graph *g, tfc_output filename, tfc_outpu
 TFC_API tfc_output tfc_matching_files(tfc_graph *g, tfc_output pattern);
 
 /* ------------------------------------------------------------------------ */
+/* Images                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* TensorFlow's image codecs (libpng, libjpeg). An image is a [height,
+ * width, channels] tensor; its encoded form a string scalar. As in
+ * TensorFlow, the two decoders look at the data's first bytes and decode a
+ * PNG or a JPEG whichever op is asked; GIF and BMP data fail the run
+ * (UNIMPLEMENTED). Corrupt or truncated data fails the run with
+ * INVALID_ARGUMENT and TensorFlow's message ("Invalid PNG data, size N",
+ * "Invalid JPEG data or crop window, data size N"), naming the node. Bad
+ * attrs fail the builder, naming the node. None has a gradient. */
+
+/* tf.image.decode_png ("DecodePng"): channels 0 (the image's own: 1 gray,
+ * 2 gray + alpha, 3 RGB, 4 RGBA; a palette gives 3, or 4 with
+ * transparency), 1 (BT.601 luma), 3 or 4 (an added alpha is opaque);
+ * dtype TFC_UINT8 (16-bit samples keep their high byte) or TFC_UINT16
+ * (8-bit samples v become v * 257). */
+TFC_API tfc_output tfc_image_decode_png(tfc_graph *g, tfc_output contents, int channels,
+                                        tfc_dtype dtype);
+/* tf.image.encode_png ("EncodePng"): a uint8 or uint16 image of 1 to 4
+ * channels; compression -1 (zlib's default) or 0 to 9. */
+TFC_API tfc_output tfc_image_encode_png(tfc_graph *g, tfc_output image, int compression);
+/* tf.image.decode_jpeg ("DecodeJpeg"): channels 0 (the JPEG's own, 1 or 3;
+ * CMYK is refused), 1 or 3; ratio 1, 2, 4 or 8 downscales while decoding;
+ * dct_method NULL or "" (TensorFlow's default, "INTEGER_FAST") or
+ * "INTEGER_ACCURATE". The op's other attrs (fancy_upscaling true,
+ * try_recover_truncated false, acceptable_fraction 1) take TensorFlow's
+ * defaults; set them with tfc_op_new. Output uint8. */
+TFC_API tfc_output tfc_image_decode_jpeg(tfc_graph *g, tfc_output contents, int channels,
+                                         int ratio, const char *dct_method);
+/* tf.image.encode_jpeg ("EncodeJpeg"): a uint8 image of 1 or 3 channels;
+ * format NULL or "" (from the channels), "grayscale" or "rgb"; quality 0
+ * to 100 (TensorFlow's default 95). The other attrs (progressive,
+ * optimize_size, chroma_downsampling, density_unit, x_density, y_density,
+ * xmp_metadata) take TensorFlow's defaults; set them with tfc_op_new. */
+TFC_API tfc_output tfc_image_encode_jpeg(tfc_graph *g, tfc_output image, const char *format,
+                                         int quality);
+
+/* ------------------------------------------------------------------------ */
+/* Tensors as TensorProto bytes                                             */
+/* ------------------------------------------------------------------------ */
+
+/* tf.io.serialize_tensor ("SerializeTensor", attr T): a string scalar
+ * holding `tensor` as a serialized TensorProto, the bytes TensorFlow
+ * writes: string tensors one value per string_val, every other dtype as
+ * tensor_content. Any dtype but TFC_RESOURCE. */
+TFC_API tfc_output tfc_serialize_tensor(tfc_graph *g, tfc_output tensor);
+/* tf.io.parse_tensor ("ParseTensor", attr out_type): the tensor a
+ * serialized TensorProto (a string scalar) holds, from tensor_content or
+ * the typed value fields (float_val, int_val, ..., string_val; fewer values
+ * than elements repeat the last, none gives zeros). Its shape is known
+ * only when the op runs. The run fails with INVALID_ARGUMENT naming the
+ * node when the bytes are not a TensorProto, hold another dtype than
+ * out_type ("Type mismatch between parsed tensor (int32) and dtype
+ * (float32)") or a value that does not fit the shape. */
+TFC_API tfc_output tfc_parse_tensor(tfc_graph *g, tfc_output serialized, tfc_dtype out_type);
+
+/* ------------------------------------------------------------------------ */
+/* Mutexes                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* TensorFlow's mutex ops ("MutexV2", "MutexLock", "ConsumeMutexLock"),
+ * which express a critical section in a graph:
+ *
+ *   tfc_output m = tfc_mutex(g, "m", NULL);
+ *   tfc_output lock = tfc_mutex_lock(g, m);
+ *   tfc_control_dependencies_push(g, &lock.node, 1);
+ *   ... the section's ops (they run while the mutex is held) ...
+ *   tfc_control_dependencies_pop(g);
+ *   tfc_control_dependencies_push(g, section_ops, n);
+ *   tfc_node *done = tfc_consume_mutex_lock(g, lock);   run this as a target
+ *   tfc_control_dependencies_pop(g);
+ *
+ * The mutex belongs to the session running its MutexV2 (made at its first
+ * run; shared_name non-empty: one per name in the session). MutexLock
+ * outputs the lock, a TFC_RESOURCE scalar standing for TensorFlow's
+ * variant lock: the mutex is released when the last copy of that tensor is
+ * freed, which the executor does after its last consumer
+ * (ConsumeMutexLock) has run. A fetched lock holds the mutex until the
+ * caller frees it. A MutexLock that finds the mutex held waits without
+ * holding a thread, so one run may hold several sections in turn even on
+ * a one-thread session; a run waiting on it ends with DEADLINE_EXCEEDED
+ * when its timeout_in_ms passes and with CANCELLED when the session
+ * closes. ConsumeMutexLock fails (INVALID_ARGUMENT) when its input is not
+ * a lock or another copy of it is held elsewhere, as TensorFlow's does.
+ * None of these ops has a gradient. */
+TFC_API tfc_output tfc_mutex(tfc_graph *g, const char *name, const char *shared_name);
+TFC_API tfc_output tfc_mutex_lock(tfc_graph *g, tfc_output mutex);
+TFC_API tfc_node *tfc_consume_mutex_lock(tfc_graph *g, tfc_output mutex_lock);
+
+/* ------------------------------------------------------------------------ */
 /* Queues                                                                   */
 /* ------------------------------------------------------------------------ */
 
@@ -691,8 +812,12 @@ TFC_API tfc_output tfc_matching_files(tfc_graph *g, tfc_output pattern);
  * two sessions on one graph have separate queues. An element is a tuple of
  * n tensors of the given dtypes; `shapes` (NULL: unknown; else n shapes,
  * rank -1 for an unknown one, -1 for an unknown dim) are checked on every
- * enqueue. capacity < 0: unbounded. shared_name (NULL: none) names the
- * queue in messages; sharing by it across nodes is not implemented.
+ * enqueue. capacity < 0: unbounded. shared_name (NULL or "": none) names
+ * the queue in messages and shares it, as TensorFlow does: queue nodes of
+ * one session with the same shared_name (and "container" attr) use one
+ * queue, made by whichever runs first; a node whose kind, capacity,
+ * dtypes or shapes differ from that queue's fails when it runs
+ * ("Shared queue 'q' has capacity 10 but requested capacity was 20").
  *
  * Enqueues wait while the queue is full and dequeues while it is empty,
  * without holding a thread: a session with one thread runs its other
@@ -790,7 +915,10 @@ TFC_API int tfc_coordinator_error(tfc_coordinator *c, tfc_status *status);
  * records in the graph's collections that the n enqueue ops feed `queue`,
  * each from its own thread. close_op and cancel_op may be NULL: the
  * queue's close, without and with cancel_pending_enqueues, are made. 0, or
- * -1 with the error on the graph. */
+ * -1 with the error on the graph. A MetaGraph (tfc_export_meta_graph, a
+ * saver's .meta) holds the runners as TensorFlow's QueueRunnerDefs in its
+ * "queue_runners" collection, and tfc_import_meta_graph makes them again,
+ * ready for tfc_start_queue_runners. */
 TFC_API int tfc_add_queue_runner(tfc_graph *g, tfc_output queue, tfc_node *const *enqueue_ops,
                                  int n, tfc_node *close_op, tfc_node *cancel_op);
 TFC_API int tfc_graph_num_queue_runners(const tfc_graph *g);
@@ -959,6 +1087,40 @@ TFC_API tfc_node *tfc_global_variables_initializer(tfc_graph *g);
 TFC_API tfc_output tfc_assign(tfc_graph *g, tfc_output var, tfc_output value);
 TFC_API tfc_output tfc_assign_add(tfc_graph *g, tfc_output var, tfc_output value);
 TFC_API tfc_output tfc_assign_sub(tfc_graph *g, tfc_output var, tfc_output value);
+
+/* Resource variables (tf.Variable(use_resource=True), TF2's variables).
+ * A VarHandleOp outputs a TFC_RESOURCE scalar, the variable's handle; the
+ * value lives in the session, keyed by container and shared_name (an
+ * empty shared_name is the node's name), so two VarHandleOps of one graph
+ * with one shared_name are one variable, and a handle passed into a
+ * function body reaches it. ReadVariableOp returns a copy of the value
+ * (later updates leave it alone); AssignVariableOp and
+ * AssignAdd/SubVariableOp update it and have no outputs (order them with
+ * control inputs); VarIsInitializedOp, DestroyResourceOp (the variable
+ * becomes uninitialized), ResourceGather (rows, batch_dims 0) and the
+ * ResourceApply* forms of the Apply* ops work on handles too; the legacy
+ * `Variable` op is VariableV2. Reading an uninitialized variable is a
+ * run-time error naming it. Savers (and SavedModels) save and restore
+ * resource variables like the others. Gradients: tfc_gradients w.r.t. a
+ * ReadVariableOp's output works as for any tensor, and w.r.t. a handle it
+ * is the sum over its reads (TensorFlow's ReadVariableOp gradient). */
+/* A VarHandleOp `name` for a variable of `dtype` and shape (rank -1:
+ * unknown); shared_name NULL or "": the node's name. */
+TFC_API tfc_output tfc_var_handle_op(tfc_graph *g, const char *name, tfc_dtype dtype, int rank,
+                                     const int64_t *dims, const char *shared_name);
+/* The variable's current value (a ReadVariableOp of `dtype`). */
+TFC_API tfc_output tfc_read_variable_op(tfc_graph *g, tfc_output handle, tfc_dtype dtype);
+/* variable = value, += value, -= value; the node to run (no outputs). */
+TFC_API tfc_node *tfc_assign_variable_op(tfc_graph *g, tfc_output handle, tfc_output value);
+TFC_API tfc_node *tfc_assign_add_variable_op(tfc_graph *g, tfc_output handle, tfc_output value);
+TFC_API tfc_node *tfc_assign_sub_variable_op(tfc_graph *g, tfc_output handle, tfc_output value);
+/* A resource variable as TF1's ResourceVariable makes one: VarHandleOp
+ * `name` (shared_name = its name) initialized by "<name>/Assign" from
+ * `initial_value`, in the global variables (and trainable ones when
+ * `trainable`), so tfc_global_variables_initializer and Savers see it.
+ * Returns the handle (read it with tfc_read_variable_op). */
+TFC_API tfc_output tfc_resource_variable(tfc_graph *g, const char *name,
+                                         tfc_output initial_value, int trainable);
 
 /* ------------------------------------------------------------------------ */
 /* Automatic differentiation                                                */
@@ -1607,7 +1769,10 @@ TFC_API void tfc_optimizer_set_learning_rate(tfc_optimizer *opt, tfc_output lr);
  * duplicates summed (Unique + UnsortedSegmentSum), then SparseApply*
  * (Momentum, Adagrad, AdagradDA, Adadelta, Ftrl, RMSProp, centered
  * RMSProp); GradientDescent uses ScatterSub; Adam decays m and v everywhere
- * and scatter-adds the rows (TensorFlow's _apply_sparse_shared). */
+ * and scatter-adds the rows (TensorFlow's _apply_sparse_shared).
+ * Resource variables (tfc_resource_variable; var is the handle) work the
+ * same way: their slots are resource variables and the updates are the
+ * ResourceApply* ops, with every gradient applied densely. */
 typedef struct tfc_grad_and_var {
     tfc_output grad;
     tfc_output var;
@@ -1847,13 +2012,29 @@ TFC_API tfc_tensor *tfc_checkpoint_reader_get(tfc_checkpoint_reader *r, const ch
  * If, While and PartitionedCall also get Tin/Tout/T and output_shapes. A
  * While body that captures tensors is also written in TensorFlow's form
  * (captures returned unchanged) as "<body>_tf" for the While nodes.
- * Gradient graphs of loops use tfc's own WhileGrad op and output_history
- * attr, which TensorFlow lacks. Two functions of one name in different
+ * Every node of an op TensorFlow has carries the attrs its OpDef requires
+ * (type attrs such as Assign's T, number attrs, type lists, derived from
+ * the node's dtypes) in their declared kinds; an attr of tfc's own that
+ * the OpDef lacks is written "_tfc_<name>" (TensorFlow accepts '_' attrs;
+ * tfc's import reads it back). Gradient graphs of loops use tfc's own
+ * WhileGrad op, which TensorFlow lacks. Two functions of one name in different
  * bodies are an error. Stores a malloc'd buffer in *bytes (caller frees)
  * and its size in *len. 0, or -1 with `status` set. */
 TFC_API int tfc_graph_to_graphdef(const tfc_graph *g, uint8_t **bytes, size_t *len,
                                   tfc_status *status);
 TFC_API int tfc_graph_write_graphdef(const tfc_graph *g, const char *path, tfc_status *status);
+/* A frozen graph (TensorFlow's graph_util.convert_variables_to_constants):
+ * the GraphDef of the part of s's graph that the nodes named in
+ * output_names[0, n) ("y" or "y:0") need, with every variable among them
+ * written as a Const holding its current value in session s (a resource
+ * variable's ReadVariableOps become Identities of it). The result runs
+ * with no variables and no checkpoint. Stores a malloc'd buffer in *bytes
+ * (caller frees) and its size in *len. Fails (-1, `status` set, naming the
+ * node) when an output names no node, when a variable needed has no value
+ * in s, or when the outputs need a node that updates a variable (Assign,
+ * an optimizer's Apply op). */
+TFC_API int tfc_graph_to_frozen_graphdef(tfc_session *s, const char *const *output_names, int n,
+                                         uint8_t **bytes, size_t *len, tfc_status *status);
 /* Adds the nodes of a serialized GraphDef to `g` (tf.import_graph_def):
  * names get "<prefix>/" when prefix is not NULL or ""; an input named
  * map_names[i] ("x" or "x:1") is replaced by the existing map_values[i].
@@ -1893,6 +2074,18 @@ typedef struct tfc_import_options {
      * small hostile file cannot make a huge allocation. 0: the default,
      * TFC_IMPORT_DEFAULT_MAX_BYTES; raise it for larger constants. */
     int64_t max_bytes;
+    /* Outputs to keep (tf.compat.v1.graph_util.extract_sub_graph): names
+     * as in the file, "y:0", "y" or "^init" (a node run for its effect).
+     * When set, only these nodes and the nodes they depend on through data
+     * and control inputs are imported (an input replaced by the input_map
+     * does not pull in its producer), with the library functions they
+     * call; the rest of the file is not checked, so an op tfc lacks there
+     * does no harm. A name that is no node is TFC_NOT_FOUND. NULL: every
+     * node, as before. Either way, every op tfc lacks among the nodes
+     * imported is listed in one error (TFC_NOT_FOUND), each with a node
+     * using it. */
+    const char *const *keep_outputs;
+    int nkeep_outputs;
 } tfc_import_options;
 #define TFC_IMPORT_DEFAULT_MAX_BYTES ((int64_t)1 << 30) /* 1 GiB */
 
@@ -1913,17 +2106,31 @@ TFC_API int tfc_graph_import_graphdef_file_v2(tfc_graph *g, const char *path,
                                               const tfc_import_options *opts,
                                               tfc_status *status);
 
-/* Writes a MetaGraphDef (tf.train.export_meta_graph) to `path`: the
- * GraphDef, every collection as a list of node names (variables, trainable
- * variables, train op, summaries), and with a saver its SaverDef. Savers
- * also write one as <checkpoint prefix>.meta. 0, or -1 with status set. */
+/* Writes a MetaGraphDef (tf.train.export_meta_graph) to `path`, one that
+ * TensorFlow's tf.train.import_meta_graph and Saver.restore take: the
+ * GraphDef; the variable collections as VariableDef protos (variable_name
+ * "w:0", initializer_name "w/Assign", snapshot_name "w/read:0", a w/read
+ * Identity added to the file where the graph has none, initial_value_name,
+ * trainable), the other collections as names ("op", or "tensor:0" for
+ * collections of tensors such as summaries); meta_info_def (tfc's version
+ * strings, any_info, stripped_op_list: TensorFlow's OpDef of every op
+ * used). With a saver: TensorFlow's save/restore subgraph for the global
+ * variables is added to the file (save/Const, the filename, fed with a
+ * checkpoint prefix; save/SaveV2 and save/control_dependency; save/RestoreV2,
+ * save/Assign per variable, save/restore_all), unless the graph has one
+ * (imported), and saver_def names it (V2). tfc runs that subgraph too once
+ * the MetaGraph is imported: feed save/Const:0 and run save/restore_all to
+ * restore, or fetch save/control_dependency:0 to save. Savers also write
+ * one as <checkpoint prefix>.meta. 0, or -1 with status set. */
 TFC_API int tfc_export_meta_graph(const tfc_graph *g, const tfc_saver *sv, const char *path,
                                   tfc_status *status);
 /* Imports a MetaGraphDef (tf.train.import_meta_graph) into `g`: its nodes
  * (names unchanged, so `g` should not hold nodes of the same names) and
  * its collections, so that tfc_saver_new(g, NULL, 0, 0) can restore a
  * checkpoint and the train op is found with
- * tfc_graph_collection_get(g, TFC_TRAIN_OP, 0). Errors as for
+ * tfc_graph_collection_get(g, TFC_TRAIN_OP, 0). Variable collections may
+ * hold VariableDefs (TensorFlow's, and tfc's own files) or node names
+ * (tfc's files before). Errors as for
  * tfc_graph_import_graphdef; a collection naming a node the graph lacks is
  * one too, naming the collection and the node, and nothing is imported.
  * 0 or -1. */
@@ -1934,6 +2141,126 @@ TFC_API int tfc_import_meta_graph_v2(tfc_graph *g, const char *path,
                                      const tfc_import_options *opts, tfc_status *status);
 
 /* (end of graph files) */
+
+/* ------------------------------------------------------------------------ */
+/* SavedModel (tf.saved_model)                                              */
+/* ------------------------------------------------------------------------ */
+
+/* A SavedModel directory, as TensorFlow lays it out:
+ *   DIR/saved_model.pb   MetaGraphDefs, each with a tag set ("serve", ...)
+ *                        and signatures: named inputs and outputs
+ *   DIR/variables/       the checkpoint variables.{index,data-00000-of-00001}
+ *   DIR/assets/          files the graph reads (vocabularies, ...)
+ * tfc reads what TensorFlow 1.x and 2.x write (TF2's object graph is
+ * ignored: the signatures and the graph are enough to serve) and writes
+ * what TensorFlow's loaders read. */
+typedef struct tfc_saved_model tfc_saved_model;
+
+/* One input or output of a signature (TensorFlow's TensorInfo). Strings
+ * are owned by the tfc_saved_model. `output` is the tensor in the loaded
+ * graph (node NULL when read without loading, or not imported). */
+typedef struct tfc_tensor_info {
+    const char *key;  /* the signature's name for it: "x", "inputs" */
+    const char *name; /* the graph's tensor name: "x:0" */
+    tfc_dtype dtype;  /* TensorFlow's DataType number */
+    tfc_shape shape;  /* rank -1: unknown */
+    tfc_output output;
+} tfc_tensor_info;
+
+/* Loads the MetaGraphDef of DIR whose tag set equals tags[0..ntags) (in
+ * any order) into `g` (tf.compat.v1.saved_model.loader.load): only what
+ * its signatures, init op and variables need is imported (the Saver's
+ * subgraph is not), so ops tfc lacks elsewhere do no harm; the ops the
+ * signatures need and tfc lacks are listed in one error. Then it makes a
+ * session (opts may be NULL), restores the variables from
+ * DIR/variables/variables (by the checkpoint keys the file's restore op
+ * names, TF1's Assign(var, RestoreV2) and TF2's restore function, or the
+ * variables' names) and runs the init op (main_op, legacy_init_op or TF2's
+ * __saved_model_init_op) with the asset tensors fed their paths under
+ * DIR/assets. Errors (NULL, status set, nothing usable added): DIR
+ * missing (TFC_NOT_FOUND), no saved_model.pb, a malformed one
+ * (TFC_INVALID_ARGUMENT naming the file), no MetaGraphDef with these tags
+ * (TFC_NOT_FOUND listing the tag sets there are), a variable missing from
+ * the checkpoint. The result owns the session (tfc_saved_model_session);
+ * free it with tfc_saved_model_free before `g`. */
+TFC_API tfc_saved_model *tfc_saved_model_load(const char *dir, const char *const *tags,
+                                              int ntags, tfc_graph *g,
+                                              const tfc_session_options *opts,
+                                              tfc_status *status);
+/* As tfc_saved_model_load, into the graph of session `s` and into `s`
+ * itself (tf.compat.v1.saved_model.loader.load(sess, tags, dir)): the
+ * variables are restored and the init op runs in `s`, which stays the
+ * caller's (tfc_saved_model_session returns it; freeing the model leaves
+ * it alone). */
+TFC_API tfc_saved_model *tfc_saved_model_load_into(tfc_session *s, const char *dir,
+                                                   const char *const *tags, int ntags,
+                                                   tfc_status *status);
+/* Reads DIR/saved_model.pb without loading a graph (what saved_model_cli
+ * show does): tag sets and signatures only. NULL with status set. */
+TFC_API tfc_saved_model *tfc_saved_model_read(const char *dir, tfc_status *status);
+/* Frees the model and its session (not the graph). NULL is fine. */
+TFC_API void tfc_saved_model_free(tfc_saved_model *m);
+/* The session of a loaded model (owned by it), or NULL. */
+TFC_API tfc_session *tfc_saved_model_session(const tfc_saved_model *m);
+/* The MetaGraphDefs and their tags (strings owned by the model). */
+TFC_API int tfc_saved_model_num_meta_graphs(const tfc_saved_model *m);
+TFC_API int tfc_saved_model_num_tags(const tfc_saved_model *m, int meta_graph);
+TFC_API const char *tfc_saved_model_tag(const tfc_saved_model *m, int meta_graph, int i);
+/* The index of the MetaGraphDef with exactly these tags, or -1. */
+TFC_API int tfc_saved_model_find_meta_graph(const tfc_saved_model *m, const char *const *tags,
+                                            int ntags);
+/* Which MetaGraphDef the signature calls below describe: the loaded one,
+ * or 0 after tfc_saved_model_read. Only a model read without loading may
+ * switch. 0, or -1 when out of range or loaded. */
+TFC_API int tfc_saved_model_select(tfc_saved_model *m, int meta_graph);
+/* Signatures (SignatureDefs) in file order: name ("serving_default"),
+ * method ("tensorflow/serving/predict"), index by name (-1 if none). */
+TFC_API int tfc_saved_model_num_signatures(const tfc_saved_model *m);
+TFC_API const char *tfc_saved_model_signature_name(const tfc_saved_model *m, int sig);
+TFC_API const char *tfc_saved_model_signature_method(const tfc_saved_model *m, int sig);
+TFC_API int tfc_saved_model_signature_find(const tfc_saved_model *m, const char *name);
+/* Why signature `sig` of a loaded model cannot run, or NULL when it can.
+ * A signature whose tensors need ops tfc lacks is left out of the import
+ * (its tensors' `output` stay null) so that the others serve; the message
+ * lists each missing op with a node using it. The load itself fails only
+ * when the init op or the variables need such ops, or no signature is
+ * left. */
+TFC_API const char *tfc_saved_model_signature_error(const tfc_saved_model *m, int sig);
+/* A signature's inputs and outputs, in file order; out of range gives an
+ * entry with key NULL. */
+TFC_API int tfc_saved_model_signature_num_inputs(const tfc_saved_model *m, int sig);
+TFC_API int tfc_saved_model_signature_num_outputs(const tfc_saved_model *m, int sig);
+TFC_API tfc_tensor_info tfc_saved_model_signature_input(const tfc_saved_model *m, int sig,
+                                                        int i);
+TFC_API tfc_tensor_info tfc_saved_model_signature_output(const tfc_saved_model *m, int sig,
+                                                         int i);
+
+/* A signature to export: inputs[i] is named input_keys[i], likewise for
+ * the outputs; method_name NULL means "tensorflow/serving/predict". */
+typedef struct tfc_signature_def {
+    const char *name;
+    const char *method_name;
+    int ninputs;
+    const char *const *input_keys;
+    const tfc_output *inputs;
+    int noutputs;
+    const char *const *output_keys;
+    const tfc_output *outputs;
+} tfc_signature_def;
+
+/* Exports `g` with the values of session `s` as SavedModel DIR
+ * (tf.compat.v1.saved_model.Builder with one MetaGraphDef): DIR is made if
+ * needed; saved_model.pb holds the MetaGraphDef tfc_export_meta_graph
+ * writes, tagged tags[0..ntags), with the signatures; variables/ holds
+ * every global variable under its name. Errors (-1, status set): DIR
+ * already holding a saved_model.pb (TFC_ALREADY_EXISTS), a signature
+ * without a name or a key or naming a tensor of another graph, an
+ * uninitialized variable, a file that cannot be written. 0 on success. */
+TFC_API int tfc_saved_model_save(const char *dir, tfc_graph *g, tfc_session *s,
+                                 const char *const *tags, int ntags,
+                                 const tfc_signature_def *sigs, int nsigs, tfc_status *status);
+
+/* (end of SavedModel) */
 
 /* ------------------------------------------------------------------------ */
 /* Summaries and event files (TensorBoard)                                  */
@@ -1960,26 +2287,43 @@ TFC_API int tfc_record_reader_next(tfc_record_reader *r, const uint8_t **data, s
                                    tfc_status *status);
 TFC_API void tfc_record_reader_close(tfc_record_reader *r);
 
-/* Summary ops. tfc has no string dtype, so a summary tensor is a 1-D
- * TFC_UINT8 tensor holding one serialized tensorflow.Summary protobuf; the
- * tag is an attr of the op ("tag") rather than a string input. As with
- * tf.summary.*, the tag is prefixed by the current name scope
- * ("hidden1/weights"). */
+/* Summary ops, TensorFlow's (ScalarSummary, HistogramSummary, ImageSummary,
+ * TensorSummaryV2, MergeSummary): each returns a TFC_STRING scalar holding
+ * one serialized tensorflow.Summary, which tfc_summary_writer_add_summary
+ * takes. Named as tf.summary.* names them: the node is the tag under the
+ * current name scope made unique ("hidden1/weights", then
+ * "hidden1/weights_1"), that name is the tag written, and the tag is a
+ * string Const "<node>/tags" (ScalarSummary) or "<node>/tag" (the others)
+ * that the builder makes. tfc_with_name names the node instead. Each
+ * summary joins the TFC_SUMMARIES collection. A NULL or empty tag, or an
+ * input of the wrong dtype or shape, fails the graph naming the node. */
+/* "ScalarSummary": `value` must be a scalar of a real number type. (The op
+ * itself takes a string tensor of tags and values of the same shape.) */
 TFC_API tfc_output tfc_scalar_summary(tfc_graph *g, const char *tag, tfc_output value);
-/* A histogram of all elements of `values`, with TensorFlow's default
- * bucket edges (±1e-12 growing by 1.1, 0 in the middle). */
+/* "HistogramSummary": a histogram of all elements of `values` with
+ * TensorFlow's default bucket edges (0, then +-1e-12 growing by 1.1 up to
+ * 1e20, then +-DBL_MAX); as TF writes it, the non-empty buckets are listed
+ * and each run of empty ones is one zero entry. A NaN or infinite value
+ * fails the run ("Nan in summary histogram for: <node>"). */
 TFC_API tfc_output tfc_histogram_summary(tfc_graph *g, const char *tag, tfc_output values);
-/* PNG images from a [batch, height, width, channels] uint8, float or double
- * tensor, channels 1, 3 or 4. Float images are scaled per image as TF does:
- * all non-negative -> the largest becomes 255; else 0 -> 128 and the
- * largest magnitude -> 127 steps from it. At most max_images (<= 0: 3)
- * images, tagged "<tag>/image/<i>", or "<tag>/image" when max_images is 1. */
+/* "ImageSummary": PNG images from a [batch, height, width, channels]
+ * uint8, float or double tensor, channels 1, 3 or 4. Float images are
+ * scaled per image as TF does: all non-negative -> the largest becomes 255;
+ * else 0 -> 128 and the largest magnitude -> 127 steps from it; a pixel
+ * with a non-finite channel becomes bad_color (red). At most max_images
+ * (<= 0: 3) images, tagged "<tag>/image/<i>", or "<tag>/image" when
+ * max_images is 1. */
 TFC_API tfc_output tfc_image_summary(tfc_graph *g, const char *tag, tfc_output images,
                                      int max_images);
-/* A text summary (TensorBoard's text plugin) holding the string `text`:
- * a TextSummary op over a uint8 constant of its bytes. */
+/* tf.summary.text: a "TensorSummaryV2" of the string `text` (a Const the
+ * builder makes) with TensorBoard's "text" plugin in its metadata. */
 TFC_API tfc_output tfc_text_summary(tfc_graph *g, const char *tag, const char *text);
-/* One summary holding the values of all `n` summaries (tf.summary.merge). */
+/* The same for a string tensor of any shape computed in the graph. */
+TFC_API tfc_output tfc_text_summary_v2(tfc_graph *g, const char *tag, tfc_output text);
+/* "MergeSummary" (tf.summary.merge): one summary holding the values of all
+ * `n` inputs, string tensors of any shape whose elements are serialized
+ * Summaries. Two values with one (non-empty) tag fail the run ("Duplicate
+ * tag <tag> found in summary inputs"). */
 TFC_API tfc_output tfc_merge_summary(tfc_graph *g, const tfc_output *inputs, int n);
 /* Merges every summary in the TFC_SUMMARIES collection; a null output (not
  * an error) when there is none. */
@@ -1997,7 +2341,9 @@ TFC_API tfc_summary_writer *tfc_summary_writer_new(const char *logdir, tfc_graph
                                                    tfc_status *status);
 /* Path of the event file; owned by the writer. */
 TFC_API const char *tfc_summary_writer_path(const tfc_summary_writer *w);
-/* Adds a summary tensor (output of a summary op) at `step`. 0 or -1. */
+/* Adds a summary (FileWriter.add_summary): a string tensor holding one
+ * serialized Summary, as a summary op returns it, at `step`. 0 or -1
+ * (another dtype, several elements, or bytes that are not a Summary). */
 TFC_API int tfc_summary_writer_add_summary(tfc_summary_writer *w, const tfc_tensor *summary,
                                            int64_t step, tfc_status *status);
 /* Adds one scalar without a graph op. 0 or -1. */
@@ -2022,7 +2368,8 @@ typedef enum tfc_summary_kind {
 typedef struct tfc_summary_value {
     const char *tag;
     tfc_summary_kind kind;
-    double scalar;                       /* SCALAR */
+    double scalar;                       /* SCALAR: a TF1 simple_value, or TF2's
+                                            one-element tensor of the "scalars" plugin */
     double hmin, hmax, hnum, hsum, hsum_squares; /* HISTOGRAM */
     int nbuckets;
     const double *bucket_limit, *bucket; /* HISTOGRAM, nbuckets each */
@@ -2073,7 +2420,314 @@ TFC_API int tfc_mpi_size(void);
  * finalizes it. Every rank calls it at the end (it is collective). */
 TFC_API void tfc_mpi_finalize(void);
 
+/* ------------------------------------------------------------------------ */
+/* Distributed: synchronous training by allreduce (as Horovod does)         */
+/* ------------------------------------------------------------------------ */
+
+/* Every rank runs the same graph on its own part of the batch; gradients
+ * are averaged over the ranks with MPI before the optimizer applies them,
+ * so the variables stay equal everywhere; no parameter server. From a
+ * single-process program, two lines change (after tfc_mpi_init):
+ *     tfc_optimizer *opt = tfc_distributed_optimizer(tfc_adam_optimizer(...), NULL);
+ *     ... minimize, init as before; after running init:
+ *     tfc_node *bcast = tfc_broadcast_global_variables(g, 0);   (run once)
+ * and each rank feeds its own shard of the data.
+ *
+ * The ops are collectives: every rank must run them in the same order. A
+ * run's collectives go through one thread per process, in the order their
+ * inputs became ready, and each starts with a small exchange that checks
+ * that all ranks reached the same one (node name, kind, dtype, sizes): a
+ * mismatch fails the run on every rank with an error naming what each rank
+ * ran; a rank that never comes fails the others after the collective
+ * timeout. Independent collectives in one run must therefore be ordered
+ * (control dependencies) or grouped into one op, as the distributed
+ * optimizer does. Op types are Horovod's (HorovodAllreduce,
+ * HorovodGroupedAllreduce, HorovodBroadcast), with its attrs, plus tfc's
+ * own TfcOrderedAllreduce and TfcGroupedBroadcast. Builders record errors
+ * on the graph (null output / -1 / NULL). */
+typedef enum tfc_reduce_op {
+    TFC_REDUCE_AVERAGE = 0, /* sum / number of contributions (float types only) */
+    TFC_REDUCE_SUM = 1
+} tfc_reduce_op;
+
+/* The sum or average of `x` over all ranks (float32, float64, int32,
+ * int64; the same shape everywhere). Gradient: the same allreduce of the
+ * incoming gradient. */
+TFC_API tfc_output tfc_allreduce(tfc_graph *g, tfc_output x, tfc_reduce_op op);
+/* Allreduces `n` tensors of one dtype in one collective (fused into
+ * buffers of the fusion threshold) into out[0..n). 0 or -1. */
+TFC_API int tfc_grouped_allreduce(tfc_graph *g, const tfc_output *xs, int n, tfc_reduce_op op,
+                                  tfc_output *out);
+/* Deterministic allreduce: each rank gives `local_shards` shards of `n`
+ * tensors, xs[j * n + i] being local shard j's tensor i; rank r's shards
+ * are the global shards r * local_shards .. (r + 1) * local_shards - 1 of
+ * S = ranks * local_shards. out[i] is, element by element, the float sum
+ * ((c_0 + c_1) + c_2) + ... + c_{S-1} of the S shards' tensor i in global
+ * shard order, divided by S for TFC_REDUCE_AVERAGE: the same bits whatever
+ * the number of ranks (for one S) and the fusion threshold. It moves about
+ * as many bytes as a ring allreduce (an MPI_Alltoallv, the ordered sum of
+ * each rank's slice, an MPI_Allgatherv). 0 or -1. */
+TFC_API int tfc_ordered_allreduce(tfc_graph *g, const tfc_output *xs, int n, int local_shards,
+                                  tfc_reduce_op op, tfc_output *out);
+/* `x` as rank `root_rank` holds it, on every rank (any numeric or bool
+ * dtype). Gradient (float types): the sum over ranks on the root, zeros
+ * elsewhere. */
+TFC_API tfc_output tfc_broadcast(tfc_graph *g, tfc_output x, int root_rank);
+/* One op assigning to every global variable (TFC_GLOBAL_VARIABLES, at the
+ * time of the call: call it after minimize, so slots are included;
+ * resource variables too) its value on `root_rank`, in one collective
+ * (hvd.broadcast_global_variables).
+ * Run it once after initializing (or restoring on the root). NULL with the
+ * error on g. */
+TFC_API tfc_node *tfc_broadcast_global_variables(tfc_graph *g, int root_rank);
+
+/* How the distributed optimizer reduces; zero means the default. */
+typedef struct tfc_distributed_options {
+    /* 0: MPI_Allreduce (fastest; the summation order is MPI's, so the last
+     * bits may change with the number of ranks). 1: tfc_ordered_allreduce,
+     * bit-reproducible: see tfc_distributed_compute_gradients. */
+    int deterministic;
+    /* 0 or TFC_REDUCE_AVERAGE (the default), or TFC_REDUCE_SUM */
+    tfc_reduce_op op;
+} tfc_distributed_options;
+
+/* Wraps `opt` (hvd.DistributedOptimizer): its compute_gradients (and so
+ * minimize) now returns the gradients averaged over the ranks, all
+ * gradients of one dtype in one fused collective. Returns `opt` itself
+ * (one object: free it as before), or NULL when opt is NULL or memory runs
+ * out. `o` may be NULL. Gradients given to apply_gradients by the caller
+ * are applied as they are (as in Horovod). */
+TFC_API tfc_optimizer *tfc_distributed_optimizer(tfc_optimizer *opt,
+                                                 const tfc_distributed_options *o);
+/* Deterministic data parallelism over a fixed number of "virtual shards":
+ * the global batch is cut into S shards, rank r builds `nshards` = S /
+ * ranks towers (the model on shards r * nshards ..), one loss per tower in
+ * `shard_losses`, sharing the variables. Returns the (grad, var) pairs
+ * where grad is tfc_ordered_allreduce of the towers' gradients: for every
+ * number of ranks that divides S, training gives the same bits as one
+ * process computing the gradient of each of the S shards (tfc_gradients
+ * of each shard's loss) and summing them in shard order, left to right,
+ * then dividing by S. It is not bit-equal to the gradient of one loss over
+ * the whole batch: matrix products sum a batch's rows in another order
+ * (docs/SCALING.md measures by how much). `opt` must come from
+ * tfc_distributed_optimizer (its reduce op is used). The caller free()s
+ * the array; NULL with the error on g. */
+TFC_API tfc_grad_and_var *tfc_distributed_compute_gradients(tfc_optimizer *opt, tfc_graph *g,
+                                                            const tfc_output *shard_losses,
+                                                            int nshards,
+                                                            const tfc_output *var_list,
+                                                            int nvars, int *n);
+
+/* Size of the fused buffers (default 64 MiB, or $TFC_FUSION_THRESHOLD):
+ * collectives move their tensors in windows of at most this many bytes,
+ * one MPI call per window. 0 restores the default. Set it alike on every
+ * rank, between runs. */
+TFC_API void tfc_allreduce_set_fusion_threshold(size_t bytes);
+/* How long a collective waits for every rank to arrive before failing
+ * with DEADLINE_EXCEEDED (default 300 s, or $TFC_COLLECTIVE_TIMEOUT).
+ * After such a timeout this process's collectives stay unusable (MPI
+ * cannot cancel the exchange left waiting): end the job. */
+TFC_API void tfc_collective_set_timeout(double seconds);
+
+/* Chief-only checkpoints: rank 0 (the chief) writes, the other ranks do
+ * not touch the files; every rank gets the chief's result, so that all
+ * stop together on an error. Collective. 0, or -1 with `status` set. */
+TFC_API int tfc_allreduce_save(tfc_saver *saver, tfc_session *s, const char *prefix,
+                               int64_t global_step, tfc_status *status);
+/* Starts training on every rank from the chief's state: the chief
+ * restores the latest checkpoint in `checkpoint_dir` (tfc_latest_checkpoint)
+ * if there is one, else runs `init`; the other ranks run `init`; then every
+ * rank runs `broadcast` (from tfc_broadcast_global_variables(g, 0)), so all
+ * hold the chief's values. Collective. Returns 1 when restored, 0 when
+ * initialized, -1 with `status` set (on every rank when the chief
+ * failed). Summaries: create the summary writer on the chief only. */
+TFC_API int tfc_allreduce_restore_or_init(tfc_saver *saver, tfc_session *s,
+                                          const char *checkpoint_dir, tfc_node *init,
+                                          tfc_node *broadcast, tfc_status *status);
+
 /* (end of distributed) */
+
+/* ------------------------------------------------------------------------ */
+/* Distributed: clusters, servers, sessions on a cluster (parameter servers) */
+/* ------------------------------------------------------------------------ */
+
+/* TensorFlow's distributed model over MPI (docs/DISTRIBUTED.md). A
+ * CLUSTER names jobs ("ps", "worker") and their tasks; each task is one
+ * MPI rank and runs a SERVER. A session made on a server is a MASTER: at
+ * its first run of a signature it places the graph's nodes on the tasks
+ * (tfc_device_push(g, "/job:ps/task:0") and colocation as in one process),
+ * sends each task its part of the graph (a GraphDef, once), and each step
+ * then runs the parts at once, tensors crossing between tasks over MPI.
+ * Variables on a task live in that task's server: every session that uses
+ * them, from any worker, shares them (as TensorFlow's ps does), and they
+ * outlive the sessions.
+ *
+ *     mpirun -np 3 ./trainer          rank 0: /job:ps/task:0, 1-2: workers
+ *
+ *     tfc_mpi_init(&argc, &argv, st);
+ *     tfc_cluster *c = tfc_cluster_from_layout("ps:1,worker", 0, st);
+ *     tfc_server *srv = tfc_server_new(c, NULL, -1, NULL, st); // from the rank
+ *     tfc_server_start(srv, st);
+ *     if (!strcmp(tfc_server_job(srv), "ps")) tfc_server_join(srv, st);
+ *     else { build g (variables under a replica device setter),
+ *            tfc_cluster_session *s = tfc_session_new_on_server(srv, g, NULL, st);
+ *            tfc_cluster_session_run(s, ...) ...; tfc_cluster_session_free(s); }
+ *     tfc_server_free(srv); tfc_cluster_free(c); tfc_mpi_finalize();
+ *
+ * MPI thread level: MPI_THREAD_MULTIPLE (tfc_mpi_init checks it): each
+ * server's progress thread receives while the executor's threads send.
+ *
+ * Failure: a task that stops answering (no message, heartbeats included,
+ * for peer_timeout_ms) is LOST: every run on the other tasks fails with
+ * TFC_UNAVAILABLE naming it ("task /job:worker/task:1 (rank 2) is lost:
+ * ..."), joins return that error, and the servers stay failed. A process
+ * that dies outright is seen by mpirun first: Open MPI's mpirun then ends
+ * every rank of the job (its default; see docs/DISTRIBUTED.md). Under
+ * mpirun --enable-recovery the others go on and get that error, but
+ * MPI_Finalize would then wait for the dead rank: on TFC_UNAVAILABLE,
+ * exit with a non-zero status without tfc_mpi_finalize. */
+
+typedef struct tfc_cluster tfc_cluster;
+
+/* A cluster from TensorFlow's JSON form, jobs mapping to task addresses:
+ *     {"ps": ["h0:2222"], "worker": ["h1:2222", "h2:2222"]}
+ * Addresses are kept as names only (MPI is the transport). Ranks follow
+ * the order of the jobs as written: here ps task 0 is rank 0, the workers
+ * ranks 1 and 2. Malformed JSON, a job name that is not a letter followed
+ * by letters, digits and '_', a job listed twice or with no tasks fail
+ * with TFC_INVALID_ARGUMENT naming what was expected. NULL on error. */
+TFC_API tfc_cluster *tfc_cluster_from_json(const char *json, tfc_status *status);
+/* A cluster laid over `nranks` MPI ranks (0: tfc_mpi_size()), jobs over
+ * ranks in order: "ps:1,worker:2" makes rank 0 /job:ps/task:0 and ranks
+ * 1-2 the workers; one job may leave out its count and takes the ranks
+ * left ("ps:1,worker"). More tasks than ranks is an error. */
+TFC_API tfc_cluster *tfc_cluster_from_layout(const char *layout, int nranks,
+                                             tfc_status *status);
+TFC_API void tfc_cluster_free(tfc_cluster *c);
+TFC_API int tfc_cluster_num_jobs(const tfc_cluster *c);
+/* Job i's name (owned by c), or NULL. */
+TFC_API const char *tfc_cluster_job_name(const tfc_cluster *c, int i);
+/* The tasks of `job`, or -1 when there is no such job. */
+TFC_API int tfc_cluster_num_tasks(const tfc_cluster *c, const char *job);
+TFC_API int tfc_cluster_total_tasks(const tfc_cluster *c);
+/* The address a JSON spec gave the task (NULL for a layout, or out of range). */
+TFC_API const char *tfc_cluster_task_address(const tfc_cluster *c, const char *job, int task);
+/* The MPI rank of a task, or -1 with `status` naming the unknown job (and
+ * the jobs there are) or the task out of range (and the range). */
+TFC_API int tfc_cluster_task_rank(const tfc_cluster *c, const char *job, int task,
+                                  tfc_status *status);
+/* The task at `rank`: *job (owned by c) and *task; 0, or -1 when no task
+ * sits there. */
+TFC_API int tfc_cluster_rank_task(const tfc_cluster *c, int rank, const char **job, int *task);
+
+/* Server options: zero means the default. */
+typedef struct tfc_server_options {
+    int threads;              /* the task session's inter-op threads (default and
+                                 minimum 2) */
+    int64_t heartbeat_ms;     /* how often a server tells the others it lives (500) */
+    int64_t peer_timeout_ms;  /* silence after which a task is lost (10000) */
+    int64_t start_timeout_ms; /* how long to wait for other tasks to start (60000) */
+    int quiet;                /* nonzero: no "waiting for ..." notices on stderr */
+} tfc_server_options;
+
+typedef struct tfc_server tfc_server;
+
+/* The server of task `task` of `job` (job NULL: the task this process's
+ * rank holds in the cluster). Its device is
+ * /job:JOB/replica:0/task:TASK/device:CPU:0. The first server of each
+ * process is collective: every rank of the job makes one (in the same
+ * order relative to other collective tfc calls), since it duplicates the
+ * communicators all later servers of the process share; it waits at most
+ * start_timeout_ms for the others, then fails with
+ * TFC_DEADLINE_EXCEEDED. Errors: MPI not initialized, an unknown job or a
+ * task out of range, a task that is not this rank's ("task
+ * /job:worker/task:1 is rank 2 in the cluster; this process is rank 1"),
+ * more tasks than ranks. Keeps its own copy of the cluster. NULL on
+ * error. */
+TFC_API tfc_server *tfc_server_new(const tfc_cluster *c, const char *job, int task,
+                                   const tfc_server_options *opts, tfc_status *status);
+/* Starts serving: the progress thread, and a hello to every task. 0 or -1. */
+TFC_API int tfc_server_start(tfc_server *s, tfc_status *status);
+/* Serves (runs the partitions masters send, holds the task's variables)
+ * until every task of the other jobs than "ps" has stopped
+ * (tfc_server_stop says goodbye), or tfc_server_stop is called from
+ * another thread. 0, or -1 with status naming a lost task. */
+TFC_API int tfc_server_join(tfc_server *s, tfc_status *status);
+/* Says goodbye to the other tasks and stops the progress thread. A
+ * master's partitions registered here stay until the server is freed.
+ * Safe to call twice. */
+TFC_API void tfc_server_stop(tfc_server *s);
+/* Stops, then frees the server, its variables and partitions. Free
+ * sessions on it first. NULL is fine. */
+TFC_API void tfc_server_free(tfc_server *s);
+/* "mpi:///job:worker/replica:0/task:0", the job and task (owned by s). */
+TFC_API const char *tfc_server_target(const tfc_server *s);
+TFC_API const char *tfc_server_job(const tfc_server *s);
+TFC_API int tfc_server_task(const tfc_server *s);
+
+/* A session whose master is this server: runs `g` over the cluster. */
+typedef struct tfc_cluster_session tfc_cluster_session;
+
+/* A master session over `g` (which must outlive it) on server `s`. From
+ * `opts` (may be NULL) it takes allow_soft_placement and
+ * log_device_placement; threads are the servers' (tfc_server_options).
+ * Nodes with no job in their device run on the master's task. Each task
+ * has one device, CPU:0. Not in this version: nodes calling functions
+ * (cond, while_loop, defined functions) in what a run needs (the run
+ * fails naming the node), resource handles (queues) crossing tasks.
+ * NULL on error. */
+TFC_API tfc_cluster_session *tfc_session_new_on_server(tfc_server *s, tfc_graph *g,
+                                                       const tfc_session_options *opts,
+                                                       tfc_status *status);
+/* tfc_session_run over the cluster: the same arguments and ownership. The
+ * first run of a signature waits (bounded, saying so) for each task it
+ * needs to start, places, partitions and registers the parts; errors on a
+ * remote task come back naming it ("... (on /job:ps/task:0)"); a lost task
+ * fails the run with TFC_UNAVAILABLE naming it. Several threads may run
+ * one session at once. */
+TFC_API void tfc_cluster_session_run(tfc_cluster_session *s, const tfc_output *feed_outs,
+                                     tfc_tensor *const *feed_values, int nfeeds,
+                                     const tfc_output *fetches, int nfetches,
+                                     tfc_tensor **fetch_values, tfc_node *const *targets,
+                                     int ntargets, tfc_status *status);
+/* Runs and returns the one fetched tensor (caller frees), or NULL. */
+TFC_API tfc_tensor *tfc_cluster_session_run1(tfc_cluster_session *s, const tfc_output *feed_outs,
+                                             tfc_tensor *const *feed_values, int nfeeds,
+                                             tfc_output fetch, tfc_status *status);
+/* The device (full name, /job:ps/replica:0/task:0/device:CPU:0) node `n`
+ * was placed on, or NULL before a run placed it. Owned by the session. */
+TFC_API const char *tfc_cluster_session_assigned_device(const tfc_cluster_session *s,
+                                                        const tfc_node *n);
+/* Forgets the parts registered on the tasks and frees the session; the
+ * variables stay on their tasks. NULL is fine. */
+TFC_API void tfc_cluster_session_free(tfc_cluster_session *s);
+
+/* Between-graph replication (tf.train.replica_device_setter): each worker
+ * builds its own copy of the model between begin and end; end gives every
+ * node made in between a device: variables (VariableV2, VarHandleOp) go to
+ * the ps tasks, one after another (round robin) or, with
+ * TFC_PS_STRATEGY_BY_SIZE, each to the ps task holding the fewest bytes so
+ * far; every other node to `worker_device`. Parts of a device the node
+ * asked for itself win (a node under tfc_device_push(g, "/cpu:0") keeps
+ * its CPU); a node already naming a job keeps it. Updates of a variable
+ * (Assign, Apply*) follow it through colocation. */
+enum { TFC_PS_STRATEGY_ROUND_ROBIN = 0, TFC_PS_STRATEGY_BY_SIZE = 1 };
+typedef struct tfc_replica_device_setter_options {
+    int ps_tasks;              /* how many ps tasks (0: all of ps_job's in the cluster) */
+    const char *ps_job;        /* NULL: "ps" */
+    const char *worker_device; /* NULL: "/job:worker" */
+    int strategy;              /* TFC_PS_STRATEGY_* */
+} tfc_replica_device_setter_options;
+typedef struct tfc_replica_device_setter tfc_replica_device_setter;
+/* Starts the scope on g; `cluster` (may be NULL when ps_tasks is given)
+ * gives the ps tasks. NULL on error (recorded on g). */
+TFC_API tfc_replica_device_setter *tfc_replica_device_setter_begin(
+    tfc_graph *g, const tfc_cluster *cluster, const tfc_replica_device_setter_options *opts);
+/* Places the nodes made since begin as described, frees the setter. 0,
+ * or -1 with the error recorded on the graph. */
+TFC_API int tfc_replica_device_setter_end(tfc_replica_device_setter *setter);
+
+/* (end of cluster) */
 
 #ifdef __cplusplus
 }

@@ -9,7 +9,8 @@ PACKAGES=(
   libdnnl-dev                # oneDNN: float matrix products with the widest vectors
   zlib1g-dev                 # .gz files (IDX datasets)
   libprotobuf-c-dev protobuf-c-compiler  # GraphDef, events, checkpoints metadata
-  libpng-dev                 # image summaries
+  libpng-dev                 # image summaries, DecodePng/EncodePng
+  libjpeg-dev                # DecodeJpeg/EncodeJpeg (libjpeg62-turbo)
   libsnappy-dev              # snappy-compressed blocks of checkpoint indexes
   libopenmpi-dev openmpi-bin # the distributed runtime's transport, and mpirun
   dataset-fashion-mnist      # the demo's and tests' data

@@ -3,7 +3,10 @@
  *   tfc_inspect model.ckpt-100            variable names, dtypes, shapes
  *   tfc_inspect --values model.ckpt-100   ... and their values
  *   tfc_inspect logs/events.out.tfevents.*  tags, steps and values
- *   tfc_inspect DIR                       the latest checkpoint in DIR */
+ *   tfc_inspect DIR                       the latest checkpoint in DIR
+ *   tfc_inspect saved_model DIR           a SavedModel's tag sets and signatures
+ *                                         (saved_model_cli show --all; also for a
+ *                                         DIR holding saved_model.pb) */
 #include <tfc.h>
 
 #include <stdio.h>
@@ -115,14 +118,95 @@ static int inspect_events(const char *path) {
     return rc < 0;
 }
 
+/* ---- SavedModel: tag sets and signatures, as `saved_model_cli show --all` ---- */
+
+static const char *dt_name(int dt) {
+    static const char *const names[] = {
+        "DT_INVALID", "DT_FLOAT", "DT_DOUBLE", "DT_INT32",     "DT_UINT8",  "DT_INT16",
+        "DT_INT8",    "DT_STRING", "DT_COMPLEX64", "DT_INT64", "DT_BOOL",   "DT_QINT8",
+        "DT_QUINT8",  "DT_QINT32", "DT_BFLOAT16", "DT_QINT16", "DT_QUINT16", "DT_UINT16",
+        "DT_COMPLEX128", "DT_HALF", "DT_RESOURCE", "DT_VARIANT", "DT_UINT32", "DT_UINT64"};
+    return dt >= 0 && dt < (int)(sizeof names / sizeof *names) ? names[dt] : "DT_UNKNOWN";
+}
+
+static void print_tensor_info(const char *io, tfc_tensor_info t) {
+    printf("    %s['%s'] tensor_info:\n", io, t.key);
+    printf("        dtype: %s\n", dt_name((int)t.dtype));
+    if (t.shape.rank < 0) {
+        printf("        shape: unknown_rank\n");
+    } else {
+        printf("        shape: (");
+        for (int i = 0; i < t.shape.rank; i++)
+            printf("%s%lld", i ? ", " : "", (long long)t.shape.dims[i]);
+        printf("%s)\n", t.shape.rank == 1 ? "," : "");
+    }
+    printf("        name: %s\n", t.name);
+}
+
+static int inspect_saved_model(const char *dir) {
+    tfc_status *st = tfc_status_new();
+    tfc_saved_model *m = tfc_saved_model_read(dir, st);
+    if (!m) {
+        fprintf(stderr, "tfc_inspect: %s\n", tfc_status_message(st));
+        tfc_status_free(st);
+        return 1;
+    }
+    for (int mg = 0; mg < tfc_saved_model_num_meta_graphs(m); mg++) {
+        tfc_saved_model_select(m, mg);
+        if (mg) printf("\n");
+        printf("MetaGraphDef with tag-set: '");
+        for (int i = 0; i < tfc_saved_model_num_tags(m, mg); i++)
+            printf("%s%s", i ? ", " : "", tfc_saved_model_tag(m, mg, i));
+        printf("' contains the following SignatureDefs:\n");
+        /* in key order, as saved_model_cli prints them */
+        int ns = tfc_saved_model_num_signatures(m), *order = malloc(sizeof *order * (ns + 1));
+        for (int i = 0; order && i < ns; i++) {
+            int k = i;
+            while (k > 0 && strcmp(tfc_saved_model_signature_name(m, order[k - 1]),
+                                   tfc_saved_model_signature_name(m, i)) > 0) {
+                order[k] = order[k - 1];
+                k--;
+            }
+            order[k] = i;
+        }
+        for (int j = 0; order && j < ns; j++) {
+            int s = order[j];
+            printf("\nsignature_def['%s']:\n", tfc_saved_model_signature_name(m, s));
+            printf("  The given SavedModel SignatureDef contains the following input(s):\n");
+            for (int i = 0; i < tfc_saved_model_signature_num_inputs(m, s); i++)
+                print_tensor_info("inputs", tfc_saved_model_signature_input(m, s, i));
+            printf("  The given SavedModel SignatureDef contains the following output(s):\n");
+            for (int i = 0; i < tfc_saved_model_signature_num_outputs(m, s); i++)
+                print_tensor_info("outputs", tfc_saved_model_signature_output(m, s, i));
+            printf("  Method name is: %s\n", tfc_saved_model_signature_method(m, s));
+        }
+        free(order);
+    }
+    tfc_saved_model_free(m);
+    tfc_status_free(st);
+    return 0;
+}
+
+static int has_saved_model(const char *dir) {
+    size_t n = strlen(dir) + 20;
+    char *p = malloc(n);
+    if (!p) return 0;
+    snprintf(p, n, "%s/saved_model.pb", dir);
+    int yes = is_file(p);
+    free(p);
+    return yes;
+}
+
 int main(int argc, char **argv) {
     int values = 0, a = 1;
+    if (argc == 3 && !strcmp(argv[1], "saved_model")) return inspect_saved_model(argv[2]);
     if (a < argc && !strcmp(argv[a], "--values")) {
         values = 1;
         a++;
     }
     if (a != argc - 1) {
-        fprintf(stderr, "usage: tfc_inspect [--values] CHECKPOINT_PREFIX | EVENT_FILE | DIR\n");
+        fprintf(stderr, "usage: tfc_inspect [--values] CHECKPOINT_PREFIX | EVENT_FILE | DIR\n"
+                        "       tfc_inspect saved_model SAVED_MODEL_DIR\n");
         return 2;
     }
     const char *arg = argv[a];
@@ -136,7 +220,8 @@ int main(int argc, char **argv) {
     sprintf(index, "%s.index", prefix);
     int rc;
     char *latest = NULL;
-    if (is_file(index)) rc = inspect_checkpoint(prefix, values);
+    if (has_saved_model(arg)) rc = inspect_saved_model(arg);
+    else if (is_file(index)) rc = inspect_checkpoint(prefix, values);
     else if (is_file(arg)) rc = inspect_events(arg);
     else if ((latest = tfc_latest_checkpoint(arg))) rc = inspect_checkpoint(latest, values);
     else {

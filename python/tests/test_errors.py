@@ -72,7 +72,9 @@ def test_lookup_errors():
 
 def test_type_errors():
     with pytest.raises(TypeError):
-        tf.constant("text")
+        tf.constant("text", dtype=tf.float32)
+    with pytest.raises(TypeError):
+        tf.constant([1, 2], dtype=tf.string)
     with pytest.raises(TypeError):
         tf.placeholder(tf.float32) + tf.placeholder(tf.int32)
     with pytest.raises(TypeError):

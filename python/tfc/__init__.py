@@ -20,10 +20,11 @@ from . import train
 from . import summary
 from . import layers
 from . import contrib
+from . import saved_model
 from . import _initializers as initializers
 from .dtypes import (DType, as_dtype, float16, half, float32, float64, double, int8, int16,
                      int32, int64, uint8, uint16, bool, string, complex64,  # noqa: A004
-                     complex128)
+                     complex128, resource)
 from .tensor_shape import TensorShape, Dimension
 from .framework import (Graph, Operation, Tensor, GraphKeys, get_default_graph,
                         reset_default_graph, convert_to_tensor, name_scope, device,
@@ -63,12 +64,61 @@ from .variables import (Variable, VariableScope, get_variable, get_variable_scop
                         no_regularizer)
 from .control_flow_ops import (no_op, group, tuple, cond, while_loop, gradients)  # noqa: A004
 from .summary import Summary
+from .sparse_tensor import SparseTensor, SparseTensorValue
+from .data_flow_ops import (QueueBase, FIFOQueue, PaddingFIFOQueue, RandomShuffleQueue,
+                            PriorityQueue)
+from .io_ops import (ReaderBase, TFRecordReader, TextLineReader, FixedLengthRecordReader,
+                     WholeFileReader, read_file, write_file, matching_files)
+from .string_ops import (string_join, string_split, substr, reduce_join, as_string,
+                         string_to_number, string_to_hash_bucket_fast, decode_raw, decode_csv,
+                         encode_base64, decode_base64, parse_example, parse_single_example,
+                         FixedLenFeature, VarLenFeature)
+from . import io_ops as _io_ops
+from . import input as _input
+from . import string_ops as _string_ops
+from . import timeline as _timeline  # noqa: F401 (tfc.python.client.timeline)
+from . import rnn as _rnn
 
 __version__ = "1.0.0-tfc"
 VERSION = __version__
 GIT_VERSION = "tfc"
 
 newaxis = None
+
+
+class _Namespace(object):
+    def __init__(self, **kw):
+        self.__dict__.update(kw)
+
+
+python_io = _Namespace(TFRecordWriter=_io_ops.TFRecordWriter,
+                       tf_record_iterator=_io_ops.tf_record_iterator,
+                       TFRecordOptions=_io_ops.TFRecordOptions,
+                       TFRecordCompressionType=_io_ops.TFRecordCompressionType)
+io = _Namespace(read_file=read_file, write_file=write_file, matching_files=matching_files,
+                decode_raw=decode_raw, decode_csv=decode_csv, parse_example=parse_example,
+                parse_single_example=parse_single_example, FixedLenFeature=FixedLenFeature,
+                VarLenFeature=VarLenFeature, TFRecordWriter=_io_ops.TFRecordWriter,
+                tf_record_iterator=_io_ops.tf_record_iterator,
+                TFRecordOptions=_io_ops.TFRecordOptions)
+strings = _Namespace(join=string_join, split=_string_ops.strings_split, substr=substr,
+                     reduce_join=reduce_join, as_string=as_string,
+                     to_number=string_to_number, to_hash_bucket_fast=string_to_hash_bucket_fast)
+for _n in ("input_producer", "string_input_producer", "range_input_producer",
+           "slice_input_producer", "limit_epochs", "batch", "batch_join", "shuffle_batch",
+           "shuffle_batch_join"):
+    setattr(train, _n, getattr(_input, _n))
+for _n in ("Example", "Features", "Feature", "FloatList", "Int64List", "BytesList"):
+    setattr(train, _n, getattr(_io_ops, _n))
+nn.rnn_cell = _rnn.rnn_cell
+nn.static_rnn = _rnn.static_rnn
+nn.rnn = _rnn.static_rnn  # TensorFlow 0.x's name
+nn.dynamic_rnn = _rnn.dynamic_rnn
+nn.bidirectional_dynamic_rnn = _rnn.bidirectional_dynamic_rnn
+contrib.rnn = _Namespace(static_rnn=_rnn.static_rnn, **_rnn.rnn_cell.__dict__)
+train.queue_runner = _Namespace(QueueRunner=train.QueueRunner,
+                                add_queue_runner=train.add_queue_runner,
+                                start_queue_runners=train.start_queue_runners)
 
 # TensorFlow 0.x names the talks use
 mul = multiply

@@ -35,7 +35,21 @@ class Shape(ctypes.Structure):
 
 class SessionOptions(ctypes.Structure):
     _fields_ = [("intra_op_threads", c_int), ("inter_op_threads", c_int),
-                ("seed", c_int64), ("opt_level", c_int)]
+                ("seed", c_int64), ("opt_level", c_int),
+                ("num_device_types", c_int), ("device_types", ctypes.POINTER(c_char_p)),
+                ("device_counts", ctypes.POINTER(c_int)),
+                ("allow_soft_placement", c_int), ("log_device_placement", c_int)]
+
+
+class RunOptions(ctypes.Structure):
+    """tfc_run_options."""
+    _fields_ = [("trace_level", c_int), ("timeout_in_ms", c_int64)]
+
+
+class ParseFeature(ctypes.Structure):
+    """tfc_parse_feature: one feature of tf.parse_example."""
+    _fields_ = [("key", c_char_p), ("dtype", c_int), ("var_len", c_int), ("rank", c_int),
+                ("dims", ctypes.POINTER(c_int64)), ("default_value", Output)]
 
 
 class GradAndVar(ctypes.Structure):
@@ -102,6 +116,9 @@ _PROTOTYPES = [
     ("tfc_tensor_free", None, P), ("tfc_tensor_dtype", c_int, P), ("tfc_tensor_rank", c_int, P),
     ("tfc_tensor_dim", c_int64, P, c_int), ("tfc_tensor_nbytes", c_size_t, P),
     ("tfc_tensor_data", P, P),
+    ("tfc_tensor_from_strings", P, c_int, P, P, P),
+    ("tfc_string_tensor_get", P, P, c_int64, ctypes.POINTER(c_size_t)),
+    ("tfc_tensor_num_elements", c_int64, P),
     # graphs
     ("tfc_graph_new", P), ("tfc_graph_free", None, P), ("tfc_graph_error", c_char_p, P),
     ("tfc_graph_error_code", c_int, P), ("tfc_graph_clear_error", None, P),
@@ -218,6 +235,8 @@ _PROTOTYPES = [
     ("tfc_histogram_summary", Output, P, c_char_p, Output),
     ("tfc_image_summary", Output, P, c_char_p, Output, c_int),
     ("tfc_text_summary", Output, P, c_char_p, c_char_p),
+    ("tfc_text_summary_v2", Output, P, c_char_p, Output),
+    ("tfc_tensor_scalar_string", P, c_char_p, c_size_t),
     ("tfc_merge_summary", Output, P, P, c_int),
     ("tfc_merge_all_summaries", Output, P),
     ("tfc_summary_writer_new", P, c_char_p, P, c_int, c_double, P),
@@ -233,6 +252,15 @@ for _entry in _PROTOTYPES:
     _f = getattr(lib, _entry[0])
     _f.restype = _entry[1]
     _f.argtypes = list(_entry[2:])
+
+def declare(name, restype, *argtypes):
+    """Sets the prototype of lib.<name> (for the modules that add wrappers)
+    and returns the function."""
+    f = getattr(lib, name)
+    f.restype = restype
+    f.argtypes = list(argtypes)
+    return f
+
 
 # free() for the buffers the library mallocs (tfc_latest_checkpoint, graphdefs)
 _libc = ctypes.CDLL(None)

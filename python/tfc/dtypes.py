@@ -114,18 +114,19 @@ int64 = DType(9, "int64", np.int64)
 bool = DType(10, "bool", np.bool_)  # noqa: A001 (TensorFlow's name)
 uint16 = DType(17, "uint16", np.uint16)
 complex128 = DType(18, "complex128", np.complex128)
+resource = DType(20, "resource", None)
 half = float16
 double = float64
 
 _ALL = [float16, float32, float64, int32, uint8, int16, int8, string, complex64, int64, bool,
-        uint16, complex128]
-_SUPPORTED = {1, 2, 3, 4, 9, 10}
+        uint16, complex128, resource]
+_SUPPORTED = {1, 2, 3, 4, 7, 9, 10, 17, 20}
 _BY_ENUM = {d._enum: d for d in _ALL}
 _BY_NAME = {d._name: d for d in _ALL}
 _BY_NAME.update({"float": float32, "double": float64, "half": float16, "int": int32,
                  "long": int64})
-_BY_NP = {np.dtype(d._np): d for d in _ALL if d is not string}
-_BY_PY = {float: float32, int: int32}
+_BY_NP = {np.dtype(d._np): d for d in _ALL if d is not string and d._np is not None}
+_BY_PY = {float: float32, int: int32, bytes: string, str: string}
 
 
 def as_dtype(type_value):
@@ -146,7 +147,10 @@ def as_dtype(type_value):
     if type_value in _BY_PY:
         return _BY_PY[type_value]
     try:
-        return _BY_NP[np.dtype(type_value)]
+        npd = np.dtype(type_value)
+        if npd.kind in "SU":
+            return string
+        return _BY_NP[npd]
     except (TypeError, KeyError):
         pass
     raise TypeError("Cannot convert value %r to a TensorFlow DType." % (type_value,))

@@ -732,9 +732,13 @@ class Tensor(_Overloads):
 def _np_for(value, dtype):
     """`value` as a C-contiguous numpy array of a type tfc supports, with
     TensorFlow's defaults (Python floats -> float32, ints -> int32)."""
+    if dtype is None and _is_string_value(value):
+        dtype = dtypes.string
     if dtype is not None:
         dtype = dtypes.as_dtype(dtype)
-        if not dtype.is_supported:
+        if dtype == dtypes.string:
+            return string_array(value), dtype
+        if not dtype.is_supported or dtype == dtypes.resource:
             raise TypeError("tfc does not compute in %s" % dtype.name)
         if not isinstance(value, np.ndarray):
             _check_python_value(value, dtype)
@@ -760,18 +764,67 @@ def _np_for(value, dtype):
     return np.asarray(arr, order="C"), dtype
 
 
+def _is_string_value(value):
+    if isinstance(value, (bytes, str)):
+        return True
+    if isinstance(value, np.ndarray):
+        return value.dtype.kind in "SUO"
+    flat = value
+    while isinstance(flat, (list, tuple)) and flat:
+        flat = flat[0]
+    return isinstance(flat, (bytes, str))
+
+
+def string_array(value):
+    """`value` (bytes, str, nested lists of them, numpy S/U/object arrays) as
+    a C-ordered numpy object array of bytes (str encoded as UTF-8)."""
+    arr = np.asarray(value, dtype=object)
+    flat = arr.reshape(-1)
+    out = np.empty(flat.shape, dtype=object)
+    for i, v in enumerate(flat):
+        if isinstance(v, bytes):
+            out[i] = v
+        elif isinstance(v, str):
+            out[i] = v.encode("utf-8")
+        elif isinstance(v, (np.bytes_, bytearray, memoryview)):
+            out[i] = bytes(v)
+        else:
+            raise TypeError("Expected string, got %r of type '%s' instead." %
+                            (v, type(v).__name__))
+    return out.reshape(arr.shape)
+
+
+def _tfc_strings_from_np(arr):
+    """A new string tfc_tensor from an object array of bytes (string_array)."""
+    flat = arr.reshape(-1)
+    n = flat.size
+    strs = (ctypes.c_char_p * max(n, 1))(*flat)
+    lens = (ctypes.c_size_t * max(n, 1))(*[len(b) for b in flat])
+    dims = (c_int64 * max(arr.ndim, 1))(*arr.shape)
+    t = lib.tfc_tensor_from_strings(arr.ndim, dims, strs, lens)
+    if not t:
+        raise ValueError("tfc cannot make a string tensor of shape %s" % (arr.shape,))
+    return t
+
+
 def _check_python_value(value, dtype):
-    """TensorFlow refuses a float where an int or bool is asked for."""
+    """TensorFlow refuses a float where an int or bool is asked for, and a
+    string where a number is."""
+    flat = value
+    while isinstance(flat, (list, tuple)) and flat:
+        flat = flat[0]
+    if isinstance(flat, (str, bytes)):
+        raise TypeError("Expected %s, got %r of type '%s' instead." %
+                        (dtype.name, flat, type(flat).__name__))
     if dtype.is_integer or dtype.is_bool:
-        flat = value
-        while isinstance(flat, (list, tuple)) and flat:
-            flat = flat[0]
         if isinstance(flat, float):
             raise TypeError("Expected %s, got %r of type 'float' instead." % (dtype.name, flat))
 
 
 def _tfc_tensor_from_np(arr, dtype):
     """A new tfc_tensor (one reference, the caller's) holding a copy of arr."""
+    if dtype == dtypes.string:
+        return _tfc_strings_from_np(arr)
     dims = (c_int64 * max(arr.ndim, 1))(*arr.shape)
     t = lib.tfc_tensor_from_data(dtype.as_datatype_enum, arr.ndim, dims,
                                  arr.ctypes.data if arr.size else None)

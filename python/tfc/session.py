@@ -8,9 +8,11 @@ whose values are numpy arrays, Python scalars or nested lists.
 The path of one run is prepared once per (fetches, feed keys) and kept: the
 ctypes arrays of the feeds, fetches and targets, one converter per feed and
 per fetch, and the function that puts the results back into the fetches'
-structure. Feeds are copied into tfc tensors (tfc.h has no tensor over
-caller memory); a numpy array of the right dtype and layout is copied once,
-by tfc_tensor_from_data, straight from its buffer. Fetches come back as
+structure. A numpy array feed of the right dtype and C layout is not
+copied when it is large (_BORROW_MIN_BYTES): tfc reads its buffer
+(tfc_tensor_from_borrowed, which tfc never writes) and the array is kept
+alive until tfc releases it; smaller ones and other values are copied once,
+by tfc_tensor_from_data, straight from their buffer. Fetches come back as
 new numpy arrays (copies; numpy scalars for 0-d tensors, as TensorFlow
 returns them), so no array ever points into memory tfc frees.
 """
@@ -24,8 +26,12 @@ import numpy as np
 
 from . import dtypes
 from . import errors
-from .framework import (Graph, Operation, Tensor, get_default_graph, _s)
-from ._lib import lib, Output, SessionOptions, c_int64
+from .framework import (Graph, Operation, Tensor, get_default_graph, _s, string_array,
+                        _tfc_strings_from_np)
+from .sparse_tensor import SparseTensor, SparseTensorValue
+from .coordinator import _stop_session_threads
+from ._lib import lib, Output, SessionOptions, c_int64, declare, free as _libfree
+from ._lib import RunOptions as CRunOptions
 
 _CTYPE = {
     dtypes.float32: ctypes.c_float, dtypes.float64: ctypes.c_double,
@@ -54,6 +60,57 @@ _tensor_free = _raw("tfc_tensor_free", None)
 _tensor_data = _raw("tfc_tensor_data", ctypes.c_void_p)
 _tensor_from_data = _raw("tfc_tensor_from_data", _VP,
                          [ctypes.c_int, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p])
+
+# Zero-copy feeds: a large array is lent to tfc (tfc_tensor_from_borrowed)
+# and kept in _LOANS until tfc releases it. The release function is libc's
+# sem_post on a semaphore of the loan: it needs neither the GIL nor a live
+# interpreter, whatever thread drops the last reference (a queue-runner
+# thread, a session closing at exit), where a ctypes callback would need
+# both. _sweep drops the arrays whose semaphore was posted; it runs after
+# each run that lent one and before each new loan. Below _BORROW_MIN_BYTES
+# a copy costs less than a loan.
+_libc = ctypes.CDLL(None)
+_sem_init = _libc.sem_init
+_sem_init.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_uint]
+_sem_init.restype = ctypes.c_int
+_sem_trywait = _libc.sem_trywait
+_sem_trywait.argtypes = [ctypes.c_void_p]
+_sem_trywait.restype = ctypes.c_int
+_SEM_POST_VP = ctypes.c_void_p(ctypes.cast(_libc.sem_post, ctypes.c_void_p).value)
+_SemT = ctypes.c_long * 8  # glibc's sem_t is 32 bytes on 64-bit targets; room to spare
+_LOANS = []
+_loans_lock = threading.Lock()
+_BORROW_MIN_BYTES = 16384
+
+_tensor_from_borrowed = _raw("tfc_tensor_from_borrowed", _VP)  # arguments converted below
+_c_size_t = ctypes.c_size_t
+_addressof = ctypes.addressof
+
+
+def _sweep():
+    """Forgets the arrays tfc has released."""
+    with _loans_lock:
+        _LOANS[:] = [loan for loan in _LOANS if _sem_trywait(loan[0]) != 0]
+
+
+def _borrow(enum, arr, dims, ptr):
+    """A tfc tensor over arr's buffer (at ptr, a _VP); arr stays alive until
+    tfc releases it."""
+    sem = _SemT()
+    if _sem_init(sem, 0, 0) != 0:
+        return _tensor_from_data(enum, arr.ndim, dims, ptr)
+    t = _tensor_from_borrowed(enum, arr.ndim, dims, ptr, _c_size_t(arr.nbytes), _SEM_POST_VP,
+                              _VP(_addressof(sem)))
+    if t:
+        with _loans_lock:
+            _LOANS.append((sem, arr))
+    return t
+
+
+def _borrowed_arrays():
+    """How many arrays tfc holds now (for tests)."""
+    _sweep()
+    return len(_LOANS)
 
 
 class _DefaultSessions(threading.local):
@@ -89,8 +146,9 @@ class GPUOptions(object):
 
 
 class ConfigProto(object):
-    """tf.ConfigProto: tfc reads the thread counts; the rest is accepted and
-    ignored (placement logging, soft placement, GPU options)."""
+    """tf.ConfigProto: tfc reads the thread counts, device_count ({"CPU": 2}
+    gives /cpu:0 and /cpu:1), allow_soft_placement and log_device_placement;
+    GPU options are accepted and ignored."""
 
     def __init__(self, intra_op_parallelism_threads=0, inter_op_parallelism_threads=0,
                  log_device_placement=False, allow_soft_placement=False, gpu_options=None,
@@ -105,16 +163,110 @@ class ConfigProto(object):
 
 
 class RunOptions(object):
-    FULL_TRACE = 3
+    """tf.RunOptions(trace_level=..., timeout_in_ms=...)."""
     NO_TRACE = 0
+    SOFTWARE_TRACE = 1
+    HARDWARE_TRACE = 2
+    FULL_TRACE = 3
 
-    def __init__(self, trace_level=0, **kwargs):
+    def __init__(self, trace_level=0, timeout_in_ms=0, **kwargs):
         self.trace_level = trace_level
+        self.timeout_in_ms = timeout_in_ms
         self.__dict__.update(kwargs)
+
+    def _c(self):
+        return CRunOptions(int(self.trace_level or 0), int(self.timeout_in_ms or 0))
+
+
+class NodeExecStats(object):
+    """One node's entry of a traced run (TensorFlow's NodeExecStats)."""
+
+    def __init__(self, node_name, op, start_us, end_us, thread_id):
+        self.node_name = node_name
+        self.timeline_label = "%s = %s()" % (node_name, op)
+        self.all_start_micros = int(start_us)
+        self.op_start_rel_micros = 0
+        self.op_end_rel_micros = int(end_us - start_us)
+        self.all_end_rel_micros = int(end_us - start_us)
+        self.thread_id = thread_id
+
+
+class DeviceStepStats(object):
+    def __init__(self, device):
+        self.device = device
+        self.node_stats = []
+
+
+class StepStats(object):
+    """RunMetadata.step_stats: dev_stats, one DeviceStepStats per device;
+    the Chrome trace of the run is kept for timeline.Timeline."""
+
+    def __init__(self):
+        self.dev_stats = []
+        self._chrome_trace = None
 
 
 class RunMetadata(object):
-    pass
+    """tf.RunMetadata: what a run with RunOptions(trace_level=FULL_TRACE)
+    recorded (step_stats), read from a tfc_run_metadata after the run."""
+
+    def __init__(self):
+        self.step_stats = StepStats()
+        self.partition_graphs = []
+        self.cost_graph = None
+
+    def _fill(self, md):
+        stats = StepStats()
+        by_dev = {}
+        for i in range(_md_num_nodes(md)):
+            dev = _s(_md_node_device(md, i)) or "/job:localhost/replica:0/task:0/device:CPU:0"
+            d = by_dev.get(dev)
+            if d is None:
+                d = by_dev[dev] = DeviceStepStats(dev)
+                stats.dev_stats.append(d)
+            d.node_stats.append(NodeExecStats(_s(_md_node_name(md, i)), _s(_md_node_op(md, i)),
+                                              _md_node_start(md, i), _md_node_end(md, i),
+                                              _md_node_thread(md, i)))
+        trace = _md_chrome_trace(md)
+        if trace:
+            try:
+                stats._chrome_trace = ctypes.string_at(trace).decode("utf-8", "replace")
+            finally:
+                _libfree(trace)
+        self.step_stats = stats
+
+
+_md_new = declare("tfc_run_metadata_new", ctypes.c_void_p)
+_md_free = declare("tfc_run_metadata_free", None, ctypes.c_void_p)
+_md_num_nodes = declare("tfc_run_metadata_num_nodes", ctypes.c_int, ctypes.c_void_p)
+_md_node_name = declare("tfc_run_metadata_node_name", ctypes.c_char_p, ctypes.c_void_p,
+                        ctypes.c_int)
+_md_node_op = declare("tfc_run_metadata_node_op", ctypes.c_char_p, ctypes.c_void_p, ctypes.c_int)
+_md_node_device = declare("tfc_run_metadata_node_device", ctypes.c_char_p, ctypes.c_void_p,
+                          ctypes.c_int)
+_md_node_thread = declare("tfc_run_metadata_node_thread", c_int64, ctypes.c_void_p, ctypes.c_int)
+_md_node_start = declare("tfc_run_metadata_node_start_us", ctypes.c_double, ctypes.c_void_p,
+                         ctypes.c_int)
+_md_node_end = declare("tfc_run_metadata_node_end_us", ctypes.c_double, ctypes.c_void_p,
+                       ctypes.c_int)
+_md_chrome_trace = declare("tfc_run_metadata_chrome_trace", ctypes.c_void_p, ctypes.c_void_p)
+_session_run_v2 = _raw("tfc_session_run_v2", None)
+_num_devices = declare("tfc_session_num_devices", ctypes.c_int, ctypes.c_void_p)
+_device_name = declare("tfc_session_device_name", ctypes.c_char_p, ctypes.c_void_p, ctypes.c_int)
+
+
+class _DeviceAttributes(object):
+    """What Session.list_devices() gives per device."""
+
+    def __init__(self, name):
+        self.name = name
+        self.device_type = name.rsplit(":", 2)[-2].split("/")[-1] if ":" in name else "CPU"
+        self.memory_limit_bytes = 0
+        self.incarnation = 0
+
+    def __repr__(self):
+        return "_DeviceAttributes(%s, %s, %d)" % (self.name, self.device_type,
+                                                  self.memory_limit_bytes)
 
 
 def _raise_status(st):
@@ -131,6 +283,10 @@ def _flatten_fetches(fetches, graph, items):
     rebuilding the structure from the list of leaf results."""
     if fetches is None:
         raise TypeError("Fetch argument None has invalid type <class 'NoneType'>")
+    if isinstance(fetches, SparseTensor):
+        i = len(items)
+        items.extend([fetches.indices, fetches.values, fetches.dense_shape])
+        return lambda r: SparseTensorValue(r[i], r[i + 1], r[i + 2])
     if isinstance(fetches, (Tensor, Operation)) or hasattr(fetches, "_variable_tensor") \
             or isinstance(fetches, str):
         i = len(items)
@@ -208,7 +364,7 @@ def _static_str(static):
 class _Feed(object):
     """Converts the values fed to one tensor into tfc tensors."""
     __slots__ = ("tensor", "dtype", "np_dtype", "enum", "static", "scalar_ok", "scalar_new",
-                 "dims_cache", "last", "last_ptr", "last_dims", "fast")
+                 "dims_cache", "last", "last_ptr", "last_dims", "last_big", "fast")
 
     _SCALAR_NEW = {
         dtypes.float32: _raw("tfc_tensor_scalar_float", _VP, [ctypes.c_float]),
@@ -221,7 +377,7 @@ class _Feed(object):
     def __init__(self, tensor):
         self.tensor = tensor
         self.dtype = tensor.dtype
-        self.np_dtype = np.dtype(self.dtype.as_numpy_dtype)
+        self.np_dtype = np.dtype(self.dtype.as_numpy_dtype or object)
         self.enum = self.dtype.as_datatype_enum
         self.static = tensor._static_dims()
         self.scalar_ok = self.static is None or self.static == []
@@ -230,6 +386,7 @@ class _Feed(object):
         self.last = None
         self.last_ptr = None
         self.last_dims = None
+        self.last_big = False
         self.fast = self._fast()
 
     def _fast(self):
@@ -253,7 +410,11 @@ class _Feed(object):
                 raise TypeError("Cannot feed float %r to the %s tensor %s" %
                                 (v, self.dtype.name, self.tensor.name))
             return self.scalar_new(v)
+        if self.dtype == dtypes.string:
+            return self._strings(v)
         if v is self.last:
+            if self.last_big:
+                return _borrow(self.enum, v, self.last_dims, self.last_ptr)
             return _tensor_from_data(self.enum, v.ndim, self.last_dims, self.last_ptr)
         if tv is np.ndarray and v.dtype == self.np_dtype and v.flags.c_contiguous:
             arr = v
@@ -278,17 +439,50 @@ class _Feed(object):
             dims = (c_int64 * max(len(shape), 1))(*shape)
             if len(self.dims_cache) < 16:
                 self.dims_cache[shape] = dims
-        ptr = arr.ctypes.data if arr.size else None
+        big = arr.nbytes >= _BORROW_MIN_BYTES
+        ptr = _VP(arr.__array_interface__["data"][0]) if arr.size else None
         if arr is v:
-            self.last, self.last_ptr, self.last_dims = v, ptr, dims
-        t = _tensor_from_data(self.enum, arr.ndim, dims, ptr)
+            self.last, self.last_ptr, self.last_dims, self.last_big = v, ptr, dims, big
+        if big:
+            t = _borrow(self.enum, arr, dims, ptr)
+        else:
+            t = _tensor_from_data(self.enum, arr.ndim, dims, ptr)
         if not t:
             raise ValueError("tfc cannot make a tensor of shape %s for %s" %
                              (shape, self.tensor.name))
         return t
 
 
+    def _strings(self, v):
+        if isinstance(v, (Tensor, Operation)):
+            raise TypeError("The value of a feed cannot be a tf.Tensor object.")
+        arr = string_array(v)
+        if not _shape_ok(self.static, arr.shape):
+            raise ValueError("Cannot feed value of shape %r for Tensor %r, which has shape %r"
+                             % (arr.shape, self.tensor.name, _static_str(self.static)))
+        return _tfc_strings_from_np(arr)
+
+
 _tensor_rank = lib.tfc_tensor_rank
+_string_get = lib.tfc_string_tensor_get
+_string_at = ctypes.string_at
+
+
+def _fetch_strings(t):
+    """A string tensor as a numpy object array of bytes (bytes for a scalar)."""
+    rank = _tensor_rank(t)
+    shape = tuple(_tensor_dim(t, i) for i in range(rank))
+    n = lib.tfc_tensor_num_elements(t)
+    ln = ctypes.c_size_t()
+    vals = []
+    for i in range(n):
+        p = _string_get(t, i, ctypes.byref(ln))
+        vals.append(_string_at(p, ln.value) if ln.value else b"")
+    if rank == 0:
+        return vals[0]
+    out = np.empty(n, dtype=object)
+    out[:] = vals
+    return out.reshape(shape)
 _tensor_dim = lib.tfc_tensor_dim
 _memmove = ctypes.memmove
 
@@ -296,6 +490,10 @@ _memmove = ctypes.memmove
 def _fetch_converter(tensor):
     """A function from a fetched tfc tensor to a numpy value (a copy)."""
     dt = tensor.dtype
+    if dt == dtypes.string:
+        return _fetch_strings
+    if dt == dtypes.resource:
+        raise TypeError("Fetch argument %r: a resource handle cannot be fetched" % tensor.name)
     np_dt = np.dtype(dt.as_numpy_dtype)
     static = tensor._static_dims()
     if static == [] and dt in _CTYPE:
@@ -407,6 +605,8 @@ class _RunPlan(object):
                 val_arr[0] = t
                 srun(session._hv, feed_arr, val_arr, 1, fetch_arr, 1, out_arr, None, 0, st)
                 tfree(t)
+                if _LOANS:
+                    _sweep()
                 out = out_arr[0]
             finally:
                 lock.release()
@@ -431,21 +631,35 @@ class _RunPlan(object):
         finally:
             _tensor_free(out)
 
-    def _run_general(self, session, values, st=None):
+    def _run_general(self, session, values, st=None, options=None, run_metadata=None):
         if st is None:
             st = session._status()
         val_arr = (_VP * max(self.nfeeds, 1))()
         out_arr = (_VP * max(self.nfetch, 1))()
         n = 0
+        md = None
         try:
             for conv, v in zip(self.feeds, values):
                 val_arr[n] = conv.fast(v)
                 n += 1
-            _session_run(session._hv, self.feed_arr, val_arr, n, self.fetch_arr, self.nfetch,
-                         out_arr, self.target_arr, self.ntargets, st)
+            if options is None and run_metadata is None:
+                _session_run(session._hv, self.feed_arr, val_arr, n, self.fetch_arr,
+                             self.nfetch, out_arr, self.target_arr, self.ntargets, st)
+            else:
+                ropts = options._c() if options is not None else None
+                md = _VP(_md_new()) if run_metadata is not None else None
+                _session_run_v2(session._hv, ctypes.byref(ropts) if ropts else None,
+                                self.feed_arr, val_arr, n, self.fetch_arr, self.nfetch, out_arr,
+                                self.target_arr, self.ntargets, md, st)
+                if md is not None:
+                    run_metadata._fill(md)
         finally:
             for i in range(n):
                 _tensor_free(val_arr[i])
+            if _LOANS:
+                _sweep()
+            if md is not None:
+                _md_free(md)
         if lib.tfc_status_code(st):
             _raise_status(st)
         results = []
@@ -477,9 +691,20 @@ class BaseSession(object):
             raise TypeError("graph must be a tf.Graph, but got %s" % type(self._graph))
         self._config = config
         opts = SessionOptions()
+        keep = []
         if config is not None:
             opts.intra_op_threads = int(getattr(config, "intra_op_parallelism_threads", 0) or 0)
             opts.inter_op_threads = int(getattr(config, "inter_op_parallelism_threads", 0) or 0)
+            counts = dict(getattr(config, "device_count", None) or {})
+            if counts:
+                types = (ctypes.c_char_p * len(counts))(*[k.encode() for k in counts])
+                nums = (ctypes.c_int * len(counts))(*[int(v) for v in counts.values()])
+                keep += [types, nums]
+                opts.num_device_types = len(counts)
+                opts.device_types = types
+                opts.device_counts = nums
+            opts.allow_soft_placement = 1 if getattr(config, "allow_soft_placement", 0) else 0
+            opts.log_device_placement = 1 if getattr(config, "log_device_placement", 0) else 0
         st = lib.tfc_status_new()
         try:
             self._h = lib.tfc_session_new(self._graph._h, ctypes.byref(opts), st)
@@ -493,6 +718,7 @@ class BaseSession(object):
         self._plans = {}
         self._closed = False
         self._workers = set()
+        self._coordinators = []  # those running queue runners on this session
         self._graph._dependents.add(self)
 
     def _new_status(self):
@@ -515,6 +741,7 @@ class BaseSession(object):
                 w.join()  # a run a KeyboardInterrupt left behind
         h = getattr(self, "_h", None)
         if h:
+            _stop_session_threads(self)
             self._h = None
             self._hv = None
             lib.tfc_session_free(h)
@@ -578,6 +805,8 @@ class BaseSession(object):
                 if len(self._plans) > 256:
                     self._plans.clear()
                 self._plans[key] = plan
+        if options is not None or run_metadata is not None:
+            return plan._run_general(self, values, None, options, run_metadata)
         if plan.watch:
             return self._run_watched(plan, values)
         return plan.run(self, values)
@@ -639,7 +868,11 @@ class BaseSession(object):
         return call
 
     def list_devices(self):
-        return []
+        """The session's devices (objects with name, device_type)."""
+        if not self._h:
+            raise RuntimeError("Attempted to use a closed Session.")
+        return [_DeviceAttributes(_s(_device_name(self._h, i)))
+                for i in range(_num_devices(self._h))]
 
 
 class _SessionDefault(object):

@@ -1,6 +1,7 @@
-"""tf.summary: summary ops (a summary tensor is tfc's 1-D uint8 tensor of
-one serialized tensorflow.Summary, which Session.run returns as a numpy
-uint8 array) and FileWriter, which writes TensorBoard event files."""
+"""tf.summary: summary ops, TensorFlow's (ScalarSummary, HistogramSummary,
+ImageSummary, TensorSummaryV2 for text, MergeSummary): each gives a string
+scalar holding one serialized tensorflow.Summary, which Session.run returns
+as bytes; and FileWriter, which writes TensorBoard event files."""
 
 import numpy as np
 
@@ -29,11 +30,16 @@ def image(name, tensor, max_outputs=3, collections=None, family=None):
 
 
 def text(name, tensor, collections=None):
-    if not isinstance(tensor, str):
-        raise NotImplementedError("tfc has no string tensors: tf.summary.text takes a Python "
-                                  "string here")
-    g = get_default_graph()
-    return g._check_output(lib.tfc_text_summary(g._h, _b(name), _b(tensor)))
+    """A TensorSummaryV2 with the "text" plugin, of a Python string or a
+    string tensor."""
+    if isinstance(tensor, (str, bytes)):
+        g = get_default_graph()
+        return g._check_output(lib.tfc_text_summary(g._h, _b(name), _b(tensor)))
+    t = convert_to_tensor(tensor)
+    if t.dtype != dtypes.string:
+        raise TypeError("tf.summary.text needs a string tensor, got %s" % t.dtype.name)
+    g = c_graph([t])
+    return g._check_output(lib.tfc_text_summary_v2(g._h, _b(name), t._c))
 
 
 def merge(inputs, collections=None, name=None):
@@ -107,21 +113,25 @@ class FileWriter(object):
         return self._logdir
 
     def add_summary(self, summary, global_step=None):
-        """Adds a fetched summary (the uint8 array Session.run returned, its
-        bytes, or a tf.Summary of simple values) at `global_step`."""
+        """Adds a fetched summary (the bytes Session.run returned for a
+        summary op, or a tf.Summary of simple values) at `global_step`."""
         step = -1 if global_step is None else int(global_step)
         if isinstance(summary, Summary):
             for v in summary.value:
                 self._call(lib.tfc_summary_writer_add_scalar, _b(v.tag),
                            float(v.simple_value), c_int64(step))
             return
-        if isinstance(summary, (bytes, bytearray)):
-            arr = np.frombuffer(bytes(summary), np.uint8)
-        else:
-            arr = np.ascontiguousarray(summary, dtype=np.uint8).reshape(-1)
-        dims = (c_int64 * 1)(arr.size)
-        t = lib.tfc_tensor_from_data(dtypes.uint8.as_datatype_enum, 1, dims,
-                                     arr.ctypes.data if arr.size else None)
+        if isinstance(summary, np.ndarray) and summary.shape == () and summary.dtype == object:
+            summary = summary.item()
+        if isinstance(summary, np.bytes_):
+            summary = bytes(summary)
+        if not isinstance(summary, (bytes, bytearray)):
+            raise TypeError("add_summary takes the serialized Summary a summary op gives "
+                            "(bytes) or a tf.Summary, got %r" % type(summary))
+        data = bytes(summary)
+        t = lib.tfc_tensor_scalar_string(data, len(data))
+        if not t:
+            raise MemoryError("tfc could not make a string tensor of %d bytes" % len(data))
         try:
             self._call(lib.tfc_summary_writer_add_summary, t, c_int64(step))
         finally:

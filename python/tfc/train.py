@@ -487,47 +487,6 @@ def export_meta_graph(filename=None, **kwargs):
         lib.tfc_status_free(st)
 
 
-class Coordinator(object):
-    """tf.train.Coordinator: lets threads ask each other to stop."""
-
-    def __init__(self, clean_stop_exception_types=None):
-        import threading
-        self._stop = threading.Event()
-        self._exc = None
-
-    def should_stop(self):
-        return self._stop.is_set()
-
-    def request_stop(self, ex=None):
-        if ex is not None and self._exc is None:
-            self._exc = ex
-        self._stop.set()
-
-    def clear_stop(self):
-        self._stop.clear()
-
-    def wait_for_stop(self, timeout=None):
-        return self._stop.wait(timeout)
-
-    def join(self, threads=None, stop_grace_period_secs=120, ignore_live_threads=False):
-        for t in threads or ():
-            t.join(stop_grace_period_secs)
-        if self._exc is not None:
-            raise self._exc
-
-    def stop_on_exception(self):
-        import contextlib
-
-        @contextlib.contextmanager
-        def cm():
-            try:
-                yield
-            except Exception as e:  # noqa: B902 (what TensorFlow catches)
-                self.request_stop(e)
-        return cm()
-
-
-def start_queue_runners(sess=None, coord=None, daemon=True, start=True, collection=None):
-    """No queue runners exist yet in tfc: nothing to start."""
-    return []
+from .coordinator import (Coordinator, QueueRunner, add_queue_runner,  # noqa: E402,F401
+                          start_queue_runners)
 

@@ -241,7 +241,17 @@ initialize_variables = variables_initializer
 
 
 def local_variables_initializer():
-    return variables_initializer(local_variables(), name="init_all_local_vars")
+    """Initializes the local variables, those tfc's helpers made too (the
+    epoch counters of input producers)."""
+    from ._lib import declare, c_void_p
+    g = get_default_graph()
+    inits = [v.initializer for v in local_variables()]
+    if lib.tfc_graph_collection_size(g._h, b"local_variables"):
+        c_init = declare("tfc_local_variables_initializer", c_void_p, c_void_p)
+        inits.append(g._check_node(c_init(g._h)))
+    from .control_flow_ops import group, no_op
+    name = "init_all_local_vars"
+    return group(*inits, name=name) if inits else no_op(name=name)
 
 
 initialize_local_variables = local_variables_initializer

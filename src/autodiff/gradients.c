@@ -207,7 +207,10 @@ static int backprop_node(grad_state *s, tfc_node *node) {
             for (int i = 0; i < node->ninputs && rc == 0; i++) {
                 tfc_output in = node->inputs[i];
                 if (!dx[i].node || !s->between[in.node->id]) continue;
-                if (!tfc_grad_dtype_ok(tfc_output_dtype(in))) continue;
+                /* a resource handle collects its variable's gradient (ReadVariableOp's) */
+                if (!tfc_grad_dtype_ok(tfc_output_dtype(in)) &&
+                    tfc_output_dtype(in) != TFC_RESOURCE)
+                    continue;
                 rc = add_contrib(s, in, dx[i]);
             }
         }

@@ -9,6 +9,7 @@ size_t tfc_dtype_size(tfc_dtype dtype) {
     case TFC_UINT8: return 1;
     case TFC_INT64: return 8;
     case TFC_BOOL: return 1;
+    case TFC_UINT16: return 2;
     case TFC_STRING: return sizeof(tfc_string);
     case TFC_RESOURCE: return sizeof(void *);
     default: return 0;
@@ -23,6 +24,7 @@ const char *tfc_dtype_name(tfc_dtype dtype) {
     case TFC_UINT8: return "uint8";
     case TFC_INT64: return "int64";
     case TFC_BOOL: return "bool";
+    case TFC_UINT16: return "uint16";
     case TFC_STRING: return "string";
     case TFC_RESOURCE: return "resource";
     default: return "invalid";

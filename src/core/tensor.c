@@ -129,7 +129,8 @@ void tfc_tensor_free(tfc_tensor *t) {
     if (!t) return;
     if (atomic_fetch_sub_explicit(&t->refcount, 1, memory_order_acq_rel) == 1) {
         tfc_tensor *base = t->base;
-        if (__builtin_expect(!base && holds_pointers(t->dtype), 0)) release_pointers(t);
+        if (__builtin_expect(!base && (holds_pointers(t->dtype) || t->flags), 0))
+            release_pointers(t);
         tfc_block_free(t, t->block_size);
         tfc_tensor_free(base);
     }
@@ -311,7 +312,14 @@ static tfc_tensor *strings_from_views(int rank, const int64_t *dims, const tfc_s
     return t;
 }
 
+static void release_borrowed(tfc_tensor *keeper);
+
 static void release_pointers(tfc_tensor *t) {
+    if (t->flags & TFC_TENSOR_BORROWED) {
+        release_borrowed(t);
+        return;
+    }
+    if (!holds_pointers(t->dtype)) return; /* a variable's buffer */
     if (t->dtype == TFC_RESOURCE) {
         tfc_resource **r = t->data;
         for (int64_t i = 0; i < t->nelem; i++) tfc_resource_unref(r[i]);
@@ -364,6 +372,59 @@ const char *tfc_string_tensor_get(const tfc_tensor *t, int64_t i, size_t *len) {
     tfc_string s = tfc_string_at(t, i);
     if (len) *len = s.len;
     return s.data;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Borrowed memory (zero-copy feeds)                                        */
+/* ------------------------------------------------------------------------ */
+
+/* The keeper is a header-only block plus this record; the tensor handed out
+ * is an alias of it, so kernels never write over the caller's bytes (see
+ * TFC_TENSOR_BORROWED) and every alias keeps them alive. */
+typedef struct borrowed_release {
+    tfc_release_fn fn;
+    void *arg;
+} borrowed_release;
+
+static void release_borrowed(tfc_tensor *keeper) {
+    const borrowed_release *r =
+        (const borrowed_release *)((const char *)keeper + TENSOR_HEADER);
+    if (r->fn) r->fn(r->arg);
+}
+
+tfc_tensor *tfc_tensor_from_borrowed(tfc_dtype dtype, int rank, const int64_t *dims,
+                                     void *data, size_t nbytes, tfc_release_fn release,
+                                     void *release_arg) {
+    size_t esize = tfc_dtype_size(dtype);
+    if (!esize || holds_pointers(dtype) || rank < 0 || rank > TFC_MAX_RANK || (rank && !dims))
+        return NULL;
+    int64_t n = tfc_dims_num_elements(rank, dims);
+    if (n < 0 || (uint64_t)n > SIZE_MAX / esize || (size_t)n * esize != nbytes ||
+        (nbytes && !data))
+        return NULL;
+    if ((uintptr_t)data % esize) {
+        /* kernels read elements at their natural alignment: copy */
+        tfc_tensor *t = tfc_tensor_from_data(dtype, rank, dims, data);
+        if (t && release) release(release_arg);
+        return t;
+    }
+    size_t block = TENSOR_HEADER + ((sizeof(borrowed_release) + 63) & ~(size_t)63);
+    tfc_tensor *keeper = tfc_block_alloc(block);
+    if (!keeper) return NULL;
+    header_init(keeper, block, dtype, rank, dims, n);
+    keeper->flags = TFC_TENSOR_BORROWED;
+    keeper->data = data;
+    borrowed_release *r = (borrowed_release *)((char *)keeper + TENSOR_HEADER);
+    r->fn = NULL; /* set once the alias exists: a failure below must not release */
+    r->arg = release_arg;
+    tfc_tensor *t = tfc_tensor_alias(keeper, rank, dims);
+    tfc_tensor_free(keeper); /* the alias holds it now (or, on failure, it goes) */
+    if (t) r->fn = release;
+    return t;
+}
+
+int tfc_tensor_is_borrowed(const tfc_tensor *t) {
+    return t && (t->flags & TFC_TENSOR_BORROWED) ? 1 : 0;
 }
 
 /* ------------------------------------------------------------------------ */

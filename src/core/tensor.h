@@ -9,7 +9,13 @@
 enum {
     /* The buffer is a variable's storage: readers must copy before handing it
      * to the user, and no kernel may reuse it for an output. */
-    TFC_TENSOR_VARIABLE = 1
+    TFC_TENSOR_VARIABLE = 1,
+    /* The elements are the caller's memory (tfc_tensor_from_borrowed). The
+     * outer tensor is a header whose `base` is a keeper tensor holding the
+     * release callback: a tensor with a base is never written over by a
+     * kernel (input_overwritable), and the keeper, freed with the last
+     * alias, calls release. Both carry this flag. */
+    TFC_TENSOR_BORROWED = 2
 };
 
 struct tfc_tensor {

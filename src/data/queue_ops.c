@@ -10,6 +10,7 @@
  * helpers of tfc.h's "Queues" section are at the end. */
 #include "data/attr_lists.h"
 #include "data/queue.h"
+#include "data/shared_resources.h"
 #include "graph/graph.h"
 
 #include <stdio.h>
@@ -28,6 +29,8 @@ typedef struct queue_def {
     int nshapes; /* 0 or ncomp */
     int64_t capacity, min_after_dequeue, seed, seed2;
     const char *name; /* shared_name or the node's name (in the block) */
+    const char *container; /* with a shared_name: the key shared by (in the block) */
+    int shared;            /* a shared_name was given */
     tfc_dtype *dtypes;
     tfc_shape *shapes;
 } queue_def;
@@ -88,8 +91,11 @@ static int queue_infer(tfc_infer_ctx *c) {
     int ncomp = nt + prio, nshapes = ns ? ns + prio : 0;
     const char *shared = tfc_attrs_string(c->attrs, "shared_name");
     const char *name = shared && *shared ? shared : c->name;
+    const char *container = tfc_attrs_string(c->attrs, "container");
+    if (!container) container = "";
     size_t size = sizeof(queue_def) + sizeof(tfc_dtype) * (size_t)ncomp +
-                  sizeof(tfc_shape) * (size_t)(nshapes + 1) + strlen(name) + 1;
+                  sizeof(tfc_shape) * (size_t)(nshapes + 1) + strlen(name) + 1 +
+                  strlen(container) + 1;
     queue_def *d = calloc(1, size);
     if (!d) return tfc_infer_error(c, "out of memory");
     d->shapes = (tfc_shape *)(d + 1);
@@ -97,6 +103,8 @@ static int queue_infer(tfc_infer_ctx *c) {
     char *nm = (char *)(d->dtypes + ncomp);
     strcpy(nm, name);
     d->name = nm;
+    d->container = strcpy(nm + strlen(name) + 1, container);
+    d->shared = shared && *shared;
     d->kind = kind;
     d->ncomp = ncomp;
     d->nshapes = nshapes;
@@ -117,7 +125,93 @@ static int queue_infer(tfc_infer_ctx *c) {
 }
 
 static void queue_free_resource(void *r) { tfc_resource_unref(r); }
+static void shared_queue_free_resource(void *r) { tfc_shared_resource_release(r); }
 static void queue_cancel_resource(void *r) { tfc_queue_cancel_all(r); }
+
+static tfc_queue_spec spec_of(const queue_def *d, uint64_t seed) {
+    return (tfc_queue_spec){d->kind,    d->name,   d->ncomp,    d->dtypes,
+                            d->nshapes, d->shapes, d->capacity, d->min_after_dequeue,
+                            seed};
+}
+
+typedef struct make_arg {
+    const queue_def *d;
+    uint64_t seed;
+} make_arg;
+
+static tfc_resource *make_queue_resource(void *arg, char *why, size_t cap) {
+    const make_arg *m = arg;
+    tfc_queue_spec spec = spec_of(m->d, m->seed);
+    return (tfc_resource *)tfc_queue_new(&spec, why, cap);
+}
+
+static void types_str(const queue_def *d, char *buf, size_t cap) {
+    size_t k = 0;
+    buf[0] = 0;
+    for (int i = 0; i < d->ncomp && k < cap; i++)
+        k += (size_t)snprintf(buf + k, cap - k, "%s%s", i ? ", " : "", tfc_dtype_name(d->dtypes[i]));
+}
+
+static void shapes_str(const queue_def *d, char *buf, size_t cap) {
+    size_t k = (size_t)snprintf(buf, cap, "[");
+    for (int i = 0; i < d->nshapes && k < cap; i++) {
+        char s[96];
+        k += (size_t)snprintf(buf + k, cap - k, "%s%s", i ? ", " : "",
+                              tfc_shape_str(&d->shapes[i], s, sizeof s));
+    }
+    if (k < cap) snprintf(buf + k, cap - k, "]");
+}
+
+/* Does the queue another node made under this shared_name fit node d's
+ * attrs? TensorFlow's QueueBase::MatchesNodeDef checks, with its words. */
+static int shared_matches(const queue_def *have, const queue_def *want, char *why, size_t cap) {
+    char a[512], b[512];
+    if (have->kind != want->kind) {
+        snprintf(why, cap, "Shared queue '%s' is a %s, but this node asks for a %s", want->name,
+                 kind_label(have->kind), kind_label(want->kind));
+        return 0;
+    }
+    if (have->capacity != want->capacity) {
+        snprintf(why, cap, "Shared queue '%s' has capacity %lld but requested capacity was %lld",
+                 want->name, (long long)have->capacity, (long long)want->capacity);
+        return 0;
+    }
+    if (have->kind == TFC_QUEUE_RANDOM_SHUFFLE &&
+        have->min_after_dequeue != want->min_after_dequeue) {
+        snprintf(why, cap,
+                 "Shared queue '%s' has min_after_dequeue %lld but requested min_after_dequeue "
+                 "was %lld",
+                 want->name, (long long)have->min_after_dequeue,
+                 (long long)want->min_after_dequeue);
+        return 0;
+    }
+    int same = have->ncomp == want->ncomp;
+    for (int i = 0; same && i < have->ncomp; i++) same = have->dtypes[i] == want->dtypes[i];
+    if (!same) {
+        types_str(have, a, sizeof a);
+        types_str(want, b, sizeof b);
+        snprintf(why, cap,
+                 "Shared queue '%s' has component types %s but requested component types were %s",
+                 want->name, a, b);
+        return 0;
+    }
+    same = have->nshapes == want->nshapes;
+    for (int i = 0; same && i < have->nshapes; i++) {
+        const tfc_shape *x = &have->shapes[i], *y = &want->shapes[i];
+        same = x->rank == y->rank;
+        for (int k = 0; same && k < x->rank; k++) same = x->dims[k] == y->dims[k];
+    }
+    if (!same) {
+        shapes_str(have, a, sizeof a);
+        shapes_str(want, b, sizeof b);
+        snprintf(why, cap,
+                 "Shared queue '%s' has component shapes %s but requested component shapes were "
+                 "%s",
+                 want->name, a, b);
+        return 0;
+    }
+    return 1;
+}
 
 static void queue_kernel(tfc_kernel_ctx *c) {
     tfc_node_state *st = c->state;
@@ -128,21 +222,35 @@ static void queue_kernel(tfc_kernel_ctx *c) {
         uint64_t seed = d->seed || d->seed2
                             ? (uint64_t)d->seed * 0x9E3779B97F4A7C15ull ^ (uint64_t)d->seed2
                             : st->seed;
-        tfc_queue_spec spec = {d->kind,    d->name,   d->ncomp,    d->dtypes,
-                               d->nshapes, d->shapes, d->capacity, d->min_after_dequeue,
-                               seed};
-        char why[200];
-        tfc_queue *q = tfc_queue_new(&spec, why, sizeof why);
+        char why[1200];
+        tfc_code code = TFC_RESOURCE_EXHAUSTED;
+        tfc_queue *q;
+        if (d->shared) { /* one queue per (container, shared_name) in the session */
+            make_arg m = {d, seed};
+            const void *have = NULL;
+            q = (tfc_queue *)tfc_shared_resource_acquire(c->session, d->container, d->name, d,
+                                                         &have, make_queue_resource, &m, why,
+                                                         sizeof why);
+            if (q && have != d && !shared_matches(have, d, why, sizeof why)) {
+                tfc_shared_resource_release((tfc_resource *)q);
+                q = NULL;
+                code = TFC_INVALID_ARGUMENT;
+            }
+        } else {
+            tfc_queue_spec spec = spec_of(d, seed);
+            q = tfc_queue_new(&spec, why, sizeof why);
+        }
         tfc_tensor *h = q ? tfc_resource_tensor((tfc_resource *)q) : NULL;
         if (!h) {
-            if (q) tfc_resource_unref((tfc_resource *)q);
+            if (q && d->shared) tfc_shared_resource_release((tfc_resource *)q);
+            else if (q) tfc_resource_unref((tfc_resource *)q);
             pthread_mutex_unlock(&st->lock);
-            tfc_kernel_error(c, TFC_RESOURCE_EXHAUSTED, "%s", q ? "out of memory" : why);
+            tfc_kernel_error(c, code, "%s", q ? "out of memory" : why);
             return;
         }
         st->value = h;
         st->resource = q;
-        st->free_resource = queue_free_resource;
+        st->free_resource = d->shared ? shared_queue_free_resource : queue_free_resource;
         st->cancel_resource = queue_cancel_resource;
     }
     tfc_kernel_set_output(c, 0, tfc_tensor_ref(st->value));

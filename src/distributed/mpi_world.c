@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "core/status.h"
+#include "distributed/collectives.h"
 
 #define MAX_DUPS 16
 
@@ -67,6 +68,11 @@ int tfc_mpi_init(int *argc, char ***argv, tfc_status *status) {
     MPI_Comm_rank(MPI_COMM_WORLD, &world_rank);
     MPI_Comm_size(MPI_COMM_WORLD, &world_size);
     ready = 1;
+    /* the collectives' communicator, taken here where every rank is */
+    if (!tfc_collectives_init(status)) {
+        tfc_mpi_finalize();
+        return 0;
+    }
     return 1;
 }
 
@@ -96,6 +102,7 @@ int tfc_mpi_comm_dup(const char *purpose, MPI_Comm *comm, tfc_status *status) {
 
 void tfc_mpi_finalize(void) {
     if (!ready) return;
+    tfc_collectives_shutdown();
     for (int i = 0; i < num_dups; i++) MPI_Comm_free(&dups[i]);
     num_dups = 0;
     ready = 0;

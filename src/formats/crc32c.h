@@ -9,6 +9,9 @@
 
 /* Continues a running CRC: extend(value(a), b) == value(a || b). */
 uint32_t tfc_crc32c_extend(uint32_t crc, const void *data, size_t n);
+/* The same with the byte-wise table, never the processor's instruction
+ * (tests compare the two). */
+uint32_t tfc_crc32c_extend_portable(uint32_t crc, const void *data, size_t n);
 static inline uint32_t tfc_crc32c(const void *data, size_t n) {
     return tfc_crc32c_extend(0, data, n);
 }

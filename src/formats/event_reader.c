@@ -1,6 +1,8 @@
 /* Reading event files: TFRecord records decoded as tensorflow.Event with
  * protobuf-c, their Summary values flattened into tfc_summary_value
- * structs that point into the decoded message, kept until the next read. */
+ * structs that point into the decoded message, kept until the next read.
+ * A TF2 scalar (a one-element tensor with the "scalars" plugin's metadata)
+ * reads as a scalar, like a TF1 simple_value. */
 #include "core/status.h"
 #include "summary.pb-c.h"
 #include "tfc.h"
@@ -14,6 +16,47 @@ struct tfc_event_reader {
     int cap;
     tfc_summary_value *values;
 };
+
+/* The value of a one-element numeric TensorProto (tensor_content or the
+ * typed field, as TensorFlow's writers use either), into *out: 1, else 0. */
+static int tensor_scalar(const Tensorflow__TensorProto *t, double *out) {
+    const Tensorflow__TensorShapeProto *s = t->tensor_shape;
+    int64_t n = 1;
+    for (size_t d = 0; s && d < s->n_dim; d++) n *= s->dim[d]->size;
+    if (n != 1 || (s && s->unknown_rank)) return 0;
+    const uint8_t *raw = t->tensor_content.data;
+    size_t len = t->tensor_content.len;
+    union {
+        float f;
+        double d;
+        int32_t i;
+        int64_t l;
+    } u;
+    switch (t->dtype) {
+    case TENSORFLOW__DATA_TYPE__DT_FLOAT:
+        if (len == 4) memcpy(&u.f, raw, 4), *out = u.f;
+        else if (t->n_float_val == 1) *out = t->float_val[0];
+        else return 0;
+        return 1;
+    case TENSORFLOW__DATA_TYPE__DT_DOUBLE:
+        if (len == 8) memcpy(&u.d, raw, 8), *out = u.d;
+        else if (t->n_double_val == 1) *out = t->double_val[0];
+        else return 0;
+        return 1;
+    case TENSORFLOW__DATA_TYPE__DT_INT32:
+        if (len == 4) memcpy(&u.i, raw, 4), *out = u.i;
+        else if (t->n_int_val == 1) *out = t->int_val[0];
+        else return 0;
+        return 1;
+    case TENSORFLOW__DATA_TYPE__DT_INT64:
+        if (len == 8) memcpy(&u.l, raw, 8), *out = (double)u.l;
+        else if (t->n_int64_val == 1) *out = (double)t->int64_val[0];
+        else return 0;
+        return 1;
+    default:
+        return 0;
+    }
+}
 
 static void fill_value(const Tensorflow__Summary__Value *v, tfc_summary_value *sv) {
     memset(sv, 0, sizeof *sv);
@@ -49,6 +92,11 @@ static void fill_value(const Tensorflow__Summary__Value *v, tfc_summary_value *s
         break;
     case TENSORFLOW__SUMMARY__VALUE__VALUE_TENSOR: {
         const Tensorflow__TensorProto *t = v->tensor;
+        /* TF2's tf.summary.scalar: a one-element tensor, "scalars" plugin */
+        if (!strcmp(sv->plugin, "scalars") && tensor_scalar(t, &sv->scalar)) {
+            sv->kind = TFC_SUMMARY_SCALAR;
+            break;
+        }
         sv->kind = TFC_SUMMARY_TENSOR;
         if (t->n_string_val) {
             sv->data = t->string_val[0].data;

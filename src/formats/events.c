@@ -1,8 +1,10 @@
 /* Event and Summary encoders over the protobuf-c messages of
- * protos/summary.proto; TF's default histogram buckets. Oneof members
+ * protos/summary.proto; TF's default histogram buckets and its rule for
+ * which empty buckets a written histogram keeps. Oneof members
  * (simple_value, image, histo, tensor, the Event payloads) are written even
  * when zero, because presence is what selects the member. */
 #include "formats/events.h"
+#include "core/tensor.h"
 #include "formats/proto.h"
 #include "summary.pb-c.h"
 
@@ -73,7 +75,12 @@ void tfc_summary_add_histogram(tfc_buf *s, const char *tag, const double *x, int
     const double *l;
     int nl = tfc_histogram_default_limits(&l);
     double *counts = nl ? calloc((size_t)nl, sizeof *counts) : NULL;
-    if (!counts) {
+    double *out_limit = nl ? malloc(sizeof *out_limit * (size_t)nl) : NULL;
+    double *out_count = nl ? malloc(sizeof *out_count * (size_t)nl) : NULL;
+    if (!counts || !out_limit || !out_count) {
+        free(counts);
+        free(out_limit);
+        free(out_count);
         s->oom = 1;
         return;
     }
@@ -89,24 +96,28 @@ void tfc_summary_add_histogram(tfc_buf *s, const char *tag, const double *x, int
         counts[bucket_of(l, nl, x[i])] += 1;
     }
     h.num = (double)n;
-    /* only the range of non-empty buckets, as TF's writers commonly do */
-    int first = 0, last = -1;
-    for (int i = 0; i < nl; i++)
-        if (counts[i] > 0) {
-            if (last < 0) first = i;
-            last = i;
-        }
-    if (last >= 0) {
-        h.n_bucket_limit = h.n_bucket = (size_t)(last - first + 1);
-        h.bucket_limit = (double *)(l + first);
-        h.bucket = counts + first;
+    /* TF's EncodeToProto(preserve_zero_buckets = false): every non-empty
+     * bucket, and each run of empty ones as one zero entry at the run's last
+     * limit (so an empty histogram is the single entry {DBL_MAX: 0}) */
+    size_t nb = 0;
+    for (int i = 0; i < nl;) {
+        double end = l[i], count = counts[i++];
+        if (count <= 0)
+            while (i < nl && counts[i] <= 0) end = l[i++];
+        out_limit[nb] = end;
+        out_count[nb++] = count;
     }
+    h.n_bucket_limit = h.n_bucket = nb;
+    h.bucket_limit = out_limit;
+    h.bucket = out_count;
     Tensorflow__Summary__Value v;
     tensorflow__summary__value__init(&v);
     v.value_case = TENSORFLOW__SUMMARY__VALUE__VALUE_HISTO;
     v.histo = &h;
     add_value(s, &v, tag);
     free(counts);
+    free(out_limit);
+    free(out_count);
 }
 
 void tfc_summary_add_image(tfc_buf *s, const char *tag, int height, int width, int colorspace,
@@ -125,28 +136,65 @@ void tfc_summary_add_image(tfc_buf *s, const char *tag, int height, int width, i
     add_value(s, &v, tag);
 }
 
-void tfc_summary_add_text(tfc_buf *s, const char *tag, const void *text, size_t n) {
+int tfc_summary_add_tensor(tfc_buf *s, const char *tag, const tfc_tensor *t, const void *meta,
+                           size_t meta_len) {
+    Tensorflow__SummaryMetadata *md =
+        tensorflow__summary_metadata__unpack(NULL, meta_len, (const uint8_t *)meta);
+    if (!md) return -1;
     Tensorflow__TensorShapeProto shape;
     tensorflow__tensor_shape_proto__init(&shape);
-    ProtobufCBinaryData str = {n, (uint8_t *)text};
-    Tensorflow__TensorProto t;
-    tensorflow__tensor_proto__init(&t);
-    t.dtype = TENSORFLOW__DATA_TYPE__DT_STRING;
-    t.tensor_shape = &shape;
-    t.n_string_val = 1;
-    t.string_val = &str;
-    Tensorflow__SummaryMetadata__PluginData plugin;
-    tensorflow__summary_metadata__plugin_data__init(&plugin);
-    plugin.plugin_name = "text";
-    Tensorflow__SummaryMetadata meta;
-    tensorflow__summary_metadata__init(&meta);
-    meta.plugin_data = &plugin;
+    Tensorflow__TensorShapeProto__Dim dims[TFC_MAX_RANK], *pdims[TFC_MAX_RANK];
+    for (int i = 0; i < t->rank; i++) {
+        tensorflow__tensor_shape_proto__dim__init(&dims[i]);
+        dims[i].size = t->dims[i];
+        pdims[i] = &dims[i];
+    }
+    shape.n_dim = (size_t)t->rank;
+    shape.dim = pdims;
+    Tensorflow__TensorProto tp;
+    tensorflow__tensor_proto__init(&tp);
+    tp.dtype = (Tensorflow__DataType)t->dtype;
+    tp.tensor_shape = &shape;
+    ProtobufCBinaryData *strs = NULL;
+    if (t->dtype == TFC_STRING) {
+        /* as TF's kernel: strings one per string_val (tensor_content cannot
+         * hold them), other types as raw tensor_content */
+        strs = malloc(sizeof *strs * (size_t)(t->nelem ? t->nelem : 1));
+        if (!strs) {
+            tensorflow__summary_metadata__free_unpacked(md, NULL);
+            s->oom = 1;
+            return 0;
+        }
+        for (int64_t i = 0; i < t->nelem; i++) {
+            tfc_string e = tfc_string_at(t, i);
+            strs[i].data = (uint8_t *)e.data;
+            strs[i].len = e.len;
+        }
+        tp.n_string_val = (size_t)t->nelem;
+        tp.string_val = strs;
+    } else {
+        tp.tensor_content.data = t->data;
+        tp.tensor_content.len = t->nbytes;
+    }
     Tensorflow__Summary__Value v;
     tensorflow__summary__value__init(&v);
     v.value_case = TENSORFLOW__SUMMARY__VALUE__VALUE_TENSOR;
-    v.tensor = &t;
-    v.metadata = &meta;
+    v.tensor = &tp;
+    v.metadata = md;
     add_value(s, &v, tag);
+    free(strs);
+    tensorflow__summary_metadata__free_unpacked(md, NULL);
+    return 0;
+}
+
+void tfc_summary_metadata_for_plugin(tfc_buf *out, const char *plugin_name) {
+    Tensorflow__SummaryMetadata__PluginData plugin;
+    tensorflow__summary_metadata__plugin_data__init(&plugin);
+    plugin.plugin_name = (char *)plugin_name;
+    Tensorflow__SummaryMetadata meta;
+    tensorflow__summary_metadata__init(&meta);
+    meta.plugin_data = &plugin;
+    tfc_buf_pack(out, &meta.base);
 }
 
 int tfc_event_encode(tfc_buf *out, double wall_time, int64_t step, int what, const void *bytes,

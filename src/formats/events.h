@@ -9,12 +9,20 @@
 
 /* Each appends one Summary.value to the Summary message being built in `s`. */
 void tfc_summary_add_scalar(tfc_buf *s, const char *tag, float v);
-/* Histogram of n finite values with TF's default bucket edges. */
+/* Histogram of n finite values with TF's default bucket edges, encoded as
+ * TF's HistogramSummary does: non-empty buckets, each run of empty ones
+ * collapsed into one zero entry. */
 void tfc_summary_add_histogram(tfc_buf *s, const char *tag, const double *v, int64_t n);
 void tfc_summary_add_image(tfc_buf *s, const char *tag, int height, int width, int colorspace,
                            const void *png, size_t png_size);
-/* A scalar DT_STRING tensor with the "text" plugin's metadata. */
-void tfc_summary_add_text(tfc_buf *s, const char *tag, const void *text, size_t n);
+/* A tensor value (TensorSummaryV2): strings as string_val, other dtypes as
+ * tensor_content, with the serialized SummaryMetadata `meta`. -1 when
+ * `meta` is not a SummaryMetadata, else 0 (memory errors set s->oom). */
+int tfc_summary_add_tensor(tfc_buf *s, const char *tag, const tfc_tensor *t, const void *meta,
+                           size_t meta_len);
+/* A serialized SummaryMetadata naming `plugin_name` ("text" for TF's text
+ * plugin). */
+void tfc_summary_metadata_for_plugin(tfc_buf *out, const char *plugin_name);
 
 /* TF's default histogram edges (ascending, -DBL_MAX ... DBL_MAX). */
 int tfc_histogram_default_limits(const double **limits);

@@ -8,14 +8,18 @@
  * any order; a type attr is checked against its input's dtype as the node
  * is added. */
 #include "formats/graphdef.h"
+#include "formats/graphdef_prune.h"
+#include "data/attr_lists.h"
 #include "core/status.h"
 #include "core/strmap.h"
 #include "core/tensor.h"
 #include "device/device_name.h"
 #include "formats/tf_op_defs.h"
+#include "formats/tf_node_def.h"
 #include "graph/function.h"
 #include "graph/graph.h"
 #include "graph/op_registry.h"
+#include "formats/tf1_control_flow.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -169,7 +173,7 @@ static const struct {
             "SparseApplyFtrlV2 SparseApplyRMSProp SparseApplyCenteredRMSProp "},
     {"sampled_candidates true_expected_count sampled_expected_count",
      " LogUniformCandidateSampler "},
-    {"summary", " ScalarSummary HistogramSummary ImageSummary TextSummary MergeSummary "},
+    {"summary", " ScalarSummary HistogramSummary ImageSummary TensorSummaryV2 MergeSummary "},
     {"offset", " ConcatOffset "},
 };
 
@@ -445,8 +449,14 @@ static Tensorflow__NodeDef *node_msg(exporter *ex, const tfc_node *n) {
     if (is_cf_op(n->op->type) && cf_attrs(ex, n, m)) return NULL;
     if (n->noutputs > 0 && !tfc_attrs_find(&n->attrs, "_output_shapes")) {
         Tensorflow__AttrValue *v = list_msg(a, NULL, n->out_shapes, n->noutputs);
+        /* a While in TensorFlow's form has an output per input: its shapes
+         * are the output_shapes cf_attrs wrote */
+        for (size_t k = 0; is_cf_op(n->op->type) && k < m->n_attr; k++)
+            if (!strcmp(m->attr[k]->key, "output_shapes")) v = m->attr[k]->value;
         if (!(m->attr[m->n_attr++] = attr_entry(a, "_output_shapes", v))) return NULL;
     }
+    /* the attrs TensorFlow's OpDef wants that tfc does not keep (Assign's T) */
+    if (tfc_tf_node_def_complete(a, n, m)) return NULL;
     return m;
 }
 
@@ -726,6 +736,9 @@ typedef struct importer {
     /* in a function body: its params, named by the signature */
     const tfc_function *fn;
     tfc_strmap args; /* argument name -> param index + 1 */
+    /* GraphDef producer <= 21: a Placeholder's 0-dim shape means unknown
+     * (TensorFlow's legacy rule; TF 1.0 wrote shape {} for shape=None) */
+    int legacy_placeholder_shape;
 } importer;
 
 /* Splits "name:idx" (idx 0 when absent). Returns 0, or -1 on a bad index. */
@@ -1025,6 +1038,7 @@ static tfc_tensor *tensor_from_msg(const Tensorflow__TensorProto *m) {
         case TFC_INT64: ((int64_t *)t->data)[i] = m->int64_val[k]; break;
         case TFC_BOOL: ((uint8_t *)t->data)[i] = m->bool_val[k] != 0; break;
         case TFC_INT32: ((int32_t *)t->data)[i] = m->int_val[k]; break;
+        case TFC_UINT16: ((uint16_t *)t->data)[i] = (uint16_t)m->int_val[k]; break;
         default: ((uint8_t *)t->data)[i] = (uint8_t)m->int_val[k]; break;
         }
     }
@@ -1099,7 +1113,10 @@ static int attr_value(importer *im, const Tensorflow__NodeDef *nd, const char *o
                       const Tensorflow__NodeDef__AttrEntry *e, tfc_attrs *out) {
     const char *name = e->key;
     const Tensorflow__AttrValue *v = e->value;
-    if (name[0] == '_') return 0; /* internal attrs (_output_shapes, _class) */
+    /* "_tfc_x": tfc's own attr x of a TensorFlow op, so written that
+     * TensorFlow accepts it (tf_node_def.c) */
+    if (!strncmp(name, "_tfc_", 5) && name[5]) name += 5;
+    else if (name[0] == '_') return 0; /* internal attrs (_output_shapes, _class) */
     /* TensorFlow's type, shape and config attrs of the functional ops:
      * tfc derives them from the functions */
     static const char *const derived = " T Tin Tout Tcond output_shapes config config_proto "
@@ -1189,7 +1206,21 @@ static int attr_value(importer *im, const Tensorflow__NodeDef *nd, const char *o
     }
     case TENSORFLOW__ATTR_VALUE__VALUE_LIST: {
         const Tensorflow__AttrValue__ListValue *l = v->list;
-        if (l->n_s || l->n_shape || l->n_tensor || l->n_func) goto unsupported;
+        if (l->n_s || l->n_tensor || l->n_func) goto unsupported;
+        if (l->n_shape) { /* list(shape): ParseExample's dense_shapes, queues' shapes */
+            tfc_shape *shapes = malloc(sizeof *shapes * l->n_shape);
+            if (!shapes) goto oom;
+            for (size_t k = 0; k < l->n_shape; k++)
+                if (shape_from_msg(l->shape[k], &shapes[k], why, sizeof why)) {
+                    free(shapes);
+                    return attr_error(im, nd, TFC_INVALID_ARGUMENT, "attr '%s'[%zu] %s", name,
+                                      k, why);
+                }
+            if (out) rc = tfc_attrs_set_shape_list(out, name, shapes, (int)l->n_shape);
+            free(shapes);
+            if (rc) goto oom;
+            break;
+        }
         for (size_t k = 0; k < l->n_type; k++)
             if (!tfc_dtype_size((tfc_dtype)l->type[k]))
                 return attr_error(im, nd, TFC_UNIMPLEMENTED,
@@ -1313,6 +1344,11 @@ static tfc_node *make_node(importer *im, int i, const tfc_output *ins) {
     const char *fname, *op = node_op(im, nd, &fname);
     tfc_attrs attrs = {0};
     if (check_types(im, nd, op, ins, im->ndata[i]) || convert_attrs(im, nd, op, &attrs)) {
+        tfc_attrs_free(&attrs);
+        return NULL;
+    }
+    if (im->legacy_placeholder_shape && !strcmp(op, "Placeholder") &&
+        tfc_attrs_shape(&attrs, "shape").rank == 0 && tfc_attrs_set_shape(&attrs, "shape", -1, NULL)) {
         tfc_attrs_free(&attrs);
         return NULL;
     }
@@ -1580,6 +1616,43 @@ static int arg_shape(const Tensorflow__FunctionDef *fd, size_t i, tfc_shape *s) 
     return 0;
 }
 
+/* TF2's control outputs (control_ret: nodes that must run whenever the
+ * function runs, its reads and updates) as control inputs of an Identity
+ * per output: tfc runs a body for its outputs, so they then run too. */
+static int control_outputs(importer *im, const Tensorflow__FunctionDef *fd, tfc_function *fn) {
+    tfc_node **ctl = calloc(fd->n_control_ret + 1, sizeof *ctl);
+    if (!ctl) {
+        tfc_status_set(im->st, TFC_INTERNAL, "out of memory importing a GraphDef");
+        return -1;
+    }
+    int rc = -1;
+    for (size_t k = 0; k < fd->n_control_ret; k++) {
+        intptr_t i = (intptr_t)tfc_strmap_get(&im->by_name, fd->control_ret[k]->value);
+        if (!i || !im->made[i - 1]) {
+            tfc_status_set(im->st, TFC_INVALID_ARGUMENT, "%s: control output '%s' names no node",
+                           im->what, fd->control_ret[k]->value);
+            goto done;
+        }
+        ctl[k] = im->made[i - 1];
+    }
+    for (int j = 0; j < fn->nout; j++) {
+        tfc_op_desc *d = tfc_op_new(fn->graph, "Identity", NULL);
+        tfc_op_add_input(d, fn->outs[j]);
+        for (size_t k = 0; k < fd->n_control_ret; k++) tfc_op_add_control_input(d, ctl[k]);
+        tfc_node *n = tfc_op_finish(d);
+        if (!n) {
+            tfc_status_set(im->st, tfc_graph_error_code(fn->graph), "%s: %s", im->what,
+                           tfc_graph_error(fn->graph));
+            goto done;
+        }
+        fn->outs[j] = tfc_out(n, 0);
+    }
+    rc = 0;
+done:
+    free(ctl);
+    return rc;
+}
+
 /* FunctionDef k as a function of the receiving graph: placeholders for its
  * arguments, its body nodes (named as function bodies name them), its
  * outputs from `ret`. -1 with the status set. */
@@ -1634,10 +1707,10 @@ static int make_function(importer *top, lib_import *L, size_t k) {
             goto done;
         }
     }
-    if (fd->n_control_ret || sig->n_control_output) {
+    if ((fd->n_control_ret || sig->n_control_output) && !no) {
         tfc_status_set(top->st, TFC_UNIMPLEMENTED,
-                       "%s: control outputs (control_ret) are not supported: tfc runs only what "
-                       "a function's outputs need",
+                       "%s: control outputs (control_ret) of a function without outputs are not "
+                       "supported: tfc runs what a function's outputs need",
                        what);
         goto done;
     }
@@ -1676,6 +1749,7 @@ static int make_function(importer *top, lib_import *L, size_t k) {
         }
         fn->outs[j] = o;
     }
+    if (fd->n_control_ret && control_outputs(&im, fd, fn)) goto done;
     rc = 0;
 done:
     importer_free(&im);
@@ -1749,6 +1823,12 @@ static int import_library(importer *top, lib_import *L, const Tensorflow__Functi
 }
 
 int tfc_import_options_check(const tfc_import_options *o, tfc_status *st) {
+    if (o && (o->nkeep_outputs < 0 || (o->nkeep_outputs && !o->keep_outputs))) {
+        tfc_status_set(st, TFC_INVALID_ARGUMENT,
+                       "import options: nkeep_outputs %d must be >= 0, with keep_outputs when > 0",
+                       o->nkeep_outputs);
+        return -1;
+    }
     if (o && (o->max_bytes < 0 || o->nmap < 0 || (o->nmap && (!o->map_names || !o->map_values)))) {
         tfc_status_set(st, TFC_INVALID_ARGUMENT,
                        "import options: max_bytes %lld and nmap %d must be >= 0, with map_names "
@@ -1761,6 +1841,9 @@ int tfc_import_options_check(const tfc_import_options *o, tfc_status *st) {
 
 int tfc_graphdef_import(tfc_graph *g, const Tensorflow__GraphDef *gd,
                         const tfc_import_options *opts, int collections, tfc_status *st) {
+    /* TF1's Switch/Merge/Enter/Exit/NextIteration: rewritten into If/While first */
+    if (tfc_tf1_control_flow_present(gd))
+        return tfc_tf1_control_flow_import(g, gd, opts, collections, st);
     if (tfc_graph_error(g)) {
         tfc_status_set(st, TFC_FAILED_PRECONDITION, "import_graphdef: graph has an error: %s",
                        tfc_graph_error(g));
@@ -1771,6 +1854,15 @@ int tfc_graphdef_import(tfc_graph *g, const Tensorflow__GraphDef *gd,
     if (!opts) opts = &defaults;
     int nlib0 = tfc_function_lib_size(g), rc = -1;
     lib_import L = {0};
+    /* prune to the outputs asked for, then list every op tfc lacks at once */
+    tfc_graphdef_view view;
+    if (tfc_graphdef_prune(gd, opts->keep_outputs, opts->nkeep_outputs, opts->map_names,
+                           opts->nmap, &view, st) ||
+        tfc_graphdef_check_ops(&view.gd, st)) {
+        tfc_graphdef_view_free(&view);
+        return -1;
+    }
+    gd = &view.gd;
     import_budget budget = {opts->max_bytes ? opts->max_bytes : TFC_IMPORT_DEFAULT_MAX_BYTES, 0};
     importer im = {0};
     im.g = g;
@@ -1779,6 +1871,7 @@ int tfc_graphdef_import(tfc_graph *g, const Tensorflow__GraphDef *gd,
     im.prefix = opts->prefix;
     im.what = "GraphDef";
     im.map_values = opts->map_values;
+    im.legacy_placeholder_shape = gd->versions && gd->versions->producer <= 21;
     if (importer_init(&im, gd->node, gd->n_node)) goto done;
     if (gd->library && gd->library->n_function) {
         im.lib = &L;
@@ -1799,6 +1892,7 @@ done:
     free(L.made);
     free(L.state);
     importer_free(&im);
+    tfc_graphdef_view_free(&view);
     return rc;
 }
 

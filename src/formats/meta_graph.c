@@ -8,6 +8,7 @@
 #include "formats/meta_graph.h"
 #include "core/status.h"
 #include "formats/graphdef.h"
+#include "formats/queue_runner_def.h"
 #include "graph/graph.h"
 #include "meta_graph.pb-c.h"
 
@@ -34,7 +35,10 @@ static Tensorflow__MetaGraphDef *build(tfc_arena *a, const tfc_graph *g, int max
     m->collection_def = tfc_arena_alloc(a, sizeof *m->collection_def * (cols->len + 1));
     if (!m->collection_def) return NULL;
     for (size_t i = 0; i < cols->cap; i++) {
-        if (!cols->keys[i]) continue;
+        /* queue runners go out as TF's QueueRunnerDefs (queue_runner_def.c) */
+        if (!cols->keys[i] || tfc_queue_runner_key(cols->keys[i])) continue;
+        /* variables go out as VariableDefs (meta_graph_saver.c) */
+        if (tfc_meta_graph_variable_key(cols->keys[i])) continue;
         const tfc_collection *c = cols->vals[i];
         Tensorflow__MetaGraphDef__CollectionDefEntry *e = tfc_arena_alloc(a, sizeof *e);
         Tensorflow__CollectionDef *cd = tfc_arena_alloc(a, sizeof *cd);
@@ -44,7 +48,9 @@ static Tensorflow__MetaGraphDef *build(tfc_arena *a, const tfc_graph *g, int max
         tensorflow__meta_graph_def__collection_def_entry__init(e);
         tensorflow__collection_def__init(cd);
         tensorflow__collection_def__node_list__init(nl);
-        for (int k = 0; k < c->n; k++) names[k] = c->items[k]->name;
+        for (int k = 0; k < c->n; k++)
+            if (!(names[k] = tfc_meta_graph_entry_name(a, cols->keys[i], c->items[k])))
+                return NULL;
         nl->n_value = (size_t)c->n;
         nl->value = names;
         cd->kind_case = TENSORFLOW__COLLECTION_DEF__KIND_NODE_LIST;
@@ -53,7 +59,15 @@ static Tensorflow__MetaGraphDef *build(tfc_arena *a, const tfc_graph *g, int max
         e->value = cd;
         m->collection_def[m->n_collection_def++] = e;
     }
+    if (tfc_queue_runner_defs_export(a, g, m)) return NULL;
+    /* VariableDefs, the Saver's subgraph, meta_info_def (meta_graph_saver.c) */
+    if (tfc_meta_graph_add_tf_parts(a, g, m)) return NULL;
     return m;
+}
+
+Tensorflow__MetaGraphDef *tfc_meta_graph_build(tfc_arena *a, const tfc_graph *g,
+                                               int max_to_keep) {
+    return build(a, g, max_to_keep);
 }
 
 void tfc_meta_graph_encode(tfc_buf *b, const tfc_graph *g, int max_to_keep) {
@@ -130,7 +144,7 @@ static int each_entry(const Tensorflow__MetaGraphDef__CollectionDefEntry *e, ent
             if (fn(user, e->key, cd->node_list->value[k], st)) return -1;
         return 0;
     }
-    int vars = !strcmp(e->key, TFC_GLOBAL_VARIABLES) || !strcmp(e->key, TFC_TRAINABLE_VARIABLES);
+    int vars = tfc_meta_graph_variable_key(e->key); /* global, trainable, local, model */
     if (cd->kind_case != TENSORFLOW__COLLECTION_DEF__KIND_BYTES_LIST || !vars) return 0;
     for (size_t k = 0; k < cd->bytes_list->n_value; k++) {
         const ProtobufCBinaryData *b = &cd->bytes_list->value[k];
@@ -164,6 +178,7 @@ static int check_entry(void *user, const char *key, const char *entry, tfc_statu
 typedef struct adder {
     tfc_graph *g;
     const char *prefix;
+    int pruned; /* the import kept only some nodes: skip entries naming others */
 } adder;
 
 static int add_entry(void *user, const char *key, const char *entry, tfc_status *st) {
@@ -172,6 +187,7 @@ static int add_entry(void *user, const char *key, const char *entry, tfc_status 
     tfc_node *n = entry_node_name(entry, a->prefix, name, sizeof name)
                       ? NULL
                       : tfc_graph_node_by_name(a->g, name);
+    if (!n && a->pruned) return 0;
     if (!n) { /* checked before the import: only a change of the graph since */
         tfc_status_set(st, TFC_INTERNAL, "MetaGraph collection '%s': node '%s' is gone", key,
                        entry);
@@ -213,13 +229,22 @@ int tfc_import_meta_graph_v2(tfc_graph *g, const char *path, const tfc_import_op
         if (m) tensorflow__meta_graph_def__free_unpacked(m, NULL);
         return -1;
     }
+    int rc = tfc_meta_graph_import(g, m, opts, st);
+    tensorflow__meta_graph_def__free_unpacked(m, NULL);
+    return rc;
+}
+
+int tfc_meta_graph_import(tfc_graph *g, const Tensorflow__MetaGraphDef *m,
+                          const tfc_import_options *opts, tfc_status *st) {
     int rc = check_collections(m, st);
+    if (rc == 0) rc = tfc_queue_runner_defs_check(m, st);
     if (rc == 0) rc = tfc_graphdef_import(g, m->graph_def, opts, 0, st);
-    adder a = {g, opts ? opts->prefix : NULL};
+    /* pruned: collections keep only the nodes imported */
+    adder a = {g, opts ? opts->prefix : NULL, opts && opts->nkeep_outputs > 0};
     for (size_t i = 0; rc == 0 && i < m->n_collection_def; i++)
         rc = each_entry(m->collection_def[i], add_entry, &a, st);
+    if (rc == 0) rc = tfc_queue_runner_defs_import(g, m, a.prefix, a.pruned, st);
     if (rc == 0) tfc_status_set(st, TFC_OK, "%s", "");
-    tensorflow__meta_graph_def__free_unpacked(m, NULL);
     return rc;
 }
 

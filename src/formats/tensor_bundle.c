@@ -37,7 +37,7 @@ struct tfc_checkpoint_reader {
 
 static int is_tfc_dtype(int dt) {
     return dt == TFC_FLOAT || dt == TFC_DOUBLE || dt == TFC_INT32 || dt == TFC_UINT8 ||
-           dt == TFC_INT64 || dt == TFC_BOOL;
+           dt == TFC_INT64 || dt == TFC_BOOL || dt == TFC_STRING || dt == TFC_UINT16;
 }
 
 /* "<a><b>", malloc'd; NULL when out of memory. */
@@ -76,6 +76,38 @@ static int write_file(const char *path, const void *p, size_t n, tfc_status *st)
     return 0;
 }
 
+/* A string tensor as TensorFlow's BundleWriter lays it out:
+ *   [varint64 length of each element][masked CRC-32C of the lengths][bytes]
+ * The lengths' CRC runs over each length as a little-endian uint32 (uint64
+ * for one of 4 GiB or more: older checkpoints had only 32-bit lengths), not
+ * over the varints. The entry's CRC continues that one over the 4 stored
+ * bytes of the masked lengths' CRC, then over every element's bytes.
+ * Appends to `b`; returns the entry's CRC (unmasked). */
+static uint32_t append_string_tensor(tfc_buf *b, const tfc_tensor *t) {
+    uint32_t crc = 0;
+    uint8_t le[8];
+    for (int64_t i = 0; i < t->nelem; i++) {
+        uint64_t len = tfc_string_at(t, i).len;
+        pb_put_varint(b, len);
+        if (len <= UINT32_MAX) {
+            tfc_put_u32le(le, (uint32_t)len);
+            crc = tfc_crc32c_extend(crc, le, 4);
+        } else {
+            tfc_put_u64le(le, len);
+            crc = tfc_crc32c_extend(crc, le, 8);
+        }
+    }
+    tfc_put_u32le(le, tfc_crc32c_mask(crc));
+    tfc_buf_append(b, le, 4);
+    crc = tfc_crc32c_extend(crc, le, 4);
+    for (int64_t i = 0; i < t->nelem; i++) {
+        tfc_string s = tfc_string_at(t, i);
+        tfc_buf_append(b, s.data, s.len);
+        crc = tfc_crc32c_extend(crc, s.data, s.len);
+    }
+    return crc;
+}
+
 int tfc_bundle_write(const char *prefix, const char *const *names, tfc_tensor *const *tensors,
                      int n, tfc_status *st) {
     return tfc_bundle_write_compressed(prefix, names, tensors, n, TFC_SSTABLE_UNCOMPRESSED, st);
@@ -102,13 +134,10 @@ int tfc_bundle_write_compressed(const char *prefix, const char *const *names,
     }
     for (int i = 0; i < n; i++) {
         order[i] = i;
-        /* a string tensor's data are views (pointers): TensorFlow's string
-         * layout in bundles is not written yet, so refuse rather than save
-         * addresses that no restore could read back */
-        if (tensors[i] && tfc_tensor_dtype(tensors[i]) == TFC_STRING) {
-            tfc_status_set(st, TFC_UNIMPLEMENTED,
-                           "cannot save '%s' to checkpoint '%s': string tensors are not "
-                           "supported in checkpoints yet",
+        if (tensors[i] && tensors[i]->dtype == TFC_RESOURCE) {
+            tfc_status_set(st, TFC_INVALID_ARGUMENT,
+                           "cannot save '%s' to checkpoint '%s': a resource handle has no value "
+                           "to save",
                            names[i], prefix);
             goto done;
         }
@@ -137,13 +166,24 @@ int tfc_bundle_write_compressed(const char *prefix, const char *const *names,
     ents[0].vlen = vals[0].n;
     /* data in the given order, entries in key order */
     uint64_t *off = calloc((size_t)n + 1, sizeof *off);
-    if (!off) {
+    uint64_t *size = calloc((size_t)n + 1, sizeof *size);
+    uint32_t *crc = calloc((size_t)n + 1, sizeof *crc);
+    if (!off || !size || !crc) {
+        free(off);
+        free(size);
+        free(crc);
         tfc_status_set(st, TFC_INTERNAL, "out of memory saving '%s'", prefix);
         goto done;
     }
     for (int i = 0; i < n; i++) {
         off[i] = data.n;
-        tfc_buf_append(&data, tensors[i]->data, tensors[i]->nbytes);
+        if (tensors[i]->dtype == TFC_STRING) {
+            crc[i] = append_string_tensor(&data, tensors[i]);
+        } else {
+            tfc_buf_append(&data, tensors[i]->data, tensors[i]->nbytes);
+            crc[i] = tfc_crc32c(tensors[i]->data, tensors[i]->nbytes);
+        }
+        size[i] = data.n - off[i];
     }
     for (int k = 0; k < n; k++) {
         int i = order[k];
@@ -164,8 +204,8 @@ int tfc_bundle_write_compressed(const char *prefix, const char *const *names,
         e.dtype = (Tensorflow__DataType)t->dtype;
         e.shape = &shape;
         e.offset = (int64_t)off[i];
-        e.size = (int64_t)t->nbytes;
-        e.crc32c = tfc_crc32c_mask(tfc_crc32c(t->data, t->nbytes));
+        e.size = (int64_t)size[i];
+        e.crc32c = tfc_crc32c_mask(crc[i]);
         tfc_buf_pack(v, &e.base);
         ents[k + 1].key = (char *)names[i];
         ents[k + 1].klen = strlen(names[i]);
@@ -174,6 +214,8 @@ int tfc_bundle_write_compressed(const char *prefix, const char *const *names,
         if (v->oom) data.oom = 1;
     }
     free(off);
+    free(size);
+    free(crc);
     if (data.oom || vals[0].oom || tfc_sstable_build_compressed(&index, ents, n + 1, compression)) {
         tfc_status_set(st, TFC_INTERNAL, "out of memory saving '%s'", prefix);
         goto done;
@@ -379,6 +421,93 @@ int tfc_checkpoint_reader_find(const tfc_checkpoint_reader *r, const char *name)
     return -1;
 }
 
+/* Reads the string tensor of entry `e` (layout: append_string_tensor),
+ * whose `size` payload bytes the caller checked the file holds. The whole
+ * payload goes into one block of the tensor's string storage and the
+ * views point into it past the lengths, so each byte is read once and
+ * never copied. */
+static tfc_tensor *read_string_tensor(FILE *f, const bundle_entry *e,
+                                      const tfc_checkpoint_reader *r, uint64_t size,
+                                      tfc_status *st) {
+    const char *name = e->name;
+    if (size > SIZE_MAX) {
+        tfc_status_set(st, TFC_RESOURCE_EXHAUSTED, "tensor '%s' in '%s' is too large", name,
+                       r->data_path);
+        return NULL;
+    }
+    tfc_tensor *t = tfc_tensor_alloc(TFC_STRING, e->shape.rank, e->shape.dims);
+    uint8_t *p = t ? (uint8_t *)tfc_string_alloc(t, (size_t)size) : NULL;
+    if (!p) {
+        tfc_status_set(st, TFC_RESOURCE_EXHAUSTED,
+                       "out of memory reading tensor '%s' (%llu bytes) from '%s'", name,
+                       (unsigned long long)size, r->data_path);
+        tfc_tensor_free(t);
+        return NULL;
+    }
+    if (fseeko(f, (off_t)e->offset, SEEK_SET) != 0 || fread(p, 1, (size_t)size, f) != size) {
+        tfc_status_set(st, TFC_DATA_LOSS,
+                       "checkpoint data '%s' is truncated: cannot read tensor '%s'",
+                       r->data_path, name);
+        tfc_tensor_free(t);
+        return NULL;
+    }
+    const uint8_t *q = p, *end = p + size;
+    tfc_string *v = t->data;
+    uint32_t crc = 0;
+    uint64_t total = 0;
+    uint8_t le[8];
+    const char *why = NULL;
+    for (int64_t i = 0; i < t->nelem && !why; i++) {
+        uint64_t len;
+        if (pb_get_varint(&q, end, &len)) {
+            why = "a malformed string length";
+            break;
+        }
+        if (len > size) {
+            why = "string lengths longer than the entry";
+            break;
+        }
+        v[i].len = (size_t)len;
+        total += len;
+        if (total > size) why = "string lengths longer than the entry";
+        if (len <= UINT32_MAX) {
+            tfc_put_u32le(le, (uint32_t)len);
+            crc = tfc_crc32c_extend(crc, le, 4);
+        } else {
+            tfc_put_u64le(le, len);
+            crc = tfc_crc32c_extend(crc, le, 8);
+        }
+    }
+    if (!why && (size_t)(end - q) < 4) why = "string lengths longer than the entry";
+    if (!why && tfc_crc32c_unmask(tfc_get_u32le(q)) != crc)
+        why = "the string lengths' checksum does not match";
+    if (!why) {
+        crc = tfc_crc32c_extend(crc, q, 4);
+        q += 4;
+        if (total != (uint64_t)(end - q)) why = "string lengths do not add up to the entry's size";
+    }
+    if (why) {
+        memset(t->data, 0, t->nbytes);
+        tfc_tensor_free(t);
+        tfc_status_set(st, TFC_DATA_LOSS, "tensor '%s' in checkpoint data '%s': %s", name,
+                       r->data_path, why);
+        return NULL;
+    }
+    for (int64_t i = 0; i < t->nelem; i++) {
+        v[i].data = v[i].len ? (const char *)q : NULL;
+        q += v[i].len;
+    }
+    if (tfc_crc32c_mask(tfc_crc32c_extend(crc, q - total, (size_t)total)) != e->masked_crc) {
+        memset(t->data, 0, t->nbytes);
+        tfc_tensor_free(t);
+        tfc_status_set(st, TFC_DATA_LOSS,
+                       "checksum does not match for tensor '%s' in checkpoint data '%s'", name,
+                       r->data_path);
+        return NULL;
+    }
+    return t;
+}
+
 tfc_tensor *tfc_checkpoint_reader_get(tfc_checkpoint_reader *r, const char *name,
                                       tfc_status *st) {
     int i = tfc_checkpoint_reader_find(r, name);
@@ -408,8 +537,17 @@ tfc_tensor *tfc_checkpoint_reader_get(tfc_checkpoint_reader *r, const char *name
                        r->index_path);
         return NULL;
     }
-    uint64_t nbytes = (uint64_t)count * esize;
-    if (e->size != nbytes) {
+    int is_string = e->raw_dtype == TFC_STRING;
+    /* a string tensor's size is its payload's: at least a byte per length
+     * and the lengths' 4-byte CRC */
+    uint64_t nbytes = is_string ? e->size : (uint64_t)count * esize;
+    if (is_string && e->size < (uint64_t)count + 4) {
+        tfc_status_set(st, TFC_DATA_LOSS,
+                       "tensor '%s' in '%s': entry size %llu is too small for %lld strings", name,
+                       r->index_path, (unsigned long long)e->size, (long long)count);
+        return NULL;
+    }
+    if (!is_string && e->size != nbytes) {
         tfc_status_set(st, TFC_DATA_LOSS,
                        "tensor '%s' in '%s': entry size %llu does not match its shape (%llu bytes)",
                        name, r->index_path, (unsigned long long)e->size,
@@ -432,6 +570,11 @@ tfc_tensor *tfc_checkpoint_reader_get(tfc_checkpoint_reader *r, const char *name
                        (unsigned long long)e->offset, (long long)sb.st_size);
         fclose(f);
         return NULL;
+    }
+    if (is_string) {
+        tfc_tensor *t = read_string_tensor(f, e, r, nbytes, st);
+        fclose(f);
+        return t;
     }
     tfc_tensor *t = tfc_tensor_alloc((tfc_dtype)e->raw_dtype, e->shape.rank, e->shape.dims);
     if (!t) {

@@ -2,8 +2,12 @@
  * has (facts from TensorFlow's op registrations in core/ops/). Among
  * these ops an attr name has one kind wherever it appears, so kinds are
  * listed by name, with per-op entries for the function attrs, whose names
- * (f, cond, body) are too common to claim everywhere. */
+ * (f, cond, body) are too common to claim everywhere. The attr kinds of
+ * the ops in TensorFlow's OpDef data (tf_op_defs_data.h) come from that
+ * data; the tables answer for the rest, and the OpDef conformance test
+ * checks them against it. */
 #include "formats/tf_op_defs.h"
+#include "formats/tf_op_defs_data.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -50,7 +54,25 @@ static const struct {
     {"WhileGrad", " body body_grad ", TFC_TF_ATTR_FUNC}, /* tfc's own op */
 };
 
+/* The kind TensorFlow's OpDef data (tf_op_defs_data.h) declares for attr
+ * `name` of `op`; -1 when the data has no such op or attr. */
+static int kind_from_data(const char *op, const char *name) {
+    const Tensorflow__OpDef *od = tfc_tf_op_def(op);
+    for (size_t k = 0; od && k < od->n_attr; k++) {
+        if (strcmp(od->attr[k]->name, name)) continue;
+        for (int kind = TFC_TF_ATTR_INT; kind <= TFC_TF_ATTR_LIST_STRING; kind++)
+            if (!strcmp(tfc_tf_attr_kind_name((tfc_tf_attr_kind)kind), od->attr[k]->type))
+                return kind;
+        return TFC_TF_ATTR_UNDECLARED; /* list(bool), list(tensor), ...: not checked */
+    }
+    return -1;
+}
+
 tfc_tf_attr_kind tfc_tf_attr_kind_of(const char *op, const char *name) {
+    /* TensorFlow's OpDefs where the data has the op; the tables below
+     * for the rest (tfc's own ops and attrs) */
+    int data = kind_from_data(op, name);
+    if (data >= 0) return (tfc_tf_attr_kind)data;
     for (size_t i = 0; i < sizeof by_op / sizeof *by_op; i++)
         if (!strcmp(op, by_op[i].op) && has_word(by_op[i].attrs, name)) return by_op[i].kind;
     for (size_t i = 0; i < sizeof by_name / sizeof *by_name; i++)
@@ -93,6 +115,7 @@ static const struct {
     {"T Tlabels", " SparseSoftmaxCrossEntropyWithLogits "},
     {"TI - T T", " OneHot "},
     {"- T", " Split AvgPoolGrad ScalarSummary HistogramSummary ImageSummary "},
+    {"- T -", " TensorSummaryV2 "},
     {"- T T", " Select Conv2DBackpropInput DepthwiseConv2dNativeBackpropInput "},
     {"T - T", " Conv2DBackpropFilter DepthwiseConv2dNativeBackpropFilter "},
     {"index_type T", " Fill "},

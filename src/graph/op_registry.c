@@ -14,6 +14,8 @@ extern const tfc_op_def tfc_ops_random[];
 extern const tfc_op_def tfc_ops_state[];
 extern const tfc_op_def tfc_ops_training[];
 extern const tfc_op_def tfc_ops_io[];
+/* SaveV2, RestoreV2, ShardedFilename, MergeV2Checkpoints (src/ops/save_restore.c) */
+extern const tfc_op_def tfc_ops_save_restore[];
 extern const tfc_op_def tfc_ops_summary[];
 extern const tfc_op_def tfc_ops_conv[];
 extern const tfc_op_def tfc_ops_depthwise_conv[];
@@ -42,11 +44,23 @@ extern const tfc_op_def tfc_ops_queue[];
 extern const tfc_op_def tfc_ops_reader[];
 extern const tfc_op_def tfc_ops_input[];
 extern const tfc_op_def tfc_ops_parse[];
+/* resource variables (src/ops/resource_variable*.c) */
+extern const tfc_op_def tfc_ops_resource_variable[];
+extern const tfc_op_def tfc_ops_resource_variable_training[];
+/* images (src/ops/image.c), TensorProto bytes (serialize_tensor.c),
+ * mutexes (mutex.c) */
+extern const tfc_op_def tfc_ops_image[];
+extern const tfc_op_def tfc_ops_serialize_tensor[];
+extern const tfc_op_def tfc_ops_mutex[];
+#ifdef TFC_WITH_MPI
+/* collectives (src/distributed/allreduce_ops.c), with TFC_DISTRIBUTED */
+extern const tfc_op_def tfc_ops_allreduce[];
+#endif
 
 static const tfc_op_def *const families[] = {
     tfc_ops_core, tfc_ops_math, tfc_ops_reduce, tfc_ops_array,
     tfc_ops_nn,   tfc_ops_random, tfc_ops_state, tfc_ops_training,
-    tfc_ops_io,   tfc_ops_summary, tfc_ops_conv, tfc_ops_depthwise_conv, tfc_ops_embedding,
+    tfc_ops_io,   tfc_ops_save_restore, tfc_ops_summary, tfc_ops_conv, tfc_ops_depthwise_conv, tfc_ops_embedding,
     tfc_ops_sampling, tfc_ops_control_flow, tfc_ops_scatter, tfc_ops_check_numerics,
     tfc_ops_array_dynamic, tfc_ops_math_floor_div,
     tfc_ops_linalg,
@@ -54,6 +68,11 @@ static const tfc_op_def *const families[] = {
     tfc_ops_placeholder_with_default,
     tfc_ops_string, tfc_ops_string_codec, tfc_ops_string_io,
     tfc_ops_queue, tfc_ops_reader, tfc_ops_input, tfc_ops_parse,
+    tfc_ops_resource_variable, tfc_ops_resource_variable_training,
+    tfc_ops_image, tfc_ops_serialize_tensor, tfc_ops_mutex,
+#ifdef TFC_WITH_MPI
+    tfc_ops_allreduce,
+#endif
 };
 
 static tfc_strmap by_type;
@@ -71,3 +90,8 @@ const tfc_op_def *tfc_op_lookup(const char *type) {
 }
 
 int tfc_op_is_registered(const char *type) { return type && tfc_op_lookup(type) != NULL; }
+
+void tfc_op_registry_each(void (*fn)(const tfc_op_def *def, void *user), void *user) {
+    for (size_t f = 0; f < sizeof families / sizeof *families; f++)
+        for (const tfc_op_def *d = families[f]; d->type; d++) fn(d, user);
+}

@@ -96,6 +96,9 @@ typedef struct tfc_node_state {
 } tfc_node_state;
 
 const tfc_op_def *tfc_op_lookup(const char *type);
+/* Calls fn(def, user) for every registered op, family by family (the
+ * OpDef conformance test walks them all). */
+void tfc_op_registry_each(void (*fn)(const tfc_op_def *def, void *user), void *user);
 
 /* ---- shape functions ---- */
 

@@ -555,7 +555,9 @@ const tfc_op_def tfc_ops_control_flow[] = {
     {"If", 1, -1, 0, TFC_OP_STATEFUL, 0, if_infer, if_kernel, if_grad},
     {"While", 1, -1, 0, TFC_OP_STATEFUL, 0, while_infer, while_kernel, while_grad},
     {"WhileGrad", 2, -1, 0, TFC_OP_STATEFUL, 0, while_grad_infer, while_grad_kernel, NULL},
-    {"PartitionedCall", 0, -1, 0, TFC_OP_STATEFUL, 0, call_infer, call_kernel, call_grad},
+    /* resource handles pass into bodies: TF2 functions take their variables' handles */
+    {"PartitionedCall", 0, -1, 0, TFC_OP_STATEFUL | TFC_OP_RESOURCES, 0, call_infer, call_kernel,
+     call_grad},
     {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 

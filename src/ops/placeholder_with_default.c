@@ -56,6 +56,9 @@ static void pwd_kernel(tfc_kernel_ctx *c) {
     }
     tfc_tensor *out = tfc_kernel_output(c, 0, x->dtype, x->rank, x->dims);
     if (out) memcpy(out->data, x->data, x->nbytes);
+    /* a string copy holds views of the variable's bytes: give it its own */
+    if (out && out->dtype == TFC_STRING && tfc_tensor_own_strings(out))
+        tfc_kernel_error(c, TFC_RESOURCE_EXHAUSTED, "out of memory copying strings");
 }
 
 static int pwd_grad(tfc_graph *g, tfc_node *op, const tfc_output *dy, tfc_output *dx) {
@@ -66,7 +69,8 @@ static int pwd_grad(tfc_graph *g, tfc_node *op, const tfc_output *dy, tfc_output
 }
 
 const tfc_op_def tfc_ops_placeholder_with_default[] = {
-    {"PlaceholderWithDefault", 1, 1, 1, 0, 0, pwd_infer, pwd_kernel, pwd_grad},
+    /* strings: the Saver's filename (save/Const) is one */
+    {"PlaceholderWithDefault", 1, 1, 1, TFC_OP_STRINGS, 0, pwd_infer, pwd_kernel, pwd_grad},
     {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 

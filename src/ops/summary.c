@@ -1,7 +1,13 @@
-/* Summary ops: ScalarSummary, HistogramSummary, ImageSummary (PNG through
- * libpng), TextSummary and MergeSummary. tfc has no string dtype, so each
- * outputs a serialized tensorflow.Summary as a 1-D uint8 tensor and takes
- * its tag from the "tag" attr (TF feeds tags as string inputs). */
+/* Summary ops as TensorFlow declares them (core/ops/logging_ops.cc):
+ * ScalarSummary(tags, values), HistogramSummary(tag, values),
+ * ImageSummary(tag, tensor; max_images, bad_color), TensorSummaryV2(tag,
+ * tensor, serialized_summary_metadata) -- what tf.summary.text writes, with
+ * the "text" plugin -- and MergeSummary(inputs: N strings). Each outputs one
+ * serialized tensorflow.Summary as a string scalar, which the summary writer
+ * takes (TF's FileWriter.add_summary). The builders name a summary as
+ * tf.summary.* does: the node is the tag made unique under the name scope,
+ * that name is the tag, and its tag Const is "<node>/tag(s)". */
+#include "core/tensor.h"
 #include "formats/events.h"
 #include "graph/op_registry.h"
 
@@ -11,173 +17,272 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct summary_data {
-    int max_images;
-    char tag[]; /* parsed once, so kernels do no attr lookups */
-} summary_data;
-
-static int is_number(tfc_dtype dt) {
+/* TF's realnumbertype, as far as tfc has its types */
+static int is_real(tfc_dtype dt) {
     return dt == TFC_FLOAT || dt == TFC_DOUBLE || dt == TFC_INT32 || dt == TFC_INT64 ||
-           dt == TFC_UINT8 || dt == TFC_BOOL;
+           dt == TFC_UINT8;
 }
 
-/* Checks the tag attr and input 0's dtype; keeps the tag in op_data. */
-static int summary_infer_common(tfc_infer_ctx *c, int (*dtype_ok)(tfc_dtype)) {
-    const char *tag = tfc_attrs_string(c->attrs, "tag");
-    if (!tag || !*tag) return tfc_infer_error(c, "missing or empty attr 'tag'");
-    tfc_dtype dt = tfc_infer_input_dtype(c, 0);
-    if (!dtype_ok(dt))
-        return tfc_infer_error(c, "input has unsupported dtype %s", tfc_dtype_name(dt));
-    summary_data *d = malloc(sizeof *d + strlen(tag) + 1);
-    if (!d) return tfc_infer_error(c, "out of memory");
-    d->max_images = (int)tfc_attrs_int(c->attrs, "max_images", 3);
-    strcpy(d->tag, tag);
-    c->op_data = d;
-    tfc_attrs_set_int(c->attrs, "T", TFC_ATTR_TYPE, dt);
-    tfc_infer_set_output(c, 0, TFC_UINT8, tfc_shape_vector(-1));
-    return 0;
-}
-
-/* Output 0 becomes the bytes of `b` (freed here). */
-static void emit(tfc_kernel_ctx *c, tfc_buf *b) {
-    if (b->oom) {
-        tfc_buf_free(b);
-        tfc_kernel_error(c, TFC_INTERNAL, "out of memory encoding a summary");
-        return;
-    }
-    int64_t n = (int64_t)b->n;
-    tfc_tensor *t = tfc_kernel_output(c, 0, TFC_UINT8, 1, &n);
-    if (t && n) memcpy(tfc_tensor_data(t), b->p, b->n);
-    tfc_buf_free(b);
-}
-
-/* ---- ScalarSummary ---- */
-
-static int scalar_infer(tfc_infer_ctx *c) {
-    if (summary_infer_common(c, is_number)) return -1;
-    tfc_shape s = tfc_infer_input_shape(c, 0);
-    if (s.rank >= 0 && tfc_shape_num_elements(&s) != 1 && tfc_shape_is_fully_defined(&s)) {
+/* Input i must be a string tensor (`scalar`: of rank 0 when known). */
+static int check_string(tfc_infer_ctx *c, int i, const char *arg, int scalar) {
+    tfc_dtype dt = tfc_infer_input_dtype(c, i);
+    if (dt != TFC_STRING)
+        return tfc_infer_error(c, "input %d ('%s') must be a string tensor, got %s", i, arg,
+                               tfc_dtype_name(dt));
+    tfc_shape s = tfc_infer_input_shape(c, i);
+    if (scalar && s.rank > 0) {
         char buf[64];
-        return tfc_infer_error(c, "value must be a scalar, got shape %s",
+        return tfc_infer_error(c, "input %d ('%s') must be a scalar, got shape %s", i, arg,
                                tfc_shape_str(&s, buf, sizeof buf));
     }
     return 0;
 }
 
+/* Run-time check that input i is a string scalar; its bytes in *out. */
+static int scalar_string(tfc_kernel_ctx *c, int i, const char *what, tfc_string *out) {
+    if (c->inputs[i]->dtype != TFC_STRING || tfc_tensor_num_elements(c->inputs[i]) != 1 ||
+        c->inputs[i]->rank > 1) {
+        tfc_kernel_error(c, TFC_INVALID_ARGUMENT, "%s must be scalar", what);
+        return -1;
+    }
+    *out = tfc_string_at(c->inputs[i], 0);
+    return 0;
+}
+
+/* `t` as a NUL-terminated copy (tags go into protobuf-c's char *). */
+static char *cstr(tfc_string t) {
+    char *p = malloc(t.len + 1);
+    if (p) {
+        if (t.len) memcpy(p, t.data, t.len);
+        p[t.len] = 0;
+    }
+    return p;
+}
+
+/* Output 0 becomes a string scalar holding the bytes of `b` (freed here). */
+static void emit(tfc_kernel_ctx *c, tfc_buf *b) {
+    if (b->oom) {
+        tfc_buf_free(b);
+        tfc_kernel_error(c, TFC_RESOURCE_EXHAUSTED, "out of memory encoding a summary");
+        return;
+    }
+    tfc_tensor *t = tfc_kernel_output(c, 0, TFC_STRING, 0, NULL);
+    char *dst = t && b->n ? tfc_string_alloc(t, b->n) : NULL;
+    if (t && b->n && !dst) {
+        tfc_kernel_error(c, TFC_RESOURCE_EXHAUSTED, "out of memory encoding a summary");
+    } else if (t && b->n) {
+        memcpy(dst, b->p, b->n);
+        *(tfc_string *)t->data = (tfc_string){dst, b->n};
+    }
+    tfc_buf_free(b);
+}
+
+/* ---- ScalarSummary(tags: string, values: T) ---- */
+
+static int scalar_infer(tfc_infer_ctx *c) {
+    if (check_string(c, 0, "tags", 0)) return -1;
+    tfc_dtype dt = tfc_infer_input_dtype(c, 1);
+    if (!is_real(dt))
+        return tfc_infer_error(c, "input 1 ('values') must be a real number tensor, got %s",
+                               tfc_dtype_name(dt));
+    tfc_shape a = tfc_infer_input_shape(c, 0), b = tfc_infer_input_shape(c, 1);
+    if (!tfc_shape_compatible(&a, &b)) {
+        char sa[64], sb[64];
+        return tfc_infer_error(c, "tags and values not the same shape: %s != %s",
+                               tfc_shape_str(&a, sa, sizeof sa), tfc_shape_str(&b, sb, sizeof sb));
+    }
+    tfc_attrs_set_int(c->attrs, "T", TFC_ATTR_TYPE, dt);
+    tfc_infer_set_output(c, 0, TFC_STRING, tfc_shape_scalar());
+    return 0;
+}
+
 static void scalar_kernel(tfc_kernel_ctx *c) {
-    const summary_data *d = c->node->op_data;
-    if (tfc_tensor_num_elements(c->inputs[0]) != 1) {
-        tfc_kernel_error(c, TFC_INVALID_ARGUMENT, "value must be a scalar");
+    const tfc_tensor *tags = c->inputs[0], *vals = c->inputs[1];
+    if (!tfc_tensor_same_shape(tags, vals)) {
+        char sa[64], sb[64], one[300] = "";
+        if (tags->nelem == 1) {
+            tfc_string t = tfc_string_at(tags, 0);
+            snprintf(one, sizeof one, " (tag '%.*s')", (int)(t.len > 200 ? 200 : t.len), t.data);
+        }
+        tfc_kernel_error(c, TFC_INVALID_ARGUMENT, "tags and values not the same shape: %s != %s%s",
+                         tfc_dims_str(tags->rank, tags->dims, sa, sizeof sa),
+                         tfc_dims_str(vals->rank, vals->dims, sb, sizeof sb), one);
         return;
     }
     tfc_buf b = {0};
-    tfc_summary_add_scalar(&b, d->tag, (float)tfc_tensor_get_double(c->inputs[0], 0));
+    for (int64_t i = 0; i < tags->nelem; i++) {
+        char *tag = cstr(tfc_string_at(tags, i));
+        if (!tag) {
+            b.oom = 1;
+            break;
+        }
+        tfc_summary_add_scalar(&b, tag, (float)tfc_tensor_get_double(vals, i));
+        free(tag);
+    }
     emit(c, &b);
 }
 
-/* ---- HistogramSummary ---- */
+/* ---- HistogramSummary(tag: string, values: T = float) ---- */
 
-static int histogram_infer(tfc_infer_ctx *c) { return summary_infer_common(c, is_number); }
+static int histogram_infer(tfc_infer_ctx *c) {
+    if (check_string(c, 0, "tag", 1)) return -1;
+    tfc_dtype dt = tfc_infer_input_dtype(c, 1);
+    if (!is_real(dt))
+        return tfc_infer_error(c, "input 1 ('values') must be a real number tensor, got %s",
+                               tfc_dtype_name(dt));
+    tfc_attrs_set_int(c->attrs, "T", TFC_ATTR_TYPE, dt);
+    tfc_infer_set_output(c, 0, TFC_STRING, tfc_shape_scalar());
+    return 0;
+}
 
 static void histogram_kernel(tfc_kernel_ctx *c) {
-    const summary_data *d = c->node->op_data;
-    const tfc_tensor *x = c->inputs[0];
-    int64_t n = tfc_tensor_num_elements(x);
+    tfc_string tag;
+    if (scalar_string(c, 0, "tags", &tag)) return;
+    const tfc_tensor *x = c->inputs[1];
+    int64_t n = x->nelem;
     double *v = malloc(sizeof *v * (size_t)(n ? n : 1));
-    if (!v) {
-        tfc_kernel_error(c, TFC_INTERNAL, "out of memory");
+    char *t = cstr(tag);
+    if (!v || !t) {
+        free(v);
+        free(t);
+        tfc_kernel_error(c, TFC_RESOURCE_EXHAUSTED, "out of memory");
         return;
     }
     for (int64_t i = 0; i < n; i++) {
         v[i] = tfc_tensor_get_double(x, i);
-        if (!isfinite(v[i])) {
+        if (!isfinite(v[i])) { /* TF names the node, not the tag */
+            tfc_kernel_error(c, TFC_INVALID_ARGUMENT, "%s in summary histogram for: %s",
+                             isnan(v[i]) ? "Nan" : "Infinity", c->node->name);
             free(v);
-            tfc_kernel_error(c, TFC_INVALID_ARGUMENT, "Nan in summary histogram for: %s",
-                             d->tag);
+            free(t);
             return;
         }
     }
     tfc_buf b = {0};
-    tfc_summary_add_histogram(&b, d->tag, v, n);
+    tfc_summary_add_histogram(&b, t, v, n);
     free(v);
+    free(t);
     emit(c, &b);
 }
 
-/* ---- ImageSummary ---- */
+/* ---- ImageSummary(tag: string, tensor: T; max_images, bad_color) ---- */
 
-static int image_dtype_ok(tfc_dtype dt) {
-    return dt == TFC_UINT8 || dt == TFC_FLOAT || dt == TFC_DOUBLE;
-}
+typedef struct image_data {
+    int max_images;
+    int ncolor;
+    uint8_t bad_color[];
+} image_data;
 
 static int image_infer(tfc_infer_ctx *c) {
-    tfc_shape s = tfc_infer_input_shape(c, 0);
+    if (check_string(c, 0, "tag", 1)) return -1;
+    tfc_dtype dt = tfc_infer_input_dtype(c, 1);
+    if (dt != TFC_UINT8 && dt != TFC_FLOAT && dt != TFC_DOUBLE)
+        return tfc_infer_error(c, "input 1 ('tensor') must be uint8, float32 or float64, got %s",
+                               tfc_dtype_name(dt));
+    tfc_shape s = tfc_infer_input_shape(c, 1);
     if (s.rank >= 0 && s.rank != 4)
         return tfc_infer_error(c, "images must be 4-D [batch, height, width, channels], "
                                   "got rank %d", s.rank);
     if (s.rank == 4 && s.dims[3] >= 0 && s.dims[3] != 1 && s.dims[3] != 3 && s.dims[3] != 4)
         return tfc_infer_error(c, "images must have 1, 3 or 4 channels, got %lld",
                                (long long)s.dims[3]);
-    if (tfc_attrs_int(c->attrs, "max_images", 3) < 1)
-        return tfc_infer_error(c, "max_images must be at least 1");
-    return summary_infer_common(c, image_dtype_ok);
+    int64_t max_images = tfc_attrs_int(c->attrs, "max_images", 3);
+    if (max_images < 1 || max_images >= (1LL << 31))
+        return tfc_infer_error(c, "attr 'max_images' must be in [1, 2^31), got %lld",
+                               (long long)max_images);
+    static const uint8_t red[4] = {255, 0, 0, 255}; /* TF's default bad_color */
+    const tfc_tensor *bc = tfc_attrs_tensor(c->attrs, "bad_color");
+    if (bc && bc->dtype != TFC_UINT8)
+        return tfc_infer_error(c, "bad_color must be uint8, got %s", tfc_dtype_name(bc->dtype));
+    if (bc && bc->rank != 1)
+        return tfc_infer_error(c, "bad_color must be a vector, got rank %d", bc->rank);
+    int ncolor = bc ? (int)(bc->nelem > 4 ? 4 : bc->nelem) : 4; /* at most 4 channels */
+    image_data *d = malloc(sizeof *d + 4);
+    if (!d) return tfc_infer_error(c, "out of memory");
+    d->max_images = (int)max_images;
+    d->ncolor = ncolor;
+    memcpy(d->bad_color, bc ? (const uint8_t *)bc->data : red, (size_t)ncolor);
+    c->op_data = d;
+    tfc_attrs_set_int(c->attrs, "T", TFC_ATTR_TYPE, dt);
+    tfc_infer_set_output(c, 0, TFC_STRING, tfc_shape_scalar());
+    return 0;
 }
 
-/* Float images are scaled as TF does: all non-negative -> the largest
- * becomes 255; otherwise 0 maps to 128 and the largest magnitude to 127
- * steps away. Non-finite pixels get TF's default bad color (red). */
-static void to_pixels(const tfc_tensor *x, int64_t base, int64_t n, int ch, uint8_t *out) {
-    if (x->dtype == TFC_UINT8) {
-        memcpy(out, (const uint8_t *)x->data + base, (size_t)n);
-        return;
+/* TF's NormalizeFloatImage, in the input's precision: the range is taken
+ * over pixels whose channels are all finite; all non-negative -> the
+ * largest becomes 255; otherwise 0 maps to 128 and the largest magnitude to
+ * 127 steps away; a pixel with a non-finite channel gets bad_color. */
+#define NORMALIZE(T, NAME)                                                                    \
+    static void NAME(const T *x, int64_t hw, int ch, const uint8_t *bad, uint8_t *out) {     \
+        float mn = INFINITY, mx = -INFINITY;                                                 \
+        for (int64_t p = 0; p < hw; p++) {                                                   \
+            int ok = 1;                                                                      \
+            for (int k = 0; k < ch; k++) ok &= isfinite(x[p * ch + k]) != 0;                 \
+            for (int k = 0; ok && k < ch; k++) {                                             \
+                float v = (float)x[p * ch + k];                                              \
+                mn = v < mn ? v : mn;                                                        \
+                mx = v > mx ? v : mx;                                                        \
+            }                                                                                \
+        }                                                                                    \
+        T scale, offset;                                                                     \
+        if (mn < 0) {                                                                        \
+            float m = fmaxf(fabsf(mn), fabsf(mx));                                           \
+            scale = (T)(m < 1e-6f ? 0.0f : 127.0f / m);                                      \
+            offset = (T)128.0f;                                                              \
+        } else {                                                                             \
+            scale = (T)(mx < 1e-6f ? 0.0f : 255.0f / mx);                                    \
+            offset = (T)0.0f;                                                                \
+        }                                                                                    \
+        for (int64_t p = 0; p < hw; p++) {                                                   \
+            int ok = 1;                                                                      \
+            for (int k = 0; k < ch; k++) ok &= isfinite(x[p * ch + k]) != 0;                 \
+            for (int k = 0; k < ch; k++) {                                                   \
+                T v = x[p * ch + k] * scale + offset;                                        \
+                out[p * ch + k] = ok ? (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v) : bad[k];    \
+            }                                                                                \
+        }                                                                                    \
     }
-    double mn = INFINITY, mx = -INFINITY;
-    for (int64_t i = 0; i < n; i++) {
-        double v = tfc_tensor_get_double(x, base + i);
-        if (!isfinite(v)) continue;
-        mn = v < mn ? v : mn;
-        mx = v > mx ? v : mx;
-    }
-    double scale, offset;
-    if (mn < 0) {
-        double m = fmax(fabs(mn), fabs(mx));
-        scale = m < 1e-6 ? 0 : 127.0 / m;
-        offset = 128.0;
-    } else {
-        scale = mx < 1e-6 ? 0 : 255.0 / mx;
-        offset = 0.0;
-    }
-    for (int64_t p = 0; p < n; p += ch) {
-        int bad = 0;
-        for (int k = 0; k < ch; k++) bad |= !isfinite(tfc_tensor_get_double(x, base + p + k));
-        for (int k = 0; k < ch; k++) {
-            if (bad) {
-                out[p + k] = (uint8_t)(k == 0 || k == 3 ? 255 : 0);
-                continue;
-            }
-            double v = tfc_tensor_get_double(x, base + p + k) * scale + offset;
-            out[p + k] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
-        }
-    }
-}
+NORMALIZE(float, normalize_float)
+NORMALIZE(double, normalize_double)
 
 static void image_kernel(tfc_kernel_ctx *c) {
-    const summary_data *d = c->node->op_data;
-    const tfc_tensor *x = c->inputs[0];
-    if (x->rank != 4 || (x->dims[3] != 1 && x->dims[3] != 3 && x->dims[3] != 4) ||
-        x->dims[1] < 1 || x->dims[2] < 1 || x->dims[1] > 0x7FFFFFFF || x->dims[2] > 0x7FFFFFFF) {
-        tfc_kernel_error(c, TFC_INVALID_ARGUMENT,
-                         "images must be [batch, height, width, 1|3|4] with height, width > 0");
+    const image_data *d = c->node->op_data;
+    tfc_string base;
+    if (scalar_string(c, 0, "Tags", &base)) return;
+    const tfc_tensor *x = c->inputs[1];
+    char shape[128];
+    if (x->rank != 4 || (x->dims[3] != 1 && x->dims[3] != 3 && x->dims[3] != 4)) {
+        tfc_kernel_error(c, TFC_INVALID_ARGUMENT, "Tensor must be 4-D with last dim 1, 3, or 4, not %s",
+                         tfc_dims_str(x->rank, x->dims, shape, sizeof shape));
+        return;
+    }
+    if (x->dims[0] >= (1LL << 31) || x->dims[1] >= (1LL << 31) || x->dims[2] >= (1LL << 31) ||
+        x->dims[1] * x->dims[2] >= (1LL << 29)) {
+        tfc_kernel_error(c, TFC_INVALID_ARGUMENT, "Tensor too large for summary %s",
+                         tfc_dims_str(x->rank, x->dims, shape, sizeof shape));
         return;
     }
     int64_t batch = x->dims[0], h = x->dims[1], w = x->dims[2], ch = x->dims[3];
+    if (x->dtype != TFC_UINT8 && d->ncolor < ch) {
+        tfc_kernel_error(c, TFC_INVALID_ARGUMENT,
+                         "expected depth <= bad_color.size, got depth = %lld, bad_color.size = %d",
+                         (long long)ch, d->ncolor);
+        return;
+    }
     int64_t per = h * w * ch, count = batch < d->max_images ? batch : d->max_images;
-    uint8_t *pix = malloc((size_t)per);
-    size_t tag_len = strlen(d->tag) + 32;
+    uint8_t *pix = malloc((size_t)(per ? per : 1));
+    size_t tag_len = base.len + 32;
     char *tag = malloc(tag_len);
     tfc_buf b = {0};
-    if (!pix || !tag) goto oom;
-    for (int64_t i = 0; i < count; i++) {
-        to_pixels(x, i * per, per, (int)ch, pix);
+    const char *fail = NULL;
+    if (!pix || !tag) fail = "out of memory encoding images";
+    else if (!per && count) fail = "PNG encoding failed (an image of height or width 0)";
+    for (int64_t i = 0; i < count && !fail; i++) {
+        if (x->dtype == TFC_UINT8) memcpy(pix, (const uint8_t *)x->data + i * per, (size_t)per);
+        else if (x->dtype == TFC_FLOAT)
+            normalize_float((const float *)x->data + i * per, h * w, (int)ch, d->bad_color, pix);
+        else
+            normalize_double((const double *)x->data + i * per, h * w, (int)ch, d->bad_color, pix);
         png_image im;
         memset(&im, 0, sizeof im);
         im.version = PNG_IMAGE_VERSION;
@@ -185,63 +290,84 @@ static void image_kernel(tfc_kernel_ctx *c) {
         im.height = (png_uint_32)h;
         im.format = ch == 1 ? PNG_FORMAT_GRAY : ch == 3 ? PNG_FORMAT_RGB : PNG_FORMAT_RGBA;
         png_alloc_size_t size = 0;
-        if (!png_image_write_to_memory(&im, NULL, &size, 0, pix, 0, NULL)) goto png_fail;
-        void *png = malloc(size);
-        if (!png) goto oom;
+        void *png = NULL;
+        if (!png_image_write_to_memory(&im, NULL, &size, 0, pix, 0, NULL)) {
+            fail = "PNG encoding failed";
+            break;
+        }
+        if (!(png = malloc(size))) {
+            fail = "out of memory encoding images";
+            break;
+        }
         if (!png_image_write_to_memory(&im, png, &size, 0, pix, 0, NULL)) {
             free(png);
-            goto png_fail;
+            fail = "PNG encoding failed";
+            break;
         }
-        if (d->max_images > 1) snprintf(tag, tag_len, "%s/image/%lld", d->tag, (long long)i);
-        else snprintf(tag, tag_len, "%s/image", d->tag);
+        /* the tag follows the number asked for, not the number made */
+        if (d->max_images > 1)
+            snprintf(tag, tag_len, "%.*s/image/%lld", (int)base.len, base.data, (long long)i);
+        else
+            snprintf(tag, tag_len, "%.*s/image", (int)base.len, base.data);
         tfc_summary_add_image(&b, tag, (int)h, (int)w, (int)ch, png, size);
         free(png);
     }
     free(pix);
     free(tag);
+    if (fail) {
+        tfc_buf_free(&b);
+        tfc_kernel_error(c, TFC_INTERNAL, "%s", fail);
+        return;
+    }
     emit(c, &b);
-    return;
-png_fail:
-    free(pix);
-    free(tag);
-    tfc_buf_free(&b);
-    tfc_kernel_error(c, TFC_INTERNAL, "PNG encoding failed");
-    return;
-oom:
-    free(pix);
-    free(tag);
-    tfc_buf_free(&b);
-    tfc_kernel_error(c, TFC_INTERNAL, "out of memory encoding images");
 }
 
-/* ---- TextSummary: the text comes as a uint8 vector of bytes ---- */
+/* ---- TensorSummaryV2(tag: string, tensor: T, serialized_summary_metadata: string) ---- */
 
-static int text_dtype_ok(tfc_dtype dt) { return dt == TFC_UINT8; }
-
-static int text_infer(tfc_infer_ctx *c) {
-    tfc_shape s = tfc_infer_input_shape(c, 0);
-    if (s.rank >= 0 && s.rank != 1)
-        return tfc_infer_error(c, "text must be a 1-D uint8 tensor of bytes, got rank %d", s.rank);
-    return summary_infer_common(c, text_dtype_ok);
+static int tensor_summary_infer(tfc_infer_ctx *c) {
+    if (check_string(c, 0, "tag", 1) || check_string(c, 2, "serialized_summary_metadata", 1))
+        return -1;
+    tfc_dtype dt = tfc_infer_input_dtype(c, 1);
+    if (dt == TFC_RESOURCE)
+        return tfc_infer_error(c, "input 1 ('tensor') cannot be a resource handle");
+    tfc_attrs_set_int(c->attrs, "T", TFC_ATTR_TYPE, dt);
+    tfc_infer_set_output(c, 0, TFC_STRING, tfc_shape_scalar());
+    return 0;
 }
 
-static void text_kernel(tfc_kernel_ctx *c) {
-    const summary_data *d = c->node->op_data;
+static void tensor_summary_kernel(tfc_kernel_ctx *c) {
+    tfc_string tag, meta;
+    if (scalar_string(c, 0, "tag", &tag) ||
+        scalar_string(c, 2, "serialized_summary_metadata", &meta))
+        return;
+    char *t = cstr(tag);
+    if (!t) {
+        tfc_kernel_error(c, TFC_RESOURCE_EXHAUSTED, "out of memory");
+        return;
+    }
     tfc_buf b = {0};
-    tfc_summary_add_text(&b, d->tag, c->inputs[0]->data, c->inputs[0]->nbytes);
+    int rc = tfc_summary_add_tensor(&b, t, c->inputs[1], meta.data, meta.len);
+    free(t);
+    if (rc) {
+        tfc_buf_free(&b);
+        tfc_kernel_error(c, TFC_INVALID_ARGUMENT,
+                         "serialized_summary_metadata is not a serialized SummaryMetadata");
+        return;
+    }
     emit(c, &b);
 }
 
-/* ---- MergeSummary ---- */
+/* ---- MergeSummary(inputs: N * string) ---- */
 
 static int merge_infer(tfc_infer_ctx *c) {
     for (int i = 0; i < c->ninputs; i++) {
-        tfc_shape s = tfc_infer_input_shape(c, i);
-        if (tfc_infer_input_dtype(c, i) != TFC_UINT8 || (s.rank >= 0 && s.rank != 1))
-            return tfc_infer_error(c, "input %d is not a summary (a 1-D uint8 tensor)", i);
+        tfc_dtype dt = tfc_infer_input_dtype(c, i);
+        if (dt != TFC_STRING)
+            return tfc_infer_error(c, "input %d is not a summary (a string tensor), got %s", i,
+                                   tfc_dtype_name(dt));
     }
     tfc_attrs_set_int(c->attrs, "N", TFC_ATTR_INT, c->ninputs);
-    tfc_infer_set_output(c, 0, TFC_UINT8, tfc_shape_vector(-1));
+    tfc_infer_set_output(c, 0, TFC_STRING, tfc_shape_scalar());
     return 0;
 }
 
@@ -253,6 +379,7 @@ typedef struct tag_list {
 
 static int note_tag(void *arg, const uint8_t *tag, size_t len) {
     tag_list *t = arg;
+    if (!len) return 0; /* TF: an empty tag (TensorSummary's) is never a duplicate */
     for (int i = 0; i < t->n; i++)
         if (strlen(t->tags[i]) == len && !memcmp(t->tags[i], tag, len)) {
             t->dup = t->tags[i];
@@ -273,95 +400,197 @@ static int note_tag(void *arg, const uint8_t *tag, size_t len) {
     return 0;
 }
 
+/* A Summary's values are a repeated field: the serialized inputs, one
+ * after the other, are the merged Summary once the tags are checked. */
 static void merge_kernel(tfc_kernel_ctx *c) {
     tag_list tags = {0};
     size_t total = 0;
     int ok = 1;
     for (int i = 0; i < c->ninputs && ok; i++) {
         const tfc_tensor *x = c->inputs[i];
-        if (tfc_summary_each_tag(x->data, x->nbytes, note_tag, &tags)) {
-            if (tags.dup)
-                tfc_kernel_error(c, TFC_INVALID_ARGUMENT,
-                                 "Duplicate tag %s found in summary inputs", tags.dup);
-            else
-                tfc_kernel_error(c, TFC_INVALID_ARGUMENT, "input %d is not a valid Summary", i);
-            ok = 0;
+        for (int64_t k = 0; k < x->nelem && ok; k++) {
+            tfc_string s = tfc_string_at(x, k);
+            if (tfc_summary_each_tag((const uint8_t *)s.data, s.len, note_tag, &tags)) {
+                if (tags.dup)
+                    tfc_kernel_error(c, TFC_INVALID_ARGUMENT,
+                                     "Duplicate tag %s found in summary inputs", tags.dup);
+                else
+                    tfc_kernel_error(c, TFC_INVALID_ARGUMENT,
+                                     "Could not parse one of the summary inputs (input %d)", i);
+                ok = 0;
+            }
+            total += s.len;
         }
-        total += x->nbytes;
     }
     for (int i = 0; i < tags.n; i++) free(tags.tags[i]);
     free(tags.tags);
     if (!ok) return;
-    int64_t n = (int64_t)total;
-    tfc_tensor *out = tfc_kernel_output(c, 0, TFC_UINT8, 1, &n);
-    if (!out) return;
-    uint8_t *p = out->data;
-    for (int i = 0; i < c->ninputs; i++) {
-        if (c->inputs[i]->nbytes) memcpy(p, c->inputs[i]->data, c->inputs[i]->nbytes);
-        p += c->inputs[i]->nbytes;
+    tfc_tensor *out = tfc_kernel_output(c, 0, TFC_STRING, 0, NULL);
+    char *p = out && total ? tfc_string_alloc(out, total) : NULL;
+    if (out && total && !p) {
+        tfc_kernel_error(c, TFC_RESOURCE_EXHAUSTED, "out of memory merging summaries");
+        return;
     }
+    if (!out || !total) return;
+    *(tfc_string *)out->data = (tfc_string){p, total};
+    for (int i = 0; i < c->ninputs; i++)
+        for (int64_t k = 0; k < c->inputs[i]->nelem; k++) {
+            tfc_string s = tfc_string_at(c->inputs[i], k);
+            if (s.len) memcpy(p, s.data, s.len);
+            p += s.len;
+        }
 }
 
+enum { SUMMARY_FLAGS = TFC_OP_NO_GRADIENT | TFC_OP_STRINGS };
+
 const tfc_op_def tfc_ops_summary[] = {
-    {"ScalarSummary", 1, 1, 1, TFC_OP_NO_GRADIENT, 0, scalar_infer, scalar_kernel, NULL},
-    {"HistogramSummary", 1, 1, 1, TFC_OP_NO_GRADIENT, 0, histogram_infer, histogram_kernel,
+    {"ScalarSummary", 2, 2, 1, SUMMARY_FLAGS, 0, scalar_infer, scalar_kernel, NULL},
+    {"HistogramSummary", 2, 2, 1, SUMMARY_FLAGS, 0, histogram_infer, histogram_kernel, NULL},
+    {"ImageSummary", 2, 2, 1, SUMMARY_FLAGS, 0, image_infer, image_kernel, NULL},
+    {"TensorSummaryV2", 3, 3, 1, SUMMARY_FLAGS, 0, tensor_summary_infer, tensor_summary_kernel,
      NULL},
-    {"ImageSummary", 1, 1, 1, TFC_OP_NO_GRADIENT, 0, image_infer, image_kernel, NULL},
-    {"TextSummary", 1, 1, 1, TFC_OP_NO_GRADIENT, 0, text_infer, text_kernel, NULL},
-    {"MergeSummary", 1, -1, 1, TFC_OP_NO_GRADIENT, 0, merge_infer, merge_kernel, NULL},
+    {"MergeSummary", 1, -1, 1, SUMMARY_FLAGS, 0, merge_infer, merge_kernel, NULL},
     {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 
-/* ---- helpers ---- */
+/* ---- builders ---- */
 
-static tfc_output summary_op(tfc_graph *g, const char *type, const char *tag, tfc_output x,
-                             int max_images) {
+/* A summary about to be built: its node's name relative to the scope
+ * (tfc_with_name's name if one is pending, else the scoped tag made
+ * unique) and its tag (the scoped tag made unique, as tf.summary.*). */
+typedef struct summary_names {
+    char *rel, *tag;
+} summary_names;
+
+static int summary_names_make(tfc_graph *g, const char *type, const char *tag,
+                              summary_names *sn) {
+    sn->rel = sn->tag = NULL;
+    if (!g || tfc_graph_error(g)) return -1;
+    char *user = g->next_name; /* taken now: the tag Consts must not use it */
+    g->next_name = NULL;
+    if (!tag || !*tag) {
+        free(user);
+        tfc_graph_fail(g, TFC_INVALID_ARGUMENT, "%s: tag is %s", type, tag ? "empty" : "NULL");
+        return -1;
+    }
+    sn->tag = tfc_graph_unique_name(g, tag);
+    const char *prefix = tfc_graph_scope_prefix(g);
+    sn->rel = user ? user : sn->tag ? strdup(sn->tag + strlen(prefix)) : NULL;
+    if (!sn->tag || !sn->rel) {
+        free(sn->tag);
+        free(sn->rel);
+        tfc_graph_fail(g, TFC_RESOURCE_EXHAUSTED, "out of memory adding a %s", type);
+        return -1;
+    }
+    return 0;
+}
+
+static void summary_names_free(summary_names *sn) {
+    free(sn->rel);
+    free(sn->tag);
+}
+
+/* A string Const "<node>/<input>" holding `len` bytes of `s`. */
+static tfc_output named_string(tfc_graph *g, const summary_names *sn, const char *input,
+                               const char *s, size_t len) {
     tfc_output none = {NULL, 0};
-    if (!g || tfc_graph_error(g)) return none;
-    if (!tag) {
-        tfc_graph_fail(g, TFC_INVALID_ARGUMENT, "%s: tag is NULL", type);
+    size_t n = strlen(sn->rel) + strlen(input) + 2;
+    char *name = malloc(n);
+    tfc_tensor *t = tfc_tensor_scalar_string(s, len);
+    if (!name || !t) {
+        free(name);
+        tfc_tensor_free(t);
+        tfc_graph_fail(g, TFC_RESOURCE_EXHAUSTED, "out of memory adding a summary");
         return none;
     }
-    /* tf.summary.* prefixes the tag with the name scope: "hidden1/weights" */
-    const char *scope = tfc_graph_scope_prefix(g);
-    size_t len = strlen(scope) + strlen(tag) + 1;
-    char *full = malloc(len);
-    if (!full) {
-        tfc_graph_fail(g, TFC_INTERNAL, "out of memory adding a summary");
-        return none;
-    }
-    snprintf(full, len, "%s%s", scope, tag);
-    tfc_op_desc *d = tfc_op_new(g, type, NULL);
-    tfc_op_add_input(d, x);
-    tfc_op_set_attr_string(d, "tag", full);
-    free(full);
-    if (max_images > 0) tfc_op_set_attr_int(d, "max_images", max_images);
+    snprintf(name, n, "%s/%s", sn->rel, input);
+    tfc_with_name(g, name);
+    tfc_output c = tfc_const(g, t);
+    free(name);
+    tfc_tensor_free(t);
+    return c;
+}
+
+/* Adds the summary node; on success it joins the TFC_SUMMARIES collection. */
+static tfc_output summary_finish(tfc_graph *g, tfc_op_desc *d) {
     tfc_node *n = tfc_op_finish(d);
-    if (!n) return none;
+    if (!n) return (tfc_output){NULL, 0};
     tfc_graph_add_to_collection(g, TFC_SUMMARIES, n);
     return tfc_out(n, 0);
 }
 
+/* ScalarSummary and HistogramSummary: a tag Const named `tag_input`. */
+static tfc_output tag_value_summary(tfc_graph *g, const char *type, const char *tag_input,
+                                    const char *tag, tfc_output values) {
+    summary_names sn;
+    if (summary_names_make(g, type, tag, &sn)) return (tfc_output){NULL, 0};
+    tfc_output tags = named_string(g, &sn, tag_input, sn.tag, strlen(sn.tag));
+    tfc_op_desc *d = tfc_op_new(g, type, sn.rel);
+    tfc_op_add_input(d, tags);
+    tfc_op_add_input(d, values);
+    summary_names_free(&sn);
+    return summary_finish(g, d);
+}
+
 tfc_output tfc_scalar_summary(tfc_graph *g, const char *tag, tfc_output value) {
-    return summary_op(g, "ScalarSummary", tag, value, 0);
+    return tag_value_summary(g, "ScalarSummary", "tags", tag, value);
 }
 
 tfc_output tfc_histogram_summary(tfc_graph *g, const char *tag, tfc_output values) {
-    return summary_op(g, "HistogramSummary", tag, values, 0);
+    return tag_value_summary(g, "HistogramSummary", "tag", tag, values);
 }
 
 tfc_output tfc_image_summary(tfc_graph *g, const char *tag, tfc_output images,
                              int max_images) {
-    return summary_op(g, "ImageSummary", tag, images, max_images > 0 ? max_images : 3);
+    summary_names sn;
+    if (summary_names_make(g, "ImageSummary", tag, &sn)) return (tfc_output){NULL, 0};
+    tfc_output t = named_string(g, &sn, "tag", sn.tag, strlen(sn.tag));
+    static const uint8_t red[4] = {255, 0, 0, 255};
+    int64_t four = 4;
+    tfc_tensor *bad = tfc_tensor_from_data(TFC_UINT8, 1, &four, red);
+    tfc_op_desc *d = tfc_op_new(g, "ImageSummary", sn.rel);
+    tfc_op_add_input(d, t);
+    tfc_op_add_input(d, images);
+    tfc_op_set_attr_int(d, "max_images", max_images > 0 ? max_images : 3);
+    /* written out as TF's Python does, so the GraphDef spells every attr */
+    if (bad) tfc_op_set_attr_tensor(d, "bad_color", bad);
+    tfc_tensor_free(bad);
+    summary_names_free(&sn);
+    return summary_finish(g, d);
+}
+
+/* TensorSummaryV2 with the "text" plugin; `text` is a string tensor, or
+ * NULL with `s` the bytes of a Const to make. */
+static tfc_output text_summary(tfc_graph *g, const char *tag, const tfc_output *text,
+                               const char *s) {
+    summary_names sn;
+    if (summary_names_make(g, "TensorSummaryV2", tag, &sn)) return (tfc_output){NULL, 0};
+    tfc_output t = named_string(g, &sn, "tag", sn.tag, strlen(sn.tag));
+    tfc_output x = text ? *text : named_string(g, &sn, "text", s, strlen(s));
+    if (!tfc_graph_error(g) && tfc_output_dtype(x) != TFC_STRING)
+        tfc_graph_fail(g, TFC_INVALID_ARGUMENT,
+                       "text summary '%s': the text must be a string tensor, got %s", sn.tag,
+                       tfc_dtype_name(tfc_output_dtype(x)));
+    tfc_buf meta = {0};
+    tfc_summary_metadata_for_plugin(&meta, "text");
+    tfc_output m = meta.oom ? (tfc_output){NULL, 0}
+                            : named_string(g, &sn, "serialized_summary_metadata",
+                                           (const char *)meta.p, meta.n);
+    tfc_buf_free(&meta);
+    tfc_op_desc *d = tfc_op_new(g, "TensorSummaryV2", sn.rel);
+    tfc_op_add_input(d, t);
+    tfc_op_add_input(d, x);
+    tfc_op_add_input(d, m);
+    summary_names_free(&sn);
+    return summary_finish(g, d);
 }
 
 tfc_output tfc_text_summary(tfc_graph *g, const char *tag, const char *text) {
-    tfc_output none = {NULL, 0};
-    if (!g || tfc_graph_error(g)) return none;
-    if (!text) text = "";
-    int64_t n = (int64_t)strlen(text);
-    tfc_output t = tfc_const_data(g, TFC_UINT8, 1, &n, text);
-    return summary_op(g, "TextSummary", tag, t, 0);
+    return text_summary(g, tag, NULL, text ? text : "");
+}
+
+tfc_output tfc_text_summary_v2(tfc_graph *g, const char *tag, tfc_output text) {
+    return text_summary(g, tag, &text, NULL);
 }
 
 tfc_output tfc_merge_summary(tfc_graph *g, const tfc_output *inputs, int n) {
@@ -378,7 +607,7 @@ tfc_output tfc_merge_all_summaries(tfc_graph *g) {
     if (n == 0 || tfc_graph_error(g)) return none;
     tfc_output *ins = malloc(sizeof *ins * (size_t)n);
     if (!ins) {
-        tfc_graph_fail(g, TFC_INTERNAL, "out of memory");
+        tfc_graph_fail(g, TFC_RESOURCE_EXHAUSTED, "out of memory");
         return none;
     }
     for (int i = 0; i < n; i++) ins[i] = tfc_out(tfc_graph_collection_get(g, TFC_SUMMARIES, i), 0);

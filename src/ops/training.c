@@ -7,6 +7,7 @@
 #include "autodiff/grad_util.h"
 #include "core/vector_clones.h"
 #include "graph/op_registry.h"
+#include "ops/resource_variable.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -291,8 +292,9 @@ static int apply_infer(tfc_infer_ctx *c) {
 /* The rows of a SparseApply* op, once var and slots are locked: checks the
  * grad's shape and the indices, then applies the rule row by row in order.
  * Returns 0, or -1 with the error set. */
-static int sparse_apply(tfc_kernel_ctx *c, const apply_def *a, apply_job *j) {
-    const tfc_tensor *var = c->input_state[0]->value, *grad = c->inputs[a->grad],
+static int sparse_apply(tfc_kernel_ctx *c, const apply_def *a, apply_job *j,
+                        tfc_node_state *const *cells) {
+    const tfc_tensor *var = cells[0]->value, *grad = c->inputs[a->grad],
                      *ix = c->inputs[a->indices];
     int bad = ix->rank != 1 || grad->rank != var->rank || var->rank < 1 ||
               grad->dims[0] != ix->dims[0];
@@ -317,52 +319,80 @@ static int sparse_apply(tfc_kernel_ctx *c, const apply_def *a, apply_job *j) {
     return 0;
 }
 
-static void apply_kernel(tfc_kernel_ctx *c) {
-    const apply_data *d = c->node->op_data;
-    const apply_def *a = d->a;
+/* The update of `a` on the var and slots in cells[0..nrefs) (names[i]
+ * for messages), each locked in turn; output 0, when the op has one, is
+ * the variable. Returns 0, or -1 with the error set. */
+static int apply_cells(tfc_kernel_ctx *c, const apply_def *a, int nesterov, tfc_dtype dt,
+                       tfc_node_state *const *cells, const char *const *names) {
     apply_job j;
-    j.dt = c->node->out_dtypes[0];
+    j.dt = dt;
     const tfc_tensor *grad = c->inputs[a->grad];
     int ns = 0;
     for (int i = a->nrefs; i < c->ninputs && ns < MAX_SCALARS; i++) {
         if (i == a->grad || (a->indices && i == a->indices)) continue;
         if (c->inputs[i]->nelem != 1) {
             tfc_kernel_error(c, TFC_INVALID_ARGUMENT, "input %d must be a scalar", i);
-            return;
+            return -1;
         }
         j.h[ns++] = tfc_tensor_get_double(c->inputs[i], 0);
     }
-    if (a->prep) a->prep(j.h, d->nesterov);
+    if (a->prep) a->prep(j.h, nesterov);
     j.g = grad->data;
     int locked = 0;
     for (; locked < a->nrefs; locked++) {
-        tfc_node_state *st = c->input_state[locked];
+        tfc_node_state *st = cells[locked];
         pthread_mutex_lock(&st->lock);
         const char *why = NULL;
         if (!st->value) why = "uninitialized";
         else if (st->value->dtype != j.dt ||
-                 (a->indices ? !tfc_tensor_same_shape(st->value, c->input_state[0]->value)
+                 (a->indices ? !tfc_tensor_same_shape(st->value, cells[0]->value)
                              : !tfc_tensor_same_shape(st->value, grad)))
             why = "shape";
         if (why) {
             pthread_mutex_unlock(&st->lock);
-            const tfc_node *src = c->node->inputs[locked].node;
             if (*why == 'u')
                 tfc_kernel_error(c, TFC_FAILED_PRECONDITION,
-                                 "Attempting to use uninitialized value %s", src->name);
+                                 "Attempting to use uninitialized value %s", names[locked]);
             else
                 tfc_kernel_error(c, TFC_INVALID_ARGUMENT, "%s must have the same shape as %s",
-                                 src->name, a->indices ? "var" : "grad");
+                                 names[locked], a->indices ? "var" : "grad");
             break;
         }
         j.s[locked] = st->value->data;
     }
     int ok = locked == a->nrefs;
-    if (ok && a->indices) ok = sparse_apply(c, a, &j) == 0;
+    if (ok && a->indices) ok = sparse_apply(c, a, &j, cells) == 0;
     else if (ok) tfc_parallel_for(c->pool, grad->nelem, 16384, a->range, &j);
-    if (ok)
-        tfc_kernel_set_output(c, 0, tfc_tensor_ref(c->input_state[0]->value));
-    while (locked-- > 0) pthread_mutex_unlock(&c->input_state[locked]->lock);
+    if (ok && c->noutputs > 0) tfc_kernel_set_output(c, 0, tfc_tensor_ref(cells[0]->value));
+    while (locked-- > 0) pthread_mutex_unlock(&cells[locked]->lock);
+    return ok ? 0 : -1;
+}
+
+static void apply_kernel(tfc_kernel_ctx *c) {
+    const apply_data *d = c->node->op_data;
+    const char *names[MAX_REFS];
+    for (int i = 0; i < d->a->nrefs; i++) names[i] = c->node->inputs[i].node->name;
+    apply_cells(c, d->a, d->nesterov, c->node->out_dtypes[0], c->input_state, names);
+}
+
+int tfc_apply_layout(const char *type, int *nrefs, int *grad, int *indices, int *int_scalar) {
+    const apply_def *a = apply_find(type);
+    if (!a) return -1;
+    *nrefs = a->nrefs;
+    *grad = a->grad;
+    *indices = a->indices;
+    *int_scalar = a->int_scalar;
+    return 0;
+}
+
+int tfc_apply_run(tfc_kernel_ctx *c, const char *type, int nesterov, tfc_dtype dt,
+                  tfc_node_state *const *cells, const char *const *names) {
+    const apply_def *a = apply_find(type);
+    if (!a) {
+        tfc_kernel_error(c, TFC_INTERNAL, "unknown apply op %s", type);
+        return -1;
+    }
+    return apply_cells(c, a, nesterov, dt, cells, names);
 }
 
 /* ---- L2Loss: sum(x^2) / 2, gradient x * dy ---- */

@@ -39,7 +39,14 @@ struct run_task {
     int next_done;               /* serial runs: the next completed node, or -1 */
     tfc_async_cancel_fn cancel;  /* how to end it early, or NULL */
     void *cancel_arg;
+    /* parallel runs: who goes on with a deferred node, decided once by
+     * the first of its kernel's thread (HANDOFF_RETURNED: the completion
+     * schedules async_continue) and an early completion (HANDOFF_EARLY:
+     * the kernel's thread goes on after it returns). Until then the run
+     * cannot end, so the kernel's thread may still use it. */
+    atomic_int handoff;
 };
+enum { HANDOFF_NONE, HANDOFF_RETURNED, HANDOFF_EARLY };
 enum { ASYNC_NONE, ASYNC_PENDING, ASYNC_CANCELLING, ASYNC_DONE };
 
 struct run_state {
@@ -196,7 +203,7 @@ static void compute_node(run_state *r, int j) {
     tfc_tensor **in = x->inputs + pn->input_base;
     for (int i = 0; i < pn->ninputs; i++) {
         in[i] = x->values[pn->input_slot[i]];
-        if (!in[i] && !((pn->op->ref_inputs >> i) & 1)) {
+        if (!in[i] && !(i < 32 && (pn->op->ref_inputs >> i) & 1)) {
             tfc_status st = {0};
             tfc_node *src = pn->node->inputs[i].node;
             if (src->op->flags & TFC_OP_VARIABLE)
@@ -286,8 +293,10 @@ static void compute_node_traced(run_state *r, int j) {
 }
 
 static void run_node(run_state *r, int j) {
-    if (r->p->nodes[j].op->flags & TFC_OP_ASYNC)
+    if (r->p->nodes[j].op->flags & TFC_OP_ASYNC) {
         atomic_store_explicit(&r->x->tasks[j].async_state, ASYNC_NONE, memory_order_relaxed);
+        atomic_store_explicit(&r->x->tasks[j].handoff, HANDOFF_NONE, memory_order_relaxed);
+    }
     if (atomic_load_explicit(&r->failed, memory_order_relaxed)) return;
     if (r->trace)
         compute_node_traced(r, j);
@@ -307,6 +316,14 @@ static void run_node_timed(run_state *r, int j) {
 static int deferred(const run_state *r, int j) {
     return (r->p->nodes[j].op->flags & TFC_OP_ASYNC) &&
            atomic_load(&r->x->tasks[j].async_state) != ASYNC_NONE;
+}
+
+/* For a deferred node j in a parallel run, after its kernel returned:
+ * 1 when its completion will go on with it (possibly already), 0 when it
+ * completed while the kernel ran and this thread goes on. */
+static int handed_off(run_state *r, int j) {
+    int none = HANDOFF_NONE;
+    return atomic_compare_exchange_strong(&r->x->tasks[j].handoff, &none, HANDOFF_RETURNED);
 }
 
 static int serial_wait(run_state *r, int *stack, int *sp);
@@ -419,7 +436,9 @@ static void run_loop(run_state *r, int *stack, int sp) {
             run_node_timed(r, j);
         else
             run_node(r, j);
-        if (!deferred(r, j)) after_node(r, j, stack, &sp);
+        /* a deferred node is another thread's once handed off: r may be
+         * gone then, so nothing here may touch it afterwards */
+        if (!deferred(r, j) || !handed_off(r, j)) after_node(r, j, stack, &sp);
     }
 }
 
@@ -830,6 +849,15 @@ void tfc_async_run_cancel(tfc_async_run *a, const char *why) {
 
 int tfc_async_run_finished(const tfc_async_run *a) { return atomic_load(&a->r.finished); }
 
+int tfc_async_run_error(tfc_async_run *a, tfc_status *status) {
+    run_state *r = &a->r;
+    if (!atomic_load(&r->failed)) return 0;
+    pthread_mutex_lock(&r->lock);
+    tfc_status_copy(status, &r->status);
+    pthread_mutex_unlock(&r->lock);
+    return 1;
+}
+
 int tfc_async_run_free(tfc_async_run *a, tfc_status *status) {
     run_state *r = &a->r;
     int failed = atomic_load(&r->failed);
@@ -1021,5 +1049,8 @@ void tfc_async_done_finish(tfc_async_done *d) {
     tfc_threadpool *pool = r->pool;
     pthread_mutex_unlock(&r->lock);
     /* the run waits for node j's successors, so r lives until the task ran */
+    /* completed before its kernel returned: the kernel's thread goes on */
+    int none = HANDOFF_NONE;
+    if (atomic_compare_exchange_strong(&t->handoff, &none, HANDOFF_EARLY)) return;
     tfc_threadpool_schedule(pool, async_continue, t);
 }

@@ -273,7 +273,8 @@ tfc_plan *tfc_plan_build(tfc_session *s, const tfc_output *feeds, int nfeeds,
     pthread_mutex_lock(&g->lock);
     int nnodes = g->nnodes;
     tfc_node **nodes = malloc((size_t)(nnodes + 1) * sizeof *nodes);
-    if (nodes) memcpy(nodes, g->nodes, (size_t)nnodes * sizeof *nodes);
+    /* an empty graph may have no node array at all (memcpy from NULL is UB) */
+    if (nodes && nnodes) memcpy(nodes, g->nodes, (size_t)nnodes * sizeof *nodes);
     pthread_mutex_unlock(&g->lock);
 
     char *keep = calloc((size_t)nnodes + 1, 1);

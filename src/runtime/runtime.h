@@ -140,6 +140,11 @@ tfc_plan *tfc_session_find_plan(tfc_session *s, const tfc_output *feeds, int nfe
 tfc_async_run *tfc_async_run_start(tfc_session *s, tfc_plan *p, tfc_tensor *const *feed_values,
                                    tfc_run_output_fn on_output, void (*on_done)(void *),
                                    void *user, tfc_status *status);
+/* Has the asynchronous run failed already (a kernel's error), though it
+ * still waits for feeds? 1 with the error copied into `status`, else 0.
+ * The distributed runtime polls it to abort a step whose other tasks
+ * would otherwise wait for values that will not come. */
+int tfc_async_run_error(tfc_async_run *a, tfc_status *status);
 void tfc_execute(tfc_session *s, tfc_plan *p, tfc_tensor *const *feed_values,
                  tfc_tensor **fetch_values, tfc_status *status);
 /* As tfc_execute; with `md`, records each executed node's device, thread,

@@ -5,6 +5,7 @@
 #include "train/optimizer_internal.h"
 
 #include "autodiff/grad_util.h"
+#include "ops/resource_variable.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,7 @@ void tfc_opt_add_slot(tfc_optimizer *o, const char *name, double init) {
 
 void tfc_optimizer_free(tfc_optimizer *opt) {
     if (!opt) return;
+    if (opt->wrap_free) opt->wrap_free(opt->wrap_data);
     free(opt->vars);
     free(opt);
 }
@@ -49,8 +51,19 @@ tfc_output tfc_opt_lr(tfc_optimizer *o, tfc_graph *g, tfc_dtype dt) {
     return tfc_out(tfc_op_finish(d), 0);
 }
 
+tfc_dtype tfc_opt_var_dtype(tfc_output var) {
+    return var.node ? tfc_variable_node_dtype(var.node) : TFC_INVALID_DTYPE;
+}
+
+static int is_handle(tfc_output v) { return v.node && tfc_output_dtype(v) == TFC_RESOURCE; }
+
 tfc_node *tfc_opt_apply_node(tfc_graph *g, const char *type, const tfc_output *in, int n,
                              int nesterov) {
+    char resource[80];
+    if (n > 0 && is_handle(in[0])) { /* a resource variable: ResourceApply* */
+        snprintf(resource, sizeof resource, "Resource%s", type);
+        type = resource;
+    }
     tfc_op_desc *d = tfc_op_new(g, type, NULL);
     tfc_op_add_inputs(d, in, n);
     tfc_op_set_attr_bool(d, "use_locking", 0);
@@ -88,8 +101,8 @@ static void dedup_rows(tfc_graph *g, tfc_output *indices, tfc_output *values) {
 tfc_output tfc_opt_make_var(tfc_graph *g, const char *base, tfc_output like, tfc_dtype dt,
                             double init) {
     tfc_output none = {NULL, 0};
-    tfc_shape shape = like.node ? tfc_output_shape(like) : tfc_shape_scalar();
-    if (like.node) dt = tfc_output_dtype(like);
+    tfc_shape shape = like.node ? tfc_variable_node_shape(like.node) : tfc_shape_scalar();
+    if (like.node) dt = tfc_variable_node_dtype(like.node);
     if (!tfc_shape_is_fully_defined(&shape)) {
         tfc_graph_fail(g, TFC_INVALID_ARGUMENT,
                        "cannot create slot '%s': variable '%s' has no fully defined shape", base,
@@ -110,7 +123,9 @@ tfc_output tfc_opt_make_var(tfc_graph *g, const char *base, tfc_output like, tfc
             int64_t rank = shape.rank;
             value = tfc_fill(g, tfc_const_data(g, TFC_INT64, 1, &rank, shape.dims), value);
         }
-        v = tfc_variable_ex(g, name, value, 0);
+        /* a resource variable's slots are resource variables (ResourceApply* takes handles) */
+        v = is_handle(like) ? tfc_resource_variable(g, name, value, 0)
+                            : tfc_variable_ex(g, name, value, 0);
     } else {
         tfc_graph_fail(g, TFC_INTERNAL, "out of memory creating slot '%s'", base);
     }
@@ -169,8 +184,8 @@ tfc_output tfc_optimizer_get_slot(const tfc_optimizer *opt, tfc_output var,
 }
 
 static int is_float_variable(tfc_output v) {
-    if (!v.node || !(v.node->op->flags & TFC_OP_VARIABLE)) return 0;
-    tfc_dtype dt = tfc_output_dtype(v);
+    if (!v.node || !tfc_is_variable_node(v.node)) return 0;
+    tfc_dtype dt = tfc_variable_node_dtype(v.node);
     return dt == TFC_FLOAT || dt == TFC_DOUBLE;
 }
 
@@ -216,6 +231,11 @@ tfc_grad_and_var *tfc_optimizer_compute_gradients(tfc_optimizer *opt, tfc_graph 
             gv[i].var = xs[i];
         }
         *n = nvars;
+        if (opt->wrap_gradients && opt->wrap_gradients(opt, g, gv, nvars)) {
+            free(gv);
+            gv = NULL;
+            *n = 0;
+        }
     } else {
         free(gv);
         gv = NULL;
@@ -283,7 +303,9 @@ tfc_node *tfc_optimizer_apply_gradients(tfc_optimizer *opt, tfc_graph *g,
             free(up);
         }
         tfc_output grad = gv[i].grad, indices = {NULL, 0};
-        if (tfc_gradient_sparse_parts(gv[i].grad, &indices, &grad) && !opt->keep_duplicates)
+        /* resource variables take the gradient densely (no ResourceScatter* here) */
+        if (!is_handle(gv[i].var) && tfc_gradient_sparse_parts(gv[i].grad, &indices, &grad) &&
+            !opt->keep_duplicates)
             dedup_rows(g, &indices, &grad);
         tfc_node *u = g->error ? NULL : opt->apply(opt, g, gv[i].var, grad, indices, s->slots);
         if (pushed) tfc_name_scope_pop(g);

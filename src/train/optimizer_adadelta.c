@@ -3,7 +3,7 @@
 
 static tfc_node *adadelta_apply(tfc_optimizer *o, tfc_graph *g, tfc_output var,
                                 tfc_output grad, tfc_output indices, const tfc_output *slots) {
-    tfc_dtype dt = tfc_output_dtype(var);
+    tfc_dtype dt = tfc_opt_var_dtype(var);
     tfc_output in[7] = {var,
                         slots[0],
                         slots[1],

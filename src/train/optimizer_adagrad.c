@@ -4,7 +4,7 @@
 
 static tfc_node *adagrad_apply(tfc_optimizer *o, tfc_graph *g, tfc_output var,
                                tfc_output grad, tfc_output indices, const tfc_output *slots) {
-    tfc_output in[4] = {var, slots[0], tfc_opt_lr(o, g, tfc_output_dtype(var)), grad};
+    tfc_output in[4] = {var, slots[0], tfc_opt_lr(o, g, tfc_opt_var_dtype(var)), grad};
     return tfc_opt_update_node(g, "ApplyAdagrad", in, 4, 3, indices, -1);
 }
 
@@ -20,7 +20,7 @@ tfc_optimizer *tfc_adagrad_optimizer(double learning_rate, double initial_accumu
 static tfc_node *adagrad_da_apply(tfc_optimizer *o, tfc_graph *g, tfc_output var,
                                   tfc_output grad, tfc_output indices,
                                   const tfc_output *slots) {
-    tfc_dtype dt = tfc_output_dtype(var);
+    tfc_dtype dt = tfc_opt_var_dtype(var);
     if (!o->global_step.node) {
         tfc_graph_fail(g, TFC_INVALID_ARGUMENT, "AdagradDA needs a global step");
         return NULL;

@@ -10,7 +10,7 @@
 static int adam_create_nonslots(tfc_optimizer *o, tfc_graph *g, tfc_output first_var) {
     if (o->nonslot[0].node && o->nonslot[0].node->graph == g) return 0;
     tfc_output none = {NULL, 0};
-    tfc_dtype dt = tfc_output_dtype(first_var);
+    tfc_dtype dt = tfc_opt_var_dtype(first_var);
     o->nonslot[0] = tfc_opt_make_var(g, "beta1_power", none, dt, o->hp[0]);
     o->nonslot[1] = tfc_opt_make_var(g, "beta2_power", none, dt, o->hp[1]);
     return o->nonslot[0].node && o->nonslot[1].node ? 0 : -1;
@@ -41,7 +41,7 @@ static tfc_output decay_and_scatter(tfc_graph *g, tfc_output slot, double beta,
 static tfc_node *adam_apply_sparse(tfc_optimizer *o, tfc_graph *g, tfc_output var,
                                    tfc_output grad, tfc_output indices,
                                    const tfc_output *slots) {
-    tfc_dtype dt = tfc_output_dtype(var);
+    tfc_dtype dt = tfc_opt_var_dtype(var);
     tfc_output one = tfc_opt_scalar(g, dt, 1);
     tfc_output b1p = as_dtype(g, o->nonslot[0], dt), b2p = as_dtype(g, o->nonslot[1], dt);
     tfc_output lr = tfc_div(g, tfc_mul(g, tfc_opt_lr(o, g, dt), tfc_sqrt(g, tfc_sub(g, one, b2p))),
@@ -59,7 +59,7 @@ static tfc_node *adam_apply_sparse(tfc_optimizer *o, tfc_graph *g, tfc_output va
 static tfc_node *adam_apply(tfc_optimizer *o, tfc_graph *g, tfc_output var, tfc_output grad,
                             tfc_output indices, const tfc_output *slots) {
     if (indices.node) return adam_apply_sparse(o, g, var, grad, indices, slots);
-    tfc_dtype dt = tfc_output_dtype(var);
+    tfc_dtype dt = tfc_opt_var_dtype(var);
     tfc_output in[10] = {var,
                          slots[0],
                          slots[1],

@@ -46,6 +46,13 @@ struct tfc_optimizer {
      * waits for the updates and these. */
     int (*finish)(tfc_optimizer *o, tfc_graph *g, tfc_node *const *updates, int n,
                   tfc_node **extra);
+    /* Set by a wrapper (tfc_distributed_optimizer, src/distributed/):
+     * rewrites the gradients compute_gradients returns, in place (e.g.
+     * averages them over the ranks); 0, or -1 with the error on g. The
+     * data goes with the optimizer through wrap_free. */
+    int (*wrap_gradients)(tfc_optimizer *o, tfc_graph *g, tfc_grad_and_var *gv, int n);
+    void *wrap_data;
+    void (*wrap_free)(void *wrap_data);
 };
 
 /* A zeroed optimizer with the common fields set; NULL when out of memory. */
@@ -72,5 +79,10 @@ tfc_node *tfc_opt_update_node(tfc_graph *g, const char *type, const tfc_output *
  * scalar of type `dt` when like.node is NULL). */
 tfc_output tfc_opt_make_var(tfc_graph *g, const char *base, tfc_output like, tfc_dtype dt,
                             double init);
+/* A variable's value dtype: a ref variable's output dtype, or a resource
+ * variable's (its VarHandleOp's dtype attr). Resource variables get
+ * resource slots and ResourceApply* updates (tfc_opt_apply_node prefixes
+ * "Resource" when its first input is a handle), with dense gradients. */
+tfc_dtype tfc_opt_var_dtype(tfc_output var);
 
 #endif

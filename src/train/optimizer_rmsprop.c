@@ -4,7 +4,7 @@
 
 static tfc_node *rmsprop_apply(tfc_optimizer *o, tfc_graph *g, tfc_output var,
                                tfc_output grad, tfc_output indices, const tfc_output *slots) {
-    tfc_dtype dt = tfc_output_dtype(var);
+    tfc_dtype dt = tfc_opt_var_dtype(var);
     tfc_output lr = tfc_opt_lr(o, g, dt), rho = tfc_opt_scalar(g, dt, o->hp[0]),
                mom = tfc_opt_scalar(g, dt, o->hp[1]), eps = tfc_opt_scalar(g, dt, o->hp[2]);
     if (o->flag) {

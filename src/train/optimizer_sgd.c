@@ -6,7 +6,7 @@
 static tfc_node *gd_apply(tfc_optimizer *o, tfc_graph *g, tfc_output var, tfc_output grad,
                           tfc_output indices, const tfc_output *slots) {
     (void)slots;
-    tfc_output lr = tfc_opt_lr(o, g, tfc_output_dtype(var));
+    tfc_output lr = tfc_opt_lr(o, g, tfc_opt_var_dtype(var));
     if (indices.node) {
         tfc_output in[3] = {var, indices, tfc_mul(g, grad, lr)};
         return tfc_opt_apply_node(g, "ScatterSub", in, 3, -1);
@@ -25,7 +25,7 @@ tfc_optimizer *tfc_gradient_descent_optimizer(double learning_rate) {
 
 static tfc_node *momentum_apply(tfc_optimizer *o, tfc_graph *g, tfc_output var,
                                 tfc_output grad, tfc_output indices, const tfc_output *slots) {
-    tfc_dtype dt = tfc_output_dtype(var);
+    tfc_dtype dt = tfc_opt_var_dtype(var);
     tfc_output in[5] = {var, slots[0], tfc_opt_lr(o, g, dt), grad,
                         tfc_opt_scalar(g, dt, o->hp[0])};
     return tfc_opt_update_node(g, "ApplyMomentum", in, 5, 3, indices, o->flag);

@@ -14,6 +14,7 @@
 #include "formats/meta_graph.h"
 #include "formats/tensor_bundle.h"
 #include "graph/graph.h"
+#include "ops/resource_variable.h"
 #include "runtime/runtime.h"
 #include "train/checkpoint_state.h"
 
@@ -50,7 +51,7 @@ tfc_saver *tfc_saver_new_named(tfc_graph *g, const char *const *keys, const tfc_
     sv->max_to_keep = max_to_keep == 0 ? DEFAULT_MAX_TO_KEEP : max_to_keep;
     for (int i = 0; i < n; i++) {
         tfc_node *v = vars ? vars[i].node : tfc_graph_collection_get(g, TFC_GLOBAL_VARIABLES, i);
-        if (!v || !(v->op->flags & TFC_OP_VARIABLE)) {
+        if (!tfc_is_variable_node(v)) { /* VariableV2 or a resource variable's VarHandleOp */
             tfc_graph_fail(g, TFC_INVALID_ARGUMENT, "Saver: entry %d (%s) is not a variable", i,
                            v ? v->name : "null");
             tfc_saver_free(sv);
@@ -253,7 +254,7 @@ const char *tfc_saver_save(tfc_saver *sv, tfc_session *s, const char *prefix,
      * per variable even while other threads train. */
     pthread_mutex_lock(&s->lock);
     for (int i = 0; i < sv->nvars; i++) {
-        tfc_node_state *ns = tfc_session_node_state(s, sv->vars[i]);
+        tfc_node_state *ns = tfc_variable_cell(s, sv->vars[i]);
         names[i] = sv->keys[i];
         if (!ns) break;
         pthread_mutex_lock(&ns->lock);
@@ -314,7 +315,7 @@ int tfc_saver_restore(tfc_saver *sv, tfc_session *s, const char *prefix, tfc_sta
                            key, prefix);
             goto done;
         }
-        tfc_dtype want = v->out_dtypes[0];
+        tfc_dtype want = tfc_variable_node_dtype(v);
         int have = tfc_checkpoint_reader_raw_dtype(r, k);
         if (have != (int)want) {
             tfc_status_set(st, TFC_INVALID_ARGUMENT,
@@ -323,7 +324,7 @@ int tfc_saver_restore(tfc_saver *sv, tfc_session *s, const char *prefix, tfc_sta
                            tfc_dtype_name((tfc_dtype)have), have);
             goto done;
         }
-        tfc_shape ws = v->out_shapes[0], hs = tfc_checkpoint_reader_shape(r, k);
+        tfc_shape ws = tfc_variable_node_shape(v), hs = tfc_checkpoint_reader_shape(r, k);
         if (hs.rank < 0 || !tfc_shape_compatible(&ws, &hs)) {
             char a[96], b[96];
             tfc_status_set(st, TFC_INVALID_ARGUMENT,
@@ -339,13 +340,15 @@ int tfc_saver_restore(tfc_saver *sv, tfc_session *s, const char *prefix, tfc_sta
     tfc_node_state **states = calloc((size_t)sv->nvars + 1, sizeof *states);
     int ok = states != NULL;
     for (int i = 0; ok && i < sv->nvars; i++)
-        ok = (states[i] = tfc_session_node_state(s, sv->vars[i])) != NULL;
+        ok = (states[i] = tfc_variable_cell(s, sv->vars[i])) != NULL;
     if (ok) {
         for (int i = 0; i < sv->nvars; i++) {
             tfc_node_state *ns = states[i];
             pthread_mutex_lock(&ns->lock);
+            /* a string tensor's elements point into its own storage:
+             * it replaces the value rather than being copied into it */
             if (ns->value && tfc_tensor_same_shape(ns->value, vals[i]) &&
-                ns->value->dtype == vals[i]->dtype) {
+                ns->value->dtype == vals[i]->dtype && vals[i]->dtype != TFC_STRING) {
                 memcpy(ns->value->data, vals[i]->data, vals[i]->nbytes);
             } else {
                 vals[i]->flags |= TFC_TENSOR_VARIABLE;

@@ -177,13 +177,19 @@ const char *tfc_summary_writer_path(const tfc_summary_writer *w) { return w ? w-
 
 int tfc_summary_writer_add_summary(tfc_summary_writer *w, const tfc_tensor *summary,
                                    int64_t step, tfc_status *st) {
-    if (!w || !summary || summary->dtype != TFC_UINT8 || summary->rank != 1) {
+    if (!w || !summary || summary->dtype != TFC_STRING || summary->nelem != 1) {
+        char dims[64] = "";
+        if (summary) tfc_dims_str(summary->rank, summary->dims, dims, sizeof dims);
         tfc_status_set(st, TFC_INVALID_ARGUMENT,
-                       "add_summary: expected a summary tensor (1-D uint8)");
+                       "add_summary: expected one serialized Summary (a string scalar, as a "
+                       "summary op returns it), got %s%s%s",
+                       !w ? "no writer" : summary ? tfc_dtype_name(summary->dtype) : "NULL",
+                       summary ? " " : "", dims);
         return -1;
     }
+    tfc_string s = tfc_string_at(summary, 0);
     tfc_buf ev = {0};
-    if (tfc_event_encode(&ev, now(), step, TFC_EVENT_SUMMARY, summary->data, summary->nbytes)) {
+    if (tfc_event_encode(&ev, now(), step, TFC_EVENT_SUMMARY, s.data, s.len)) {
         tfc_buf_free(&ev);
         tfc_status_set(st, TFC_INVALID_ARGUMENT,
                        "add_summary: the tensor does not hold a serialized Summary");

@@ -1,0 +1,1 @@
+"""`from tfc.python.client import timeline`, as from tensorflow.python.client."""

@@ -1,0 +1,1 @@
+from ... import timeline  # noqa: F401 (tfc.timeline)
