@@ -450,6 +450,12 @@ static void runs_remove_locked(tfc_server *s, part_run *pr) {
 }
 
 static void part_run_free(part_run *pr) {
+    /* the feed that completes a run is given to it inside on_feed, under
+     * feed_lock, on the progress thread: the run may end, and its owner get
+     * here, before on_feed has unlocked. Taking the lock once waits for that
+     * unlock; after it on_feed touches nothing of pr. */
+    pthread_mutex_lock(&pr->feed_lock);
+    pthread_mutex_unlock(&pr->feed_lock);
     tfc_rendezvous_free(pr->rdv);
     pthread_mutex_destroy(&pr->feed_lock);
     pthread_mutex_destroy(&pr->st_lock);
