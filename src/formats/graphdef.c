@@ -15,6 +15,8 @@
 #include "core/tensor.h"
 #include "device/device_name.h"
 #include "formats/tf_op_defs.h"
+#include "formats/attr_value_kind.h"
+#include "formats/tensor_proto.h"
 #include "formats/tf_node_def.h"
 #include "graph/function.h"
 #include "graph/graph.h"
@@ -935,16 +937,6 @@ static int shape_from_msg(const Tensorflow__TensorShapeProto *m, tfc_shape *s, c
     return 0;
 }
 
-/* The number of values of the typed array of dtype dt. */
-static size_t typed_count(const Tensorflow__TensorProto *m, tfc_dtype dt) {
-    return dt == TFC_STRING   ? m->n_string_val
-           : dt == TFC_FLOAT  ? m->n_float_val
-           : dt == TFC_DOUBLE ? m->n_double_val
-           : dt == TFC_INT64  ? m->n_int64_val
-           : dt == TFC_BOOL   ? m->n_bool_val
-                              : m->n_int_val;
-}
-
 /* Checks a TensorProto without allocating it: a dtype tfc has, a known
  * shape whose byte size fits, tensor_content of exactly that size or a
  * typed array of one value (filling the tensor, TF's rule) or of all of
@@ -1003,7 +995,7 @@ static int check_tensor_msg(const Tensorflow__TensorProto *m, int64_t *bytes, ch
         }
         return 0;
     }
-    size_t k = typed_count(m, dt);
+    size_t k = tfc_tensor_proto_count(m, dt);
     if (k > (size_t)n || (k > 1 && k != (size_t)n)) {
         snprintf(why, cap, "holds %zu values for a tensor of %lld elements", k, (long long)n);
         return -1;
@@ -1023,58 +1015,17 @@ static tfc_tensor *tensor_from_msg(const Tensorflow__TensorProto *m) {
         memcpy(t->data, m->tensor_content.data, t->nbytes);
         return t;
     }
-    size_t n = typed_count(m, dt);
+    size_t n = tfc_tensor_proto_count(m, dt);
     for (int64_t i = 0; n && i < t->nelem; i++) {
         size_t k = (size_t)i < n ? (size_t)i : n - 1;
-        switch (dt) {
-        case TFC_STRING:
-            if (tfc_string_set(t, i, m->string_val[k].data, m->string_val[k].len)) {
-                tfc_tensor_free(t);
-                return NULL;
-            }
-            break;
-        case TFC_FLOAT: ((float *)t->data)[i] = m->float_val[k]; break;
-        case TFC_DOUBLE: ((double *)t->data)[i] = m->double_val[k]; break;
-        case TFC_INT64: ((int64_t *)t->data)[i] = m->int64_val[k]; break;
-        case TFC_BOOL: ((uint8_t *)t->data)[i] = m->bool_val[k] != 0; break;
-        case TFC_INT32: ((int32_t *)t->data)[i] = m->int_val[k]; break;
-        case TFC_UINT16: ((uint16_t *)t->data)[i] = (uint16_t)m->int_val[k]; break;
-        default: ((uint8_t *)t->data)[i] = (uint8_t)m->int_val[k]; break;
+        if (dt != TFC_STRING) {
+            tfc_tensor_proto_set(t, i, m, k);
+        } else if (tfc_string_set(t, i, m->string_val[k].data, m->string_val[k].len)) {
+            tfc_tensor_free(t);
+            return NULL;
         }
     }
     return t;
-}
-
-/* The kind an AttrValue holds, in TensorFlow's words ("list(int)"; "list"
- * for an empty list, which fits any list kind). */
-static const char *value_kind(const Tensorflow__AttrValue *v) {
-    switch (v->value_case) {
-    case TENSORFLOW__ATTR_VALUE__VALUE_S: return "string";
-    case TENSORFLOW__ATTR_VALUE__VALUE_I: return "int";
-    case TENSORFLOW__ATTR_VALUE__VALUE_F: return "float";
-    case TENSORFLOW__ATTR_VALUE__VALUE_B: return "bool";
-    case TENSORFLOW__ATTR_VALUE__VALUE_TYPE: return "type";
-    case TENSORFLOW__ATTR_VALUE__VALUE_SHAPE: return "shape";
-    case TENSORFLOW__ATTR_VALUE__VALUE_TENSOR: return "tensor";
-    case TENSORFLOW__ATTR_VALUE__VALUE_PLACEHOLDER: return "placeholder";
-    case TENSORFLOW__ATTR_VALUE__VALUE_FUNC: return "func";
-    case TENSORFLOW__ATTR_VALUE__VALUE_LIST: {
-        const Tensorflow__AttrValue__ListValue *l = v->list;
-        int kinds = !!l->n_s + !!l->n_i + !!l->n_f + !!l->n_b + !!l->n_type + !!l->n_shape +
-                    !!l->n_tensor + !!l->n_func;
-        if (kinds > 1) return "list of mixed kinds";
-        return l->n_s       ? "list(string)"
-               : l->n_i     ? "list(int)"
-               : l->n_f     ? "list(float)"
-               : l->n_b     ? "list(bool)"
-               : l->n_type  ? "list(type)"
-               : l->n_shape ? "list(shape)"
-               : l->n_tensor ? "list(tensor)"
-               : l->n_func  ? "list(func)"
-                            : "list";
-    }
-    default: return "nothing";
-    }
 }
 
 /* Does value kind `found` fit the declared kind? */
@@ -1109,6 +1060,43 @@ static int attr_error(importer *im, const Tensorflow__NodeDef *nd, tfc_code code
  * against the import's budget); converting can then only run out of
  * memory, which it reports naming the bytes. -1 with the status set.
  * `op` is the tfc op the node makes. */
+/* TensorFlow's colocation attr, _class = ["loc:@a", "loc:@b"] (a
+ * list(string)), becomes tfc's "loc:@<prefix>/a,loc:@<prefix>/b", which the
+ * placer reads. Entries naming a node that is not imported (pruned away, or
+ * rewritten with TF1 control flow) are dropped; so is the attr inside a
+ * function body, whose nodes the placer does not group. */
+static int class_attr(importer *im, const Tensorflow__NodeDef *nd, const Tensorflow__AttrValue *v,
+                      tfc_attrs *out) {
+    if (v && v->value_case == TENSORFLOW__ATTR_VALUE__VALUE_S && !v->s.len) return 0;
+    if (!v || v->value_case != TENSORFLOW__ATTR_VALUE__VALUE_LIST || v->list->n_i ||
+        v->list->n_f || v->list->n_b || v->list->n_type || v->list->n_shape ||
+        v->list->n_tensor || v->list->n_func)
+        return attr_error(im, nd, TFC_INVALID_ARGUMENT,
+                          "attr '_class' expects kind 'list(string)' of \"loc:@NAME\" entries");
+    if (!out || im->fn) return 0;
+    size_t plen = im->prefix && *im->prefix ? strlen(im->prefix) + 1 : 0, cap = 1;
+    for (size_t i = 0; i < v->list->n_s; i++) cap += v->list->s[i].len + plen + 1;
+    char *joined = malloc(cap), *end = joined;
+    if (!joined) return attr_error(im, nd, TFC_RESOURCE_EXHAUSTED, "out of memory");
+    *end = 0;
+    for (size_t i = 0; i < v->list->n_s; i++) {
+        const ProtobufCBinaryData *e = &v->list->s[i];
+        char name[512];
+        if (e->len < 6 || e->len - 5 >= sizeof name || memcmp(e->data, "loc:@", 5) ||
+            memchr(e->data, 0, e->len) || memchr(e->data, ',', e->len))
+            continue; /* TensorFlow writes only loc:@ entries; others say nothing to tfc */
+        memcpy(name, e->data + 5, e->len - 5);
+        name[e->len - 5] = 0;
+        if (!tfc_strmap_get(&im->by_name, name)) continue;
+        end += sprintf(end, "%sloc:@%s%s%s", end == joined ? "" : ",", plen ? im->prefix : "",
+                       plen ? "/" : "", name);
+    }
+    int rc = end == joined ? 0 : tfc_attrs_set_string(out, "_class", joined);
+    free(joined);
+    if (rc) return attr_error(im, nd, TFC_RESOURCE_EXHAUSTED, "out of memory");
+    return 0;
+}
+
 static int attr_value(importer *im, const Tensorflow__NodeDef *nd, const char *op,
                       const Tensorflow__NodeDef__AttrEntry *e, tfc_attrs *out) {
     const char *name = e->key;
@@ -1116,7 +1104,8 @@ static int attr_value(importer *im, const Tensorflow__NodeDef *nd, const char *o
     /* "_tfc_x": tfc's own attr x of a TensorFlow op, so written that
      * TensorFlow accepts it (tf_node_def.c) */
     if (!strncmp(name, "_tfc_", 5) && name[5]) name += 5;
-    else if (name[0] == '_') return 0; /* internal attrs (_output_shapes, _class) */
+    else if (!strcmp(name, "_class")) return class_attr(im, nd, v, out);
+    else if (name[0] == '_') return 0; /* internal attrs (_output_shapes, ...) */
     /* TensorFlow's type, shape and config attrs of the functional ops:
      * tfc derives them from the functions */
     static const char *const derived = " T Tin Tout Tcond output_shapes config config_proto "
@@ -1126,7 +1115,7 @@ static int attr_value(importer *im, const Tensorflow__NodeDef *nd, const char *o
     if (op && is_cf_op(op) && strstr(derived, padded)) return 0;
     if (!v) return attr_error(im, nd, TFC_INVALID_ARGUMENT, "attr '%s' has no value", name);
     tfc_tf_attr_kind declared = op ? tfc_tf_attr_kind_of(op, name) : TFC_TF_ATTR_UNDECLARED;
-    const char *found = value_kind(v);
+    const char *found = tfc_attr_value_kind(v);
     if (!out && !kind_fits(declared, found))
         return attr_error(im, nd, TFC_INVALID_ARGUMENT,
                           "attr '%s' expects kind '%s', got kind '%s'", name,

@@ -8,6 +8,7 @@
 #include "formats/pb.h"
 #include "formats/proto.h"
 #include "formats/sstable.h"
+#include "formats/tensor_proto.h"
 #include "tensor_bundle.pb-c.h"
 
 #include <errno.h>
@@ -76,6 +77,18 @@ static int write_file(const char *path, const void *p, size_t n, tfc_status *st)
     return 0;
 }
 
+/* The lengths' CRC over one string length: as a little-endian uint32, or
+ * a uint64 for one of 4 GiB or more (see append_string_tensor). */
+static uint32_t extend_crc_by_length(uint32_t crc, uint64_t len) {
+    uint8_t le[8];
+    if (len <= UINT32_MAX) {
+        tfc_put_u32le(le, (uint32_t)len);
+        return tfc_crc32c_extend(crc, le, 4);
+    }
+    tfc_put_u64le(le, len);
+    return tfc_crc32c_extend(crc, le, 8);
+}
+
 /* A string tensor as TensorFlow's BundleWriter lays it out:
  *   [varint64 length of each element][masked CRC-32C of the lengths][bytes]
  * The lengths' CRC runs over each length as a little-endian uint32 (uint64
@@ -89,13 +102,7 @@ static uint32_t append_string_tensor(tfc_buf *b, const tfc_tensor *t) {
     for (int64_t i = 0; i < t->nelem; i++) {
         uint64_t len = tfc_string_at(t, i).len;
         pb_put_varint(b, len);
-        if (len <= UINT32_MAX) {
-            tfc_put_u32le(le, (uint32_t)len);
-            crc = tfc_crc32c_extend(crc, le, 4);
-        } else {
-            tfc_put_u64le(le, len);
-            crc = tfc_crc32c_extend(crc, le, 8);
-        }
+        crc = extend_crc_by_length(crc, len);
     }
     tfc_put_u32le(le, tfc_crc32c_mask(crc));
     tfc_buf_append(b, le, 4);
@@ -189,20 +196,11 @@ int tfc_bundle_write_compressed(const char *prefix, const char *const *names,
         int i = order[k];
         const tfc_tensor *t = tensors[i];
         tfc_buf *v = &vals[k + 1];
-        Tensorflow__TensorShapeProto__Dim dims[TFC_MAX_RANK], *dimp[TFC_MAX_RANK];
-        for (int d = 0; d < t->rank; d++) {
-            tensorflow__tensor_shape_proto__dim__init(&dims[d]);
-            dims[d].size = t->dims[d];
-            dimp[d] = &dims[d];
-        }
-        Tensorflow__TensorShapeProto shape;
-        tensorflow__tensor_shape_proto__init(&shape);
-        shape.n_dim = (size_t)t->rank;
-        shape.dim = dimp;
+        tfc_shape_proto_buf shape;
         Tensorflow__BundleEntryProto e;
         tensorflow__bundle_entry_proto__init(&e);
         e.dtype = (Tensorflow__DataType)t->dtype;
-        e.shape = &shape;
+        e.shape = tfc_shape_proto_of(&shape, t);
         e.offset = (int64_t)off[i];
         e.size = (int64_t)size[i];
         e.crc32c = tfc_crc32c_mask(crc[i]);
@@ -455,7 +453,6 @@ static tfc_tensor *read_string_tensor(FILE *f, const bundle_entry *e,
     tfc_string *v = t->data;
     uint32_t crc = 0;
     uint64_t total = 0;
-    uint8_t le[8];
     const char *why = NULL;
     for (int64_t i = 0; i < t->nelem && !why; i++) {
         uint64_t len;
@@ -470,13 +467,7 @@ static tfc_tensor *read_string_tensor(FILE *f, const bundle_entry *e,
         v[i].len = (size_t)len;
         total += len;
         if (total > size) why = "string lengths longer than the entry";
-        if (len <= UINT32_MAX) {
-            tfc_put_u32le(le, (uint32_t)len);
-            crc = tfc_crc32c_extend(crc, le, 4);
-        } else {
-            tfc_put_u64le(le, len);
-            crc = tfc_crc32c_extend(crc, le, 8);
-        }
+        crc = extend_crc_by_length(crc, len);
     }
     if (!why && (size_t)(end - q) < 4) why = "string lengths longer than the entry";
     if (!why && tfc_crc32c_unmask(tfc_get_u32le(q)) != crc)

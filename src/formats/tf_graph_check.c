@@ -2,6 +2,7 @@
  * NodeDef (ValidateNodeDef, the arguments' dtypes at import), applied to
  * the bytes tfc wrote, so nothing of tfc's own graph is trusted. */
 #include "formats/tf_graph_check.h"
+#include "formats/attr_value_kind.h"
 #include "core/strmap.h"
 #include "formats/tf_op_defs_data.h"
 #include "meta_graph.pb-c.h"
@@ -99,38 +100,6 @@ static int expand(const Tensorflow__NodeDef *nd, const Tensorflow__OpDef *od, in
     return n;
 }
 
-/* The kind an AttrValue holds: "int", "list(type)", "list" for an empty
- * list (which fits any list kind). */
-static const char *kind_of(const Tensorflow__AttrValue *v) {
-    switch (v->value_case) {
-    case TENSORFLOW__ATTR_VALUE__VALUE_S: return "string";
-    case TENSORFLOW__ATTR_VALUE__VALUE_I: return "int";
-    case TENSORFLOW__ATTR_VALUE__VALUE_F: return "float";
-    case TENSORFLOW__ATTR_VALUE__VALUE_B: return "bool";
-    case TENSORFLOW__ATTR_VALUE__VALUE_TYPE: return "type";
-    case TENSORFLOW__ATTR_VALUE__VALUE_SHAPE: return "shape";
-    case TENSORFLOW__ATTR_VALUE__VALUE_TENSOR: return "tensor";
-    case TENSORFLOW__ATTR_VALUE__VALUE_FUNC: return "func";
-    case TENSORFLOW__ATTR_VALUE__VALUE_PLACEHOLDER: return "placeholder";
-    case TENSORFLOW__ATTR_VALUE__VALUE_LIST: {
-        const Tensorflow__AttrValue__ListValue *l = v->list;
-        int kinds = !!l->n_s + !!l->n_i + !!l->n_f + !!l->n_b + !!l->n_type + !!l->n_shape +
-                    !!l->n_tensor + !!l->n_func;
-        if (kinds > 1) return "list(mixed)";
-        return l->n_s      ? "list(string)"
-               : l->n_i    ? "list(int)"
-               : l->n_f    ? "list(float)"
-               : l->n_b    ? "list(bool)"
-               : l->n_type ? "list(type)"
-               : l->n_shape ? "list(shape)"
-               : l->n_tensor ? "list(tensor)"
-               : l->n_func ? "list(func)"
-                           : "list";
-    }
-    default: return "nothing";
-    }
-}
-
 static size_t list_len(const Tensorflow__AttrValue *v) {
     const Tensorflow__AttrValue__ListValue *l = v->list;
     return l->n_s + l->n_i + l->n_f + l->n_b + l->n_type + l->n_shape + l->n_tensor + l->n_func;
@@ -147,7 +116,7 @@ static int type_allowed(const Tensorflow__AttrValue *allowed, int t) {
 
 static void check_attr(scope *s, const Tensorflow__NodeDef *nd,
                        const Tensorflow__OpDef__AttrDef *d, const Tensorflow__AttrValue *v) {
-    const char *kind = kind_of(v), *want = d->type;
+    const char *kind = tfc_attr_value_kind(v), *want = d->type;
     int fits = !strcmp(kind, want) ||
                (!strcmp(kind, "list") && !strncmp(want, "list(", 5));
     if (!fits) {

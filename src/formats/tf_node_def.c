@@ -210,7 +210,37 @@ static int derive(added *ad, Tensorflow__OpDef__ArgDef *const *args, size_t narg
     return 0;
 }
 
+/* tfc keeps colocation as one string, "loc:@a,loc:@b" (graph.c); TensorFlow
+ * reads _class as a list(string), one "loc:@a" per entry. */
+static int class_to_list(tfc_arena *a, Tensorflow__NodeDef *m) {
+    for (size_t k = 0; k < m->n_attr; k++) {
+        Tensorflow__AttrValue *v = m->attr[k]->value;
+        if (strcmp(m->attr[k]->key, "_class") || !v ||
+            v->value_case != TENSORFLOW__ATTR_VALUE__VALUE_S)
+            continue;
+        const uint8_t *p = v->s.data, *end = p + v->s.len;
+        size_t count = 1;
+        for (const uint8_t *q = p; q < end; q++) count += *q == ',';
+        ProtobufCBinaryData *items = tfc_arena_alloc(a, sizeof *items * count);
+        if (!items) return -1;
+        size_t n = 0;
+        while (p < end) {
+            const uint8_t *comma = memchr(p, ',', (size_t)(end - p));
+            const uint8_t *stop = comma ? comma : end;
+            items[n].data = (uint8_t *)p;
+            items[n++].len = (size_t)(stop - p);
+            p = comma ? comma + 1 : end;
+        }
+        Tensorflow__AttrValue__ListValue *l = new_list(a, v);
+        if (!l) return -1;
+        l->s = items;
+        l->n_s = n;
+    }
+    return 0;
+}
+
 int tfc_tf_node_def_complete(tfc_arena *a, const tfc_node *n, Tensorflow__NodeDef *m) {
+    if (class_to_list(a, m)) return -1;
     const Tensorflow__OpDef *od = tfc_tf_op_def(m->op);
     if (!od) return 0;
     int nin = n->ninputs, nout = n->noutputs;

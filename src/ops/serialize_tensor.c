@@ -9,6 +9,7 @@
  * ignored. */
 #include "core/tensor.h"
 #include "formats/proto.h"
+#include "formats/tensor_proto.h"
 #include "graph/op_registry.h"
 #include "tensor.pb-c.h"
 
@@ -36,20 +37,11 @@ static int serialize_infer(tfc_infer_ctx *c) {
 
 static void serialize_kernel(tfc_kernel_ctx *c) {
     const tfc_tensor *t = c->inputs[0];
-    Tensorflow__TensorShapeProto__Dim dims[TFC_MAX_RANK], *dimp[TFC_MAX_RANK];
-    for (int d = 0; d < t->rank; d++) {
-        tensorflow__tensor_shape_proto__dim__init(&dims[d]);
-        dims[d].size = t->dims[d];
-        dimp[d] = &dims[d];
-    }
-    Tensorflow__TensorShapeProto shape;
-    tensorflow__tensor_shape_proto__init(&shape);
-    shape.n_dim = (size_t)t->rank;
-    shape.dim = dimp;
+    tfc_shape_proto_buf shape;
     Tensorflow__TensorProto m;
     tensorflow__tensor_proto__init(&m);
     m.dtype = (Tensorflow__DataType)t->dtype;
-    m.tensor_shape = &shape;
+    m.tensor_shape = tfc_shape_proto_of(&shape, t);
     ProtobufCBinaryData *vals = NULL;
     if (t->dtype == TFC_STRING) {
         vals = malloc(sizeof *vals * (size_t)(t->nelem ? t->nelem : 1));
@@ -92,31 +84,6 @@ static int parse_infer(tfc_infer_ctx *c) {
     return 0;
 }
 
-/* The typed array of dtype dt: its length, and element k as a double or an
- * int64 through *get. */
-static size_t typed_count(const Tensorflow__TensorProto *m, tfc_dtype dt) {
-    switch (dt) {
-    case TFC_FLOAT: return m->n_float_val;
-    case TFC_DOUBLE: return m->n_double_val;
-    case TFC_INT64: return m->n_int64_val;
-    case TFC_BOOL: return m->n_bool_val;
-    case TFC_STRING: return m->n_string_val;
-    default: return m->n_int_val; /* int32, uint8, uint16: int_val, as TensorFlow */
-    }
-}
-
-static void set_typed(tfc_tensor *t, int64_t i, const Tensorflow__TensorProto *m, size_t k) {
-    switch (t->dtype) {
-    case TFC_FLOAT: ((float *)t->data)[i] = m->float_val[k]; break;
-    case TFC_DOUBLE: ((double *)t->data)[i] = m->double_val[k]; break;
-    case TFC_INT64: ((int64_t *)t->data)[i] = m->int64_val[k]; break;
-    case TFC_BOOL: ((uint8_t *)t->data)[i] = m->bool_val[k] != 0; break;
-    case TFC_INT32: ((int32_t *)t->data)[i] = m->int_val[k]; break;
-    case TFC_UINT16: ((uint16_t *)t->data)[i] = (uint16_t)m->int_val[k]; break;
-    default: ((uint8_t *)t->data)[i] = (uint8_t)m->int_val[k]; break;
-    }
-}
-
 /* The tensor a TensorProto describes, or NULL with the reason in why. */
 static tfc_tensor *tensor_of(const Tensorflow__TensorProto *m, char *why, size_t cap) {
     tfc_dtype dt = (tfc_dtype)m->dtype;
@@ -154,7 +121,7 @@ static tfc_tensor *tensor_of(const Tensorflow__TensorProto *m, char *why, size_t
         snprintf(why, cap, "string tensors in tensor_content are not supported");
         return NULL;
     }
-    size_t k = typed_count(m, dt);
+    size_t k = tfc_tensor_proto_count(m, dt);
     /* elements past the values are copies of the last (or zeros): a few
      * bytes could then ask for any size, so such a fill stops at 2^26
      * elements (TensorFlow has no such limit) */
@@ -170,7 +137,7 @@ static tfc_tensor *tensor_of(const Tensorflow__TensorProto *m, char *why, size_t
     for (int64_t i = 0; k && i < n; i++) {
         size_t j = (uint64_t)i < k ? (size_t)i : k - 1;
         if (dt != TFC_STRING) {
-            set_typed(t, i, m, j);
+            tfc_tensor_proto_set(t, i, m, j);
         } else if (tfc_string_set(t, i, m->string_val[j].data, m->string_val[j].len)) {
             tfc_tensor_free(t);
             snprintf(why, cap, "out of memory");
