@@ -15,9 +15,9 @@
  *
  * Prints rank 0's rows "name<TAB>threads<TAB>value<TAB>peer<TAB>unit" for
  * bench/run.sh. */
+#include "bench_models.h"
 #include "tfc.h"
 
-#include <math.h>
 #include <mpi.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -113,26 +113,6 @@ static int busbw(void) {
 
 /* ---- training ---- */
 
-static tfc_output dense(tfc_graph *g, tfc_output x, int64_t in, int64_t out, int relu) {
-    int64_t wd[] = {in, out};
-    tfc_output w =
-        tfc_variable(g, NULL, tfc_truncated_normal(g, TFC_FLOAT, 2, wd, 0, sqrt(2.0 / in), 0));
-    tfc_output b = tfc_variable(g, NULL, tfc_zeros(g, TFC_FLOAT, 1, &out));
-    tfc_output y = tfc_bias_add(g, tfc_matmul(g, x, w), b);
-    return relu ? tfc_relu(g, y) : y;
-}
-
-static tfc_output conv_layer(tfc_graph *g, tfc_output x, int64_t in_c, int64_t out_c) {
-    int64_t fd[] = {5, 5, in_c, out_c};
-    tfc_output w = tfc_variable(g, NULL, tfc_truncated_normal(g, TFC_FLOAT, 4, fd, 0, 0.1, 0));
-    tfc_output b = tfc_variable(
-        g, NULL,
-        tfc_fill(g, tfc_const_ints(g, (int32_t[]){(int32_t)out_c}, 1), tfc_const_float(g, 0.1f)));
-    int strides[] = {1, 1, 1, 1}, k[] = {1, 2, 2, 1};
-    tfc_output h = tfc_relu(g, tfc_bias_add(g, tfc_conv2d(g, x, w, strides, "SAME"), b));
-    return tfc_max_pool(g, h, k, (int[]){1, 2, 2, 1}, "SAME");
-}
-
 static int train(const char *work, int threads) {
     int rank = tfc_mpi_rank(), size = tfc_mpi_size();
     tfc_status *st = tfc_status_new();
@@ -146,23 +126,12 @@ static int train(const char *work, int threads) {
     int64_t xd[] = {-1, 784}, yd[] = {-1};
     tfc_output x = tfc_placeholder(g, "x", TFC_FLOAT, 2, xd);
     tfc_output y = tfc_placeholder(g, "y", TFC_INT32, 1, yd);
-    tfc_output logits;
+    /* bench_train's workloads (bench_models.h); global batch and steps here */
+    int mlp = strcmp(work, "mlp") == 0, cnn = strcmp(work, "cnn") == 0;
+    int global = cnn ? 50 : 100, steps = cnn ? 20 : 300;
     tfc_optimizer *opt;
-    int global = 100, steps = 300;
-    if (strcmp(work, "mlp") == 0) {
-        logits = dense(g, dense(g, dense(g, x, 784, 256, 1), 256, 256, 1), 256, 10, 0);
-        opt = tfc_gradient_descent_optimizer(0.1);
-    } else if (strcmp(work, "cnn") == 0) {
-        int64_t img[] = {-1, 28, 28, 1};
-        tfc_output h = conv_layer(g, tfc_reshape(g, x, 4, img), 1, 32);
-        h = conv_layer(g, h, 32, 64);
-        int64_t flat[] = {-1, 7 * 7 * 64};
-        h = dense(g, tfc_reshape(g, h, 2, flat), 7 * 7 * 64, 1024, 1);
-        logits = dense(g, tfc_dropout(g, h, tfc_const_float(g, 0.5f), 0), 1024, 10, 0);
-        opt = tfc_adam_optimizer(1e-4, 0.9, 0.999, 1e-8);
-        global = 50;
-        steps = 20;
-    } else {
+    tfc_output logits = mlp || cnn ? bench_mnist_model(g, work, x, &opt) : (tfc_output){NULL, 0};
+    if (!logits.node) {
         fprintf(stderr, "unknown workload %s\n", work);
         return 2;
     }

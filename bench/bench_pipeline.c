@@ -2,28 +2,36 @@
  *   1. MLP (784-256-256-10, Adam, batch 100) training examples/s, fed from
  *      memory vs read from TFRecord files (TFRecordReader ->
  *      parse_single_example -> shuffle_batch with 2 reader threads), at
- *      1 and 2 threads per session;
+ *      1 and 2 threads per session, and the CPU time per example;
  *   2. small elements (float scalars) through a FIFOQueue: enqueue ->
  *      dequeue throughput between two threads, and the time of one
  *      enqueue + dequeue run pair, against a bare mutex + condition
  *      variable ring buffer.
+ *   3. ParseExample alone: CPU time per record.
  *     ./bench_pipeline [tfrecord_dir [data_dir]]   (write the files with
  *     examples/mnist_to_tfrecord first; default /tmp/tfc-mnist-tfrecord) */
 #include <tfc.h>
 
 #include <math.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
 enum { BATCH = 100, HIDDEN = 256, STEPS = 600, WARMUP = 50 };
 
-static double now(void) {
+static double clock_s(clockid_t id) {
     struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
+    clock_gettime(id, &t);
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
+
+static double now(void) { return clock_s(CLOCK_MONOTONIC); }
+
+/* CPU time of every thread of the process (spinning included): on a
+ * machine shared with other work this varies less than the wall clock */
+static double cpu_now(void) { return clock_s(CLOCK_PROCESS_CPUTIME_ID); }
 
 static tfc_output dense(tfc_graph *g, tfc_output x, int64_t in, int64_t out, int relu) {
     int64_t wdims[] = {in, out};
@@ -50,7 +58,7 @@ static tfc_session *session(tfc_graph *g, int threads, tfc_status *st) {
     return tfc_session_new(g, &o, st);
 }
 
-static double fed(tfc_mnist *data, int threads) {
+static double fed(tfc_mnist *data, int threads, double *cpu_us) {
     tfc_status *st = tfc_status_new();
     tfc_graph *g = tfc_graph_new();
     tfc_output x = tfc_placeholder(g, "x", TFC_FLOAT, 2, (int64_t[]){BATCH, 784});
@@ -60,9 +68,12 @@ static double fed(tfc_mnist *data, int threads) {
     tfc_session *s = session(g, threads, st);
     tfc_session_run(s, NULL, NULL, 0, NULL, 0, NULL, &init, 1, st);
     tfc_output feeds[2] = {x, y};
-    double t0 = 0;
+    double t0 = 0, c0 = 0;
     for (int i = 0; i < WARMUP + STEPS && tfc_status_code(st) == TFC_OK; i++) {
-        if (i == WARMUP) t0 = now();
+        if (i == WARMUP) {
+            t0 = now();
+            c0 = cpu_now();
+        }
         tfc_tensor *b[2];
         if (tfc_dataset_next_batch(data->train, BATCH, &b[0], &b[1], st)) break;
         tfc_session_run(s, feeds, b, 2, NULL, 0, NULL, &train, 1, st);
@@ -70,6 +81,7 @@ static double fed(tfc_mnist *data, int threads) {
         tfc_tensor_free(b[1]);
     }
     double rate = STEPS * BATCH / (now() - t0);
+    *cpu_us = (cpu_now() - c0) / (STEPS * BATCH) * 1e6;
     if (tfc_status_code(st) != TFC_OK) fprintf(stderr, "fed: %s\n", tfc_status_message(st));
     tfc_session_free(s);
     tfc_optimizer_free(opt);
@@ -80,7 +92,7 @@ static double fed(tfc_mnist *data, int threads) {
 
 /* batched: read_up_to(BATCH) + parse_example + enqueue_many, so each
  * reader run handles BATCH records instead of one */
-static double pipeline(const char *dir, int threads, int batched) {
+static double pipeline(const char *dir, int threads, int batched, double *cpu_us) {
     tfc_status *st = tfc_status_new();
     tfc_graph *g = tfc_graph_new();
     char pattern[4096];
@@ -120,12 +132,16 @@ static double pipeline(const char *dir, int threads, int batched) {
     tfc_session_run(s, NULL, NULL, 0, NULL, 0, NULL, init, 2, st);
     tfc_coordinator *coord = tfc_coordinator_new();
     tfc_start_queue_runners(s, coord, st);
-    double t0 = 0;
+    double t0 = 0, c0 = 0;
     for (int i = 0; i < WARMUP + STEPS && tfc_status_code(st) == TFC_OK; i++) {
-        if (i == WARMUP) t0 = now();
+        if (i == WARMUP) {
+            t0 = now();
+            c0 = cpu_now();
+        }
         tfc_session_run(s, NULL, NULL, 0, NULL, 0, NULL, &train, 1, st);
     }
     double rate = STEPS * BATCH / (now() - t0);
+    *cpu_us = (cpu_now() - c0) / (STEPS * BATCH) * 1e6;
     if (tfc_status_code(st) != TFC_OK) fprintf(stderr, "pipeline: %s\n", tfc_status_message(st));
     tfc_coordinator_request_stop(coord, NULL);
     tfc_coordinator_join(coord, 5000, st);
@@ -136,6 +152,67 @@ static double pipeline(const char *dir, int threads, int batched) {
     tfc_graph_free(g);
     tfc_status_free(st);
     return rate;
+}
+
+/* ---- ParseExample alone ---- */
+
+enum { PARSE_RECORDS = 100, PARSE_RUNS = 300 };
+
+/* CPU microseconds per record of one thread running ParseExample on 100
+ * MNIST-like records (784 bytes "image_raw", int64 "label"), the median of
+ * 5 timings of PARSE_RUNS runs: the thread's CPU time, so other work on the
+ * machine counts little */
+static double parse_us_per_record(void) {
+    tfc_string recs[PARSE_RECORDS];
+    uint8_t *bufs[PARSE_RECORDS];
+    uint8_t pixels[784];
+    for (int i = 0; i < PARSE_RECORDS; i++) {
+        for (int k = 0; k < 784; k++) pixels[k] = (uint8_t)(i * 7 + k);
+        tfc_example *ex = tfc_example_new();
+        const void *pv = pixels;
+        size_t pn = sizeof pixels;
+        int64_t label = i % 10;
+        tfc_example_add_bytes(ex, "image_raw", &pv, &pn, 1);
+        tfc_example_add_int64s(ex, "label", &label, 1);
+        size_t len = 0;
+        bufs[i] = tfc_example_serialize(ex, &len);
+        recs[i] = (tfc_string){(const char *)bufs[i], len};
+        tfc_example_free(ex);
+    }
+    tfc_status *st = tfc_status_new();
+    tfc_graph *g = tfc_graph_new();
+    int64_t n = PARSE_RECORDS;
+    tfc_tensor *rt = tfc_tensor_from_data(TFC_STRING, 1, &n, recs);
+    tfc_output ser = tfc_placeholder(g, "ser", TFC_STRING, 1, &n), parsed[2];
+    tfc_parse_feature f[2] = {{"image_raw", TFC_STRING, 0, 0, NULL, {NULL, 0}},
+                              {"label", TFC_INT64, 0, 0, NULL, {NULL, 0}}};
+    tfc_parse_example(g, ser, f, 2, parsed);
+    tfc_session *s = session(g, 1, st);
+    double t[5];
+    for (int r = 0; r < 5; r++) {
+        double c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
+        for (int i = 0; i < PARSE_RUNS; i++) {
+            tfc_tensor *out[2] = {NULL, NULL};
+            tfc_session_run(s, &ser, &rt, 1, parsed, 2, out, NULL, 0, st);
+            tfc_tensor_free(out[0]);
+            tfc_tensor_free(out[1]);
+        }
+        t[r] = (clock_s(CLOCK_THREAD_CPUTIME_ID) - c0) / (PARSE_RUNS * PARSE_RECORDS) * 1e6;
+    }
+    if (tfc_status_code(st) != TFC_OK) fprintf(stderr, "parse: %s\n", tfc_status_message(st));
+    for (int a = 0; a < 5; a++) /* sort for the median */
+        for (int b = a + 1; b < 5; b++)
+            if (t[b] < t[a]) {
+                double x = t[a];
+                t[a] = t[b];
+                t[b] = x;
+            }
+    tfc_session_free(s);
+    tfc_tensor_free(rt);
+    tfc_graph_free(g);
+    tfc_status_free(st);
+    for (int i = 0; i < PARSE_RECORDS; i++) free(bufs[i]);
+    return t[2];
 }
 
 /* ---- small elements ---- */
@@ -257,10 +334,24 @@ int main(int argc, char **argv) {
     printf("MLP training, examples/s (batch %d, %d steps after %d); pipelines: records one "
            "at a time / %d at a time\n",
            BATCH, STEPS, WARMUP, BATCH);
+    printf("ParseExample of %d MNIST records (784 bytes + a label): %.3f us CPU per record\n",
+           PARSE_RECORDS, parse_us_per_record());
+    if (getenv("TFC_BENCH_PARSE_ONLY")) {
+        tfc_mnist_free(data);
+        tfc_status_free(st);
+        return 0;
+    }
+    /* TFC_BENCH_THREADS=n: only sessions of n threads (for profiling) */
+    const char *only = getenv("TFC_BENCH_THREADS");
     for (int threads = 1; threads <= 2; threads++) {
-        double a = fed(data, threads), b = pipeline(dir, threads, 0), c = pipeline(dir, threads, 1);
+        if (only && atoi(only) != threads) continue;
+        double ca, cb, cc;
+        double a = fed(data, threads, &ca), b = pipeline(dir, threads, 0, &cb),
+               c = pipeline(dir, threads, 1, &cc);
         printf("  %d thread%s: fed %7.0f   pipeline %7.0f (%.2fx)   batched reads %7.0f (%.2fx)\n",
                threads, threads > 1 ? "s" : " ", a, b, b / a, c, c / a);
+        printf("             CPU us/example: fed %5.2f   pipeline %5.2f   batched reads %5.2f\n", ca,
+               cb, cc);
     }
     printf("float scalars through a queue of %d (%d items)\n", RING, ITEMS);
     for (int threads = 1; threads <= 2; threads++) {

@@ -3,15 +3,22 @@
 
 1. Session.run of a tiny graph: a float32 scalar placeholder through ten
    Adds of a constant (bench_core's session_run_10_scalar_adds), fed a
-   Python float, fetching the scalar. Goal: at most 5 us per run. The
-   Python figure is the best of 21 timings of 4000 runs; the C figure is
-   bench_core's (its median of 7), when the build directory has it.
+   Python float, fetching the scalar, by sess.run(y, {x: 1.0}) and by a
+   callable made once (sess.make_callable(y, [x]), TensorFlow's way of
+   running one signature often). Goal: Python adds at most 5 us to a run.
+   The Python figures are the median and the best of 21 timings of 4000
+   runs; the C figure is bench_core's (its median of 7), when the build
+   directory has it.
 2. With --mlp: the MLP training step (784-256-256-10 ReLU, batch 100, SGD
    0.1 on Fashion-MNIST, bench_train's "mlp") driven from Python against
-   bench_train driven from C, at one thread. Goal: at most 5% slower.
+   bench_train driven from C, at one thread. Goal: at most 5% slower. Two
+   rows: examples per wall-clock second, and per CPU-second of the process
+   (which bench_train also reports: on a shared machine, a 1-thread run's
+   CPU time is what an idle machine's wall clock would show).
 
-Prints one row per figure, "name<TAB>threads<TAB>python<TAB>C<TAB>unit", then
-the CPU model. Usage:
+Prints one row per figure, "name<TAB>threads<TAB>python<TAB>C<TAB>unit"
+(python: the median; the best follows in a comment column), then the CPU
+model and the load average. Usage:
     python3 bench/python_overhead.py [BUILD_DIR] [--mlp] [--threads N]
 BUILD_DIR (default: build) holds libtfc.so and bench/bench_core,
 bench/bench_train; $TFC_LIBRARY overrides the library.
@@ -19,6 +26,7 @@ bench/bench_train; $TFC_LIBRARY overrides the library.
 
 import gzip
 import os
+import re
 import subprocess
 import sys
 import time
@@ -27,10 +35,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
 
-def best_time(fn, reps, iters):
-    """The fastest of `reps` timings of `iters` calls, per call: on a shared
-    machine the minimum is the estimate least disturbed by other work (the
-    median is printed to stderr too)."""
+def timings(fn, reps, iters):
+    """(median, best) of `reps` timings of `iters` calls, per call: on a
+    shared machine the best is the estimate least disturbed by other work."""
     times = []
     for _ in range(reps):
         t0 = time.perf_counter()
@@ -39,7 +46,20 @@ def best_time(fn, reps, iters):
     times.sort()
     sys.stderr.write("  median %.3f us, best %.3f us over %d x %d runs\n"
                      % (times[len(times) // 2] * 1e6, times[0] * 1e6, reps, iters))
-    return times[0]
+    return times[len(times) // 2], times[0]
+
+
+def cpu_per_call(fn, reps, iters):
+    """The median of `reps` measures of the calling thread's CPU time per
+    call: what the Python side costs, undisturbed by other processes
+    (a 1-thread session runs a tiny graph in the calling thread)."""
+    times = []
+    for _ in range(reps):
+        t0 = time.thread_time()
+        fn(iters)
+        times.append((time.thread_time() - t0) / iters)
+    times.sort()
+    return times[len(times) // 2]
 
 
 def cpu_model():
@@ -59,15 +79,19 @@ def c_rows(build, args):
         return {}
     try:
         out = subprocess.run([exe] + args[1:], check=True, capture_output=True, text=True,
-                             timeout=600).stdout
+                             timeout=600)
     except (subprocess.SubprocessError, OSError) as e:
         sys.stderr.write("%s failed: %s\n" % (exe, e))
         return {}
     rows = {}
-    for line in out.splitlines():
+    for line in out.stdout.splitlines():
         f = line.split("\t")
         if len(f) >= 3:
             rows[(f[0], f[1])] = float(f[2])
+    for line in out.stderr.splitlines():  # "mlp: 1234.5 examples per CPU-second (1 threads)"
+        m = re.match(r"^(\w+): ([\d.]+) examples per CPU-second \((\d+) threads\)", line)
+        if m:
+            rows[("cpu_" + m.group(1), m.group(3))] = float(m.group(2))
     return rows
 
 
@@ -84,12 +108,39 @@ def bench_scalar_chain(tf, threads):
         run = sess.run
         feed = {x: 1.0}
         assert run(y, feed) == 11.0
+        call = sess.make_callable(y, [x])
+        assert call(1.0) == 11.0
 
         def loop(n):
             for _ in range(n):
                 run(y, feed)
+
+        def loop_callable(n):
+            for _ in range(n):
+                call(1.0)
+        # the C calls alone that one run makes (feed tensor, run, frees, the
+        # fetched value's address), through the plan's prepared arrays
+        from tfc import session as S
+        plan = sess._plans[(y, (x,))]
+        hv, st = sess._hv, plan.status
+        fa, va, fe, oa = plan.feed_arr, plan.val_arr, plan.fetch_arr, plan.out_arr
+        new, srun = S._Feed._SCALAR_NEW[tf.float32], S._session_run
+        tfree, tdata = S._tensor_free, S._tensor_data
+
+        def loop_bare(n):
+            for _ in range(n):
+                t = new(1.0)
+                va[0] = t
+                srun(hv, fa, va, 1, fe, 1, oa, None, 0, st)
+                tfree(t)
+                o = oa[0]
+                tdata(o)
+                tfree(o)
         loop(2000)
-        return best_time(loop, 21, 4000)
+        loop_callable(2000)
+        loop_bare(2000)
+        cpu = [cpu_per_call(f, 15, 4000) for f in (loop, loop_callable, loop_bare)]
+        return timings(loop, 21, 4000), timings(loop_callable, 21, 4000), cpu
 
 
 def load_fashion_mnist(directory):
@@ -136,6 +187,8 @@ def bench_mlp(tf, threads, steps=1000, batch=100):
     rng = np.random.RandomState(1)
     order = rng.permutation(len(images))
     pos = [0]
+    batch_x = np.empty((batch, 784), np.float32)
+    batch_y = np.empty((batch,), np.int32)
 
     def next_batch():
         if pos[0] + batch > len(order):
@@ -143,19 +196,23 @@ def bench_mlp(tf, threads, steps=1000, batch=100):
             pos[0] = 0
         idx = order[pos[0]:pos[0] + batch]
         pos[0] += batch
-        return images[idx], labels[idx]
+        # into the same two arrays each step (as bench_train's C loop fills
+        # its batch): a new 300 KiB array per step costs page faults
+        np.take(images, idx, axis=0, out=batch_x)
+        np.take(labels, idx, axis=0, out=batch_y)
+        return batch_x, batch_y
 
     with tf.Session(graph=g, config=config) as sess:
         sess.run(init)
         for _ in range(steps // 10 + 1):
             bx, by = next_batch()
             sess.run(train, {x: bx, y: by})
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         for _ in range(steps):
             bx, by = next_batch()
             sess.run(train, {x: bx, y: by})
-        dt = time.perf_counter() - t0
-    return steps * batch / dt
+        dt, dc = time.perf_counter() - t0, time.process_time() - c0
+    return steps * batch / dt, steps * batch / dc
 
 
 def main(argv):
@@ -176,23 +233,35 @@ def main(argv):
     build = os.path.abspath(build)
     if "TFC_LIBRARY" not in os.environ:
         os.environ["TFC_LIBRARY"] = os.path.join(build, "libtfc.so")
+    # numpy's OpenBLAS (the one libtfc.so uses too) would otherwise start a
+    # thread per core whose spinning the C bench does not pay: measured here,
+    # 41.5k vs 51.9k MLP examples per CPU-second without and with this
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", str(max(threads)))
     sys.path.insert(0, os.path.join(ROOT, "python"))
     import tfc as tf
 
     c = c_rows(build, ["bench_core", "--quick"])
     for t in threads:
-        py = bench_scalar_chain(tf, t) * 1e6
+        (run_med, run_best), (call_med, call_best), cpu = bench_scalar_chain(tf, t)
         cv = c.get(("session_run_10_scalar_adds", str(t)))
-        print("python_session_run_10_scalar_adds\t%d\t%.3f\t%s\tus/run" %
-              (t, py, "%.3f" % cv if cv is not None else "-"))
+        cs = "%.3f" % cv if cv is not None else "-"
+        print("python_session_run_10_scalar_adds\t%d\t%.3f\t%s\tus/run\t# best %.3f" %
+              (t, run_med * 1e6, cs, run_best * 1e6))
+        print("python_callable_10_scalar_adds\t%d\t%.3f\t%s\tus/run\t# best %.3f" %
+              (t, call_med * 1e6, cs, call_best * 1e6))
+        print("# thread CPU per run: sess.run %.3f us, callable %.3f us, its C calls alone "
+              "(through ctypes) %.3f us" % (cpu[0] * 1e6, cpu[1] * 1e6, cpu[2] * 1e6))
     if mlp:
         for t in threads:
-            py = bench_mlp(tf, t)
+            py, py_cpu = bench_mlp(tf, t)
             cr = c_rows(build, ["bench_train", "mlp", str(t)])
-            cv = cr.get(("train_mlp", str(t)))
+            cv, cv_cpu = cr.get(("train_mlp", str(t))), cr.get(("cpu_mlp", str(t)))
             print("python_train_mlp\t%d\t%.1f\t%s\texamples/s" %
                   (t, py, "%.1f" % cv if cv is not None else "-"))
-    print("# cpu\t%s\t%d cores" % (cpu_model(), os.cpu_count() or 0))
+            print("python_train_mlp_cpu\t%d\t%.1f\t%s\texamples/CPU-s" %
+                  (t, py_cpu, "%.1f" % cv_cpu if cv_cpu is not None else "-"))
+    print("# cpu\t%s\t%d cores\tload %s" % (cpu_model(), os.cpu_count() or 0,
+                                             " ".join("%.1f" % v for v in os.getloadavg())))
 
 
 if __name__ == "__main__":

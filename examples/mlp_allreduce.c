@@ -15,36 +15,15 @@
  * /tmp/tfc-mlp-allreduce); a rerun resumes from the chief's latest
  * checkpoint on every rank. The global batch is 100 as in mlp.c, split
  * over the ranks; the run fails below 0.87 test accuracy. */
-#include <tfc.h>
+#include "mlp_model.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-enum { GLOBAL_BATCH = 100, HIDDEN = 256 };
+enum { GLOBAL_BATCH = 100 };
 #define TARGET_ACCURACY 0.87
-
-static double seconds_since(const struct timespec *t0) {
-    struct timespec t;
-    timespec_get(&t, TIME_UTC);
-    return (double)(t.tv_sec - t0->tv_sec) + 1e-9 * (double)(t.tv_nsec - t0->tv_nsec);
-}
-
-static tfc_output dense(tfc_graph *g, const char *name, tfc_output x, int64_t in, int64_t out,
-                        int relu) {
-    int64_t wdims[] = {in, out};
-    tfc_name_scope_push(g, name);
-    tfc_output w = tfc_variable(
-        g, "weights", tfc_truncated_normal(g, TFC_FLOAT, 2, wdims, 0.0, sqrt(2.0 / (double)in), 0));
-    tfc_output b = tfc_variable(g, "biases", tfc_zeros(g, TFC_FLOAT, 1, &out));
-    tfc_output y = tfc_bias_add(g, tfc_matmul(g, x, w), b);
-    if (relu) y = tfc_relu(g, y);
-    tfc_histogram_summary(g, "weights", w);
-    tfc_name_scope_pop(g);
-    return y;
-}
 
 /* Rows [from, to) of `t` as a new tensor. */
 static tfc_tensor *rows(tfc_tensor *t, int64_t from, int64_t to) {
@@ -91,14 +70,8 @@ int main(int argc, char **argv) {
 
     tfc_graph *g = tfc_graph_new();
     tfc_graph_set_seed(g, 1);
-    int64_t xdims[] = {-1, 784}, ydims[] = {-1};
-    tfc_output x = tfc_placeholder(g, "x", TFC_FLOAT, 2, xdims);
-    tfc_output labels = tfc_placeholder(g, "labels", TFC_INT32, 1, ydims);
-    tfc_output h1 = dense(g, "hidden1", x, 784, HIDDEN, 1);
-    tfc_output h2 = dense(g, "hidden2", h1, HIDDEN, HIDDEN, 1);
-    tfc_output logits = dense(g, "output", h2, HIDDEN, 10, 0);
-    tfc_output loss = tfc_reduce_mean(
-        g, tfc_sparse_softmax_cross_entropy_with_logits(g, labels, logits), NULL, 0, 0);
+    mlp_model m = mlp_model_build(g, 1); /* mlp.c's model (mlp_model.h) */
+    tfc_output x = m.x, labels = m.labels, logits = m.logits, loss = m.loss;
 
     tfc_output global_step = tfc_train_get_or_create_global_step(g);
     /* change 1 of 2: the optimizer averages its gradients over the ranks */
@@ -165,7 +138,7 @@ int main(int argc, char **argv) {
         if (tfc_status_code(st) != TFC_OK) break;
         if (chief)
             printf("epoch %2d  loss %.4f (rank 0's shard)  (%.1fs)\n", epoch,
-                   loss_sum / (double)steps_per_epoch, seconds_since(&t0));
+                   loss_sum / (double)steps_per_epoch, mlp_seconds_since(&t0));
         fflush(stdout);
         tfc_allreduce_save(saver, s, prefix, epoch * steps_per_epoch, st);
     }

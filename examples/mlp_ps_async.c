@@ -15,29 +15,15 @@
  * workers. To spread the ranks over hosts: mpirun -np 3 --hostfile hosts
  * (see README.md, "Distributed training").
  */
-#include <tfc.h>
+#include "mlp_model.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-enum { BATCH = 100, HIDDEN = 256 };
+enum { BATCH = 100 };
 #define TARGET_ACCURACY 0.85
-
-static tfc_output dense(tfc_graph *g, const char *name, tfc_output x, int64_t in, int64_t out,
-                        int relu) {
-    int64_t wdims[] = {in, out};
-    tfc_name_scope_push(g, name);
-    tfc_output w = tfc_variable(g, "weights",
-                                tfc_truncated_normal(g, TFC_FLOAT, 2, wdims, 0.0,
-                                                     __builtin_sqrt(2.0 / (double)in), 0));
-    tfc_output b = tfc_variable(g, "biases", tfc_zeros(g, TFC_FLOAT, 1, &out));
-    tfc_output y = tfc_bias_add(g, tfc_matmul(g, x, w), b);
-    if (relu) y = tfc_relu(g, y);
-    tfc_name_scope_pop(g);
-    return y;
-}
 
 /* The chief initializes; the others poll until a variable reads. */
 static int wait_for_init(tfc_cluster_session *s, tfc_output var, tfc_status *st) {
@@ -67,14 +53,9 @@ static int train_worker(tfc_server *srv, tfc_cluster *cluster, int epochs, const
     tfc_replica_device_setter_options ro = {0};
     ro.worker_device = wdev;
     tfc_replica_device_setter *rs = tfc_replica_device_setter_begin(g, cluster, &ro);
-    int64_t xdims[] = {-1, 784}, ydims[] = {-1};
-    tfc_output x = tfc_placeholder(g, "x", TFC_FLOAT, 2, xdims);
-    tfc_output labels = tfc_placeholder(g, "labels", TFC_INT32, 1, ydims);
-    tfc_output h1 = dense(g, "hidden1", x, 784, HIDDEN, 1);
-    tfc_output h2 = dense(g, "hidden2", h1, HIDDEN, HIDDEN, 1);
-    tfc_output logits = dense(g, "output", h2, HIDDEN, 10, 0);
-    tfc_output loss = tfc_reduce_mean(
-        g, tfc_sparse_softmax_cross_entropy_with_logits(g, labels, logits), NULL, 0, 0);
+    /* mlp.c's model (mlp_model.h), without summaries */
+    mlp_model m = mlp_model_build(g, 0);
+    tfc_output x = m.x, labels = m.labels, logits = m.logits, loss = m.loss;
     tfc_output global_step = tfc_train_get_or_create_global_step(g);
     tfc_optimizer *opt = tfc_adam_optimizer(TFC_ADAM_DEFAULTS);
     tfc_node *train = tfc_optimizer_minimize(opt, g, loss, NULL, 0, global_step);
@@ -98,7 +79,7 @@ static int train_worker(tfc_server *srv, tfc_cluster *cluster, int epochs, const
         wait_for_init(s, global_step, st);
     if (tfc_status_code(st) != TFC_OK) goto out;
 
-    struct timespec t0, t1;
+    struct timespec t0;
     timespec_get(&t0, TIME_UTC);
     int64_t batches = tfc_dataset_size(data->train) / BATCH;
     tfc_output feeds[] = {x, labels};
@@ -122,10 +103,9 @@ static int train_worker(tfc_server *srv, tfc_cluster *cluster, int epochs, const
             if (tfc_status_code(st) != TFC_OK) goto out;
         }
         tfc_tensor *gs = tfc_cluster_session_run1(s, NULL, NULL, 0, global_step, st);
-        timespec_get(&t1, TIME_UTC);
         printf("worker %d epoch %d  loss %.4f  global step %lld  (%.1fs)\n", task, epoch,
                loss_sum / (n ? n : 1), gs ? (long long)*(const int64_t *)tfc_tensor_data(gs) : -1LL,
-               (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec));
+               mlp_seconds_since(&t0));
         fflush(stdout);
         tfc_tensor_free(gs);
     }

@@ -2,7 +2,11 @@
  * libjpeg behind them) on `[mode][image bytes]`. mode picks the op and its
  * attrs: bit 0 DecodeJpeg (else DecodePng), bits 1-2 channels (0, 1, 3, 4),
  * bit 3 uint16 (DecodePng), bits 4-5 ratio 1, 2, 4, 8 (DecodeJpeg), bit 6
- * try_recover_truncated with acceptable_fraction 0.5. A decoded image must
+ * try_recover_truncated with acceptable_fraction 0.5. With bit 7 set,
+ * bits 0-1 pick DecodeGif, DecodeBmp, DecodeImage or DecodeWav instead:
+ * bits 2-3 channels (0, 1, 3, 4; for DecodeWav desired_channels -1, 1, 2,
+ * 3), bit 4 expand_animations (DecodeImage) or desired_samples 100
+ * (DecodeWav), bit 5 float output (DecodeImage). A decoded image must
  * have the shape its attrs promise; a failure must say why. Images that
  * would decode to more than 2^22 pixels are skipped (their headers read
  * here with libjpeg, or the PNG's IHDR): a few hundred bytes may declare a
@@ -21,7 +25,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-enum { NGRAPHS = 128 };
+enum { NGRAPHS = 256 };
 
 typedef struct decoder {
     tfc_graph *g;
@@ -31,30 +35,51 @@ typedef struct decoder {
 
 static decoder decoders[NGRAPHS];
 
+/* The channels attr of DecodeBmp (which refuses 1) and DecodeImage */
+static int other_channels(uint8_t mode) {
+    static const int channels[4] = {0, 1, 3, 4};
+    int c = channels[(mode >> 2) & 3];
+    return (mode & 3) == 1 && c == 1 ? 0 : c;
+}
+
 /* The graph and session for one mode, made on first use and kept. */
 static decoder *decoder_for(uint8_t mode) {
     decoder *d = &decoders[mode & (NGRAPHS - 1)];
     if (d->s) return d;
     static const int channels[4] = {0, 1, 3, 4}, ratios[4] = {1, 2, 4, 8};
-    int jpeg = mode & 1;
+    static const char *const others[4] = {"DecodeGif", "DecodeBmp", "DecodeImage", "DecodeWav"};
+    int jpeg = mode & 1, other = mode & 128 ? mode & 3 : -1;
     d->g = tfc_graph_new();
     d->in = tfc_placeholder(d->g, "contents", TFC_STRING, 0, NULL);
-    tfc_op_desc *op = tfc_op_new(d->g, jpeg ? "DecodeJpeg" : "DecodePng", "decode");
+    tfc_op_desc *op = tfc_op_new(d->g, other >= 0 ? others[other] : jpeg ? "DecodeJpeg" : "DecodePng",
+                                 "decode");
     tfc_op_add_input(op, d->in);
-    tfc_op_set_attr_int(op, "channels", channels[(mode >> 1) & 3]);
-    if (jpeg) {
+    if (other == 3) {
+        tfc_op_set_attr_int(op, "desired_channels", (mode >> 2) & 3 ? (mode >> 2) & 3 : -1);
+        tfc_op_set_attr_int(op, "desired_samples", mode & 16 ? 100 : -1);
+    } else if (other == 1 || other == 2) {
+        tfc_op_set_attr_int(op, "channels", other_channels(mode));
+        if (other == 2) {
+            tfc_op_set_attr_bool(op, "expand_animations", (mode & 16) != 0);
+            tfc_op_set_attr_type(op, "dtype", mode & 32 ? TFC_FLOAT : TFC_UINT8);
+        }
+    } else if (other == 0) {
+        /* no attrs */
+    } else if (jpeg) {
+        tfc_op_set_attr_int(op, "channels", channels[(mode >> 1) & 3]);
         tfc_op_set_attr_int(op, "ratio", ratios[(mode >> 4) & 3]);
         if (mode & 64) {
             tfc_op_set_attr_bool(op, "try_recover_truncated", 1);
             tfc_op_set_attr_float(op, "acceptable_fraction", 0.5);
         }
     } else {
+        tfc_op_set_attr_int(op, "channels", channels[(mode >> 1) & 3]);
         tfc_op_set_attr_type(op, "dtype", mode & 8 ? TFC_UINT16 : TFC_UINT8);
     }
     d->out = tfc_out(tfc_op_finish(op), 0);
     tfc_status *st = tfc_status_new();
     tfc_session_options o = {0};
-    o.inter_op_threads = 1; /* up to 128 sessions: no pools of threads each */
+    o.inter_op_threads = 1; /* up to 256 sessions: no pools of threads each */
     o.intra_op_threads = 1;
     if (tfc_graph_error(d->g) || !(d->s = tfc_session_new(d->g, &o, st))) {
         fprintf(stderr, "fuzz_image_decode: cannot build mode %d: %s\n", mode,
@@ -78,6 +103,8 @@ static uint64_t declared_pixels(const uint8_t *p, size_t n) {
     if (n >= 24 && !memcmp(p, "\x89PNG", 4))
         return (uint64_t)((uint32_t)p[16] << 24 | p[17] << 16 | p[18] << 8 | p[19]) *
                (uint32_t)((uint32_t)p[20] << 24 | p[21] << 16 | p[22] << 8 | p[23]);
+    if (n >= 10 && !memcmp(p, "GIF8", 4)) /* the logical screen, little-endian */
+        return (uint64_t)(p[6] | p[7] << 8) * (uint64_t)(p[8] | p[9] << 8);
     if (n < 3 || p[0] != 0xff || p[1] != 0xd8) return 0;
     struct jpeg_decompress_struct *c = calloc(1, sizeof *c);
     jerr *e = calloc(1, sizeof *e);
@@ -110,12 +137,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             fprintf(stderr, "fuzz_image_decode: an error with an empty message\n");
             abort();
         }
+    } else if (mode & 128 && (mode & 3) == 3) { /* DecodeWav: [samples, channels] floats */
+        int want = (mode >> 2) & 3;
+        if (tfc_tensor_rank(image) != 2 || tfc_tensor_dtype(image) != TFC_FLOAT ||
+            (want && tfc_tensor_dim(image, 1) != want) ||
+            (mode & 16 && tfc_tensor_dim(image, 0) != 100)) {
+            fprintf(stderr, "fuzz_image_decode: DecodeWav (mode %d) gave the wrong shape\n", mode);
+            abort();
+        }
     } else {
         static const int channels[4] = {0, 1, 3, 4};
-        int want = channels[(mode >> 1) & 3];
-        int64_t c = tfc_tensor_dim(image, 2);
-        if (tfc_tensor_rank(image) != 3 || (want && c != want) || c < 1 || c > 4 ||
-            tfc_tensor_dim(image, 0) < 1 || tfc_tensor_dim(image, 1) < 1) {
+        int want = mode & 128 ? (mode & 3) == 0 ? 3 : other_channels(mode)
+                              : channels[(mode >> 1) & 3];
+        int four = tfc_tensor_rank(image) == 4; /* DecodeGif, DecodeImage of a GIF */
+        int64_t c = tfc_tensor_dim(image, 2 + four);
+        if ((tfc_tensor_rank(image) != 3 && !(four && mode & 128)) || (want && c != want) ||
+            c < 1 || c > 4 || tfc_tensor_dim(image, four) < 1 || tfc_tensor_dim(image, 1 + four) < 1 ||
+            (four && tfc_tensor_dim(image, 0) < 1)) {
             fprintf(stderr, "fuzz_image_decode: mode %d gave an image of rank %d, %lld channels\n",
                     mode, tfc_tensor_rank(image), (long long)c);
             abort();
@@ -125,7 +163,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         size_t nbytes = tfc_tensor_nbytes(image);
         volatile uint8_t sum = 0;
         for (size_t i = 0; i < nbytes; i += 61) sum ^= p[i];
-        sum ^= p[nbytes - 1];
+        if (nbytes) sum ^= p[nbytes - 1];
         (void)sum;
     }
     tfc_tensor_free(image);

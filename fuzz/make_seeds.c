@@ -416,6 +416,44 @@ static void write_event_seeds(void) {
     tfc_status_free(st);
 }
 
+/* ---- GIF, BMP and WAV for fuzz_image_decode's modes 128 + (0 GIF, 1
+ * BMP, 2 DecodeImage, 3 WAV): a 1x1 GIF with a transparent pixel, a 3x2
+ * 24-bit BMP with padded rows, a WAV from EncodeWav ---- */
+
+static void write_other_image_seeds(void) {
+    static const uint8_t gif[] = "GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00"
+                                 "!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01"
+                                 "\x00\x00\x02\x02D\x01\x00;";
+    static uint8_t bmp[54 + 2 * 12] = {'B', 'M', 78, 0, 0, 0, 0, 0, 0, 0, 54, 0, 0, 0, 40, 0,
+                                       0,   0,   3,  0, 0, 0, 2, 0, 0, 0, 1,  0, 24};
+    for (int i = 54; i < (int)sizeof bmp; i++) bmp[i] = (uint8_t)(i * 37);
+    static const uint8_t m_gif = 128, m_gif_any = 128 | 2 | 16, m_bmp = 128 | 1 | 12,
+                         m_bmp_any = 128 | 2 | 32, m_wav = 128 | 3 | 8 | 16;
+    seed2("image_decode", "one.gif", &m_gif, 1, gif, sizeof gif - 1);
+    seed2("image_decode", "one_any.gif", &m_gif_any, 1, gif, sizeof gif - 1);
+    seed2("image_decode", "rgb.bmp", &m_bmp, 1, bmp, sizeof bmp);
+    seed2("image_decode", "rgb_any.bmp", &m_bmp_any, 1, bmp, sizeof bmp);
+    tfc_graph *g = tfc_graph_new();
+    float x[10];
+    for (int i = 0; i < 10; i++) x[i] = (float)i / 10 - 0.5f;
+    int64_t dims[2] = {5, 2};
+    tfc_tensor *xt = tfc_tensor_from_data(TFC_FLOAT, 2, dims, x);
+    tfc_output wav = tfc_audio_encode_wav(g, tfc_const(g, xt), tfc_const_int32(g, 8000));
+    tfc_tensor_free(xt);
+    tfc_status *st = tfc_status_new();
+    tfc_session *s = tfc_session_new(g, NULL, st);
+    tfc_tensor *res = NULL;
+    if (s) tfc_session_run(s, NULL, NULL, 0, &wav, 1, &res, NULL, 0, st);
+    if (!res) fail("wav seed", tfc_status_message(st));
+    size_t n = 0;
+    const char *bytes = res ? tfc_string_tensor_get(res, 0, &n) : NULL;
+    if (bytes) seed2("image_decode", "stereo.wav", &m_wav, 1, bytes, n);
+    tfc_tensor_free(res);
+    tfc_session_free(s);
+    tfc_status_free(st);
+    tfc_graph_free(g);
+}
+
 /* ---- images: PNGs and JPEGs from EncodePng and EncodeJpeg, behind
  * fuzz_image_decode's mode byte ---- */
 
@@ -451,6 +489,7 @@ static void write_image_seeds(void) {
     tfc_session_free(s);
     tfc_status_free(st);
     tfc_graph_free(g);
+    write_other_image_seeds();
 }
 
 /* ---- IDX ---- */

@@ -78,7 +78,18 @@ typedef enum tfc_dtype {
     TFC_STRING = 7,  /* byte strings: see "Strings" below */
     TFC_INT64 = 9,   /* int64_t */
     TFC_BOOL = 10,   /* uint8_t holding 0 or 1 */
+    /* Quantized values (TensorFlow's DT_QINT8, DT_QUINT8, DT_QINT32): the
+     * integer codes of QuantizeV2 and the Quantized ops, each tensor read with a
+     * float range [min, max] carried beside it; see "Quantization" below. */
+    TFC_QINT8 = 11,  /* int8_t */
+    TFC_QUINT8 = 12, /* uint8_t */
+    TFC_QINT32 = 13, /* int32_t */
+    /* 16-bit floats, stored as their uint16_t bits: bfloat16 (float32's top
+     * half) and IEEE 754 half. Cast, feeds, fetches, Const, Identity,
+     * Placeholder and checkpoints only: no arithmetic kernels. */
+    TFC_BFLOAT16 = 14,
     TFC_UINT16 = 17, /* uint16_t: 16-bit images only (DecodePng, EncodePng, feeds, fetches) */
+    TFC_HALF = 19,
     TFC_RESOURCE = 20 /* a handle to a session's resource (a queue, ...): see "Queues" */
 } tfc_dtype;
 
@@ -716,8 +727,9 @@ TFC_API tfc_output tfc_matching_files(tfc_graph *g, tfc_output pattern);
 /* TensorFlow's image codecs (libpng, libjpeg). An image is a [height,
  * width, channels] tensor; its encoded form a string scalar. As in
  * TensorFlow, the two decoders look at the data's first bytes and decode a
- * PNG or a JPEG whichever op is asked; GIF and BMP data fail the run
- * (UNIMPLEMENTED). Corrupt or truncated data fails the run with
+ * PNG, a JPEG or a GIF whichever op is asked (a GIF of one frame only,
+ * except for DecodeGif and DecodeImage); BMP data only DecodeBmp and
+ * DecodeImage take, and DecodeBmp nothing else. Corrupt or truncated data fails the run with
  * INVALID_ARGUMENT and TensorFlow's message ("Invalid PNG data, size N",
  * "Invalid JPEG data or crop window, data size N"), naming the node. Bad
  * attrs fail the builder, naming the node. None has a gradient. */
@@ -747,6 +759,43 @@ TFC_API tfc_output tfc_image_decode_jpeg(tfc_graph *g, tfc_output contents, int 
  * xmp_metadata) take TensorFlow's defaults; set them with tfc_op_new. */
 TFC_API tfc_output tfc_image_encode_jpeg(tfc_graph *g, tfc_output image, const char *format,
                                          int quality);
+/* tf.io.decode_gif ("DecodeGif", giflib): uint8 [frames, height, width, 3],
+ * each frame drawn over the one before (its transparent pixels keep what
+ * was there), the first over black. Bad data: "Invalid GIF data (size N),
+ * <giflib's reason>". */
+TFC_API tfc_output tfc_image_decode_gif(tfc_graph *g, tfc_output contents);
+/* tf.io.decode_bmp ("DecodeBmp"): 24- or 32-bit BGR(A) or 8-bit BMPs,
+ * bottom-up or top-down (negative height), the file exactly the header and
+ * the 4-byte-padded rows, as TensorFlow reads them; channels 0 (the file's
+ * own), 3 or 4 (an added alpha is 255). Output uint8 [height, width, c]. */
+TFC_API tfc_output tfc_image_decode_bmp(tfc_graph *g, tfc_output contents, int channels);
+/* tf.io.decode_image ("DecodeImage"): any of the four formats; channels
+ * 0, 1, 3 or 4 (each format's limits apply); dtype TFC_UINT8, TFC_UINT16
+ * (8-bit v * 256) or TFC_FLOAT (v / 255, or / 65535 for 16-bit PNGs); an
+ * animated GIF gives [frames, h, w, 3] with expand_animations, else its
+ * first frame. Its rank is known only when it runs. */
+TFC_API tfc_output tfc_image_decode_image(tfc_graph *g, tfc_output contents, int channels,
+                                          tfc_dtype dtype, int expand_animations);
+
+/* ------------------------------------------------------------------------ */
+/* Audio                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/* WAV as TensorFlow's audio ops read and write it: RIFF, 16-bit PCM,
+ * little-endian; a sample x is stored as round(x * 32768) clamped to
+ * [-32768, 32767] and read back as v / 32768. */
+
+/* tf.audio.encode_wav ("EncodeWav"): float audio [frames, channels] and an
+ * int32 scalar sample rate -> the WAV file's bytes (a string scalar). */
+TFC_API tfc_output tfc_audio_encode_wav(tfc_graph *g, tfc_output audio, tfc_output sample_rate);
+/* tf.audio.decode_wav ("DecodeWav"): out[0] float audio [samples,
+ * channels], out[1] the int32 sample rate. desired_channels -1 keeps the
+ * file's (fewer drop the rest, more repeat the last); desired_samples -1
+ * keeps the file's length (else cut or padded with zeros). Only 16-bit PCM;
+ * bad data fails the run with TensorFlow's message naming the node. 0 or
+ * -1 (the graph's error). */
+TFC_API int tfc_audio_decode_wav(tfc_graph *g, tfc_output contents, int desired_channels,
+                                 int desired_samples, tfc_output out[2]);
 
 /* ------------------------------------------------------------------------ */
 /* Tensors as TensorProto bytes                                             */
@@ -1268,6 +1317,10 @@ typedef struct tfc_run_options {
      * this many milliseconds ends with DEADLINE_EXCEEDED (TensorFlow's
      * RunOptions.timeout_in_ms); 0: no limit */
     int64_t timeout_in_ms;
+    /* nonzero: the metadata gets the GraphDef of each partition the run
+     * executed (TensorFlow's RunOptions.output_partition_graphs; see
+     * tfc_run_metadata_partition_graph) */
+    int output_partition_graphs;
 } tfc_run_options;
 
 /* RunMetadata: what a run recorded. Owned by the caller; a run appends to
@@ -1309,6 +1362,20 @@ TFC_API char *tfc_run_metadata_chrome_trace(const tfc_run_metadata *md);
 /* Writes it to `path`. 0, or -1 with `status` naming the file. */
 TFC_API int tfc_run_metadata_write_chrome_trace(const tfc_run_metadata *md, const char *path,
                                                 tfc_status *status);
+/* Partition graphs (a run with output_partition_graphs): one serialized
+ * GraphDef per partition the run executed, TensorFlow's
+ * RunMetadata.partition_graphs: one for a graph on one device, else one
+ * per device in the session's device order. Each node's device is its
+ * full name; a _Send/_Recv pair (TensorFlow's attrs T or tensor_type,
+ * tensor_name, send_device, send_device_incarnation, recv_device,
+ * client_terminated) stands on every edge that crosses; fed tensors come
+ * from a client-terminated _Recv "_recv_<node>_<index>", fetched ones go
+ * to a _Send "_send_<node>_<index>"; constants folded at plan time are
+ * Consts "_folded_const_<k>". The count, and graph i's bytes (owned by
+ * md; NULL and *len 0 when out of range). */
+TFC_API int tfc_run_metadata_num_partition_graphs(const tfc_run_metadata *md);
+TFC_API const void *tfc_run_metadata_partition_graph(const tfc_run_metadata *md, int i,
+                                                     size_t *len);
 
 /* ------------------------------------------------------------------------ */
 /* Neural-network building blocks: convolution, pooling, dropout, embeddings */
@@ -2315,6 +2382,13 @@ TFC_API tfc_output tfc_histogram_summary(tfc_graph *g, const char *tag, tfc_outp
  * max_images is 1. */
 TFC_API tfc_output tfc_image_summary(tfc_graph *g, const char *tag, tfc_output images,
                                      int max_images);
+/* tf.summary.audio ("AudioSummaryV2"): a float tensor [batch, frames,
+ * channels] or [batch, frames] (one channel) of samples in [-1, 1] at
+ * `sample_rate` Hz (a float scalar > 0), each of at most max_outputs (<= 0:
+ * 3) clips encoded as a 16-bit PCM WAV (content type "audio/wav"), tagged
+ * "<tag>/audio/<i>", or "<tag>/audio" when max_outputs is 1. */
+TFC_API tfc_output tfc_audio_summary(tfc_graph *g, const char *tag, tfc_output audio,
+                                     tfc_output sample_rate, int max_outputs);
 /* tf.summary.text: a "TensorSummaryV2" of the string `text` (a Const the
  * builder makes) with TensorBoard's "text" plugin in its metadata. */
 TFC_API tfc_output tfc_text_summary(tfc_graph *g, const char *tag, const char *text);
@@ -2672,10 +2746,13 @@ typedef struct tfc_cluster_session tfc_cluster_session;
  * `opts` (may be NULL) it takes allow_soft_placement and
  * log_device_placement; threads are the servers' (tfc_server_options).
  * Nodes with no job in their device run on the master's task. Each task
- * has one device, CPU:0. Not in this version: nodes calling functions
- * (cond, while_loop, defined functions) in what a run needs (the run
- * fails naming the node), resource handles (queues) crossing tasks.
- * NULL on error. */
+ * has one device, CPU:0. Functional control flow (cond, while_loop,
+ * defined functions) runs: the function library travels with each task's
+ * part, and a body runs whole on its caller's task, values from other
+ * tasks (a ps variable it reads) entering as the caller's inputs, sent
+ * once per run. A body node asking for another task than its caller's
+ * fails the run naming the node (bodies are not cut across tasks). Not in
+ * this version: resource handles (queues) crossing tasks. NULL on error. */
 TFC_API tfc_cluster_session *tfc_session_new_on_server(tfc_server *s, tfc_graph *g,
                                                        const tfc_session_options *opts,
                                                        tfc_status *status);
@@ -2701,6 +2778,30 @@ TFC_API const char *tfc_cluster_session_assigned_device(const tfc_cluster_sessio
 /* Forgets the parts registered on the tasks and frees the session; the
  * variables stay on their tasks. NULL is fine. */
 TFC_API void tfc_cluster_session_free(tfc_cluster_session *s);
+
+/* Checkpoints on a cluster (TF1's Saver with sharded=False): a saver made
+ * on the session's graph saves every one of its variables, on whichever
+ * ps task each lives, into one checkpoint written by the chief (task 0 of
+ * job "chief" if the cluster has one, else of job "worker"): one step
+ * fetches all the values (each as of one moment), then the files are
+ * written as tfc_saver_save writes them (same format, state file,
+ * max_to_keep, .meta), so the single-process tfc_saver_restore and
+ * TensorFlow read them. Called on another task it fails with
+ * TFC_FAILED_PRECONDITION naming the chief: only the chief writes. An
+ * uninitialized variable fails naming it. Returns the prefix written
+ * (owned by the saver) or NULL. Variables must be VariableV2
+ * (tfc_variable): a resource variable's handle does not cross tasks. */
+TFC_API const char *tfc_saver_save_on_cluster(tfc_saver *sv, tfc_cluster_session *s,
+                                              const char *prefix, int64_t global_step,
+                                              tfc_status *status);
+/* Restores every variable of the saver from checkpoint `prefix` (read on
+ * this task, checked all first as tfc_saver_restore does, so on error no
+ * variable changes), then assigns each on its own task in one step: every
+ * session on the cluster sees the restored values. The first restore adds
+ * nodes save/<variable>/restore_value and save/<variable>/Assign to the
+ * graph. Any task may restore. 0, or -1 with status set. */
+TFC_API int tfc_saver_restore_on_cluster(tfc_saver *sv, tfc_cluster_session *s,
+                                         const char *prefix, tfc_status *status);
 
 /* Between-graph replication (tf.train.replica_device_setter): each worker
  * builds its own copy of the model between begin and end; end gives every
@@ -2728,6 +2829,172 @@ TFC_API tfc_replica_device_setter *tfc_replica_device_setter_begin(
 TFC_API int tfc_replica_device_setter_end(tfc_replica_device_setter *setter);
 
 /* (end of cluster) */
+
+/* ------------------------------------------------------------------------ */
+/* Synchronous replicas: accumulators and SyncReplicasOptimizer              */
+/* ------------------------------------------------------------------------ */
+
+/* Conditional accumulators (tf.ConditionalAccumulator): a session
+ * resource, shared by every node of a session whose shared_name agrees
+ * (as queues are), holding the gradients applied to it at its global step.
+ * Ops are TensorFlow's (ConditionalAccumulator, AccumulatorApplyGradient,
+ * AccumulatorTakeGradient, AccumulatorNumAccumulated,
+ * AccumulatorSetGlobalStep, and the Resource* twins); TensorFlow's TF1
+ * handle is a Ref(string), tfc's a resource handle. Gradients are float,
+ * double, int32 or int64. Builders record errors on g (null output /
+ * NULL): a gradient whose dtype or shape does not fit the accumulator
+ * fails naming the node, at build time when known, else in the run. */
+typedef enum tfc_accumulator_reduction {
+    TFC_ACCUMULATOR_MEAN = 0, /* reduction_type "MEAN": sum / count */
+    TFC_ACCUMULATOR_SUM = 1
+} tfc_accumulator_reduction;
+/* An accumulator of gradients of `dtype` and shape (rank -1: unknown;
+ * dims[i] -1: unknown size). shared_name NULL: not shared. Its global step
+ * starts at 0. */
+TFC_API tfc_output tfc_conditional_accumulator(tfc_graph *g, tfc_dtype dtype, int rank,
+                                               const int64_t *dims, const char *shared_name,
+                                               tfc_accumulator_reduction reduction);
+/* Adds `gradient` computed at `local_step` (an int64 scalar); a gradient
+ * whose local_step is older than the accumulator's global step is dropped
+ * without an error (stale). */
+TFC_API tfc_node *tfc_accumulator_apply_gradient(tfc_graph *g, tfc_output acc,
+                                                 tfc_output local_step, tfc_output gradient);
+/* Waits (without holding a thread, so a session with one thread cannot
+ * deadlock on it) until `num_required` (an int32 scalar, > 0) gradients
+ * are there, then outputs their mean (or sum), forgets them and advances
+ * the global step by one. The sum is taken in an order that does not
+ * depend on the gradients' arrival (sorted by their bytes), so it is the
+ * same bits whichever worker comes first; the accumulator keeps each
+ * gradient until then (TensorFlow adds each into one buffer on arrival).
+ * A run that ends first (closed session, deadline) fails it with
+ * CANCELLED. */
+TFC_API tfc_output tfc_accumulator_take_gradient(tfc_graph *g, tfc_output acc,
+                                                 tfc_output num_required);
+/* The number of gradients waiting (int32 scalar). */
+TFC_API tfc_output tfc_accumulator_num_accumulated(tfc_graph *g, tfc_output acc);
+/* Sets the global step (int64 scalar); going back is allowed, as in
+ * TensorFlow (which only warns). */
+TFC_API tfc_node *tfc_accumulator_set_global_step(tfc_graph *g, tfc_output acc,
+                                                  tfc_output new_global_step);
+
+/* tf.train.SyncReplicasOptimizer: synchronous training with parameter
+ * servers. Each worker builds the model (under a replica device setter)
+ * and its train op with tfc_sync_replicas_minimize/apply_gradients:
+ *   - per variable a ConditionalAccumulator placed with the variable
+ *     (shared_name "<var>:0/grad_accum": every worker's copy of the graph
+ *     uses the same one on the ps);
+ *   - the worker's train op applies its gradients to the accumulators with
+ *     its local_step, then dequeues a token from "sync_token_q" (a FIFO
+ *     queue placed with global_step), which becomes its local_step;
+ *   - the chief's sync op takes replicas_to_aggregate gradients from each
+ *     accumulator (their mean), applies them once with the wrapped
+ *     optimizer, increments global_step, and enqueues
+ *     max(total_num_replicas, replicas_to_aggregate) tokens holding the new
+ *     global step. The chief runs it in a loop on a thread of its own
+ *     (TensorFlow's chief queue runner), beside its training.
+ * A gradient computed from an old local_step (a slow worker's) is dropped.
+ * Start: the chief runs the variables' initializer, then the chief init op
+ * (its local_step and the accumulators' global steps := global_step) and,
+ * if wanted, the init tokens op; every other worker runs the local step
+ * init op (local_step := global_step) once the variables are initialized.
+ * Tokens count, not replicas: a worker may take a token meant for a slower
+ * one and contribute twice to one step, as in TensorFlow; workers that
+ * wait for each other between steps (or replicas_to_aggregate ==
+ * total_num_replicas with a barrier) get one token each. */
+typedef struct tfc_sync_replicas_optimizer tfc_sync_replicas_optimizer;
+/* Wraps `opt` (owned from now on: freed with the wrapper).
+ * total_num_replicas <= 0: replicas_to_aggregate. NULL when opt is NULL,
+ * replicas_to_aggregate < 1 or memory runs out (opt then stays the
+ * caller's). */
+TFC_API tfc_sync_replicas_optimizer *tfc_sync_replicas_optimizer_new(tfc_optimizer *opt,
+                                                                     int replicas_to_aggregate,
+                                                                     int total_num_replicas);
+TFC_API void tfc_sync_replicas_optimizer_free(tfc_sync_replicas_optimizer *s);
+/* Builds the graph described above and returns the worker's train op
+ * (the Assign of the token to local_step). `global_step` (an int64
+ * variable) is required. One call per optimizer. NULL with the error on g
+ * (no pairs, no gradient, no global step, a second call). Sparse gradients
+ * are accumulated in their dense form (no SparseConditionalAccumulator). */
+TFC_API tfc_node *tfc_sync_replicas_apply_gradients(tfc_sync_replicas_optimizer *s,
+                                                    tfc_graph *g, const tfc_grad_and_var *gv,
+                                                    int n, tfc_output global_step);
+/* compute_gradients of the wrapped optimizer, then apply_gradients. */
+TFC_API tfc_node *tfc_sync_replicas_minimize(tfc_sync_replicas_optimizer *s, tfc_graph *g,
+                                             tfc_output loss, const tfc_output *var_list,
+                                             int nvars, tfc_output global_step);
+/* After apply_gradients (NULL before): */
+TFC_API tfc_node *tfc_sync_replicas_chief_init_op(const tfc_sync_replicas_optimizer *s);
+TFC_API tfc_node *tfc_sync_replicas_local_step_init_op(const tfc_sync_replicas_optimizer *s);
+/* The chief queue runner's op: one aggregated step per run. */
+TFC_API tfc_node *tfc_sync_replicas_sync_op(const tfc_sync_replicas_optimizer *s);
+/* get_init_tokens_op: enqueues `num_tokens` tokens (-1:
+ * replicas_to_aggregate) holding global_step, so that workers may start
+ * that many steps ahead; 0 gives a NoOp. Fewer than replicas_to_aggregate
+ * - total_num_replicas is an error (on the graph). */
+TFC_API tfc_node *tfc_sync_replicas_init_tokens_op(tfc_sync_replicas_optimizer *s,
+                                                   int num_tokens);
+/* The worker's local_step variable, the token queue, and the accumulator
+ * of `var` (null outputs when none). */
+TFC_API tfc_output tfc_sync_replicas_local_step(const tfc_sync_replicas_optimizer *s);
+TFC_API tfc_output tfc_sync_replicas_token_queue(const tfc_sync_replicas_optimizer *s);
+TFC_API tfc_output tfc_sync_replicas_accumulator(const tfc_sync_replicas_optimizer *s,
+                                                 tfc_output var);
+
+/* (end of synchronous replicas) */
+
+/* ------------------------------------------------------------------------ */
+/* Quantization (8-bit; docs/QUANTIZATION.md)                               */
+/* ------------------------------------------------------------------------ */
+
+/* TensorFlow's quantized ops are registered under their names, with its
+ * inputs, outputs and attrs: QuantizeV2, Dequantize, QuantizedMatMul,
+ * QuantizedConv2D, QuantizedBiasAdd, QuantizedRelu, QuantizedRelu6,
+ * Requantize, RequantizationRange, QuantizedMaxPool, QuantizedAvgPool.
+ * Build the ones without a helper here with tfc_op_new. A quantized tensor
+ * (TFC_QINT8, TFC_QUINT8, TFC_QINT32) travels with two float scalars, the
+ * range [min, max] its codes stand for; each op takes and gives them as
+ * extra inputs and outputs. Only one range per tensor (attr axis -1). */
+
+/* QuantizeV2 (tf.quantization.quantize): float `input` to codes of
+ * `dtype` for the range [min_range, max_range] (float scalars), in `mode`
+ * "MIN_COMBINED" (NULL), "MIN_FIRST" or "SCALED". Outputs 0: the codes,
+ * 1 and 2: the range actually used (widened to hold 0 and to be at least
+ * 0.01 wide, as TensorFlow does). NULL with the error on the graph. */
+TFC_API tfc_node *tfc_quantize(tfc_graph *g, tfc_output input, tfc_output min_range,
+                               tfc_output max_range, tfc_dtype dtype, const char *mode);
+/* Dequantize (tf.quantization.dequantize): codes back to float32. */
+TFC_API tfc_output tfc_dequantize(tfc_graph *g, tfc_output input, tfc_output min_range,
+                                  tfc_output max_range, const char *mode);
+
+/* Options of tfc_graph_quantize. Zero-initialize; NULL means defaults. */
+typedef struct tfc_quantize_options {
+    /* Bits of the weights' codes: 8 (codes -127..127) or 7 (-64..64, the
+     * default, 0). With 7, the int8 products run in oneDNN's int8 GEMM on
+     * CPUs without VNNI, which adds pairs of products in saturating int16
+     * and so is exact only for them; with 8 they run in a portable loop
+     * there. */
+    int weight_bits;
+} tfc_quantize_options;
+
+/* Post-training quantization of a frozen float inference graph `g` (its
+ * weights are Consts: see tfc_graph_to_frozen_graphdef). Every float32
+ * MatMul and Conv2D whose weights are a Const (or an Identity of one)
+ * becomes QuantizeV2 of its input (quint8, MIN_FIRST, with the range its
+ * input took over the calibration runs) -> QuantizedMatMul or
+ * QuantizedConv2D with the weights stored as a qint8 Const (one symmetric
+ * range per tensor) -> Dequantize (SCALED) back to float, under the
+ * product's name; everything else is kept. Calibration runs `g` ncalib
+ * times, run i feeding feeds[j] with calib[i * nfeeds + j] (borrowed).
+ * Returns a new graph (free it with tfc_graph_free) holding what the nodes
+ * named in output_names[0, noutputs) need; save it with
+ * tfc_graph_to_graphdef. NULL with `status` set when g has an error, a run
+ * fails, an output names no node, or no product can be quantized. */
+TFC_API tfc_graph *tfc_graph_quantize(tfc_graph *g, const char *const *output_names,
+                                      int noutputs, const tfc_output *feeds, int nfeeds,
+                                      tfc_tensor *const *calib, int ncalib,
+                                      const tfc_quantize_options *options, tfc_status *status);
+
+/* (end of quantization) */
 
 #ifdef __cplusplus
 }

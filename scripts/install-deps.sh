@@ -3,6 +3,13 @@
 # Needs root (apt-get); says so plainly when it is missing.
 set -euo pipefail
 
+# --cross ARCH (arm64, armhf): these, then the cross compiler, qemu-user and
+# the target's libraries (scripts/install-cross-deps.sh, docs/MOBILE.md)
+if [ "${1:-}" = --cross ]; then
+  bash "$0"
+  exec bash "$(dirname "$0")/install-cross-deps.sh" "${2:?--cross needs an architecture: arm64 or armhf}"
+fi
+
 PACKAGES=(
   build-essential cmake pkg-config
   libopenblas-dev            # CBLAS matrix products
@@ -11,6 +18,7 @@ PACKAGES=(
   libprotobuf-c-dev protobuf-c-compiler  # GraphDef, events, checkpoints metadata
   libpng-dev                 # image summaries, DecodePng/EncodePng
   libjpeg-dev                # DecodeJpeg/EncodeJpeg (libjpeg62-turbo)
+  libgif-dev                 # DecodeGif (giflib)
   libsnappy-dev              # snappy-compressed blocks of checkpoint indexes
   libopenmpi-dev openmpi-bin # the distributed runtime's transport, and mpirun
   dataset-fashion-mnist      # the demo's and tests' data

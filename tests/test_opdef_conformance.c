@@ -169,7 +169,8 @@ static void test_import_table_agrees(void) {
 
 static int tfc_has(int dt) {
     return dt == TFC_FLOAT || dt == TFC_DOUBLE || dt == TFC_INT32 || dt == TFC_INT64 ||
-           dt == TFC_BOOL || dt == TFC_UINT8 || dt == TFC_STRING;
+           dt == TFC_BOOL || dt == TFC_UINT8 || dt == TFC_STRING || dt == TFC_QINT8 ||
+           dt == TFC_QUINT8 || dt == TFC_QINT32;
 }
 
 /* The dtype to use for type attr d: float when allowed, else the first
@@ -494,6 +495,15 @@ static void test_input_graphs(void) {
     /* a critical section: ConsumeMutexLock takes a variant, which only
      * MutexLock makes */
     tfc_consume_mutex_lock(g, tfc_mutex_lock(g, tfc_mutex(g, "m", NULL)));
+    /* a conditional accumulator (TF1: its handle is a Ref(string), which
+     * the generic node cannot feed) and its four ops */
+    int64_t adims[] = {3};
+    tfc_output acc = tfc_conditional_accumulator(g, TFC_FLOAT, 1, adims, "w:0/grad_accum",
+                                                 TFC_ACCUMULATOR_MEAN);
+    tfc_accumulator_apply_gradient(g, acc, tfc_const_int64(g, 0), tfc_zeros(g, TFC_FLOAT, 1, adims));
+    tfc_accumulator_take_gradient(g, acc, tfc_const_int32(g, 2));
+    tfc_accumulator_num_accumulated(g, acc);
+    tfc_accumulator_set_global_step(g, acc, tfc_const_int64(g, 1));
     CHECK_GRAPH_OK(g);
     check_graph(g, "input pipeline");
     tfc_graph_free(g);

@@ -5,6 +5,7 @@
  * seed, padding, priorities, strings, and concurrency (run it under TSan:
  * the build-*-tsan directories). */
 #include "harness.h"
+#include "runtime/runtime.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -222,6 +223,19 @@ static void test_timeout(void) {
     }
 }
 
+/* Waits until n runs are under way in s. Freeing a session that a thread
+ * has not yet entered is the caller's bug (a use after free), so the test
+ * must know both runs have started before it closes or frees. */
+static void wait_for_active_runs(tfc_session *s, int n) {
+    for (;;) {
+        pthread_mutex_lock(&s->lock);
+        int active = s->active_runs;
+        pthread_mutex_unlock(&s->lock);
+        if (active >= n) return;
+        usleep(1000);
+    }
+}
+
 static void test_session_close_and_free(void) {
     for (int threads = 1; threads <= 2; threads++) {
         for (int use_free = 0; use_free < 2; use_free++) {
@@ -230,7 +244,8 @@ static void test_session_close_and_free(void) {
             bg_run b[2] = {{.s = s, .fetch = f.one}, {.s = s, .fetch = f.many[0]}};
             pthread_t th[2];
             for (int i = 0; i < 2; i++) pthread_create(&th[i], NULL, bg_main, &b[i]);
-            usleep(30000);
+            wait_for_active_runs(s, 2);
+            usleep(30000); /* let both reach their dequeue */
             if (use_free) {
                 tfc_session_free(s); /* waits for both runs to end */
             } else {

@@ -26,7 +26,7 @@ static tfc_code run(tfc_session *s, const tfc_output *fetches, int n, tfc_tensor
                     tfc_node *target, char *msg, size_t cap) {
     tfc_status *st = tfc_status_new();
     /* a dequeue that found no shared queue would wait for ever: time out */
-    tfc_run_options o = {0, 20000};
+    tfc_run_options o = {.timeout_in_ms = 20000};
     tfc_session_run_v2(s, &o, NULL, NULL, 0, fetches, n, out, target ? &target : NULL,
                        target ? 1 : 0, NULL, st);
     tfc_code c = tfc_status_code(st);

@@ -116,6 +116,17 @@ nn.rnn = _rnn.static_rnn  # TensorFlow 0.x's name
 nn.dynamic_rnn = _rnn.dynamic_rnn
 nn.bidirectional_dynamic_rnn = _rnn.bidirectional_dynamic_rnn
 contrib.rnn = _Namespace(static_rnn=_rnn.static_rnn, **_rnn.rnn_cell.__dict__)
+from . import distributed as _distributed
+for _n in ("ClusterSpec", "Server", "ServerDef", "replica_device_setter"):
+    setattr(train, _n, getattr(_distributed, _n))
+contrib.training = _Namespace(GreedyLoadBalancingStrategy=_distributed.GreedyLoadBalancingStrategy,
+                              byte_size_load_fn=_distributed.byte_size_load_fn)
+from . import sync_replicas as _sync_replicas
+train.SyncReplicasOptimizer = _sync_replicas.SyncReplicasOptimizer
+from . import critical_section as _critical_section
+CriticalSection = _critical_section.CriticalSection
+raw_ops = _critical_section.raw_ops
+contrib.framework = _Namespace(CriticalSection=CriticalSection)
 train.queue_runner = _Namespace(QueueRunner=train.QueueRunner,
                                 add_queue_runner=train.add_queue_runner,
                                 start_queue_runners=train.start_queue_runners)

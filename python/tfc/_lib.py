@@ -42,8 +42,9 @@ class SessionOptions(ctypes.Structure):
 
 
 class RunOptions(ctypes.Structure):
-    """tfc_run_options."""
-    _fields_ = [("trace_level", c_int), ("timeout_in_ms", c_int64)]
+    """tfc_run_options (mirrored whole: tfc reads every field)."""
+    _fields_ = [("trace_level", c_int), ("timeout_in_ms", c_int64),
+                ("output_partition_graphs", c_int)]
 
 
 class ParseFeature(ctypes.Structure):

@@ -275,8 +275,7 @@ def start_queue_runners(sess=None, coord=None, daemon=True, start=True,
             raise ValueError("Cannot start queue runners: No default session is registered. "
                              "Use `with sess.as_default()` or pass an explicit session to "
                              "tf.start_queue_runners(sess=sess)")
-    if not sess._h:
-        raise RuntimeError("Attempted to use a closed Session.")
+    sess._local_handle("start_queue_runners")
     if _num_queue_runners(sess.graph._h) == 0:
         return []
     if coord is None:

@@ -245,12 +245,26 @@ class Graph(object):
 
     @contextlib.contextmanager
     def device(self, device_name_or_function):
+        if hasattr(device_name_or_function, "_enter"):
+            # tf.train.replica_device_setter: tfc places what is built inside
+            setter = device_name_or_function
+            h = setter._enter(self)
+            try:
+                yield
+            except BaseException:
+                setter._exit(self, h, False)
+                raise
+            setter._exit(self, h, True)
+            return
         if callable(device_name_or_function):
-            raise NotImplementedError("tfc: device functions are not supported; pass a string")
+            raise NotImplementedError("tfc: device functions are not supported; pass a string "
+                                      "or a tf.train.replica_device_setter")
         lib.tfc_device_push(self._h, _b(device_name_or_function or ""))
+        self._device_depth = getattr(self, "_device_depth", 0) + 1
         try:
             yield
         finally:
+            self._device_depth -= 1
             lib.tfc_device_pop(self._h)
 
     @contextlib.contextmanager

@@ -132,7 +132,7 @@ class loader(object):  # noqa: N801 (tf.saved_model.loader)
         if import_scope:
             raise NotImplementedError("tfc: loader.load with import_scope")
         ctags, n = _c_strings(tags)
-        m = _status_call(_load_into, sess._h, export_dir.encode(), ctags, n)
+        m = _status_call(_load_into, sess._local_handle("saved_model loading"), export_dir.encode(), ctags, n)
         try:
             sigs = {}
             for s in range(_num_sigs(m)):
@@ -170,5 +170,5 @@ def simple_save(session, export_dir, inputs, outputs, legacy_init_op=None):
                          signature_constants.PREDICT_METHOD_NAME.encode(),
                          ni, ik, iv, no, ok, ov)
     tags, nt = _c_strings([tag_constants.SERVING])
-    _status_call(_save, export_dir.encode(), session.graph._h, session._h, tags, nt,
+    _status_call(_save, export_dir.encode(), session.graph._h, session._local_handle("SavedModelBuilder"), tags, nt,
                  ctypes.byref(sig), 1)

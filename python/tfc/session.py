@@ -175,7 +175,8 @@ class RunOptions(object):
         self.__dict__.update(kwargs)
 
     def _c(self):
-        return CRunOptions(int(self.trace_level or 0), int(self.timeout_in_ms or 0))
+        return CRunOptions(int(self.trace_level or 0), int(self.timeout_in_ms or 0),
+                           1 if getattr(self, "output_partition_graphs", False) else 0)
 
 
 class NodeExecStats(object):
@@ -251,6 +252,12 @@ _md_node_end = declare("tfc_run_metadata_node_end_us", ctypes.c_double, ctypes.c
                        ctypes.c_int)
 _md_chrome_trace = declare("tfc_run_metadata_chrome_trace", ctypes.c_void_p, ctypes.c_void_p)
 _session_run_v2 = _raw("tfc_session_run_v2", None)
+_cluster_session_run = _raw("tfc_cluster_session_run", None)
+_session_new_on_server = declare("tfc_session_new_on_server", ctypes.c_void_p, ctypes.c_void_p,
+                                 ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
+_cluster_session_free = declare("tfc_cluster_session_free", None, ctypes.c_void_p)
+_assigned_device = declare("tfc_cluster_session_assigned_device", ctypes.c_char_p,
+                           ctypes.c_void_p, ctypes.c_void_p)
 _num_devices = declare("tfc_session_num_devices", ctypes.c_int, ctypes.c_void_p)
 _device_name = declare("tfc_session_device_name", ctypes.c_char_p, ctypes.c_void_p, ctypes.c_int)
 
@@ -570,6 +577,7 @@ class _RunPlan(object):
         self.feed_arr = (Output * max(self.nfeeds, 1))(*[t._c for t in feeds])
         self.val_arr = (_VP * max(self.nfeeds, 1))()
         self.lock = threading.Lock()
+        self.srun = session._srun  # tfc_session_run, or tfc_cluster_session_run
         self.status = session._new_status()
         self.direct = self.single and self.nfetch == 1 and not self.targets
         self.run = self._choose()
@@ -592,7 +600,7 @@ class _RunPlan(object):
         lock, general = self.lock, self._run_general
         val_arr, out_arr, feed_arr, fetch_arr = self.val_arr, self.out_arr, self.feed_arr, \
             self.fetch_arr
-        srun, tfree = _session_run, _tensor_free
+        srun, tfree = self.srun, _tensor_free
         own_st = self.status  # used under the lock only
 
         def run(session, values, st=None):
@@ -619,11 +627,17 @@ class _RunPlan(object):
         return run
 
     def _run_no_feed(self, session, values, st=None):
-        if st is None:
-            st = session._status()
-        out_arr = (_VP * 1)()
-        _session_run(session._hv, None, None, 0, self.fetch_arr, 1, out_arr, None, 0, st)
-        out = out_arr[0]
+        lock = self.lock
+        if not lock.acquire(False):  # another thread runs this plan: arrays of our own
+            return self._run_with(session, values, st or session._status(), None, None,
+                                  (_VP * 1)(), (_VP * 1)())
+        try:
+            st = self.status
+            out_arr = self.out_arr
+            self.srun(session._hv, None, None, 0, self.fetch_arr, 1, out_arr, None, 0, st)
+            out = out_arr[0]
+        finally:
+            lock.release()
         if not out:
             _raise_status(st)
         try:
@@ -632,10 +646,18 @@ class _RunPlan(object):
             _tensor_free(out)
 
     def _run_general(self, session, values, st=None, options=None, run_metadata=None):
-        if st is None:
-            st = session._status()
-        val_arr = (_VP * max(self.nfeeds, 1))()
-        out_arr = (_VP * max(self.nfetch, 1))()
+        """Any run: the plan's own ctypes arrays and status when no other
+        thread is running the plan (no allocation per run), else new ones."""
+        if st is None and self.lock.acquire(False):
+            try:
+                return self._run_with(session, values, self.status, options, run_metadata,
+                                      self.val_arr, self.out_arr)
+            finally:
+                self.lock.release()
+        return self._run_with(session, values, st or session._status(), options, run_metadata,
+                              (_VP * max(self.nfeeds, 1))(), (_VP * max(self.nfetch, 1))())
+
+    def _run_with(self, session, values, st, options, run_metadata, val_arr, out_arr):
         n = 0
         md = None
         try:
@@ -643,9 +665,13 @@ class _RunPlan(object):
                 val_arr[n] = conv.fast(v)
                 n += 1
             if options is None and run_metadata is None:
-                _session_run(session._hv, self.feed_arr, val_arr, n, self.fetch_arr,
+                session._srun(session._hv, self.feed_arr, val_arr, n, self.fetch_arr,
                              self.nfetch, out_arr, self.target_arr, self.ntargets, st)
             else:
+                if session._server is not None:
+                    raise errors.UnimplementedError(
+                        None, None, "tfc: RunOptions and RunMetadata are not supported by "
+                        "sessions on a cluster")
                 ropts = options._c() if options is not None else None
                 md = _VP(_md_new()) if run_metadata is not None else None
                 _session_run_v2(session._hv, ctypes.byref(ropts) if ropts else None,
@@ -681,11 +707,14 @@ class _RunPlan(object):
 # ---------------------------------------------------------------------------
 
 class BaseSession(object):
+    _srun = _session_run   # the run function (a cluster session's for a target)
+    _server = None         # the tf.train.Server a session on a target runs on
+
     def __init__(self, target="", graph=None, config=None):
+        self._h = None
         if target:
-            raise errors.UnimplementedError(
-                None, None, "tfc: distributed sessions (target %r) are not supported yet"
-                % (target,))
+            from . import distributed
+            server = distributed._server_for_target(_s(target))
         self._graph = graph if graph is not None else get_default_graph()
         if not isinstance(self._graph, Graph):
             raise TypeError("graph must be a tf.Graph, but got %s" % type(self._graph))
@@ -707,7 +736,14 @@ class BaseSession(object):
             opts.log_device_placement = 1 if getattr(config, "log_device_placement", 0) else 0
         st = lib.tfc_status_new()
         try:
-            self._h = lib.tfc_session_new(self._graph._h, ctypes.byref(opts), st)
+            if target:
+                self._h = _session_new_on_server(server._handle(), self._graph._h,
+                                                 ctypes.byref(opts), st)
+                self._server = server
+                self._srun = _cluster_session_run
+                self._target = _s(target)
+            else:
+                self._h = lib.tfc_session_new(self._graph._h, ctypes.byref(opts), st)
             if not self._h:
                 _raise_status(st)
             self._hv = _VP(self._h)
@@ -720,6 +756,8 @@ class BaseSession(object):
         self._workers = set()
         self._coordinators = []  # those running queue runners on this session
         self._graph._dependents.add(self)
+        if self._server is not None:
+            distributed._register_session(self)
 
     def _new_status(self):
         """A status freed with the session."""
@@ -741,10 +779,13 @@ class BaseSession(object):
                 w.join()  # a run a KeyboardInterrupt left behind
         h = getattr(self, "_h", None)
         if h:
-            _stop_session_threads(self)
             self._h = None
             self._hv = None
-            lib.tfc_session_free(h)
+            if self._server is not None:
+                _cluster_session_free(h)
+            else:
+                _stop_session_threads(self)
+                lib.tfc_session_free(h)
         for st in getattr(self, "_statuses", ()):
             lib.tfc_status_free(st)
         if hasattr(self, "_statuses"):
@@ -769,7 +810,16 @@ class BaseSession(object):
 
     @property
     def sess_str(self):
-        return ""
+        return getattr(self, "_target", "")
+
+    def _local_handle(self, what):
+        """The tfc_session of a local session; a session on a cluster raises."""
+        if not self._h:
+            raise RuntimeError("Attempted to use a closed Session.")
+        if self._server is not None:
+            raise errors.UnimplementedError(None, None, "tfc: %s is not supported on a session "
+                                            "on a cluster (target %r)" % (what, self._target))
+        return self._h
 
     def as_default(self):
         return _SessionDefault(self)
@@ -858,19 +908,38 @@ class BaseSession(object):
         """A function running `fetches` with positional feeds for feed_list."""
         keys = tuple(feed_list or ())
         plan = _RunPlan(self, fetches, keys)
+        nkeys, prun = len(keys), plan.run  # the plan's run path, bound once
 
         def call(*args, **kwargs):
+            if len(args) != nkeys:
+                raise TypeError("callable takes %d feeds, got %d" % (nkeys, len(args)))
             if not self._h:
                 raise RuntimeError("Attempted to use a closed Session.")
-            if len(args) != len(keys):
-                raise TypeError("callable takes %d feeds, got %d" % (len(keys), len(args)))
-            return plan.run(self, args)
+            if kwargs:
+                if not accept_options or set(kwargs) - {"options", "run_metadata"}:
+                    raise TypeError("callable got unexpected keyword arguments %s"
+                                    % sorted(kwargs))
+                return plan._run_general(self, args, None, kwargs.get("options"),
+                                         kwargs.get("run_metadata"))
+            return prun(self, args)
         return call
+
+    def _assigned_device(self, op):
+        """tfc: the full device a session on a cluster placed `op` (an
+        Operation or Tensor) on, None before a run placed it."""
+        op = getattr(op, "op", op)
+        if self._server is None:
+            return op.device
+        return _s(_assigned_device(self._h, op._node))
 
     def list_devices(self):
         """The session's devices (objects with name, device_type)."""
         if not self._h:
             raise RuntimeError("Attempted to use a closed Session.")
+        if self._server is not None:
+            c = self._server._cluster
+            return [_DeviceAttributes("/job:%s/replica:0/task:%d/device:CPU:0" % (job, i))
+                    for job in c.jobs for i in range(c.num_tasks(job))]
         return [_DeviceAttributes(_s(_device_name(self._h, i)))
                 for i in range(_num_devices(self._h))]
 

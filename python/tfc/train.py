@@ -63,7 +63,7 @@ class Optimizer(object):
 
     def __del__(self):
         h = getattr(self, "_h", None)
-        if h:
+        if h and getattr(self, "_h_owner", None) is None:  # a SyncReplicasOptimizer frees it
             self._h = None
             lib.tfc_optimizer_free(h)
 
@@ -119,7 +119,18 @@ class Optimizer(object):
                              "ops that do not support gradients, between variables %s and "
                              "loss." % ([v.name for v in vars_],))
         step = _var_tensor(global_step)._c if global_step is not None else _null()
-        node = lib.tfc_optimizer_apply_gradients(h, g._h, arr, len(pairs), step)
+        if getattr(g, "_device_depth", 0):
+            # As TensorFlow's colocate_with(var) around each update: the
+            # updates (and slots) go where their variable is, not to the
+            # enclosing tf.device ("/job:worker/task:0" while the variables
+            # sit on "/job:ps/task:0"), which the placer could not merge.
+            lib.tfc_device_push(g._h, None)
+            try:
+                node = lib.tfc_optimizer_apply_gradients(h, g._h, arr, len(pairs), step)
+            finally:
+                lib.tfc_device_pop(g._h)
+        else:
+            node = lib.tfc_optimizer_apply_gradients(h, g._h, arr, len(pairs), step)
         op = g._check_node(node)
         g._sync_names()
         return op
@@ -411,7 +422,7 @@ class Saver(object):
             step = int(global_step)
         st = lib.tfc_status_new()
         try:
-            path = lib.tfc_saver_save(self._h, sess._h, _b(save_path), step, st)
+            path = lib.tfc_saver_save(self._h, sess._local_handle("Saver.save"), _b(save_path), step, st)
             if path is None:
                 raise _status_error(st)
         finally:
@@ -431,7 +442,7 @@ class Saver(object):
             raise ValueError("Can't load save_path when it is None.")
         st = lib.tfc_status_new()
         try:
-            if lib.tfc_saver_restore(self._h, sess._h, _b(save_path), st) != 0:
+            if lib.tfc_saver_restore(self._h, sess._local_handle("Saver.restore"), _b(save_path), st) != 0:
                 raise _status_error(st)
         finally:
             lib.tfc_status_free(st)

@@ -9,7 +9,10 @@ size_t tfc_dtype_size(tfc_dtype dtype) {
     case TFC_UINT8: return 1;
     case TFC_INT64: return 8;
     case TFC_BOOL: return 1;
+    case TFC_QINT8: case TFC_QUINT8: return 1; /* quantized codes */
+    case TFC_QINT32: return 4;
     case TFC_UINT16: return 2;
+    case TFC_BFLOAT16: case TFC_HALF: return 2; /* their bits, as uint16_t */
     case TFC_STRING: return sizeof(tfc_string);
     case TFC_RESOURCE: return sizeof(void *);
     default: return 0;
@@ -24,7 +27,12 @@ const char *tfc_dtype_name(tfc_dtype dtype) {
     case TFC_UINT8: return "uint8";
     case TFC_INT64: return "int64";
     case TFC_BOOL: return "bool";
+    case TFC_QINT8: return "qint8";
+    case TFC_QUINT8: return "quint8";
+    case TFC_QINT32: return "qint32";
     case TFC_UINT16: return "uint16";
+    case TFC_BFLOAT16: return "bfloat16";
+    case TFC_HALF: return "float16";
     case TFC_STRING: return "string";
     case TFC_RESOURCE: return "resource";
     default: return "invalid";

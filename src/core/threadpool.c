@@ -2,7 +2,9 @@
 #include "core/threadpool.h"
 #include "core/clock.h"
 
+#ifdef _OPENMP /* not in the inference-only build (cmake/mobile.cmake) */
 #include <omp.h>
+#endif
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -95,7 +97,9 @@ static void *worker_main(void *arg) {
     /* oneDNN, which runs on OpenMP, runs single-threaded on pool threads
      * (see ops/gemm.c); asked here, once, the thread's OpenMP state is
      * allocated now rather than in some later training step */
+#ifdef _OPENMP
     omp_set_num_threads(1);
+#endif
     pthread_mutex_lock(&p->lock);
     p->workers_started++;
     pthread_cond_signal(&p->started);
@@ -182,6 +186,12 @@ void tfc_threadpool_free(tfc_threadpool *p) {
 }
 
 int tfc_threadpool_size(const tfc_threadpool *p) { return p ? p->nthreads : 1; }
+
+static _Thread_local int inline_thread; /* see tfc_threadpool_set_inline_thread */
+
+void tfc_threadpool_set_inline_thread(int on) { inline_thread = on; }
+
+int tfc_threadpool_inline_thread(void) { return inline_thread; }
 
 void tfc_threadpool_schedule(tfc_threadpool *p, void (*fn)(void *), void *arg) {
     if (!p || !p->nworkers) {
@@ -294,7 +304,7 @@ void tfc_parallel_for(tfc_threadpool *p, int64_t n, int64_t grain,
     if (n <= 0) return;
     if (grain < 1) grain = 1;
     int threads = tfc_threadpool_size(p);
-    if (threads == 1 || n <= grain) {
+    if (threads == 1 || n <= grain || inline_thread) {
         fn(arg, 0, n);
         return;
     }

@@ -33,6 +33,13 @@ void tfc_threadpool_set_flag(tfc_threadpool *p, atomic_int *flag);
 void tfc_parallel_for(tfc_threadpool *p, int64_t n, int64_t grain,
                       void (*fn)(void *arg, int64_t begin, int64_t end), void *arg);
 
+/* Marks the calling thread (on: 1) as one that keeps its work to itself:
+ * there a parallel_for runs every range inline and a session runs a step's
+ * nodes serially. A queue runner's thread does, so that it never takes
+ * the pool's threads from the training step beside it. */
+void tfc_threadpool_set_inline_thread(int on);
+int tfc_threadpool_inline_thread(void);
+
 /* Number of online CPU cores. */
 int tfc_num_cores(void);
 

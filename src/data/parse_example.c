@@ -12,7 +12,7 @@
 #include "data/attr_lists.h"
 #include "graph/op_registry.h"
 
-#include "example.pb-c.h"
+#include "data/example_wire.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,54 +83,35 @@ static int parse_infer(tfc_infer_ctx *c) {
 }
 
 static const char *kind_name(int k) {
-    return k == TENSORFLOW__FEATURE__KIND_FLOAT_LIST   ? "float"
-           : k == TENSORFLOW__FEATURE__KIND_INT64_LIST ? "int64"
-           : k == TENSORFLOW__FEATURE__KIND_BYTES_LIST ? "string"
-                                                       : "none";
+    return k == EXW_FLOAT ? "float" : k == EXW_INT64 ? "int64" : k == EXW_BYTES ? "string" : "none";
 }
 
 static int kind_of(tfc_dtype dt) {
-    return dt == TFC_FLOAT   ? TENSORFLOW__FEATURE__KIND_FLOAT_LIST
-           : dt == TFC_INT64 ? TENSORFLOW__FEATURE__KIND_INT64_LIST
-                             : TENSORFLOW__FEATURE__KIND_BYTES_LIST;
+    return dt == TFC_FLOAT ? EXW_FLOAT : dt == TFC_INT64 ? EXW_INT64 : EXW_BYTES;
 }
 
-static size_t feature_count(const Tensorflow__Feature *f) {
-    switch (f->kind_case) {
-    case TENSORFLOW__FEATURE__KIND_FLOAT_LIST: return f->float_list->n_value;
-    case TENSORFLOW__FEATURE__KIND_INT64_LIST: return f->int64_list->n_value;
-    case TENSORFLOW__FEATURE__KIND_BYTES_LIST: return f->bytes_list->n_value;
+typedef struct string_dest {
+    tfc_tensor *t;
+    int64_t at;
+} string_dest;
+
+static int put_string(void *arg, size_t k, const uint8_t *data, size_t n) {
+    string_dest *d = arg;
+    return tfc_string_set(d->t, d->at + (int64_t)k, data, n);
+}
+
+/* Copies f's values into t from element `at`. 0 or -1 (memory). */
+static int put_values(tfc_tensor *t, int64_t at, const exw_feature *f) {
+    if (!f->count) return 0; /* t may be NULL then (an empty sparse list) */
+    switch (f->kind) {
+    case EXW_FLOAT: exw_floats(f, (float *)t->data + at); return 0;
+    case EXW_INT64: exw_int64s(f, (int64_t *)t->data + at); return 0;
+    case EXW_BYTES: {
+        string_dest d = {t, at};
+        return exw_bytes(f, put_string, &d);
+    }
     default: return 0;
     }
-}
-
-/* Copies count values of f into t from element `at`. 0 or -1 (memory). */
-static int put_values(tfc_tensor *t, int64_t at, const Tensorflow__Feature *f, size_t count) {
-    switch (f->kind_case) {
-    case TENSORFLOW__FEATURE__KIND_FLOAT_LIST:
-        if (count) memcpy((float *)t->data + at, f->float_list->value, count * sizeof(float));
-        return 0;
-    case TENSORFLOW__FEATURE__KIND_INT64_LIST:
-        if (count) memcpy((int64_t *)t->data + at, f->int64_list->value, count * sizeof(int64_t));
-        return 0;
-    case TENSORFLOW__FEATURE__KIND_BYTES_LIST:
-        for (size_t k = 0; k < count; k++)
-            if (tfc_string_set(t, at + (int64_t)k, f->bytes_list->value[k].data,
-                               f->bytes_list->value[k].len))
-                return -1;
-        return 0;
-    default: return 0;
-    }
-}
-
-static const Tensorflow__Feature *find_feature(const Tensorflow__Example *ex, tfc_string key) {
-    const Tensorflow__Features *fs = ex->features;
-    for (size_t k = 0; fs && k < fs->n_feature; k++) {
-        const char *name = fs->feature[k]->key;
-        if (name && strlen(name) == key.len && !memcmp(name, key.data, key.len))
-            return fs->feature[k]->value;
-    }
-    return NULL;
 }
 
 /* A sparse key's values so far. */
@@ -140,8 +121,8 @@ typedef struct sparse_acc {
     tfc_tensor *values; /* grows by doubling */
 } sparse_acc;
 
-static int sparse_add(sparse_acc *s, tfc_dtype dt, int64_t row, const Tensorflow__Feature *f,
-                      size_t count) {
+static int sparse_add(sparse_acc *s, tfc_dtype dt, int64_t row, const exw_feature *f) {
+    size_t count = f->count;
     if (s->n + (int64_t)count > s->cap) {
         int64_t cap = s->cap ? s->cap : 64;
         while (cap < s->n + (int64_t)count) cap *= 2;
@@ -165,11 +146,19 @@ static int sparse_add(sparse_acc *s, tfc_dtype dt, int64_t row, const Tensorflow
         s->values = v;
         s->cap = cap;
     }
-    if (put_values(s->values, s->n, f, count)) return -1;
+    if (put_values(s->values, s->n, f)) return -1;
     for (size_t k = 0; k < count; k++) s->rows[s->n + (int64_t)k] = row;
     s->n += (int64_t)count;
     if ((int64_t)count > s->widest) s->widest = (int64_t)count;
     return 0;
+}
+
+/* "Name: <name> (record i)" for errors (made only when one happens) */
+static const char *record_where(char *buf, size_t n, const tfc_tensor *names, int64_t i) {
+    tfc_string nm = names->nelem ? tfc_string_at(names, i) : (tfc_string){"<unknown>", 9};
+    snprintf(buf, n, "Name: %.*s (record %lld)", (int)(nm.len > 100 ? 100 : nm.len), nm.data,
+             (long long)i);
+    return buf;
 }
 
 static void parse_kernel(tfc_kernel_ctx *c) {
@@ -207,35 +196,42 @@ static void parse_kernel(tfc_kernel_ctx *c) {
     }
     sparse_acc acc[PMAX];
     memset(acc, 0, sizeof acc);
+    /* the keys, sparse ones first, looked up in one pass over each record */
+    const char *keys[2 * PMAX];
+    size_t keylens[2 * PMAX];
+    exw_feature feats[2 * PMAX];
+    int found[2 * PMAX];
+    for (int k = 0; k < ns + nd; k++) {
+        tfc_string key = tfc_string_at(c->inputs[2 + k], 0);
+        keys[k] = key.data;
+        keylens[k] = key.len;
+    }
     char where[300], b[96];
     for (int64_t i = 0; i < batch; i++) {
         tfc_string rec = tfc_string_at(ser, ser->rank ? i : 0);
-        tfc_string nm = names->nelem ? tfc_string_at(names, i) : (tfc_string){"<unknown>", 9};
-        snprintf(where, sizeof where, "Name: %.*s (record %lld)",
-                 (int)(nm.len > 100 ? 100 : nm.len), nm.data, (long long)i);
-        Tensorflow__Example *ex =
-            tensorflow__example__unpack(NULL, rec.len, (const uint8_t *)rec.data);
-        if (!ex) {
+        const uint8_t *rp = (const uint8_t *)rec.data;
+        if (exw_scan(rp, rec.len, keys, keylens, ns + nd, feats, found)) {
             tfc_kernel_error(
                 c, TFC_INVALID_ARGUMENT,
-                "%s: Could not parse example input (%zu bytes): not a tf.train.Example", where,
-                rec.len);
+                "%s: Could not parse example input (%zu bytes): not a tf.train.Example",
+                record_where(where, sizeof where, names, i), rec.len);
             goto done;
         }
         for (int j = 0; j < nd; j++) {
             tfc_string key = tfc_string_at(c->inputs[2 + ns + j], 0);
             tfc_dtype dt = dense[j]->dtype;
-            const Tensorflow__Feature *f = find_feature(ex, key);
-            size_t count = f ? feature_count(f) : 0;
+            const exw_feature f = feats[ns + j];
+            size_t count = found[ns + j] ? f.count : 0;
             int64_t at = i * per[j];
             int bad = 0;
-            if (!f || f->kind_case == TENSORFLOW__FEATURE__KIND__NOT_SET) {
+            if (!found[ns + j] || f.kind == EXW_NONE) {
                 const tfc_tensor *dflt = c->inputs[2 + ns + nd + j];
                 if (!dflt->nelem) {
                     tfc_kernel_error(c, TFC_INVALID_ARGUMENT,
                                      "%s, Feature: %.*s (data type: %s) is required but could not "
                                      "be found.",
-                                     where, (int)key.len, key.data, tfc_dtype_name(dt));
+                                     record_where(where, sizeof where, names, i), (int)key.len,
+                                     key.data, tfc_dtype_name(dt));
                     bad = 1;
                 }
                 for (int64_t k = 0; !bad && k < per[j]; k++) {
@@ -249,50 +245,46 @@ static void parse_kernel(tfc_kernel_ctx *c) {
                                (const char *)dflt->data + (size_t)from * esz, esz);
                     }
                 }
-            } else if ((int)f->kind_case != kind_of(dt)) {
+            } else if (f.kind != kind_of(dt)) {
                 tfc_kernel_error(c, TFC_INVALID_ARGUMENT,
                                  "%s, Feature: %.*s.  Data types don't match. Data type: %s but "
                                  "expected type: %s",
-                                 where, (int)key.len, key.data, kind_name(f->kind_case),
-                                 kind_name(kind_of(dt)));
+                                 record_where(where, sizeof where, names, i), (int)key.len,
+                                 key.data, kind_name(f.kind), kind_name(kind_of(dt)));
                 bad = 1;
             } else if ((int64_t)count != per[j]) {
                 tfc_kernel_error(c, TFC_INVALID_ARGUMENT,
                                  "%s, Key: %.*s, Index: %lld.  Number of %s values != expected.  "
                                  "Values size: %zu but output shape: %s",
-                                 where, (int)key.len, key.data, (long long)i,
-                                 kind_name(f->kind_case), count,
+                                 record_where(where, sizeof where, names, i), (int)key.len,
+                                 key.data, (long long)i, kind_name(f.kind), count,
                                  tfc_shape_str(&dshapes[j], b, sizeof b));
                 bad = 1;
-            } else if (put_values(dense[j], at, f, count)) {
+            } else if (put_values(dense[j], at, &f)) {
                 bad = 2;
             }
             if (bad) {
                 if (bad == 2) tfc_kernel_error(c, TFC_RESOURCE_EXHAUSTED, "out of memory parsing");
-                tensorflow__example__free_unpacked(ex, NULL);
                 goto done;
             }
         }
         for (int s = 0; s < ns; s++) {
             tfc_string key = tfc_string_at(c->inputs[2 + s], 0);
-            const Tensorflow__Feature *f = find_feature(ex, key);
-            if (!f || f->kind_case == TENSORFLOW__FEATURE__KIND__NOT_SET) continue;
-            if ((int)f->kind_case != kind_of(stypes[s])) {
+            const exw_feature f = feats[s];
+            if (!found[s] || f.kind == EXW_NONE) continue;
+            if (f.kind != kind_of(stypes[s])) {
                 tfc_kernel_error(c, TFC_INVALID_ARGUMENT,
                                  "%s, Feature: %.*s.  Data types don't match. Data type: %s but "
                                  "expected type: %s",
-                                 where, (int)key.len, key.data, kind_name(f->kind_case),
-                                 kind_name(kind_of(stypes[s])));
-                tensorflow__example__free_unpacked(ex, NULL);
+                                 record_where(where, sizeof where, names, i), (int)key.len,
+                                 key.data, kind_name(f.kind), kind_name(kind_of(stypes[s])));
                 goto done;
             }
-            if (sparse_add(&acc[s], stypes[s], i, f, feature_count(f))) {
+            if (sparse_add(&acc[s], stypes[s], i, &f)) {
                 tfc_kernel_error(c, TFC_RESOURCE_EXHAUSTED, "out of memory parsing");
-                tensorflow__example__free_unpacked(ex, NULL);
                 goto done;
             }
         }
-        tensorflow__example__free_unpacked(ex, NULL);
     }
     for (int s = 0; s < ns; s++) {
         int64_t id[2] = {acc[s].n, 2}, two = 2;

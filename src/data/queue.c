@@ -711,10 +711,15 @@ int tfc_queue_stack(tfc_queue_attempt *a, tfc_tensor **outs) {
             goto fail;
         }
         dims[0] = n;
-        tfc_tensor *out = tfc_tensor_new(dt, r + 1, dims); /* zeros: the padding */
+        /* zeros only where some element is padded (or for string views):
+         * a batch of full rows is all overwritten */
+        int64_t row = 1;
+        for (int d = 1; d <= r; d++) row *= dims[d];
+        int full = dt != TFC_STRING;
+        for (int64_t k = 0; k < n && full; k++) full = a->got[k][i]->nelem == row;
+        tfc_tensor *out = full ? tfc_tensor_alloc(dt, r + 1, dims) : tfc_tensor_new(dt, r + 1, dims);
         if (!out) goto oom;
         outs[i] = out;
-        int64_t row = n ? out->nelem / n : 0;
         for (int64_t k = 0; k < n; k++) {
             const tfc_tensor *t = a->got[k][i];
             char *dst = (char *)out->data + (size_t)(k * row) * esz;

@@ -10,6 +10,7 @@
  * coordinator with it. One more thread waits for the stop and then runs
  * the cancel op (a close that fails pending enqueues), so threads blocked
  * in a full queue end too. */
+#include "core/threadpool.h"
 #include "data/coordinator.h"
 #include "graph/graph.h"
 
@@ -87,6 +88,9 @@ static void enqueue_thread(void *arg, tfc_coordinator *coord) {
     qr_thread *t = arg;
     qr_run *r = t->run;
     tfc_status *st = tfc_status_new();
+    /* the enqueue steps run here, serially: handing their nodes to the
+     * session's pool would take its threads from the training step */
+    tfc_threadpool_set_inline_thread(1);
     while (st && !tfc_coordinator_should_stop(coord)) {
         run_op(r->s, t->enqueue_op, st);
         tfc_code code = tfc_status_code(st);

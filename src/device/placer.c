@@ -183,7 +183,7 @@ int tfc_place(tfc_node *const *nodes, int nnodes, const tfc_device_set *devs, in
         for (int k = 0; k < n->ninputs; k++) {
             tfc_node *in = n->inputs[k].node;
             if (in->id >= nnodes) continue;
-            int ref = k < 32 && (n->op->ref_inputs >> k) & 1;
+            int ref = tfc_op_input_is_ref(n->op, k);
             int read = !strcmp(n->op->type, "Identity") && (in->op->flags & TFC_OP_VARIABLE);
             if (ref || read) unite(parent, i, in->id);
         }

@@ -80,7 +80,9 @@ static tfc_node *node_new(const tfc_op_def *op, const char *name, const char *te
         n->out_shapes[0] = src.node->out_shapes[src.index];
         n->noutputs = 1;
     }
-    if (tfc_attrs_set_int(&n->attrs, "T", TFC_ATTR_TYPE, dt) ||
+    /* TensorFlow's names: _Send's type attr is T, _Recv's tensor_type */
+    if (tfc_attrs_set_int(&n->attrs, op == &tfc_op_send ? "T" : "tensor_type", TFC_ATTR_TYPE,
+                          dt) ||
         tfc_attrs_set_string(&n->attrs, "tensor_name", tensor_name) ||
         tfc_attrs_set_string(&n->attrs, "send_device", from->name) ||
         tfc_attrs_set_int(&n->attrs, "send_device_incarnation", TFC_ATTR_INT,

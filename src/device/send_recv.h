@@ -1,7 +1,7 @@
 /* _Send and _Recv: the node pair the partitioner puts on an edge that
- * crosses devices (TensorFlow's ops of these names and attrs: T,
- * tensor_name, send_device, send_device_incarnation, recv_device,
- * client_terminated). _Send hands its input to the step's rendezvous under
+ * crosses devices (TensorFlow's ops of these names and attrs: T (_Send) or
+ * tensor_type (_Recv), tensor_name, send_device, send_device_incarnation,
+ * recv_device, client_terminated; tensorflow/core/ops/sendrecv_ops.cc). _Send hands its input to the step's rendezvous under
  * the pair's key; _Recv's output is what arrived. A pair carrying a control
  * edge sends no value: _Send waits for the control source, _Recv has no
  * output and its dependents wait for it.

@@ -11,9 +11,11 @@
  *      a token (a Const run after the source) sent to a Placeholder whose
  *      Identity the dependents wait for; the task's targets hang off one
  *      "done" Const. User feeds and fetches belong to the master's part;
- *   4. register each part on its task (MSG_REGISTER: the GraphDef and
+ *   4. register each part on its task (MSG_REGISTER: the GraphDef, with
+ *      the graph's function library when a node of it calls functions, and
  *      what each feed and fetch is), which imports it into the task's
- *      store, sharing the variables there by name.
+ *      store, sharing the variables there by name. A function body runs
+ *      whole on its caller's task (check_body).
  * Per step: MSG_RUN to each task with a fresh step id, the master's own
  * part run here, and a wait for every task's MSG_DONE; an error anywhere
  * aborts the step on the others. */
@@ -21,6 +23,8 @@
 #include "core/clock.h"
 #include "device/device.h"
 #include "device/placer.h"
+#include "formats/graphdef.h"
+#include "graph/function.h"
 #include "graph/graph.h"
 #include "runtime/runtime.h"
 
@@ -78,6 +82,9 @@ typedef struct builder {
     const tfc_output *feeds;
     int ntr, trcap;
     transfer *tr;
+    /* the graph's function library (no nodes, no devices), imported into
+     * each part that calls functions; NULL when no needed node does */
+    const Tensorflow__GraphDef *lib;
 } builder;
 
 static int feed_index(const builder *b, tfc_output o) {
@@ -264,6 +271,16 @@ static int build_part(builder *b, int t, uint64_t handle, const tfc_output *fetc
     uint8_t *gd = NULL;
     size_t gdlen = 0;
     if (!pg || !copy || !feedph) goto oom;
+    /* the bodies of the part's If, While and calls travel as its library */
+    if (b->lib && tfc_graphdef_import(pg, b->lib, NULL, 0, st)) {
+        char who[96];
+        tfc_status why;
+        tfc_status_copy(&why, st);
+        tfc_status_set(st, why.code,
+                       "cutting the graph for task %s: importing the function library: %s",
+                       srv_task_name(cs->srv, t, who, sizeof who), why.msg);
+        goto out;
+    }
     if (t == b->me)
         for (int i = 0; i < b->nfeeds; i++) {
             own_name(g, name, sizeof name, "feed", i);
@@ -472,6 +489,71 @@ static int wait_registered(tfc_server *s, reg_waiter *w, tfc_status *st) {
     return rc;
 }
 
+/* ---- function bodies -------------------------------------------------------- */
+
+/* The function a string attr of n names (If's branches, While's cond and
+ * body, a call's f), or NULL. */
+static const tfc_function *attr_function(const tfc_node *n, const tfc_attr *a) {
+    if (a->kind != TFC_ATTR_STRING || !a->v.s || !*a->v.s) return NULL;
+    return tfc_function_find(n->graph, a->v.s);
+}
+
+/* A body runs inside its caller's kernel, in a sub-session on the caller's
+ * task: a node in it that asks for another task could only run there if
+ * the body were cut across tasks (TensorFlow's frame- and iteration-keyed
+ * Send/Recv), which this version does not do. Such a node is an error
+ * naming it; values from other tasks enter a body as its caller's inputs
+ * (captures), which cross tasks like any edge. Walks the bodies fn calls. */
+static int check_body(const tfc_node *caller, const tfc_function *fn, const tfc_device *task,
+                      int depth, tfc_status *st) {
+    if (depth > 32) return 0; /* the import rejects recursion; this bounds the walk */
+    int n = tfc_graph_num_nodes(fn->graph);
+    for (int i = 0; i < n; i++) {
+        const tfc_node *b = tfc_graph_node(fn->graph, i);
+        tfc_device_name d;
+        /* a body's arguments (Placeholders) are its caller's inputs */
+        if (b->device && *b->device && strcmp(b->op->type, "Placeholder") &&
+            tfc_device_name_parse(b->device, &d, NULL, 0) == 0) {
+            const tfc_device_name *t = &task->parsed;
+            if ((d.has_job && strcmp(d.job, t->job)) || (d.has_task && d.task != t->task) ||
+                (d.has_replica && d.replica != t->replica)) {
+                tfc_status_set(st, TFC_INVALID_ARGUMENT,
+                               "node '%s' in the body of function '%s' (called by '%s', placed on "
+                               "%s) asks for device '%s': on a cluster a function body runs on "
+                               "its caller's task; make the node outside the body (its value "
+                               "then enters the body as the caller's input) or place '%s' there",
+                               b->name, fn->name, caller->name, task->name, b->device,
+                               caller->name);
+                return -1;
+            }
+        }
+        for (int k = 0; k < b->attrs.n; k++) {
+            const tfc_function *f = attr_function(b, &b->attrs.items[k]);
+            if (f && f != fn && check_body(caller, f, task, depth + 1, st)) return -1;
+        }
+    }
+    return 0;
+}
+
+/* The library for the parts: g's functions as FunctionDefs, without g's
+ * nodes and without the devices of body nodes (each task has one device,
+ * and check_body made sure none names another task). */
+static const Tensorflow__GraphDef *library_for_parts(tfc_arena *a, const tfc_graph *g,
+                                                     tfc_status *st) {
+    if (tfc_graphdef_check_library(g, st)) return NULL;
+    Tensorflow__GraphDef *gd = tfc_graphdef_build(a, g);
+    if (!gd) {
+        tfc_status_set(st, TFC_RESOURCE_EXHAUSTED, "out of memory writing the function library");
+        return NULL;
+    }
+    gd->n_node = 0;
+    for (size_t i = 0; gd->library && i < gd->library->n_function; i++) {
+        Tensorflow__FunctionDef *f = gd->library->function[i];
+        for (size_t k = 0; k < f->n_node_def; k++) f->node_def[k]->device = (char *)"";
+    }
+    return gd;
+}
+
 static mplan *build_plan(tfc_cluster_session *cs, const tfc_output *feeds, int nfeeds,
                          const tfc_output *fetches, int nfetches, tfc_node *const *targets,
                          int ntargets, uint64_t hash, tfc_status *st) {
@@ -479,6 +561,7 @@ static mplan *build_plan(tfc_cluster_session *cs, const tfc_output *feeds, int n
     int nn = tfc_graph_num_nodes(cs->g);
     if (place(cs, st)) return NULL;
     builder b = {0};
+    tfc_arena arena = {0};
     b.cs = cs;
     b.me = s->rank;
     b.nfeeds = nfeeds;
@@ -520,6 +603,19 @@ static mplan *build_plan(tfc_cluster_session *cs, const tfc_output *feeds, int n
             stack[sp++] = c;
         }
     }
+    /* the bodies the needed nodes call stay on their callers' tasks */
+    int calls = 0;
+    for (int id = 0; id < nn; id++) {
+        if (!need[id]) continue;
+        tfc_node *n = tfc_graph_node(cs->g, id);
+        for (int k = 0; k < n->attrs.n; k++) {
+            const tfc_function *f = attr_function(n, &n->attrs.items[k]);
+            if (!f) continue;
+            calls = 1;
+            if (check_body(n, f, cs->devs.devices[cs->assign[id]], 0, st)) goto fail;
+        }
+    }
+    if (calls && !(b.lib = library_for_parts(&arena, cs->g, st))) goto fail;
     /* the edges that cross tasks */
     for (int id = 0; id < nn; id++) {
         if (!need[id]) continue;
@@ -629,6 +725,7 @@ done:
     free(stack);
     free(involved);
     free(b.tr);
+    tfc_arena_free(&arena);
     return p;
 }
 
@@ -716,6 +813,9 @@ void tfc_cluster_session_free(tfc_cluster_session *cs) {
     pthread_mutex_destroy(&cs->lock);
     free(cs);
 }
+
+tfc_server *cluster_session_server(const tfc_cluster_session *cs) { return cs ? cs->srv : NULL; }
+tfc_graph *cluster_session_graph(const tfc_cluster_session *cs) { return cs ? cs->g : NULL; }
 
 const char *tfc_cluster_session_assigned_device(const tfc_cluster_session *cs,
                                                 const tfc_node *n) {

@@ -203,4 +203,8 @@ struct pending_req {
 };
 void srv_add_pending(tfc_server *s, pending_req *p);
 
+/* A master session's server and graph (master.c), for the cluster saver. */
+tfc_server *cluster_session_server(const tfc_cluster_session *cs);
+tfc_graph *cluster_session_graph(const tfc_cluster_session *cs);
+
 #endif

@@ -637,7 +637,9 @@ int tfc_graphdef_check_library(const tfc_graph *g, tfc_status *st) {
     return rc;
 }
 
-Tensorflow__GraphDef *tfc_graphdef_build(tfc_arena *a, const tfc_graph *g) {
+/* The GraphDef of nodes[0, n) (NULL: g's own) with g's library. */
+static Tensorflow__GraphDef *build(tfc_arena *a, const tfc_graph *g, tfc_node *const *nodes,
+                                   int n) {
     Tensorflow__GraphDef *gd = tfc_arena_alloc(a, sizeof *gd);
     Tensorflow__VersionDef *ver = tfc_arena_alloc(a, sizeof *ver);
     if (!gd || !ver) return NULL;
@@ -649,15 +651,28 @@ Tensorflow__GraphDef *tfc_graphdef_build(tfc_arena *a, const tfc_graph *g) {
     /* the node array may grow in another thread while we read it */
     pthread_mutex_t *lock = (pthread_mutex_t *)&g->lock;
     pthread_mutex_lock(lock);
-    int n = g->nnodes, has_lib = g->functions && g->functions->n;
+    if (!nodes) {
+        nodes = g->nodes;
+        n = g->nnodes;
+    }
+    int has_lib = g->functions && g->functions->n;
     if (has_lib && prepare_library(&ex, g)) a->oom = 1;
     gd->node = tfc_arena_alloc(a, sizeof *gd->node * (size_t)(n + 1));
     for (int i = 0; gd->node && i < n; i++)
-        if (!(gd->node[gd->n_node++] = node_msg(&ex, g->nodes[i]))) break;
+        if (!(gd->node[gd->n_node++] = node_msg(&ex, nodes[i]))) break;
     if (has_lib && !a->oom && !(gd->library = library_msg(&ex))) a->oom = 1;
     pthread_mutex_unlock(lock);
     fn_list_free(&ex.lib);
     return a->oom ? NULL : gd;
+}
+
+Tensorflow__GraphDef *tfc_graphdef_build(tfc_arena *a, const tfc_graph *g) {
+    return build(a, g, NULL, 0);
+}
+
+Tensorflow__GraphDef *tfc_graphdef_build_nodes(tfc_arena *a, const tfc_graph *g,
+                                               tfc_node *const *nodes, int n) {
+    return build(a, g, nodes, n);
 }
 
 void tfc_graphdef_encode(tfc_buf *b, const tfc_graph *g) {

@@ -9,6 +9,12 @@
 
 /* The GraphDef of `g`, built in arena `a` (NULL when out of memory). */
 Tensorflow__GraphDef *tfc_graphdef_build(tfc_arena *a, const tfc_graph *g);
+/* A GraphDef of nodes[0, n), which need not be g's (a partition's nodes
+ * and its _Send/_Recv), each written as tfc_graphdef_build writes g's, with
+ * g's function library; callers may then rewrite the NodeDefs' inputs and
+ * devices (runtime/partition_graph.c). NULL when out of memory. */
+Tensorflow__GraphDef *tfc_graphdef_build_nodes(tfc_arena *a, const tfc_graph *g,
+                                               tfc_node *const *nodes, int n);
 /* Checks that g's function library can be written (function names are
  * unique across nested bodies). 0, or -1 with `status` set. */
 int tfc_graphdef_check_library(const tfc_graph *g, tfc_status *status);

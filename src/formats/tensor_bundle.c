@@ -38,7 +38,9 @@ struct tfc_checkpoint_reader {
 
 static int is_tfc_dtype(int dt) {
     return dt == TFC_FLOAT || dt == TFC_DOUBLE || dt == TFC_INT32 || dt == TFC_UINT8 ||
-           dt == TFC_INT64 || dt == TFC_BOOL || dt == TFC_STRING || dt == TFC_UINT16;
+           dt == TFC_INT64 || dt == TFC_BOOL || dt == TFC_STRING || dt == TFC_UINT16 ||
+           dt == TFC_QINT8 || dt == TFC_QUINT8 || dt == TFC_QINT32 || /* as their bytes */
+           dt == TFC_HALF || dt == TFC_BFLOAT16; /* their uint16 bits, little-endian */
 }
 
 /* "<a><b>", malloc'd; NULL when out of memory. */

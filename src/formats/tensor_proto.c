@@ -20,6 +20,8 @@ size_t tfc_tensor_proto_count(const Tensorflow__TensorProto *m, tfc_dtype dt) {
     case TFC_INT64: return m->n_int64_val;
     case TFC_BOOL: return m->n_bool_val;
     case TFC_STRING: return m->n_string_val;
+    case TFC_HALF:
+    case TFC_BFLOAT16: return m->n_half_val;
     default: return m->n_int_val;
     }
 }
@@ -30,8 +32,11 @@ void tfc_tensor_proto_set(tfc_tensor *t, int64_t i, const Tensorflow__TensorProt
     case TFC_DOUBLE: ((double *)t->data)[i] = m->double_val[k]; break;
     case TFC_INT64: ((int64_t *)t->data)[i] = m->int64_val[k]; break;
     case TFC_BOOL: ((uint8_t *)t->data)[i] = m->bool_val[k] != 0; break;
-    case TFC_INT32: ((int32_t *)t->data)[i] = m->int_val[k]; break;
+    case TFC_INT32:
+    case TFC_QINT32: ((int32_t *)t->data)[i] = m->int_val[k]; break;
     case TFC_UINT16: ((uint16_t *)t->data)[i] = (uint16_t)m->int_val[k]; break;
+    case TFC_HALF:
+    case TFC_BFLOAT16: ((uint16_t *)t->data)[i] = (uint16_t)m->half_val[k]; break;
     default: ((uint8_t *)t->data)[i] = (uint8_t)m->int_val[k]; break;
     }
 }

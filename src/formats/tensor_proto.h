@@ -17,7 +17,8 @@ typedef struct tfc_shape_proto_buf {
 Tensorflow__TensorShapeProto *tfc_shape_proto_of(tfc_shape_proto_buf *b, const tfc_tensor *t);
 
 /* The length of m's typed value array for dtype dt (string_val,
- * float_val, ...; int_val for int32, uint8 and uint16, as TensorFlow). */
+ * float_val, ...; int_val for int32, uint8 and uint16, half_val for half
+ * and bfloat16, as TensorFlow). */
 size_t tfc_tensor_proto_count(const Tensorflow__TensorProto *m, tfc_dtype dt);
 
 /* Sets element i of t (any dtype but string) to m's typed value k. */

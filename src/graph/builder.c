@@ -197,7 +197,7 @@ static char *check_and_name(tfc_op_desc *d) {
                            shown, d->type, i, in.index, in.node->name, in.node->noutputs);
             return NULL;
         }
-        if (i < 32 && (d->op->ref_inputs >> i) & 1 && !(in.node->op->flags & TFC_OP_VARIABLE)) {
+        if (tfc_op_input_is_ref(d->op, i) && !(in.node->op->flags & TFC_OP_VARIABLE)) {
             tfc_graph_fail(g, TFC_INVALID_ARGUMENT,
                            "Node '%s' (%s): input %d must be a variable, got '%s' (%s)", shown,
                            d->type, i, in.node->name, in.node->op->type);

@@ -44,14 +44,19 @@ extern const tfc_op_def tfc_ops_queue[];
 extern const tfc_op_def tfc_ops_reader[];
 extern const tfc_op_def tfc_ops_input[];
 extern const tfc_op_def tfc_ops_parse[];
+/* conditional accumulators (src/data/accumulator_ops.c) */
+extern const tfc_op_def tfc_ops_accumulator[];
 /* resource variables (src/ops/resource_variable*.c) */
 extern const tfc_op_def tfc_ops_resource_variable[];
 extern const tfc_op_def tfc_ops_resource_variable_training[];
 /* images (src/ops/image.c), TensorProto bytes (serialize_tensor.c),
  * mutexes (mutex.c) */
 extern const tfc_op_def tfc_ops_image[];
+extern const tfc_op_def tfc_ops_audio[]; /* EncodeWav, DecodeWav (audio_wav.c) */
 extern const tfc_op_def tfc_ops_serialize_tensor[];
 extern const tfc_op_def tfc_ops_mutex[];
+/* 8-bit quantization (src/ops/quantize*.c) */
+extern const tfc_op_def tfc_ops_quantize[];
 #ifdef TFC_WITH_MPI
 /* collectives (src/distributed/allreduce_ops.c), with TFC_DISTRIBUTED */
 extern const tfc_op_def tfc_ops_allreduce[];
@@ -67,9 +72,10 @@ static const tfc_op_def *const families[] = {
     tfc_ops_strided_slice, tfc_ops_where, tfc_ops_topk, tfc_ops_multinomial,
     tfc_ops_placeholder_with_default,
     tfc_ops_string, tfc_ops_string_codec, tfc_ops_string_io,
-    tfc_ops_queue, tfc_ops_reader, tfc_ops_input, tfc_ops_parse,
+    tfc_ops_queue, tfc_ops_reader, tfc_ops_input, tfc_ops_parse, tfc_ops_accumulator,
     tfc_ops_resource_variable, tfc_ops_resource_variable_training,
-    tfc_ops_image, tfc_ops_serialize_tensor, tfc_ops_mutex,
+    tfc_ops_image, tfc_ops_audio, tfc_ops_serialize_tensor, tfc_ops_mutex,
+    tfc_ops_quantize,
 #ifdef TFC_WITH_MPI
     tfc_ops_allreduce,
 #endif

@@ -82,6 +82,12 @@ typedef struct tfc_op_def {
     tfc_grad_fn grad; /* NULL and no TFC_OP_NO_GRADIENT: "no gradient defined" */
 } tfc_op_def;
 
+/* Is input i of `op` a ref input (bit i of ref_inputs)? Inputs past the
+ * mask's width never are (shifting by 32 or more is undefined in C). */
+static inline int tfc_op_input_is_ref(const tfc_op_def *op, int i) {
+    return i >= 0 && i < 32 && ((op->ref_inputs >> i) & 1u);
+}
+
 /* Per-session state of a stateful node. */
 typedef struct tfc_node_state {
     pthread_mutex_t lock;

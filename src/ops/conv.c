@@ -1,6 +1,8 @@
 /* 2-D convolution on NHWC tensors with HWIO filters: Conv2D and its two
- * backprops, through im2col (parallel over the batch) and GEMM (OpenBLAS,
- * see gemm.h). This file also holds the family's op table, which lists the
+ * backprops. Float32 goes through oneDNN's convolution primitives
+ * (conv_dnnl.c) where they take the shape; the rest (float64, dilations,
+ * TFC_CONV_IM2COL) through im2col (parallel over the batch) and GEMM (see
+ * gemm.h). This file also holds the family's op table, which lists the
  * pooling ops of pool.c (MaxPool, AvgPool, their *Grad ops and
  * MaxPoolGradGrad), and the window helpers both files share. */
 #include "autodiff/grad_util.h"
@@ -93,12 +95,7 @@ tfc_output tfc_window_shape_of(tfc_graph *g, tfc_output x) {
 
 /* ---- geometry and the im2col / GEMM building blocks ---- */
 
-typedef struct conv_geom {
-    int64_t n, h, w, c;  /* input */
-    int64_t fh, fw, o;   /* filter (its in-depth is c) */
-    int64_t oh, ow;      /* output */
-    int64_t sh, sw, dh, dw, ph, pw;
-} conv_geom;
+typedef tfc_conv_geom conv_geom;
 
 /* Fills q from the input and filter dims; 0, or -1 with a kernel error. */
 static int geom_make(tfc_kernel_ctx *c, const int64_t *x, const int64_t *f, conv_geom *q) {
@@ -387,6 +384,9 @@ static void conv2d_kernel(tfc_kernel_ctx *c) {
     int64_t od[4] = {t.q.n, t.q.oh, t.q.ow, t.q.o};
     tfc_tensor *out = tfc_kernel_output(c, 0, x->dtype, 4, od);
     if (!out || out->nelem == 0) return;
+    if (t.dt == TFC_FLOAT && tfc_conv_dnnl(c, TFC_CONV_FORWARD, &t.q, x->data, f->data, NULL,
+                                           out->data))
+        return;
     int64_t chunk = task_begin(c, &t);
     if (!chunk) return;
     if (!t.col) {
@@ -415,6 +415,9 @@ static void conv2d_bi_kernel(tfc_kernel_ctx *c) {
         memset(out->data, 0, out->nbytes);
         return;
     }
+    if (t.dt == TFC_FLOAT && tfc_conv_dnnl(c, TFC_CONV_BACKWARD_DATA, &t.q, NULL, f->data,
+                                           dy->data, out->data))
+        return;
     int64_t chunk = task_begin(c, &t);
     if (!chunk) return;
     if (!t.col) {
@@ -445,6 +448,9 @@ static void conv2d_bf_kernel(tfc_kernel_ctx *c) {
         memset(out->data, 0, out->nbytes);
         return;
     }
+    if (t.dt == TFC_FLOAT && tfc_conv_dnnl(c, TFC_CONV_BACKWARD_WEIGHTS, &t.q, x->data, NULL,
+                                           dy->data, out->data))
+        return;
     int64_t chunk = task_begin(c, &t);
     if (!chunk) return;
     if (!t.col) {

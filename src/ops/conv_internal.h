@@ -55,6 +55,26 @@ int tfc_conv_backprop_input_grad(tfc_graph *g, const tfc_conv_ops *ops, tfc_node
 int tfc_conv_backprop_filter_grad(tfc_graph *g, const tfc_conv_ops *ops, tfc_node *op,
                                   const tfc_output *dy, tfc_output *dx);
 
+/* The geometry of one 2-D convolution (NHWC input, HWIO filter). */
+typedef struct tfc_conv_geom {
+    int64_t n, h, w, c;  /* input */
+    int64_t fh, fw, o;   /* filter (its in-depth is c) */
+    int64_t oh, ow;      /* output */
+    int64_t sh, sw, dh, dw, ph, pw; /* strides, dilations, leading padding */
+} tfc_conv_geom;
+
+/* The three passes of a convolution. */
+enum { TFC_CONV_FORWARD, TFC_CONV_BACKWARD_DATA, TFC_CONV_BACKWARD_WEIGHTS };
+
+/* Runs one pass of a float32 convolution through oneDNN's convolution
+ * primitives (conv_dnnl.c): forward x, f -> out (NHWC); backward-data f, dy
+ * -> out (NHWC); backward-weights x, dy -> out (HWIO). Returns 1 when done,
+ * 0 when the pass is left to im2col + GEMM (dilated windows, shapes where
+ * oneDNN is slower, TFC_CONV_IM2COL set in the environment), -1 after a
+ * kernel error. Bit-identical at any thread count. */
+int tfc_conv_dnnl(tfc_kernel_ctx *c, int pass, const tfc_conv_geom *q, const float *x,
+                  const float *f, const float *dy, float *out);
+
 /* Pooling ops, defined in pool.c. */
 int tfc_pool_infer(tfc_infer_ctx *c);
 void tfc_max_pool_kernel(tfc_kernel_ctx *c);

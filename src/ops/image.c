@@ -1,14 +1,16 @@
 /* Image codecs as TensorFlow's ops: DecodePng, EncodePng (libpng),
- * DecodeJpeg, EncodeJpeg (libjpeg). As in TensorFlow, DecodePng and
- * DecodeJpeg share one kernel that looks at the data's magic bytes, so
- * either decodes a PNG or a JPEG; the op's attrs (channels, dtype, ratio,
- * ...) apply. GIF and BMP data are refused with TensorFlow's message for
- * formats it does not know here.
+ * DecodeJpeg, EncodeJpeg (libjpeg), DecodeGif (giflib, image_gif.c),
+ * DecodeBmp (image_bmp.c) and DecodeImage. As in TensorFlow, the decoders
+ * share one kernel that looks at the data's magic bytes, so DecodePng,
+ * DecodeJpeg and DecodeGif each decode a PNG, a JPEG or a GIF (DecodeGif
+ * 4-D, the others 3-D and one frame only); BMP data only DecodeBmp and
+ * DecodeImage take, and DecodeBmp nothing else; the op's attrs apply.
  *
  * Both libraries report errors by longjmp: whatever a codec changes after
  * its setjmp and needs after the jump (the output tensor, row pointers,
  * the library's message) sits in a heap "job" whose pointer is set before
  * setjmp, since locals changed in between are indeterminate after it. */
+#include "ops/image_internal.h"
 #include "ops/string_internal.h"
 
 #include <png.h> /* before anything that includes setjmp.h, as libpng asks */
@@ -58,13 +60,36 @@ static int contents_scalar(tfc_infer_ctx *c) {
 
 static int decode_infer(tfc_infer_ctx *c) {
     if (contents_scalar(c)) return -1;
-    int jpeg = !strcmp(c->op->type, "DecodeJpeg");
+    const char *op = c->op->type;
+    if (!strcmp(op, "DecodeGif")) { /* no attrs: always RGB frames */
+        int64_t dims[4] = {-1, -1, -1, 3};
+        tfc_infer_set_output(c, 0, TFC_UINT8, tfc_shape_make(4, dims));
+        return 0;
+    }
+    int jpeg = !strcmp(op, "DecodeJpeg"), bmp = !strcmp(op, "DecodeBmp"),
+        any = !strcmp(op, "DecodeImage");
     set_default_int(c, "channels", 0);
     int64_t ch = tfc_attrs_int(c->attrs, "channels", 0);
     if (ch != 0 && ch != 1 && ch != 3 && ch != 4)
         return tfc_infer_error(c, "channels must be 0, 1, 3, or 4, got %lld", (long long)ch);
     tfc_dtype dt = TFC_UINT8;
-    if (jpeg) {
+    if (bmp) {
+        if (ch == 1) return tfc_infer_error(c, "channels must be 0, 3 or 4 for BMP, got 1");
+    } else if (any) {
+        set_default_bool(c, "expand_animations", 1);
+        if (!tfc_attrs_find(c->attrs, "dtype"))
+            tfc_attrs_set_int(c->attrs, "dtype", TFC_ATTR_TYPE, TFC_UINT8);
+        dt = tfc_attrs_type(c->attrs, "dtype", TFC_INVALID_DTYPE);
+        if (dt != TFC_UINT8 && dt != TFC_UINT16 && dt != TFC_FLOAT)
+            return tfc_infer_error(c, "dtype must be uint8, uint16 or float32, got %s",
+                                   tfc_dtype_name(dt));
+        /* 3-D, or 4-D for an animated GIF when expand_animations is set */
+        tfc_shape s = tfc_attrs_int(c->attrs, "expand_animations", 1)
+                          ? tfc_shape_unknown()
+                          : tfc_shape_make(3, (int64_t[]){-1, -1, ch ? ch : -1});
+        tfc_infer_set_output(c, 0, dt, s);
+        return 0;
+    } else if (jpeg) {
         set_default_int(c, "ratio", 1);
         set_default_bool(c, "fancy_upscaling", 1);
         set_default_bool(c, "try_recover_truncated", 0);
@@ -348,38 +373,119 @@ static tfc_tensor *decode_jpeg(tfc_kernel_ctx *c, tfc_string in, int want_channe
     return out;
 }
 
+/* DecodeImage's dtype from uint8 (TensorFlow's scales: uint16 v * 256,
+ * float v / 255) or from a 16-bit PNG (float v / 65535). */
+static tfc_tensor *convert(tfc_kernel_ctx *c, tfc_tensor *t, tfc_dtype dt) {
+    if (!t || t->dtype == dt) return t;
+    tfc_tensor *o = tfc_tensor_new(dt, t->rank, t->dims);
+    if (!o) {
+        tfc_tensor_free(t);
+        tfc_kernel_error(c, TFC_RESOURCE_EXHAUSTED, "out of memory converting an image");
+        return NULL;
+    }
+    for (int64_t i = 0; i < t->nelem; i++) {
+        if (t->dtype == TFC_UINT16)
+            ((float *)o->data)[i] = ((const uint16_t *)t->data)[i] / 65535.0f;
+        else if (dt == TFC_UINT16)
+            ((uint16_t *)o->data)[i] = (uint16_t)(((const uint8_t *)t->data)[i] * 256);
+        else
+            ((float *)o->data)[i] = ((const uint8_t *)t->data)[i] / 255.0f;
+    }
+    tfc_tensor_free(t);
+    return o;
+}
+
+/* One frame of a 4-D tensor as 3-D, or a 3-D image as one frame. */
+static tfc_tensor *set_frames(tfc_kernel_ctx *c, tfc_tensor *t, int four_d) {
+    if (!t || (t->rank == 4) == four_d) return t;
+    if (four_d) {
+        memmove(t->dims + 1, t->dims, 3 * sizeof *t->dims);
+        t->dims[0] = 1;
+        t->rank = 4;
+    } else if (t->dims[0] != 1) {
+        tfc_kernel_error(c, TFC_INVALID_ARGUMENT,
+                         "Got %lld frames, but animated gifs can only be decoded by "
+                         "tf.io.decode_gif or tf.io.decode_image",
+                         (long long)t->dims[0]);
+        tfc_tensor_free(t);
+        return NULL;
+    } else {
+        memmove(t->dims, t->dims + 1, 3 * sizeof *t->dims);
+        t->rank = 3;
+    }
+    return t;
+}
+
+static void unknown_format(tfc_kernel_ctx *c, tfc_string in) {
+    char shown[16 * 4 + 1];
+    size_t k = 0;
+    for (size_t i = 0; i < in.len && i < 16; i++) {
+        unsigned char b = (unsigned char)in.data[i];
+        if (b >= 0x20 && b < 0x7f && b != '\\' && b != '\'') shown[k++] = (char)b;
+        else k += (size_t)snprintf(shown + k, sizeof shown - k, "\\%03o", b);
+    }
+    shown[k] = 0;
+    tfc_kernel_error(c, TFC_INVALID_ARGUMENT,
+                     "Expected image (JPEG, PNG, or GIF), got unknown format starting with "
+                     "'%s'",
+                     shown);
+}
+
 static void decode_kernel(tfc_kernel_ctx *c) {
     tfc_string in = tfc_string_at(c->inputs[0], 0);
     const tfc_attrs *a = &c->node->attrs;
-    int channels = (int)tfc_attrs_int(a, "channels", 0);
+    const char *op = c->node->op->type;
+    int gif_op = !strcmp(op, "DecodeGif"), bmp_op = !strcmp(op, "DecodeBmp"),
+        any_op = !strcmp(op, "DecodeImage");
+    int channels = gif_op ? 3 : (int)tfc_attrs_int(a, "channels", 0);
     tfc_dtype dt = tfc_attrs_type(a, "dtype", TFC_UINT8);
+    int expand = any_op && tfc_attrs_int(a, "expand_animations", 1);
     image_format f = classify(in);
+    static const char *const names[] = {"", "PNG", "JPEG", "GIF", "BMP"};
     tfc_tensor *out = NULL;
+    if (!in.len) {
+        tfc_kernel_error(c, TFC_INVALID_ARGUMENT,
+                         "Expected image (JPEG, PNG, or GIF), got empty file");
+        return;
+    }
+    if (f == FMT_UNKNOWN) {
+        unknown_format(c, in);
+        return;
+    }
+    if (bmp_op && f != FMT_BMP) {
+        tfc_kernel_error(c, TFC_INVALID_ARGUMENT,
+                         "Trying to decode %s format using DecodeBmp op. Use `decode_%s` or "
+                         "`decode_image` instead.",
+                         names[f], f == FMT_PNG ? "png" : f == FMT_GIF ? "gif" : "jpeg");
+        return;
+    }
+    if (f == FMT_BMP && !bmp_op && !any_op) {
+        tfc_kernel_error(c, TFC_INVALID_ARGUMENT,
+                         "Trying to decode BMP format using a wrong op. Use `decode_bmp` or "
+                         "`decode_image` instead. Op used: %s",
+                         op);
+        return;
+    }
     if (f == FMT_PNG) {
-        out = decode_png(c, in, channels, dt);
-    } else if (f == FMT_JPEG && dt != TFC_UINT8) {
+        out = decode_png(c, in, channels, dt == TFC_FLOAT ? TFC_UINT16 : dt);
+    } else if (f == FMT_JPEG && dt != TFC_UINT8 && !any_op) {
         tfc_kernel_error(c, TFC_INVALID_ARGUMENT, "JPEG does not support uint16 output");
     } else if (f == FMT_JPEG) {
         out = decode_jpeg(c, in, channels);
-    } else if (f == FMT_GIF || f == FMT_BMP) {
-        tfc_kernel_error(c, TFC_UNIMPLEMENTED, "%s images are not supported (only PNG and JPEG)",
-                         f == FMT_GIF ? "GIF" : "BMP");
-    } else if (!in.len) {
-        tfc_kernel_error(c, TFC_INVALID_ARGUMENT, "Expected image (JPEG, PNG, or GIF), got empty file");
+    } else if (f == FMT_BMP) {
+        out = image_decode_bmp(c, in, channels);
+    } else if (channels != 0 && channels != 3) {
+        tfc_kernel_error(c, TFC_INVALID_ARGUMENT, "channels must be 0 or 3 for GIF, got %d",
+                         channels);
     } else {
-        char shown[16 * 4 + 1];
-        size_t k = 0;
-        for (size_t i = 0; i < in.len && i < 16; i++) {
-            unsigned char b = (unsigned char)in.data[i];
-            if (b >= 0x20 && b < 0x7f && b != '\\' && b != '\'') shown[k++] = (char)b;
-            else k += (size_t)snprintf(shown + k, sizeof shown - k, "\\%03o", b);
-        }
-        shown[k] = 0;
-        tfc_kernel_error(c, TFC_INVALID_ARGUMENT,
-                         "Expected image (JPEG, PNG, or GIF), got unknown format starting with "
-                         "'%s'",
-                         shown);
+        /* DecodePng and DecodeJpeg count the frames to refuse an animation */
+        out = image_decode_gif(c, in, !any_op || expand);
+        if (any_op && !expand) out = set_frames(c, out, 0);
     }
+    /* DecodeGif gives 4-D whatever it decoded; the others 3-D, but a GIF
+     * stays 4-D for DecodeImage with expand_animations */
+    if (gif_op || !(any_op && expand && f == FMT_GIF)) out = set_frames(c, out, gif_op);
+    if (any_op) out = convert(c, out, dt);
     if (out) tfc_kernel_set_output(c, 0, out);
 }
 
@@ -620,6 +726,9 @@ static void encode_jpeg_kernel(tfc_kernel_ctx *c) {
 const tfc_op_def tfc_ops_image[] = {
     {"DecodePng", 1, 1, 1, IMAGE_OP, 0, decode_infer, decode_kernel, NULL},
     {"DecodeJpeg", 1, 1, 1, IMAGE_OP, 0, decode_infer, decode_kernel, NULL},
+    {"DecodeGif", 1, 1, 1, IMAGE_OP, 0, decode_infer, decode_kernel, NULL},
+    {"DecodeBmp", 1, 1, 1, IMAGE_OP, 0, decode_infer, decode_kernel, NULL},
+    {"DecodeImage", 1, 1, 1, IMAGE_OP, 0, decode_infer, decode_kernel, NULL},
     {"EncodePng", 1, 1, 1, IMAGE_OP, 0, encode_png_infer, encode_png_kernel, NULL},
     {"EncodeJpeg", 1, 1, 1, IMAGE_OP, 0, encode_jpeg_infer, encode_jpeg_kernel, NULL},
     {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
@@ -657,5 +766,28 @@ tfc_output tfc_image_encode_jpeg(tfc_graph *g, tfc_output image, const char *for
     tfc_op_add_input(d, image);
     tfc_op_set_attr_string(d, "format", format ? format : "");
     tfc_op_set_attr_int(d, "quality", quality);
+    return tfc_out(tfc_op_finish(d), 0);
+}
+
+tfc_output tfc_image_decode_gif(tfc_graph *g, tfc_output contents) {
+    tfc_op_desc *d = tfc_op_new(g, "DecodeGif", NULL);
+    tfc_op_add_input(d, contents);
+    return tfc_out(tfc_op_finish(d), 0);
+}
+
+tfc_output tfc_image_decode_bmp(tfc_graph *g, tfc_output contents, int channels) {
+    tfc_op_desc *d = tfc_op_new(g, "DecodeBmp", NULL);
+    tfc_op_add_input(d, contents);
+    tfc_op_set_attr_int(d, "channels", channels);
+    return tfc_out(tfc_op_finish(d), 0);
+}
+
+tfc_output tfc_image_decode_image(tfc_graph *g, tfc_output contents, int channels, tfc_dtype dtype,
+                                  int expand_animations) {
+    tfc_op_desc *d = tfc_op_new(g, "DecodeImage", NULL);
+    tfc_op_add_input(d, contents);
+    tfc_op_set_attr_int(d, "channels", channels);
+    tfc_op_set_attr_type(d, "dtype", dtype);
+    tfc_op_set_attr_bool(d, "expand_animations", expand_animations);
     return tfc_out(tfc_op_finish(d), 0);
 }

@@ -1,12 +1,16 @@
-/* Cast between any two of float32, float64, int32, int64, uint8 and bool
- * (attr DstT; the shape function records SrcT and Truncate as TensorFlow
- * does). One loop per (source, destination) pair.
+/* Cast between any two of float32, float64, int32, int64, uint8, bool,
+ * bfloat16 and half (attr DstT; the shape function records SrcT and
+ * Truncate as TensorFlow does). One loop per (source, destination) pair of
+ * the first six; bfloat16 and half go through float32 (core/half.h), as
+ * TensorFlow's (Eigen's) conversions do: float64 and int32 are rounded to
+ * float32 first, then to 16 bits, each to nearest even.
  *
  * Float to integer truncates toward zero. Out-of-range values, undefined in
  * C, are pinned: to int32/int64 they saturate (NaN gives the minimum, as
  * x86's conversion and so TensorFlow on it does), to uint8 they clamp to
  * [0, 255] (NaN gives 0). Integer narrowing wraps; anything to bool is
  * "!= 0". */
+#include "core/half.h"
 #include "ops/math_internal.h"
 
 enum { D_F32, D_F64, D_I32, D_I64, D_U8, D_BOOL, D_N };
@@ -19,6 +23,11 @@ static int dslot(tfc_dtype dt) {
         if (slot_dtype[i] == dt) return i;
     return -1;
 }
+
+static int is_float16(tfc_dtype dt) { return dt == TFC_HALF || dt == TFC_BFLOAT16; }
+
+/* A slot, or the 16-bit floats (which the conversions reach through f32). */
+static int castable(tfc_dtype dt) { return dslot(dt) >= 0 || is_float16(dt); }
 
 static inline int32_t to_i32(double x) {
     if (!(x > -2147483648.0)) return INT32_MIN;
@@ -82,9 +91,9 @@ static const conv_fn convs[D_N][D_N] = {ROW(f32), ROW(f64), ROW(i32), ROW(i64), 
 int tfc_math_cast_infer(tfc_infer_ctx *c) {
     tfc_dtype src = tfc_infer_input_dtype(c, 0);
     tfc_dtype dst = tfc_attrs_type(c->attrs, "DstT", TFC_INVALID_DTYPE);
-    int s = dslot(src), d = dslot(dst);
-    if (d < 0) return tfc_infer_error(c, "missing or unsupported attr 'DstT'");
-    if (s < 0) return tfc_infer_error(c, "unsupported input dtype %s", tfc_dtype_name(src));
+    if (!castable(dst)) return tfc_infer_error(c, "missing or unsupported attr 'DstT'");
+    if (!castable(src))
+        return tfc_infer_error(c, "unsupported input dtype %s", tfc_dtype_name(src));
     tfc_attrs_set_int(c->attrs, "SrcT", TFC_ATTR_TYPE, src);
     tfc_attrs_set_int(c->attrs, "Truncate", TFC_ATTR_BOOL, tfc_attrs_int(c->attrs, "Truncate", 0));
     tfc_infer_set_output(c, 0, dst, tfc_infer_input_shape(c, 0));
@@ -92,15 +101,58 @@ int tfc_math_cast_infer(tfc_infer_ctx *c) {
 }
 
 typedef struct cast_job {
-    conv_fn fn;
+    conv_fn fn; /* NULL: a 16-bit float at either end, through f32 */
+    tfc_dtype src, dst;
     const char *x;
     char *y;
     size_t xsz, ysz;
 } cast_job;
 
+/* n values of a 16-bit float dtype to float32, or back. */
+static void float16_to_f32(tfc_dtype dt, const uint16_t *h, float *f, int64_t n) {
+    if (dt == TFC_HALF) {
+        tfc_half_to_float_n(h, f, n);
+        return;
+    }
+    for (int64_t i = 0; i < n; i++) f[i] = tfc_bfloat16_bits_to_float(h[i]);
+}
+
+static void f32_to_float16(tfc_dtype dt, const float *f, uint16_t *h, int64_t n) {
+    if (dt == TFC_HALF) {
+        tfc_float_to_half_n(f, h, n);
+        return;
+    }
+    for (int64_t i = 0; i < n; i++) h[i] = tfc_float_to_bfloat16_bits(f[i]);
+}
+
+/* Casts through a float32 buffer, a block at a time. */
+static void cast_via_f32(const cast_job *j, int64_t n, const char *x, char *y) {
+    enum { BLOCK = 256 };
+    float buf[BLOCK];
+    int sf = dslot(TFC_FLOAT);
+    for (int64_t i = 0; i < n; i += BLOCK) {
+        int64_t m = n - i < BLOCK ? n - i : BLOCK;
+        const char *xi = x + (size_t)i * j->xsz;
+        char *yi = y + (size_t)i * j->ysz;
+        if (is_float16(j->src))
+            float16_to_f32(j->src, (const uint16_t *)xi, buf, m);
+        else
+            convs[dslot(j->src)][sf](m, xi, buf);
+        if (is_float16(j->dst))
+            f32_to_float16(j->dst, buf, (uint16_t *)yi, m);
+        else
+            convs[sf][dslot(j->dst)](m, buf, yi);
+    }
+}
+
 static void cast_chunk(void *arg, int64_t begin, int64_t end) {
     const cast_job *j = arg;
-    j->fn(end - begin, j->x + (size_t)begin * j->xsz, j->y + (size_t)begin * j->ysz);
+    const char *x = j->x + (size_t)begin * j->xsz;
+    char *y = j->y + (size_t)begin * j->ysz;
+    if (j->fn)
+        j->fn(end - begin, x, y);
+    else
+        cast_via_f32(j, end - begin, x, y);
 }
 
 void tfc_math_cast_kernel(tfc_kernel_ctx *c) {
@@ -110,15 +162,16 @@ void tfc_math_cast_kernel(tfc_kernel_ctx *c) {
         tfc_kernel_set_output(c, 0, tfc_tensor_ref(c->inputs[0]));
         return;
     }
-    int s = dslot(x->dtype), d = dslot(dst);
-    if (s < 0 || d < 0) {
+    if (!castable(x->dtype) || !castable(dst)) {
         tfc_kernel_error(c, TFC_INVALID_ARGUMENT, "unsupported input dtype %s",
                          tfc_dtype_name(x->dtype));
         return;
     }
     tfc_tensor *y = tfc_kernel_output(c, 0, dst, x->rank, x->dims);
     if (!y) return;
-    cast_job j = {convs[s][d], x->data, y->data, tfc_dtype_size(x->dtype), tfc_dtype_size(dst)};
+    int s = dslot(x->dtype), d = dslot(dst);
+    cast_job j = {s >= 0 && d >= 0 ? convs[s][d] : NULL, x->dtype, dst, x->data, y->data,
+                  tfc_dtype_size(x->dtype), tfc_dtype_size(dst)};
     tfc_parallel_for(c->pool, x->nelem, TFC_MATH_GRAIN, cast_chunk, &j);
 }
 

@@ -6,7 +6,6 @@
 #include "ops/gemm.h"
 #include "ops/math_internal.h"
 
-#include <cblas.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>

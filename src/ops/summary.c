@@ -1,6 +1,7 @@
 /* Summary ops as TensorFlow declares them (core/ops/logging_ops.cc):
  * ScalarSummary(tags, values), HistogramSummary(tag, values),
- * ImageSummary(tag, tensor; max_images, bad_color), TensorSummaryV2(tag,
+ * ImageSummary(tag, tensor; max_images, bad_color), AudioSummaryV2(tag,
+ * tensor, sample_rate; max_outputs) -- the audio as WAV -- TensorSummaryV2(tag,
  * tensor, serialized_summary_metadata) -- what tf.summary.text writes, with
  * the "text" plugin -- and MergeSummary(inputs: N strings). Each outputs one
  * serialized tensorflow.Summary as a string scalar, which the summary writer
@@ -9,7 +10,9 @@
  * that name is the tag, and its tag Const is "<node>/tag(s)". */
 #include "core/tensor.h"
 #include "formats/events.h"
+#include "formats/pb.h"
 #include "graph/op_registry.h"
+#include "ops/audio_wav.h"
 
 #include <math.h>
 #include <png.h>
@@ -322,6 +325,98 @@ static void image_kernel(tfc_kernel_ctx *c) {
     emit(c, &b);
 }
 
+/* ---- AudioSummaryV2(tag: string, tensor: float, sample_rate: float; max_outputs) ---- */
+
+static int audio_infer(tfc_infer_ctx *c) {
+    if (check_string(c, 0, "tag", 1)) return -1;
+    if (tfc_infer_input_dtype(c, 1) != TFC_FLOAT || tfc_infer_input_dtype(c, 2) != TFC_FLOAT)
+        return tfc_infer_error(c, "tensor and sample_rate must be float32");
+    tfc_shape s = tfc_infer_input_shape(c, 1), r = tfc_infer_input_shape(c, 2);
+    if (s.rank >= 0 && s.rank != 2 && s.rank != 3)
+        return tfc_infer_error(c, "tensor must be 3-D [batch, frames, channels] or 2-D [batch, "
+                                  "frames], got rank %d",
+                               s.rank);
+    if (r.rank > 0) return tfc_infer_error(c, "sample_rate must be a scalar, got rank %d", r.rank);
+    if (!tfc_attrs_find(c->attrs, "max_outputs"))
+        tfc_attrs_set_int(c->attrs, "max_outputs", TFC_ATTR_INT, 3);
+    int64_t m = tfc_attrs_int(c->attrs, "max_outputs", 3);
+    if (m < 1 || m >= (1LL << 31))
+        return tfc_infer_error(c, "attr 'max_outputs' must be in [1, 2^31), got %lld",
+                               (long long)m);
+    tfc_infer_set_output(c, 0, TFC_STRING, tfc_shape_scalar());
+    return 0;
+}
+
+static void put_len(tfc_buf *b, int field, const void *p, size_t n) {
+    pb_put_varint(b, (uint64_t)field << 3 | 2);
+    pb_put_varint(b, n);
+    tfc_buf_append(b, p, n);
+}
+
+static void audio_kernel(tfc_kernel_ctx *c) {
+    tfc_string base;
+    if (scalar_string(c, 0, "tag", &base)) return;
+    const tfc_tensor *x = c->inputs[1], *r = c->inputs[2];
+    char shape[128];
+    if (x->rank != 2 && x->rank != 3) {
+        tfc_kernel_error(c, TFC_INVALID_ARGUMENT, "Tensor must be 3-D or 2-D, got: %s",
+                         tfc_dims_str(x->rank, x->dims, shape, sizeof shape));
+        return;
+    }
+    if (r->nelem != 1) {
+        tfc_kernel_error(c, TFC_INVALID_ARGUMENT, "sample_rate must be a scalar");
+        return;
+    }
+    float rate = *(const float *)r->data;
+    if (!(rate > 0.0f) || rate >= 4294967296.0f) {
+        tfc_kernel_error(c, TFC_INVALID_ARGUMENT, "sample_rate must be > 0 (and below 2^32), got %g",
+                         (double)rate);
+        return;
+    }
+    int64_t max = tfc_attrs_int(&c->node->attrs, "max_outputs", 3);
+    int64_t batch = x->dims[0], frames = x->dims[1], ch = x->rank == 3 ? x->dims[2] : 1;
+    int64_t count = batch < max ? batch : max;
+    size_t size = wav_size(frames, ch);
+    if (count && !size) {
+        tfc_kernel_error(c, TFC_INVALID_ARGUMENT,
+                         "cannot encode %lld frames of %lld channels as a WAV (channels 1 to "
+                         "65535, under 4 GiB)",
+                         (long long)frames, (long long)ch);
+        return;
+    }
+    uint8_t *wav = malloc(size ? size : 1);
+    char *tag = malloc(base.len + 32);
+    tfc_buf b = {0}, value = {0}, audio = {0};
+    if (!wav || !tag) b.oom = 1;
+    for (int64_t i = 0; i < count && !b.oom; i++) {
+        wav_encode((const float *)x->data + i * frames * ch, frames, ch, (uint32_t)rate, wav);
+        /* Summary.Audio: sample_rate 1 (float), num_channels 2, length_frames 3,
+         * encoded_audio_string 4, content_type 5 */
+        audio.n = value.n = 0;
+        pb_put_varint(&audio, 1 << 3 | 5);
+        tfc_buf_append(&audio, &rate, 4);
+        pb_put_varint(&audio, 2 << 3);
+        pb_put_varint(&audio, (uint64_t)ch);
+        pb_put_varint(&audio, 3 << 3);
+        pb_put_varint(&audio, (uint64_t)frames);
+        put_len(&audio, 4, wav, size);
+        put_len(&audio, 5, "audio/wav", 9);
+        /* the tag follows the number asked for, not the number made */
+        int n = max == 1 ? snprintf(tag, base.len + 32, "%.*s/audio", (int)base.len, base.data)
+                         : snprintf(tag, base.len + 32, "%.*s/audio/%lld", (int)base.len,
+                                    base.data, (long long)i);
+        put_len(&value, 1, tag, (size_t)n); /* Value.tag */
+        put_len(&value, 6, audio.p, audio.n); /* Value.audio */
+        put_len(&b, 1, value.p, value.n);     /* Summary.value */
+        b.oom |= audio.oom | value.oom;
+    }
+    free(wav);
+    free(tag);
+    tfc_buf_free(&audio);
+    tfc_buf_free(&value);
+    emit(c, &b);
+}
+
 /* ---- TensorSummaryV2(tag: string, tensor: T, serialized_summary_metadata: string) ---- */
 
 static int tensor_summary_infer(tfc_infer_ctx *c) {
@@ -447,6 +542,7 @@ const tfc_op_def tfc_ops_summary[] = {
     {"ScalarSummary", 2, 2, 1, SUMMARY_FLAGS, 0, scalar_infer, scalar_kernel, NULL},
     {"HistogramSummary", 2, 2, 1, SUMMARY_FLAGS, 0, histogram_infer, histogram_kernel, NULL},
     {"ImageSummary", 2, 2, 1, SUMMARY_FLAGS, 0, image_infer, image_kernel, NULL},
+    {"AudioSummaryV2", 3, 3, 1, SUMMARY_FLAGS, 0, audio_infer, audio_kernel, NULL},
     {"TensorSummaryV2", 3, 3, 1, SUMMARY_FLAGS, 0, tensor_summary_infer, tensor_summary_kernel,
      NULL},
     {"MergeSummary", 1, -1, 1, SUMMARY_FLAGS, 0, merge_infer, merge_kernel, NULL},
@@ -555,6 +651,20 @@ tfc_output tfc_image_summary(tfc_graph *g, const char *tag, tfc_output images,
     /* written out as TF's Python does, so the GraphDef spells every attr */
     if (bad) tfc_op_set_attr_tensor(d, "bad_color", bad);
     tfc_tensor_free(bad);
+    summary_names_free(&sn);
+    return summary_finish(g, d);
+}
+
+tfc_output tfc_audio_summary(tfc_graph *g, const char *tag, tfc_output audio,
+                             tfc_output sample_rate, int max_outputs) {
+    summary_names sn;
+    if (summary_names_make(g, "AudioSummaryV2", tag, &sn)) return (tfc_output){NULL, 0};
+    tfc_output t = named_string(g, &sn, "tag", sn.tag, strlen(sn.tag));
+    tfc_op_desc *d = tfc_op_new(g, "AudioSummaryV2", sn.rel);
+    tfc_op_add_input(d, t);
+    tfc_op_add_input(d, audio);
+    tfc_op_add_input(d, sample_rate);
+    tfc_op_set_attr_int(d, "max_outputs", max_outputs > 0 ? max_outputs : 3);
     summary_names_free(&sn);
     return summary_finish(g, d);
 }

@@ -203,7 +203,7 @@ static void compute_node(run_state *r, int j) {
     tfc_tensor **in = x->inputs + pn->input_base;
     for (int i = 0; i < pn->ninputs; i++) {
         in[i] = x->values[pn->input_slot[i]];
-        if (!in[i] && !(i < 32 && (pn->op->ref_inputs >> i) & 1)) {
+        if (!in[i] && !tfc_op_input_is_ref(pn->op, i)) {
             tfc_status st = {0};
             tfc_node *src = pn->node->inputs[i].node;
             if (src->op->flags & TFC_OP_VARIABLE)
@@ -578,6 +578,22 @@ void tfc_execute_traced(tfc_session *s, tfc_plan *p, tfc_tensor *const *feed_val
     tfc_execute_deadline(s, p, feed_values, fetch_values, md, 0, status);
 }
 
+/* A plan of at most this many nodes, each of which took less than
+ * CHEAP_NODE_NS in its timed runs, runs serially on the caller: handing
+ * its nodes around costs more than it can gain (a warm 10-node chain took
+ * longer at 2 threads than at 1). Its kernels still split their own work
+ * over the pool. */
+#define SERIAL_PLAN_NODES 32
+
+static int small_cheap_plan(tfc_plan *p) {
+    if (p->nnodes > SERIAL_PLAN_NODES ||
+        atomic_load_explicit(&p->runs_to_time, memory_order_relaxed) > 0)
+        return 0;
+    for (int j = 0; j < p->nnodes; j++)
+        if (!atomic_load_explicit(&p->nodes[j].cheap, memory_order_relaxed)) return 0;
+    return 1;
+}
+
 void tfc_execute_deadline(tfc_session *s, tfc_plan *p, tfc_tensor *const *feed_values,
                           tfc_tensor **fetch_values, tfc_run_metadata *md, int64_t deadline_ns,
                           tfc_status *status) {
@@ -597,7 +613,8 @@ void tfc_execute_deadline(tfc_session *s, tfc_plan *p, tfc_tensor *const *feed_v
     r.trace = trace;
     r.deadline_ns = deadline_ns;
 
-    if (s->inter_op_parallel && r.pool && p->nnodes > 1) {
+    if (s->inter_op_parallel && r.pool && p->nnodes > 1 && !tfc_threadpool_inline_thread() &&
+        !small_cheap_plan(p)) {
         execute_parallel(&r);
     } else {
         r.serial = 1;

@@ -226,7 +226,7 @@ static int order_reads_before_writes(const tfc_plan *p, const int *index_of,
         tfc_node *writer = p->nodes[w].node;
         unsigned refs = writer->op->ref_inputs;
         for (int i = 0; refs && i < writer->ninputs; i++) {
-            if (!((refs >> i) & 1)) continue;
+            if (!tfc_op_input_is_ref(writer->op, i)) continue;
             tfc_src var = v->inputs[writer->id][i];
             if (var.kind != TFC_SRC_NODE) continue;
             int sp = 0;

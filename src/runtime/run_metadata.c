@@ -1,7 +1,8 @@
 /* RunMetadata: the step statistics a traced run records (per executed
  * node: device, thread, start and end, output sizes), their accessors and
  * the Chrome trace JSON writer (a timeline: one process row per device,
- * one thread row per OS thread). */
+ * one thread row per OS thread), and the partition graphs' bytes
+ * (partition_graph.c writes them). */
 #include "runtime/runtime.h"
 
 #include <stdarg.h>
@@ -24,6 +25,9 @@ struct tfc_run_metadata {
     int ndevices;
     char **devices;
     int64_t t0; /* the earliest start: times are given from it */
+    int ngraphs;
+    uint8_t **graphs; /* serialized GraphDefs, one per partition */
+    size_t *graph_len;
 };
 
 tfc_run_metadata *tfc_run_metadata_new(void) { return calloc(1, sizeof(tfc_run_metadata)); }
@@ -37,6 +41,8 @@ void tfc_run_metadata_clear(tfc_run_metadata *md) {
     }
     md->n = 0;
     md->t0 = 0;
+    for (int i = 0; i < md->ngraphs; i++) free(md->graphs[i]);
+    md->ngraphs = 0;
 }
 
 void tfc_run_metadata_free(tfc_run_metadata *md) {
@@ -45,6 +51,8 @@ void tfc_run_metadata_free(tfc_run_metadata *md) {
     free(md->nodes);
     for (int i = 0; i < md->ndevices; i++) free(md->devices[i]);
     free(md->devices);
+    free(md->graphs);
+    free(md->graph_len);
     free(md);
 }
 
@@ -146,6 +154,28 @@ int tfc_run_metadata_node_num_outputs(const tfc_run_metadata *md, int i) {
 int64_t tfc_run_metadata_node_output_bytes(const tfc_run_metadata *md, int i, int k) {
     const tfc_node_exec_stats *e = entry(md, i);
     return e && k >= 0 && k < e->noutputs ? e->output_bytes[k] : -1;
+}
+
+int tfc_run_metadata_add_partition_graph(tfc_run_metadata *md, uint8_t *bytes, size_t len) {
+    uint8_t **g = realloc(md->graphs, ((size_t)md->ngraphs + 1) * sizeof *g);
+    if (g) md->graphs = g;
+    size_t *l = realloc(md->graph_len, ((size_t)md->ngraphs + 1) * sizeof *l);
+    if (l) md->graph_len = l;
+    if (!g || !l) return -1;
+    if (!bytes && !(bytes = malloc(1))) return -1; /* an empty GraphDef has no bytes */
+    md->graphs[md->ngraphs] = bytes;
+    md->graph_len[md->ngraphs++] = len;
+    return 0;
+}
+
+int tfc_run_metadata_num_partition_graphs(const tfc_run_metadata *md) {
+    return md ? md->ngraphs : 0;
+}
+
+const void *tfc_run_metadata_partition_graph(const tfc_run_metadata *md, int i, size_t *len) {
+    int ok = md && i >= 0 && i < md->ngraphs;
+    if (len) *len = ok ? md->graph_len[i] : 0;
+    return ok ? md->graphs[i] : NULL;
 }
 
 /* A growing string. */

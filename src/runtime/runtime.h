@@ -167,5 +167,13 @@ typedef struct tfc_trace {
 } tfc_trace;
 /* Appends the nodes of plan p that ran (trace t) to md. 0 or -1 (memory). */
 int tfc_run_metadata_add(tfc_run_metadata *md, const tfc_plan *p, const tfc_trace *t);
+/* Appends a serialized GraphDef to md, which takes `bytes` (malloc'd; NULL
+ * for an empty one). 0 or -1 (memory; the caller keeps bytes). */
+int tfc_run_metadata_add_partition_graph(tfc_run_metadata *md, uint8_t *bytes, size_t len);
+/* RunOptions.output_partition_graphs: appends the GraphDef of each
+ * partition of plan p (one when it runs on one device) to md
+ * (partition_graph.c). 0, or -1 with `status` set. */
+int tfc_run_metadata_add_partition_graphs(tfc_run_metadata *md, const tfc_session *s,
+                                          const tfc_plan *p, tfc_status *status);
 
 #endif

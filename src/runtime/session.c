@@ -311,6 +311,12 @@ static void session_run_open(tfc_session *s, const tfc_run_options *ro, const tf
     tfc_execute_deadline(s, p, feed_values, fetch_values,
                          ro && md && ro->trace_level > TFC_TRACE_NONE ? md : NULL, deadline,
                          status);
+    if (ro && md && ro->output_partition_graphs && status->code == TFC_OK &&
+        tfc_run_metadata_add_partition_graphs(md, s, p, status))
+        for (int i = 0; i < nfetches; i++) {
+            tfc_tensor_free(fetch_values[i]);
+            fetch_values[i] = NULL;
+        }
 }
 
 /* session_run_open on a session that is not closed, counted among the

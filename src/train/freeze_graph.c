@@ -146,8 +146,8 @@ int tfc_graph_to_frozen_graphdef(tfc_session *s, const char *const *output_names
     for (int id = 0; id < nn; id++) {
         const tfc_node *x = g->nodes[id];
         if (!keep[id]) continue;
-        for (int i = 0; i < x->ninputs && i < 32; i++)
-            if (i < 32 && (x->op->ref_inputs >> i & 1u) && tfc_is_variable_node(x->inputs[i].node)) {
+        for (int i = 0; i < x->ninputs; i++)
+            if (tfc_op_input_is_ref(x->op, i) && tfc_is_variable_node(x->inputs[i].node)) {
                 tfc_status_set(st, TFC_FAILED_PRECONDITION,
                      "freezing: the outputs need node '%s', which updates variable '%s'; a "
                      "frozen graph holds constants only",

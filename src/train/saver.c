@@ -17,6 +17,7 @@
 #include "ops/resource_variable.h"
 #include "runtime/runtime.h"
 #include "train/checkpoint_state.h"
+#include "train/saver_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,6 +87,12 @@ tfc_saver *tfc_saver_new(tfc_graph *g, const tfc_output *vars, int n, int max_to
 }
 
 int tfc_saver_max_to_keep(const tfc_saver *sv) { return sv ? sv->max_to_keep : 0; }
+
+int tfc_saver_num_vars(const tfc_saver *sv) { return sv ? sv->nvars : 0; }
+tfc_node *tfc_saver_var(const tfc_saver *sv, int i) {
+    return sv && i >= 0 && i < sv->nvars ? sv->vars[i] : NULL;
+}
+tfc_graph *tfc_saver_graph(const tfc_saver *sv) { return sv ? sv->graph : NULL; }
 
 /* <path>.meta, as TF1's Saver writes next to each checkpoint. */
 static int write_meta(tfc_saver *sv, const char *path, tfc_status *st) {

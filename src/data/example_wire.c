@@ -1,0 +1,256 @@
+/* tf.train.Example from its wire bytes (see example_wire.h). */
+#include "data/example_wire.h"
+#include "formats/pb.h"
+
+#include <string.h>
+
+enum { WT_VARINT = 0, WT_I64 = 1, WT_LEN = 2, WT_I32 = 5 };
+
+/* pb_get_varint with the one-byte case (tags, short lengths) inline */
+static inline int get_varint(const uint8_t **p, const uint8_t *end, uint64_t *out) {
+    if (*p < end && **p < 0x80) {
+        *out = *(*p)++;
+        return 0;
+    }
+    return pb_get_varint(p, end, out);
+}
+
+/* One field of [*p, end): its number, wire type and value (bytes for
+ * WT_LEN / WT_I32 / WT_I64, the number for WT_VARINT). Advances *p.
+ * 1: a field, 0: the end, -1: malformed (groups are not accepted). */
+static int next_field(const uint8_t **p, const uint8_t *end, uint32_t *num, int *wt,
+                      const uint8_t **val, size_t *vlen, uint64_t *vint) {
+    if (*p >= end) return 0;
+    uint64_t tag, n;
+    if (get_varint(p, end, &tag) || (tag >> 3) == 0 || (tag >> 3) > 0x1fffffff) return -1;
+    *num = (uint32_t)(tag >> 3);
+    *wt = (int)(tag & 7);
+    *val = *p;
+    switch (*wt) {
+    case WT_VARINT: return get_varint(p, end, vint) ? -1 : 1;
+    case WT_I64: n = 8; break;
+    case WT_I32: n = 4; break;
+    case WT_LEN:
+        if (get_varint(p, end, &n)) return -1;
+        *val = *p;
+        break;
+    default: return -1;
+    }
+    if (n > (uint64_t)(end - *p)) return -1;
+    *vlen = (size_t)n;
+    *p += n;
+    return 1;
+}
+
+/* Counts the values of one list message of the given kind; -1 malformed. */
+static int list_count(int kind, const uint8_t *p, const uint8_t *end, size_t *count) {
+    uint32_t num;
+    int wt, r;
+    const uint8_t *v;
+    size_t n = 0;
+    uint64_t x;
+    while ((r = next_field(&p, end, &num, &wt, &v, &n, &x)) > 0) {
+        if (num != 1) continue;
+        if (kind == EXW_BYTES) {
+            if (wt != WT_LEN) return -1;
+            (*count)++;
+        } else if (kind == EXW_FLOAT) {
+            if (wt == WT_I32) {
+                (*count)++;
+            } else if (wt == WT_LEN && n % 4 == 0) {
+                *count += n / 4;
+            } else {
+                return -1;
+            }
+        } else if (wt == WT_VARINT) {
+            (*count)++;
+        } else if (wt == WT_LEN) {
+            const uint8_t *q = v, *qe = v + n;
+            while (q < qe) {
+                if (get_varint(&q, qe, &x)) return -1;
+                (*count)++;
+            }
+        } else {
+            return -1;
+        }
+    }
+    return r;
+}
+
+/* Scans a Feature: its final kind, where that kind's run of fields starts
+ * and how many values they hold. 0, or -1 when malformed. */
+static int feature_scan(const uint8_t *p, const uint8_t *end, exw_feature *f) {
+    uint32_t num;
+    int wt, r;
+    const uint8_t *v, *at = p;
+    size_t n = 0;
+    uint64_t x;
+    f->kind = EXW_NONE;
+    f->count = 0;
+    f->p = f->end = end;
+    while ((r = next_field(&p, end, &num, &wt, &v, &n, &x)) > 0) {
+        if (num >= 1 && num <= 3) {
+            if (wt != WT_LEN) return -1;
+            if ((int)num != f->kind) { /* another member replaces the one before */
+                f->kind = (int)num;
+                f->p = at;
+                f->count = 0;
+            }
+            if (list_count(f->kind, v, v + n, &f->count)) return -1;
+        }
+        at = p;
+    }
+    return r;
+}
+
+/* Calls fn(arg, key, keylen, value, valuelen) for each map entry of each
+ * Features of the Example; -1 when malformed or when fn returns nonzero. */
+static int for_each_entry(const uint8_t *rec, size_t len,
+                          int (*fn)(void *, const uint8_t *, size_t, const uint8_t *, size_t),
+                          void *arg) {
+    const uint8_t *p = rec, *end = rec + len, *v;
+    uint32_t num;
+    int wt, r;
+    size_t n = 0;
+    uint64_t x;
+    while ((r = next_field(&p, end, &num, &wt, &v, &n, &x)) > 0) {
+        if (num != 1) continue;
+        if (wt != WT_LEN) return -1;
+        const uint8_t *fp = v, *fe = v + n, *ev;
+        size_t en = 0;
+        int fr;
+        while ((fr = next_field(&fp, fe, &num, &wt, &ev, &en, &x)) > 0) {
+            if (num != 1) continue;
+            if (wt != WT_LEN) return -1;
+            /* an entry: key 1, value 2 (absent: "" and an empty Feature) */
+            const uint8_t *q = ev, *qe = ev + en, *kv, *key = ev, *val = ev;
+            size_t kn = 0, keylen = 0, vallen = 0;
+            int er;
+            while ((er = next_field(&q, qe, &num, &wt, &kv, &kn, &x)) > 0) {
+                if (num != 1 && num != 2) continue;
+                if (wt != WT_LEN) return -1;
+                if (num == 1) {
+                    key = kv;
+                    keylen = kn;
+                } else {
+                    val = kv;
+                    vallen = kn;
+                }
+            }
+            if (er < 0 || fn(arg, key, keylen, val, vallen)) return -1;
+        }
+        if (fr < 0) return -1;
+    }
+    return r;
+}
+
+typedef struct scanning {
+    const char *const *keys;
+    const size_t *keylens;
+    int n;
+    exw_feature *f;
+    int *found;
+} scanning;
+
+/* checks every entry; an entry of a wanted key (the last one wins) is kept */
+static int scan_entry(void *arg, const uint8_t *key, size_t keylen, const uint8_t *val,
+                      size_t vallen) {
+    scanning *sc = arg;
+    exw_feature f;
+    if (feature_scan(val, val + vallen, &f)) return -1;
+    for (int k = 0; k < sc->n; k++)
+        if (keylen == sc->keylens[k] && !memcmp(key, sc->keys[k], keylen)) {
+            sc->f[k] = f;
+            sc->found[k] = 1;
+        }
+    return 0;
+}
+
+int exw_scan(const uint8_t *rec, size_t len, const char *const *keys, const size_t *keylens, int n,
+             exw_feature *f, int *found) {
+    scanning sc = {keys, keylens, n, f, found};
+    for (int k = 0; k < n; k++) found[k] = 0;
+    return for_each_entry(rec, len, scan_entry, &sc);
+}
+
+/* Calls each(list, arg) for every list message of f's kind. */
+static void for_each_list(const exw_feature *f,
+                          void (*each)(const uint8_t *, const uint8_t *, void *), void *arg) {
+    const uint8_t *p = f->p, *v;
+    uint32_t num;
+    int wt;
+    size_t n = 0;
+    uint64_t x;
+    while (next_field(&p, f->end, &num, &wt, &v, &n, &x) > 0)
+        if ((int)num == f->kind) each(v, v + n, arg);
+}
+
+typedef struct filling {
+    void *out;
+    size_t k;
+    int (*put)(void *, size_t, const uint8_t *, size_t);
+    void *arg;
+    int failed;
+} filling;
+
+static void fill_floats(const uint8_t *p, const uint8_t *end, void *arg) {
+    filling *fl = arg;
+    float *out = fl->out;
+    uint32_t num;
+    int wt;
+    const uint8_t *v;
+    size_t n = 0;
+    uint64_t x;
+    while (next_field(&p, end, &num, &wt, &v, &n, &x) > 0) {
+        if (num != 1) continue;
+        memcpy(out + fl->k, v, n); /* little-endian, as the host */
+        fl->k += n / 4;
+    }
+}
+
+static void fill_int64s(const uint8_t *p, const uint8_t *end, void *arg) {
+    filling *fl = arg;
+    int64_t *out = fl->out;
+    uint32_t num;
+    int wt;
+    const uint8_t *v;
+    size_t n = 0;
+    uint64_t x;
+    while (next_field(&p, end, &num, &wt, &v, &n, &x) > 0) {
+        if (num != 1) continue;
+        if (wt == WT_VARINT) {
+            out[fl->k++] = (int64_t)x;
+            continue;
+        }
+        const uint8_t *q = v, *qe = v + n;
+        while (q < qe && !get_varint(&q, qe, &x)) out[fl->k++] = (int64_t)x;
+    }
+}
+
+static void fill_bytes(const uint8_t *p, const uint8_t *end, void *arg) {
+    filling *fl = arg;
+    uint32_t num;
+    int wt;
+    const uint8_t *v;
+    size_t n = 0;
+    uint64_t x;
+    while (!fl->failed && next_field(&p, end, &num, &wt, &v, &n, &x) > 0)
+        if (num == 1 && fl->put(fl->arg, fl->k++, v, n)) fl->failed = 1;
+}
+
+void exw_floats(const exw_feature *f, float *out) {
+    filling fl = {out, 0, NULL, NULL, 0};
+    for_each_list(f, fill_floats, &fl);
+}
+
+void exw_int64s(const exw_feature *f, int64_t *out) {
+    filling fl = {out, 0, NULL, NULL, 0};
+    for_each_list(f, fill_int64s, &fl);
+}
+
+int exw_bytes(const exw_feature *f, int (*put)(void *arg, size_t k, const uint8_t *data, size_t n),
+              void *arg) {
+    filling fl = {NULL, 0, put, arg, 0};
+    for_each_list(f, fill_bytes, &fl);
+    return fl.failed ? -1 : 0;
+}
