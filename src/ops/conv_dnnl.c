@@ -230,31 +230,24 @@ static int exec_on(dnnl_primitive_t p, dnnl_stream_t stream, int nargs, const dn
     return st == dnnl_success ? 0 : -1;
 }
 
-/* Runs e on the three buffers; 0 or -1. */
-static int entry_run(prim_entry *e, void *const h[3]) {
+/* Runs e on the three buffers with slot s and scratchpad `scratch` (e's
+ * scratch_bytes, or NULL when it needs none); 0 or -1. */
+static int entry_run(prim_entry *e, exec_slot *s, void *scratch, void *const h[3]) {
     static const int conv_args[3][3] = {
         {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST},
         {DNNL_ARG_DIFF_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DIFF_DST},
         {DNNL_ARG_SRC, DNNL_ARG_DIFF_WEIGHTS, DNNL_ARG_DIFF_DST}};
-    exec_slot *s = slot_take(e);
-    if (!s) return -1;
-    void *scratch = e->scratch_bytes ? tfc_block_alloc(e->scratch_bytes) : NULL;
     dnnl_exec_arg_t args[4];
-    int n = 0, rc = -1;
-    if (e->scratch_bytes && !scratch) goto out;
+    int n = 0;
     for (int i = 0; i < 3; i++) {
-        if (dnnl_memory_set_data_handle(s->mem[i], h[i])) goto out;
+        if (dnnl_memory_set_data_handle(s->mem[i], h[i])) return -1;
         args[n++] = (dnnl_exec_arg_t){conv_args[e->key.pass][i], s->mem[i]};
     }
     if (scratch) {
-        if (dnnl_memory_set_data_handle(s->scratch, scratch)) goto out;
+        if (dnnl_memory_set_data_handle(s->scratch, scratch)) return -1;
         args[n++] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, s->scratch};
     }
-    rc = exec_on(e->prim, s->stream, n, args);
-out:
-    if (scratch) tfc_block_free(scratch, e->scratch_bytes);
-    slot_give(e, s);
-    return rc;
+    return exec_on(e->prim, s->stream, n, args);
 }
 
 /* The filter between HWIO and e's layout (e->reorder's direction). */
@@ -278,6 +271,12 @@ typedef struct conv_job {
     size_t img_bytes[3];     /* one image of each */
     char *wei;               /* the filter; backward-weights: the chunks' partials */
     size_t wei_step;         /* bytes between two chunks' filters (0: shared) */
+    /* per chunk a slot and a scratchpad, taken before the chunks run so that
+     * what a call takes does not depend on how many run at once (a steady
+     * step then allocates nothing, whatever the scheduling) */
+    exec_slot *slot[MAX_CHUNKS];
+    char *scratch;           /* chunk i's at i * scratch_step */
+    size_t scratch_step;
     atomic_int failed;
 } conv_job;
 
@@ -287,7 +286,9 @@ static void run_chunks(void *arg, int64_t begin, int64_t end) {
         int64_t first = i * j->mb, count = j->n - first < j->mb ? j->n - first : j->mb;
         void *h[3] = {j->img[0] + (size_t)first * j->img_bytes[0], j->wei + (size_t)i * j->wei_step,
                       j->img[2] + (size_t)first * j->img_bytes[2]};
-        if (entry_run(count == j->mb ? j->full : j->rest, h)) atomic_store(&j->failed, 1);
+        prim_entry *e = count == j->mb ? j->full : j->rest;
+        void *scratch = e->scratch_bytes ? j->scratch + (size_t)i * j->scratch_step : NULL;
+        if (entry_run(e, j->slot[i], scratch, h)) atomic_store(&j->failed, 1);
     }
 }
 
@@ -323,7 +324,7 @@ int tfc_conv_dnnl(tfc_kernel_ctx *c, int pass, const tfc_conv_geom *q, const flo
     j.img_bytes[0] = (size_t)(q->h * q->w * q->c) * sizeof(float);
     j.img_bytes[2] = (size_t)(q->oh * q->ow * q->o) * sizeof(float);
     char *blocked = NULL;
-    size_t blocked_bytes = 0;
+    size_t blocked_bytes = 0, scratch_bytes = 0;
     int rc = -1;
     if (pass == TFC_CONV_BACKWARD_WEIGHTS) {
         j.img[0] = (char *)x;
@@ -348,6 +349,12 @@ int tfc_conv_dnnl(tfc_kernel_ctx *c, int pass, const tfc_conv_geom *q, const flo
             j.wei = blocked;
         }
     }
+    j.scratch_step = j.full->scratch_bytes > j.rest->scratch_bytes ? j.full->scratch_bytes
+                                                                   : j.rest->scratch_bytes;
+    scratch_bytes = j.scratch_step * (size_t)chunks;
+    if (scratch_bytes && !(j.scratch = tfc_block_alloc(scratch_bytes))) goto out;
+    for (int64_t i = 0; i < chunks; i++)
+        if (!(j.slot[i] = slot_take(i == chunks - 1 ? j.rest : j.full))) goto out;
     tfc_parallel_for(c->pool, chunks, 1, run_chunks, &j);
     if (atomic_load(&j.failed)) goto out;
     if (pass == TFC_CONV_BACKWARD_WEIGHTS && blocked) {
@@ -359,6 +366,9 @@ int tfc_conv_dnnl(tfc_kernel_ctx *c, int pass, const tfc_conv_geom *q, const flo
     }
     rc = 1;
 out:
+    for (int64_t i = 0; i < chunks; i++)
+        if (j.slot[i]) slot_give(i == chunks - 1 ? j.rest : j.full, j.slot[i]);
+    if (j.scratch) tfc_block_free(j.scratch, scratch_bytes);
     if (blocked) tfc_block_free(blocked, blocked_bytes);
     if (rc < 0) tfc_kernel_error(c, TFC_INTERNAL, "oneDNN convolution failed (out of memory?)");
     return rc;
