@@ -235,8 +235,11 @@ def main(argv):
         os.environ["TFC_LIBRARY"] = os.path.join(build, "libtfc.so")
     # numpy's OpenBLAS (the one libtfc.so uses too) would otherwise start a
     # thread per core whose spinning the C bench does not pay: measured here,
-    # 41.5k vs 51.9k MLP examples per CPU-second without and with this
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", str(max(threads)))
+    # 41.5k vs 51.9k MLP examples per CPU-second without and with this. One
+    # thread, not one per session thread: tfc's pool does the parallel work,
+    # and at 2 threads OpenBLAS's own second thread cost the Python-driven
+    # MLP a third of its speed (61.8k vs 85.7k examples/s, quiet machine)
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     sys.path.insert(0, os.path.join(ROOT, "python"))
     import tfc as tf
 
