@@ -8,6 +8,9 @@
  *      enqueue + dequeue run pair, against a bare mutex + condition
  *      variable ring buffer.
  *   3. ParseExample alone: CPU time per record.
+ *   TFC_BENCH_PIPELINE_ONLY=steps instead runs the two pipelines alone
+ *   (batches fetched, nothing trained): the runners' CPU per example, and
+ *   the mode to profile them in (TFC_BENCH_BATCHED=0|1: one of them).
  *     ./bench_pipeline [tfrecord_dir [data_dir]]   (write the files with
  *     examples/mnist_to_tfrecord first; default /tmp/tfc-mnist-tfrecord) */
 #include <tfc.h>
@@ -91,8 +94,10 @@ static double fed(tfc_mnist *data, int threads, double *cpu_us) {
 }
 
 /* batched: read_up_to(BATCH) + parse_example + enqueue_many, so each
- * reader run handles BATCH records instead of one */
-static double pipeline(const char *dir, int threads, int batched, double *cpu_us) {
+ * reader run handles BATCH records instead of one. train 0: the batches
+ * are only fetched (the pipeline's own cost, for profiling) */
+static double pipeline_run(const char *dir, int threads, int batched, int train, int steps,
+                           double *cpu_us) {
     tfc_status *st = tfc_status_new();
     tfc_graph *g = tfc_graph_new();
     char pattern[4096];
@@ -122,7 +127,7 @@ static double pipeline(const char *dir, int threads, int batched, double *cpu_us
     tfc_output batch[2];
     tfc_shuffle_batch(g, example, 2, BATCH, 1000 + 3 * BATCH, 1000, 2, 0, batched, 0, batch);
     tfc_optimizer *opt;
-    tfc_node *train = mlp(g, batch[0], batch[1], &opt);
+    tfc_node *step = mlp(g, batch[0], batch[1], &opt);
     tfc_node *init[2] = {tfc_global_variables_initializer(g), tfc_local_variables_initializer(g)};
     if (tfc_graph_error(g)) {
         fprintf(stderr, "%s\n", tfc_graph_error(g));
@@ -133,15 +138,22 @@ static double pipeline(const char *dir, int threads, int batched, double *cpu_us
     tfc_coordinator *coord = tfc_coordinator_new();
     tfc_start_queue_runners(s, coord, st);
     double t0 = 0, c0 = 0;
-    for (int i = 0; i < WARMUP + STEPS && tfc_status_code(st) == TFC_OK; i++) {
+    for (int i = 0; i < WARMUP + steps && tfc_status_code(st) == TFC_OK; i++) {
         if (i == WARMUP) {
             t0 = now();
             c0 = cpu_now();
         }
-        tfc_session_run(s, NULL, NULL, 0, NULL, 0, NULL, &train, 1, st);
+        if (train) {
+            tfc_session_run(s, NULL, NULL, 0, NULL, 0, NULL, &step, 1, st);
+        } else {
+            tfc_tensor *out[2] = {NULL, NULL};
+            tfc_session_run(s, NULL, NULL, 0, batch, 2, out, NULL, 0, st);
+            tfc_tensor_free(out[0]);
+            tfc_tensor_free(out[1]);
+        }
     }
-    double rate = STEPS * BATCH / (now() - t0);
-    *cpu_us = (cpu_now() - c0) / (STEPS * BATCH) * 1e6;
+    double rate = steps * BATCH / (now() - t0);
+    *cpu_us = (cpu_now() - c0) / (steps * BATCH) * 1e6;
     if (tfc_status_code(st) != TFC_OK) fprintf(stderr, "pipeline: %s\n", tfc_status_message(st));
     tfc_coordinator_request_stop(coord, NULL);
     tfc_coordinator_join(coord, 5000, st);
@@ -152,6 +164,10 @@ static double pipeline(const char *dir, int threads, int batched, double *cpu_us
     tfc_graph_free(g);
     tfc_status_free(st);
     return rate;
+}
+
+static double pipeline(const char *dir, int threads, int batched, double *cpu_us) {
+    return pipeline_run(dir, threads, batched, 1, STEPS, cpu_us);
 }
 
 /* ---- ParseExample alone ---- */
@@ -325,6 +341,21 @@ static void ring_bench(double *per_s, double *pair_us) {
 
 int main(int argc, char **argv) {
     const char *dir = argc > 1 ? argv[1] : "/tmp/tfc-mnist-tfrecord";
+    /* TFC_BENCH_PIPELINE_ONLY=steps: the pipelines alone, no training (for
+     * profiling: valgrind --tool=callgrind with a few hundred steps);
+     * TFC_BENCH_BATCHED=0 or 1: only the per-record or the batched one */
+    const char *alone = getenv("TFC_BENCH_PIPELINE_ONLY"), *which = getenv("TFC_BENCH_BATCHED");
+    if (alone) {
+        int steps = atoi(alone) > 0 ? atoi(alone) : STEPS;
+        printf("pipelines alone (1 session thread, batches fetched, no training):\n");
+        for (int b = 0; b < 2; b++) {
+            if (which && atoi(which) != b) continue;
+            double c, r = pipeline_run(dir, 1, b, 0, steps, &c);
+            printf("  %-14s %8.0f examples/s, %5.2f CPU us/example\n",
+                   b ? "batched reads:" : "per-record:", r, c);
+        }
+        return 0;
+    }
     tfc_status *st = tfc_status_new();
     tfc_mnist *data = tfc_mnist_load(argc > 2 ? argv[2] : NULL, st);
     if (!data) {

@@ -176,6 +176,50 @@ static void speed(model *m, tfc_dataset *test, int64_t b, double seconds, double
     tfc_tensor_free(x);
 }
 
+/* With BENCH_QUANT_PROFILE=B set: wall time per op type (per node when B
+ * is negative) over 20 runs at batch |B| (step stats), to see where a
+ * model's time goes. */
+static void profile(model *m, tfc_dataset *test, const char *name, int64_t batch) {
+    int by_node = batch < 0;
+    if (batch < 0) batch = -batch;
+    enum { MAXT = 64 };
+    const char *type[MAXT];
+    double us[MAXT];
+    int nt = 0;
+    int64_t xd[] = {batch, 784};
+    tfc_tensor *x = tfc_tensor_from_data(TFC_FLOAT, 2, xd, tfc_tensor_data(tfc_dataset_images(test)));
+    tfc_run_options ro = {TFC_TRACE_FULL, 0, 0};
+    tfc_run_metadata *md = tfc_run_metadata_new();
+    tfc_status *st = tfc_status_new();
+    for (int r = 0; r < 22; r++) {
+        tfc_tensor *y = NULL;
+        tfc_run_metadata_clear(md);
+        tfc_session_run_v2(m->s, &ro, &m->x, &x, 1, &m->logits, 1, &y, NULL, 0, md, st);
+        if (!y) die("profile", tfc_status_message(st));
+        tfc_tensor_free(y);
+        for (int i = 0; r >= 2 && i < tfc_run_metadata_num_nodes(md); i++) {
+            const char *op = by_node ? tfc_run_metadata_node_name(md, i)
+                                     : tfc_run_metadata_node_op(md, i);
+            int k = 0;
+            while (k < nt && strcmp(type[k], op)) k++;
+            if (k == nt && nt < MAXT) {
+                type[k] = strdup(op);
+                us[nt++] = 0;
+            }
+            if (k < nt)
+                us[k] += tfc_run_metadata_node_end_us(md, i) - tfc_run_metadata_node_start_us(md, i);
+        }
+    }
+    printf("%s: ms per batch of %lld by %s\n", name, (long long)batch, by_node ? "node" : "op type");
+    for (int k = 0; k < nt; k++) {
+        if (us[k] >= 20 * 20.0 * (double)batch / 100) printf("  %-22s %8.2f\n", type[k], us[k] / 20 / 1000);
+        free((void *)type[k]);
+    }
+    tfc_run_metadata_free(md);
+    tfc_status_free(st);
+    tfc_tensor_free(x);
+}
+
 static void bench(int cnn, int threads, int steps) {
     char out[256];
     size_t flen = 0, qlen = 0;
@@ -203,6 +247,11 @@ static void bench(int cnn, int threads, int steps) {
     uint8_t *qbytes = NULL;
     if (tfc_graph_to_graphdef(qg, &qbytes, &qlen, st)) die("saving", tfc_status_message(st));
     model f = open_model(fg, out, threads), q = open_model(qg, out, threads);
+    if (getenv("BENCH_QUANT_PROFILE")) {
+        int64_t b = atoi(getenv("BENCH_QUANT_PROFILE"));
+        profile(&f, data->test, "float", b ? b : 100);
+        profile(&q, data->test, "quantized", b ? b : 100);
+    }
     double af = accuracy(&f, data->test), aq = accuracy(&q, data->test);
     double secs = cnn ? 3.0 : 2.0, w[4], c[4];
     speed(&f, data->test, 1, secs, &w[0], &c[0]);

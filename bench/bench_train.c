@@ -7,6 +7,7 @@
  * of TensorFlow's RNN tutorial, see run_lstm). Prints rows
  * "name<TAB>threads<TAB>value<TAB>-<TAB>unit" for bench/run.sh. THREADS sets both
  * thread counts; TFC_INTER=n in the environment overrides the inter-op one. */
+#include "bench_models.h"
 #include "tfc.h"
 
 #include <math.h>
@@ -29,26 +30,6 @@ static double cpu_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static tfc_output dense(tfc_graph *g, tfc_output x, int64_t in, int64_t out, int relu) {
-    int64_t wd[] = {in, out};
-    tfc_output w =
-        tfc_variable(g, NULL, tfc_truncated_normal(g, TFC_FLOAT, 2, wd, 0, sqrt(2.0 / in), 0));
-    tfc_output b = tfc_variable(g, NULL, tfc_zeros(g, TFC_FLOAT, 1, &out));
-    tfc_output y = tfc_bias_add(g, tfc_matmul(g, x, w), b);
-    return relu ? tfc_relu(g, y) : y;
-}
-
-static tfc_output conv_layer(tfc_graph *g, tfc_output x, int64_t in_c, int64_t out_c) {
-    int64_t fd[] = {5, 5, in_c, out_c};
-    tfc_output w = tfc_variable(g, NULL, tfc_truncated_normal(g, TFC_FLOAT, 4, fd, 0, 0.1, 0));
-    tfc_output b = tfc_variable(
-        g, NULL,
-        tfc_fill(g, tfc_const_ints(g, (int32_t[]){(int32_t)out_c}, 1), tfc_const_float(g, 0.1f)));
-    int strides[] = {1, 1, 1, 1}, k[] = {1, 2, 2, 1};
-    tfc_output h = tfc_relu(g, tfc_bias_add(g, tfc_conv2d(g, x, w, strides, "SAME"), b));
-    return tfc_max_pool(g, h, k, (int[]){1, 2, 2, 1}, "SAME");
 }
 
 /* The LSTM language model: PTB "small" of TensorFlow's RNN tutorial
@@ -163,9 +144,12 @@ static int run_lstm(int threads, int inter, tfc_status *st) {
     /* the stream cut into LSTM_BATCH rows, as the tutorial's ptb_producer */
     int row_len = LSTM_TOKENS / LSTM_BATCH, per_epoch = (row_len - 1) / LSTM_STEPS;
     int steps = 60, warmup = steps / 10 + 1;
-    double t0 = 0, first = 0, last = 0;
+    double t0 = 0, c0 = 0, first = 0, last = 0;
     for (int i = 0; i < warmup + steps && tfc_status_code(st) == TFC_OK; i++) {
-        if (i == warmup) t0 = now_s();
+        if (i == warmup) {
+            t0 = now_s();
+            c0 = cpu_s();
+        }
         int at = (i % per_epoch) * LSTM_STEPS;
         int32_t *in = tfc_tensor_data(vals[0]), *tg = tfc_tensor_data(vals[1]);
         for (int b = 0; b < LSTM_BATCH; b++)
@@ -184,7 +168,7 @@ static int run_lstm(int threads, int inter, tfc_status *st) {
             vals[2 + k] = got[1 + k];
         }
     }
-    double dt = now_s() - t0;
+    double dt = now_s() - t0, dc = cpu_s() - c0;
     int rc = tfc_status_code(st) == TFC_OK ? 0 : 1;
     if (rc) {
         fprintf(stderr, "%s\n", tfc_status_message(st));
@@ -193,6 +177,8 @@ static int run_lstm(int threads, int inter, tfc_status *st) {
         getrusage(RUSAGE_SELF, &ru);
         /* the loss, to check that it trains (ln 10000 = 9.21 at the start) */
         fprintf(stderr, "lstm: loss %.3f -> %.3f\n", first, last);
+        fprintf(stderr, "lstm: %.1f examples per CPU-second (%d threads)\n",
+                steps * LSTM_BATCH / dc, threads);
         printf("train_lstm\t%d\t%.1f\t-\texamples/s\n", threads, steps * LSTM_BATCH / dt);
         printf("peak_rss_lstm\t%d\t%.1f\t-\tMiB\n", threads, ru.ru_maxrss / 1024.0);
     }
@@ -229,30 +215,20 @@ int main(int argc, char **argv) {
     int64_t xd[] = {-1, 784}, yd[] = {-1};
     tfc_output x = tfc_placeholder(g, "x", TFC_FLOAT, 2, xd);
     tfc_output y = tfc_placeholder(g, "y", TFC_INT32, 1, yd);
-    tfc_output logits;
+    /* the models of bench_models.h; steps (the same in peer_torch_train.py):
+     * about a second of work each */
     tfc_optimizer *opt;
-    /* steps (the same in peer_torch_train.py): about a second of work each */
-    int batch = 100, steps = 1000;
-    if (strcmp(work, "softmax") == 0) {
-        logits = dense(g, x, 784, 10, 0);
-        opt = tfc_gradient_descent_optimizer(0.5);
-        steps = 6000;
-    } else if (strcmp(work, "mlp") == 0) {
-        logits = dense(g, dense(g, dense(g, x, 784, 256, 1), 256, 256, 1), 256, 10, 0);
-        opt = tfc_gradient_descent_optimizer(0.1);
-    } else if (strcmp(work, "cnn") == 0) {
-        int64_t img[] = {-1, 28, 28, 1};
-        tfc_output h = conv_layer(g, tfc_reshape(g, x, 4, img), 1, 32);
-        h = conv_layer(g, h, 32, 64);
-        int64_t flat[] = {-1, 7 * 7 * 64};
-        h = dense(g, tfc_reshape(g, h, 2, flat), 7 * 7 * 64, 1024, 1);
-        logits = dense(g, tfc_dropout(g, h, tfc_const_float(g, 0.5f), 0), 1024, 10, 0);
-        opt = tfc_adam_optimizer(1e-4, 0.9, 0.999, 1e-8);
-        batch = 50;
-        steps = 40;
-    } else {
+    tfc_output logits = bench_mnist_model(g, work, x, &opt);
+    if (!opt) {
         fprintf(stderr, "unknown workload %s\n", work);
         return 2;
+    }
+    int batch = 100, steps = 1000;
+    if (strcmp(work, "softmax") == 0) {
+        steps = 6000;
+    } else if (strcmp(work, "cnn") == 0) {
+        batch = 50;
+        steps = 40;
     }
     tfc_output loss =
         tfc_reduce_mean(g, tfc_sparse_softmax_cross_entropy_with_logits(g, y, logits), NULL, 0, 0);

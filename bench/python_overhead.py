@@ -11,15 +11,19 @@
    directory has it.
 2. With --mlp: the MLP training step (784-256-256-10 ReLU, batch 100, SGD
    0.1 on Fashion-MNIST, bench_train's "mlp") driven from Python against
-   bench_train driven from C, at one thread. Goal: at most 5% slower. Two
+   bench_train driven from C. Goal: at most 5% slower. Both make each batch
+   the same way (the next 100 rows of a shuffled order gathered into new
+   arrays / tensors) and run 1000 timed steps after 101 warm-up ones. Two
    rows: examples per wall-clock second, and per CPU-second of the process
    (which bench_train also reports: on a shared machine, a 1-thread run's
-   CPU time is what an idle machine's wall clock would show).
+   CPU time is what an idle machine's wall clock would show). --pairs N
+   runs Python and C alternately N times each and prints the medians and
+   the median of the pairs' ratios.
 
 Prints one row per figure, "name<TAB>threads<TAB>python<TAB>C<TAB>unit"
 (python: the median; the best follows in a comment column), then the CPU
 model and the load average. Usage:
-    python3 bench/python_overhead.py [BUILD_DIR] [--mlp] [--threads N]
+    python3 bench/python_overhead.py [BUILD_DIR] [--mlp] [--threads N] [--pairs N]
 BUILD_DIR (default: build) holds libtfc.so and bench/bench_core,
 bench/bench_train; $TFC_LIBRARY overrides the library.
 """
@@ -47,6 +51,11 @@ def timings(fn, reps, iters):
     sys.stderr.write("  median %.3f us, best %.3f us over %d x %d runs\n"
                      % (times[len(times) // 2] * 1e6, times[0] * 1e6, reps, iters))
     return times[len(times) // 2], times[0]
+
+
+def median(values):
+    v = sorted(values)
+    return v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2
 
 
 def cpu_per_call(fn, reps, iters):
@@ -161,11 +170,10 @@ def load_fashion_mnist(directory):
     return images, labels
 
 
-def bench_mlp(tf, threads, steps=1000, batch=100):
+def bench_mlp(tf, threads, data, steps=1000, batch=100):
     import math
     import numpy as np
-    directory = os.environ.get("TFC_MNIST_DIR", "/usr/share/datasets/fashion-mnist")
-    images, labels = load_fashion_mnist(directory)
+    images, labels = data
     g = tf.Graph()
     with g.as_default():
         tf.set_random_seed(1)
@@ -187,20 +195,18 @@ def bench_mlp(tf, threads, steps=1000, batch=100):
     rng = np.random.RandomState(1)
     order = rng.permutation(len(images))
     pos = [0]
-    batch_x = np.empty((batch, 784), np.float32)
-    batch_y = np.empty((batch,), np.int32)
 
     def next_batch():
+        # what tfc_dataset_next_batch does for bench_train: the next rows of
+        # a shuffled order gathered into new arrays (numpy's fancy indexing,
+        # as a TensorFlow program writes it; np.take(..., out=) into the same
+        # arrays is slower, its default mode="raise" copies twice)
         if pos[0] + batch > len(order):
             order[:] = rng.permutation(len(images))
             pos[0] = 0
         idx = order[pos[0]:pos[0] + batch]
         pos[0] += batch
-        # into the same two arrays each step (as bench_train's C loop fills
-        # its batch): a new 300 KiB array per step costs page faults
-        np.take(images, idx, axis=0, out=batch_x)
-        np.take(labels, idx, axis=0, out=batch_y)
-        return batch_x, batch_y
+        return images[idx], labels[idx]
 
     with tf.Session(graph=g, config=config) as sess:
         sess.run(init)
@@ -219,6 +225,7 @@ def main(argv):
     build = "build"
     mlp = False
     threads = [1, 2]
+    pairs = 1
     i = 0
     while i < len(argv):
         a = argv[i]
@@ -226,6 +233,9 @@ def main(argv):
             mlp = True
         elif a == "--threads":
             threads = [int(argv[i + 1])]
+            i += 1
+        elif a == "--pairs":
+            pairs = int(argv[i + 1])
             i += 1
         else:
             build = a
@@ -255,14 +265,29 @@ def main(argv):
         print("# thread CPU per run: sess.run %.3f us, callable %.3f us, its C calls alone "
               "(through ctypes) %.3f us" % (cpu[0] * 1e6, cpu[1] * 1e6, cpu[2] * 1e6))
     if mlp:
+        directory = os.environ.get("TFC_MNIST_DIR", "/usr/share/datasets/fashion-mnist")
+        data = load_fashion_mnist(directory)
         for t in threads:
-            py, py_cpu = bench_mlp(tf, t)
-            cr = c_rows(build, ["bench_train", "mlp", str(t)])
-            cv, cv_cpu = cr.get(("train_mlp", str(t))), cr.get(("cpu_mlp", str(t)))
-            print("python_train_mlp\t%d\t%.1f\t%s\texamples/s" %
-                  (t, py, "%.1f" % cv if cv is not None else "-"))
-            print("python_train_mlp_cpu\t%d\t%.1f\t%s\texamples/CPU-s" %
-                  (t, py_cpu, "%.1f" % cv_cpu if cv_cpu is not None else "-"))
+            # Python and C alternately (A B A B ...), `pairs` times: the
+            # medians, and the median of each pair's ratio Python / C
+            py, py_cpu, cv, cv_cpu = [], [], [], []
+            for _ in range(pairs):
+                a, b = bench_mlp(tf, t, data)
+                py.append(a)
+                py_cpu.append(b)
+                cr = c_rows(build, ["bench_train", "mlp", str(t)])
+                if ("train_mlp", str(t)) in cr:
+                    cv.append(cr[("train_mlp", str(t))])
+                if ("cpu_mlp", str(t)) in cr:
+                    cv_cpu.append(cr[("cpu_mlp", str(t))])
+            for name, unit, pv, c in (("python_train_mlp", "examples/s", py, cv),
+                                      ("python_train_mlp_cpu", "examples/CPU-s", py_cpu, cv_cpu)):
+                ratio = ""
+                if len(c) == len(pv):
+                    ratio = "\t# %.3fx of C (median of %d pairs' ratios)" % (
+                        median([p / q for p, q in zip(pv, c)]), len(pv))
+                print("%s\t%d\t%.1f\t%s\t%s%s" % (name, t, median(pv),
+                                                   "%.1f" % median(c) if c else "-", unit, ratio))
     print("# cpu\t%s\t%d cores\tload %s" % (cpu_model(), os.cpu_count() or 0,
                                              " ".join("%.1f" % v for v in os.getloadavg())))
 

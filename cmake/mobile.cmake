@@ -8,22 +8,25 @@
 #                        protobuf-c and libc only: matrix products in plain
 #                        C (src/ops/gemm_portable.c), no MPI, no OpenMP.
 #   TFC_SELECTIVE_OPS_FROM=<graph.pb>
-#                        with TFC_INFERENCE_ONLY, registers only the op
-#                        families the GraphDef uses
-#                        (scripts/selective_ops.py), so a static program
-#                        links only their kernels.
+#                        with TFC_INFERENCE_ONLY, registers only the ops
+#                        the GraphDef uses, and core's
+#                        (scripts/selective_ops.py --generate), so a static
+#                        program links only their kernels.
 #
 # How the selection works, with no #ifdef in the registry or the executor:
 # every family's table lives in its own file, so leaving a feature out is
 # leaving its files out (TFC_MOBILE_EXCLUDE below), and the registry is
 # compiled from a copy of src/graph/op_registry.c whose families[] list
-# keeps only the families that are compiled (and selected). What the kept
+# keeps only the families that are compiled (and selected). A selective
+# build compiles each selected family from a generated file that includes
+# the family's file with its table renamed, unreferenced, and defines the
+# table anew with only the entries of the selected ops. What the kept
 # files still call from the files left out (tfc_gradients from function
 # bodies, ...) is answered by src/inference_only/, which fails cleanly.
 
 option(TFC_INFERENCE_ONLY "Build only what running a frozen GraphDef needs (docs/MOBILE.md)" OFF)
 set(TFC_SELECTIVE_OPS_FROM "" CACHE FILEPATH
-  "With TFC_INFERENCE_ONLY: register only the op families this GraphDef uses")
+  "With TFC_INFERENCE_ONLY: register only the ops this GraphDef uses")
 
 # The portable GEMM is the inference library's: the full library also needs
 # LAPACK (src/ops/linalg.c), so its cross builds take OpenBLAS and oneDNN
@@ -59,12 +62,32 @@ set(TFC_MOBILE_EXCLUDE
   "/src/train/" "/src/data/" "/src/distributed/" "/src/nn/"
   "/src/formats/(events|event_reader|tfrecord|idx|sstable|tensor_bundle|meta_graph|meta_graph_saver|saved_model|queue_runner_def|checkpoint[a-z_]*)\\.c$"
   "/src/ops/(summary|image|image_gif|image_bmp|training|save_restore|string_io|resource_variable_training|serialize_tensor|mutex)\\.c$"
-  # oneDNN's convolutions (im2col + the portable GEMM instead) and LAPACK's
-  "/src/ops/conv_dnnl\\.c$" "/src/ops/linalg\\.c$"
+  # oneDNN's convolutions (im2col + the portable GEMM instead), its
+  # bfloat16 products (src/inference_only/ says no) and LAPACK's
+  "/src/ops/conv_dnnl\\.c$" "/src/ops/bfloat16_products\\.c$" "/src/ops/linalg\\.c$"
   # the quantized ops: their int8 products are oneDNN's for now
   "/src/ops/quantize[a-z_]*\\.c$")
 # ... except these, which the GraphDef import uses
 set(TFC_MOBILE_KEEP src/data/attr_lists.c)
+
+# The ops a GraphDef uses (scripts/selective_ops.py), as a list in `var`,
+# less core's (Const, Placeholder, ...: every build registers them).
+function(tfc_mobile_graph_ops graph var)
+  find_program(TFC_PYTHON3_FOR_OPS python3 REQUIRED)
+  execute_process(
+    COMMAND ${TFC_PYTHON3_FOR_OPS} ${CMAKE_SOURCE_DIR}/scripts/selective_ops.py ${graph}
+            ${CMAKE_SOURCE_DIR}/src
+    OUTPUT_VARIABLE lines RESULT_VARIABLE rc)
+  string(REGEX MATCHALL "[A-Za-z0-9_]+ [a-z0-9_]+\n" lines "${lines}")
+  set(ops)
+  foreach(l ${lines}) # "Op family"
+    if(NOT l MATCHES " core\n$")
+      string(REGEX REPLACE " .*" "" op "${l}")
+      list(APPEND ops ${op})
+    endif()
+  endforeach()
+  set(${var} ${ops} PARENT_SCOPE)
+endfunction()
 
 # Filters the library's source list in place for the options above.
 function(tfc_mobile_filter_sources var)
@@ -93,25 +116,43 @@ function(tfc_mobile_filter_sources var)
   endforeach()
   set(keep ${compiled})
   if(TFC_SELECTIVE_OPS_FROM)
+    # per op: each family the GraphDef uses is compiled from a generated
+    # file whose table lists only the GraphDef's ops (and all of core's:
+    # Const, Placeholder, Identity, NoOp, which the import and the runtime
+    # make themselves); the family's own table is renamed and left to
+    # --gc-sections, with every kernel only it reaches
     find_program(TFC_PYTHON3_FOR_OPS python3 REQUIRED)
     execute_process(
-      COMMAND ${TFC_PYTHON3_FOR_OPS} ${CMAKE_SOURCE_DIR}/scripts/selective_ops.py --families
+      COMMAND ${TFC_PYTHON3_FOR_OPS} ${CMAKE_SOURCE_DIR}/scripts/selective_ops.py
+              --generate ${CMAKE_BINARY_DIR}/inference_only/selected_ops
               ${TFC_SELECTIVE_OPS_FROM} ${CMAKE_SOURCE_DIR}/src
-      OUTPUT_VARIABLE selected ERROR_VARIABLE err RESULT_VARIABLE rc)
+      OUTPUT_VARIABLE generated ERROR_VARIABLE err RESULT_VARIABLE rc)
     if(NOT rc EQUAL 0)
       message(FATAL_ERROR "TFC_SELECTIVE_OPS_FROM=${TFC_SELECTIVE_OPS_FROM}: ${err}")
     endif()
-    string(REGEX MATCHALL "[a-z0-9_]+" selected "${selected}")
-    foreach(fam ${selected})
-      if(NOT fam IN_LIST compiled)
+    string(REGEX MATCHALL "[^\n]+" generated "${generated}")
+    set(keep)
+    foreach(line ${generated}) # "family source generated"
+      string(REPLACE " " ";" parts "${line}")
+      list(GET parts 0 fam)
+      list(GET parts 1 family_source)
+      list(GET parts 2 family_selected)
+      if(NOT fam IN_LIST compiled OR NOT family_source IN_LIST sources)
         message(FATAL_ERROR "TFC_SELECTIVE_OPS_FROM=${TFC_SELECTIVE_OPS_FROM}: the GraphDef uses ops "
           "of the family '${fam}', which the inference-only build leaves out (cmake/mobile.cmake)")
       endif()
+      list(REMOVE_ITEM sources ${family_source})
+      list(APPEND sources ${family_selected})
+      list(APPEND keep ${fam})
+      # a new op in the family's table changes what is generated
+      set_property(DIRECTORY ${CMAKE_SOURCE_DIR} APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${family_source})
     endforeach()
-    set(keep core ${selected}) # core: Const, Placeholder, Identity, NoOp, ...
-    list(REMOVE_DUPLICATES keep)
     set_property(DIRECTORY ${CMAKE_SOURCE_DIR} APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
-      ${TFC_SELECTIVE_OPS_FROM})
+      ${TFC_SELECTIVE_OPS_FROM} ${CMAKE_SOURCE_DIR}/scripts/selective_ops.py)
+    tfc_mobile_graph_ops(${TFC_SELECTIVE_OPS_FROM} ops_used)
+    set_property(GLOBAL PROPERTY TFC_SELECTED_OPS ${ops_used}) # for tfc_mobile_tests
+    string(REPLACE ";" " " ops_text "${ops_used}")
+    message(STATUS "tfc inference-only: ops of ${TFC_SELECTIVE_OPS_FROM}: ${ops_text} (and core's)")
   endif()
 
   # the registry, with the families left out cut from its families[] list
@@ -169,10 +210,29 @@ function(tfc_mobile_tests)
   add_executable(tfc_run_graphdef_shared_libc ${CMAKE_SOURCE_DIR}/tools/tfc_run_graphdef.c)
   target_link_libraries(tfc_run_graphdef_shared_libc PRIVATE tfc -l:libprotobuf-c.a Threads::Threads m)
   target_link_options(tfc_run_graphdef_shared_libc PRIVATE -Wl,--gc-sections -Wl,--as-needed)
-  add_test(NAME tfc_run_graphdef COMMAND tfc_run_graphdef
-    ${CMAKE_SOURCE_DIR}/tests/data/inference/mlp_frozen.pb x y 5)
-  set_tests_properties(tfc_run_graphdef PROPERTIES PASS_REGULAR_EXPRESSION "y: \\[5, 10\\]")
-  foreach(name test_inference_graph test_gemm_portable)
+  # A selective build registers only its GraphDef's ops: it runs the
+  # committed MLP only if those include the MLP's, and test_inference_graph
+  # (which builds graphs of other ops too) not at all.
+  set(tests test_inference_graph test_gemm_portable)
+  set(run_mlp ON)
+  if(TFC_SELECTIVE_OPS_FROM)
+    list(REMOVE_ITEM tests test_inference_graph)
+    get_property(selected GLOBAL PROPERTY TFC_SELECTED_OPS)
+    tfc_mobile_graph_ops(${CMAKE_SOURCE_DIR}/tests/data/inference/mlp_frozen.pb mlp_ops)
+    foreach(op ${mlp_ops})
+      if(NOT op IN_LIST selected)
+        set(run_mlp OFF)
+      endif()
+    endforeach()
+    message(STATUS "tfc inference-only, selective: test_inference_graph left out; "
+      "tfc_run_graphdef's test on the committed MLP ${run_mlp}")
+  endif()
+  if(run_mlp)
+    add_test(NAME tfc_run_graphdef COMMAND tfc_run_graphdef
+      ${CMAKE_SOURCE_DIR}/tests/data/inference/mlp_frozen.pb x y 5)
+    set_tests_properties(tfc_run_graphdef PROPERTIES PASS_REGULAR_EXPRESSION "y: \\[5, 10\\]")
+  endif()
+  foreach(name ${tests})
     add_executable(${name} ${CMAKE_SOURCE_DIR}/tests/${name}.c ${CMAKE_SOURCE_DIR}/tests/harness.c)
     target_include_directories(${name} PRIVATE ${CMAKE_SOURCE_DIR}/src ${CMAKE_SOURCE_DIR}/tests)
     target_link_libraries(${name} PRIVATE tfc PkgConfig::PROTOBUF_C Threads::Threads m)

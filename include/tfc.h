@@ -1232,6 +1232,16 @@ typedef struct tfc_session_options {
     int allow_soft_placement; /* a node whose device is missing or has no
                                  kernel for it goes to one that has */
     int log_device_placement; /* print "name: (Type): device" per node to stderr */
+    /* Opt-in bfloat16 mixed precision (TensorFlow's oneDNN bf16 rewrite);
+     * off by default, since it changes results. Nonzero: float32 MatMul,
+     * Conv2D and Conv2D's two gradients take their operands rounded to
+     * bfloat16 (nearest, ties to even), accumulate in float32 and give
+     * float32. Where oneDNN has bf16 kernels for this CPU (AVX512_BF16,
+     * AMX) MatMul runs in them; elsewhere the operands are rounded into
+     * copies and the float32 kernels run: bf16's numerics, not its speed
+     * (docs/QUANTIZATION.md). Other products (BatchMatMul, depthwise) and
+     * constant folding at plan time stay float32. */
+    int bfloat16_products;
 } tfc_session_options;
 
 typedef struct tfc_session tfc_session;

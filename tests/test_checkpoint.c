@@ -2,35 +2,13 @@
  * example, Saver round trips over several dtypes and shapes, max_to_keep and
  * the `checkpoint` state file, and clear all-or-nothing errors for corrupt,
  * truncated and mismatched checkpoints. */
+#include "checkpoint_helpers.h"
 #include "formats/crc32c.h"
 #include "formats/tensor_bundle.h"
-#include "harness.h"
 
-#include <dirent.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static char tmpdir[64];
-
-static void make_tmpdir(void) {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/tfc_ckpt_XXXXXX");
-    CHECK(mkdtemp(tmpdir) != NULL);
-}
-
-static void remove_tmpdir(void) {
-    DIR *d = opendir(tmpdir);
-    if (!d) return;
-    struct dirent *e;
-    char p[512];
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-            snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
-            remove(p);
-        }
-    closedir(d);
-    rmdir(tmpdir);
-}
 
 static size_t read_file(const char *path, uint8_t *buf, size_t cap) {
     FILE *f = fopen(path, "rb");
@@ -97,7 +75,7 @@ static void test_bundle_worked_example(void) {
 #undef S
     CHECK(n == 187);
 
-    make_tmpdir();
+    make_tmpdir("ckpt");
     float k[] = {1, 2, 3, 4}, b[] = {0.5f, -0.5f};
     int64_t step = 100, d22[] = {2, 2}, d2[] = {2};
     tfc_tensor *t[3] = {tfc_tensor_from_data(TFC_FLOAT, 2, d22, k),
@@ -214,7 +192,7 @@ static tfc_session *init_session(model *m) {
 }
 
 static void test_saver_round_trip(void) {
-    make_tmpdir();
+    make_tmpdir("ckpt");
     model a, b;
     build_model(&a, 1, 0, 0, -1);
     build_model(&b, 2, 0, 0, -1); /* same variables, other values */
@@ -287,7 +265,7 @@ static void test_saver_not_a_variable(void) {
 }
 
 static void test_max_to_keep(void) {
-    make_tmpdir();
+    make_tmpdir("ckpt");
     model a;
     build_model(&a, 3, 0, 0, -1);
     tfc_status *st = tfc_status_new();
@@ -348,7 +326,7 @@ static void expect_restore_fails(const char *prefix, model *b, const char *what1
 }
 
 static void test_corrupt_checkpoints(void) {
-    make_tmpdir();
+    make_tmpdir("ckpt");
     model a, b;
     build_model(&a, 4, 0, 0, -1);
     build_model(&b, 5, 0, 0, -1);
@@ -405,7 +383,7 @@ static void test_corrupt_checkpoints(void) {
 }
 
 static void test_mismatched_checkpoints(void) {
-    make_tmpdir();
+    make_tmpdir("ckpt");
     model a;
     build_model(&a, 6, 0, 0, 2); /* no conv/w */
     tfc_status *st = tfc_status_new();
@@ -448,7 +426,7 @@ static void test_mismatched_checkpoints(void) {
  * keep training with the train op from its collection; the result equals
  * continuing in the original graph. */
 static void test_meta_graph_resume(void) {
-    make_tmpdir();
+    make_tmpdir("ckpt");
     tfc_status *st = tfc_status_new();
     tfc_graph *g = tfc_graph_new();
     int64_t d = 4;
@@ -529,7 +507,7 @@ static void test_meta_graph_resume(void) {
 /* Saver({"key": var}): a variable saved under another key loads into a
  * graph whose variable has a different name. */
 static void test_saver_name_map(void) {
-    make_tmpdir();
+    make_tmpdir("ckpt");
     tfc_status *st = tfc_status_new();
     model a;
     build_model(&a, 12, 0, 0, -1);

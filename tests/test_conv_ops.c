@@ -303,6 +303,9 @@ static const pcfg POOL_CFGS[] = {
     {2, 6, 6, 3, 2, 2, 2, 2, 0}, {1, 7, 5, 2, 3, 3, 2, 2, 1}, {2, 5, 6, 2, 3, 2, 1, 1, 1},
     {1, 8, 7, 1, 3, 3, 3, 2, 0}, {3, 4, 4, 4, 4, 4, 1, 1, 1}, {1, 5, 5, 2, 1, 1, 2, 2, 1},
     {1, 5, 4, 70, 2, 2, 2, 2, 1}, /* channels span two blocks of the max-pool gradient */
+    /* windows that tile the input (MaxPoolGrad's direct path): padded, odd sizes */
+    {2, 7, 5, 33, 2, 2, 2, 2, 1}, {2, 6, 9, 5, 3, 3, 3, 3, 1},
+    {1, 7, 7, 3, 2, 2, 2, 2, 0}, /* VALID leaves a row and a column out: not a tiling */
 };
 #define NPOOL ((int)(sizeof POOL_CFGS / sizeof *POOL_CFGS))
 
@@ -356,8 +359,11 @@ static void pool_attrs(tfc_op_desc *d, const pcfg *k) {
     tfc_op_set_attr_string(d, "padding", k->same ? "SAME" : "VALID");
 }
 
+/* With ties (`ties`: inputs rounded to integers), max pooling's gradient
+ * goes to each window's first maximum. */
 static void test_pool_forward_and_grad_kernels(void) {
     tfc_dtype types[2] = {TFC_FLOAT, TFC_DOUBLE};
+    for (int ties = 0; ties < 2; ties++)
     for (int avg = 0; avg < 2; avg++)
         for (int ti = 0; ti < 2; ti++)
             for (int ci = 0; ci < NPOOL; ci++) {
@@ -371,6 +377,11 @@ static void test_pool_forward_and_grad_kernels(void) {
                 set4(yd, k->n, oh, ow, k->c);
                 tfc_tensor *xt = tfc_test_random_tensor(dt, 4, xd, -2, 2);
                 tfc_tensor *dyt = tfc_test_random_tensor(dt, 4, yd, -1, 1);
+                for (int64_t i = 0; ties && i < tfc_tensor_num_elements(xt); i++)
+                    if (dt == TFC_FLOAT)
+                        ((float *)tfc_tensor_data(xt))[i] = roundf(((float *)tfc_tensor_data(xt))[i]);
+                    else
+                        ((double *)tfc_tensor_data(xt))[i] = round(((double *)tfc_tensor_data(xt))[i]);
                 double *x = to_doubles(xt), *dy = to_doubles(dyt);
                 int64_t ny = k->n * oh * ow * k->c, nx = k->n * k->h * k->w * k->c;
                 double *y = malloc(sizeof(double) * (size_t)ny);
@@ -402,12 +413,12 @@ static void test_pool_forward_and_grad_kernels(void) {
                 tfc_output feeds[2] = {xp, dyp};
                 tfc_tensor *vals[2] = {xt, dyt};
                 tfc_tensor *got = tfc_test_eval(g, yo, feeds, vals, 2);
-                CHECK_MSG(compare(got, y, ny) <= tol, "%s cfg %d %s", avg ? "avg" : "max", ci,
-                          tfc_dtype_name(dt));
+                CHECK_MSG(compare(got, y, ny) <= tol, "%s cfg %d %s ties %d", avg ? "avg" : "max", ci,
+                          tfc_dtype_name(dt), ties);
                 tfc_tensor_free(got);
                 got = tfc_test_eval(g, dxo, feeds, vals, 2);
-                CHECK_MSG(compare(got, dx, nx) <= tol, "%s grad cfg %d %s", avg ? "avg" : "max",
-                          ci, tfc_dtype_name(dt));
+                CHECK_MSG(compare(got, dx, nx) <= tol, "%s grad cfg %d %s ties %d",
+                          avg ? "avg" : "max", ci, tfc_dtype_name(dt), ties);
                 tfc_tensor_free(got);
                 tfc_graph_free(g);
                 free(x);

@@ -3,33 +3,13 @@
 #include "formats/crc32c.h"
 #include "formats/events.h"
 #include "harness.h"
+#include "scratch_dir.h"
 
 #include <dirent.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <stdlib.h>
 #include <unistd.h>
-
-static char tmpdir[64];
-
-static void make_tmpdir(void) {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/tfc_events_XXXXXX");
-    CHECK(mkdtemp(tmpdir) != NULL);
-}
-
-static void remove_tmpdir(void) {
-    DIR *d = opendir(tmpdir);
-    if (!d) return;
-    struct dirent *e;
-    char p[512];
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-            snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
-            remove(p);
-        }
-    closedir(d);
-    rmdir(tmpdir);
-}
 
 static void test_crc32c_vectors(void) {
     uint8_t zeros[32] = {0}, ones[32], inc[32], dec[32];
@@ -85,7 +65,7 @@ static void test_tfrecord_vector(void) {
         0x18, 0, 0, 0, 0, 0, 0, 0, 0xa3, 0x7f, 0x4b, 0x22, 0x09, 0, 0, 0xc0, 0x25, 0xdd,
         0x75, 0xd5, 0x41, 0x1a, 0x0d, 'b', 'r', 'a', 'i', 'n', '.', 'E', 'v', 'e', 'n', 't',
         ':', '1', 0xec, 0xf3, 0x32, 0x8d};
-    make_tmpdir();
+    make_tmpdir("events");
     char path[128];
     snprintf(path, sizeof path, "%s/a.tfrecord", tmpdir);
     tfc_status *st = tfc_status_new();
@@ -103,7 +83,7 @@ static void test_tfrecord_vector(void) {
 }
 
 static void test_tfrecord_round_trip(void) {
-    make_tmpdir();
+    make_tmpdir("events");
     char path[128];
     snprintf(path, sizeof path, "%s/r.tfrecord", tmpdir);
     tfc_status *st = tfc_status_new();
@@ -170,7 +150,7 @@ static void test_event_vector(void) {
     tfc_summary_add_scalar(&sum, "v/1", 1.5f);
     tfc_event_encode(&ev, 256.5, 1, TFC_EVENT_SUMMARY, sum.p, sum.n);
     CHECK(ev.n == 25 && memcmp(ev.p, expect + 12, 25) == 0);
-    make_tmpdir();
+    make_tmpdir("events");
     char path[128];
     snprintf(path, sizeof path, "%s/c", tmpdir);
     tfc_status *st = tfc_status_new();
@@ -197,7 +177,7 @@ static long file_size(const char *path) {
 }
 
 static void test_summary_writer(void) {
-    make_tmpdir();
+    make_tmpdir("events");
     char logdir[128];
     snprintf(logdir, sizeof logdir, "%s/run1", tmpdir);
     tfc_status *st = tfc_status_new();

@@ -4,7 +4,8 @@
  * later oneof member replaces the earlier one, the same list repeated
  * concatenates, two Features fields merge, packed and unpacked values,
  * negative int64s, unknown fields skipped; malformed records fail naming
- * the record. */
+ * the record; a malformed Feature under a key nobody asked for is skipped
+ * (as TensorFlow's fast parser does). */
 #include "harness.h"
 
 #include "formats/pb.h"
@@ -184,4 +185,38 @@ static void test_merge_rules(void) {
     tfc_status_free(st);
 }
 
-TFC_TEST_MAIN(T(test_merge_rules))
+/* A Feature whose insides are malformed (a FloatList of 5 bytes): under a
+ * key nobody asked for it is skipped, as TensorFlow's fast parser does
+ * (its map entry is well formed); under a requested key it is an error. */
+static void test_unrequested_feature_skipped(void) {
+    tfc_status *st = tfc_status_new();
+    tfc_buf bad_feature = {0}, fl = {0};
+    put_len(&fl, 1, "12345", 5); /* packed floats: 5 bytes is no whole float */
+    put_len(&bad_feature, 2, fl.p, fl.n);
+    float fv[3] = {1, 2, 3};
+    for (int requested = 0; requested < 2; requested++) {
+        tfc_buf feats = {0}, ft = {0}, rec = {0};
+        float_list(&ft, fv, 3, 1);
+        entry(&feats, "f", &ft);
+        entry(&feats, requested ? "i" : "other", &bad_feature);
+        put_len(&rec, 1, feats.p, feats.n);
+        tfc_tensor *out[5];
+        int rc = parse(&rec, 1, out, st);
+        if (requested) {
+            CHECK(rc == -1);
+            CHECK_CONTAINS(tfc_status_message(st), "(record 0): Could not parse example input");
+        } else {
+            CHECK_STATUS_OK(st);
+            CHECK(out[0] && ((const float *)tfc_tensor_data(out[0]))[2] == 3.0f);
+        }
+        free_all(out);
+        tfc_buf_free(&feats);
+        tfc_buf_free(&ft);
+        tfc_buf_free(&rec);
+    }
+    tfc_buf_free(&bad_feature);
+    tfc_buf_free(&fl);
+    tfc_status_free(st);
+}
+
+TFC_TEST_MAIN(T(test_merge_rules), T(test_unrequested_feature_skipped))

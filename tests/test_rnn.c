@@ -5,6 +5,7 @@
 #include "harness.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 static double sigm(double x) { return 1.0 / (1.0 + exp(-x)); }
 
@@ -264,6 +265,124 @@ static void test_multi_rnn_cell(void) {
     tfc_graph_free(g);
 }
 
+/* The MatMuls of g whose left operand has `rows` static rows. */
+static int matmuls_with_rows(tfc_graph *g, int64_t rows) {
+    int n = 0;
+    for (int i = 0; i < tfc_graph_num_nodes(g); i++) {
+        tfc_node *nd = tfc_graph_node(g, i);
+        if (strcmp(tfc_node_type(nd), "MatMul") != 0) continue;
+        tfc_shape s = tfc_output_shape(tfc_node_input(nd, 0));
+        n += s.rank == 2 && s.dims[0] == rows;
+    }
+    return n;
+}
+
+/* static_rnn layer by layer (TFC_RNN_LAYERED=1), for one BasicLSTMCell and
+ * a two-layer MultiRNNCell: the inputs' projections are one product per
+ * layer, the variables keep TensorFlow's names and shapes, and the outputs,
+ * final state and gradients (inputs, initial state, kernels, biases) match
+ * the step-by-step reference. */
+static void test_static_rnn_layered(void) {
+    enum { B = 2, D = 4, T = 3 };
+    setenv("TFC_RNN_LAYERED", "1", 1);
+    for (int multi = 0; multi < 2; multi++) {
+        int64_t units[] = {3, multi ? 2 : 3}, depth[] = {D, 3};
+        int nl = multi ? 2 : 1;
+        tfc_graph *g = tfc_graph_new();
+        tfc_rnn_cell *cells[] = {tfc_basic_lstm_cell((int)units[0], 0.5),
+                                 tfc_basic_lstm_cell((int)units[1], 1.0)};
+        tfc_rnn_cell *cell = multi ? tfc_multi_rnn_cell(cells, 2) : cells[0];
+        if (!multi) tfc_rnn_cell_free(cells[1]);
+        int64_t xd[] = {B, D};
+        tfc_output xs[T + 8], outs[T], fin[4];
+        tfc_tensor *vals[T + 8];
+        int nx = 0;
+        for (int t = 0; t < T; t++, nx++) {
+            xs[nx] = tfc_placeholder(g, NULL, TFC_DOUBLE, 2, xd);
+            vals[nx] = tfc_test_random_tensor(TFC_DOUBLE, 2, xd, -1, 1);
+        }
+        for (int l = 0; l < nl; l++)
+            for (int k = 0; k < 2; k++, nx++) {
+                int64_t sd[] = {B, units[l]};
+                xs[nx] = tfc_placeholder(g, NULL, TFC_DOUBLE, 2, sd);
+                vals[nx] = tfc_test_random_tensor(TFC_DOUBLE, 2, sd, -1, 1);
+            }
+        CHECK(tfc_static_rnn(g, cell, xs, T, xs + T, NULL, outs, fin) == 0);
+        CHECK_GRAPH_OK(g);
+        /* one product of all steps' inputs per layer, none of a single step's */
+        CHECK(matmuls_with_rows(g, T * B) == nl);
+        for (int l = 0; l < nl; l++) {
+            char kn[96], bn[96];
+            const char *pre = multi ? "rnn/multi_rnn_cell/cell_" : "rnn/";
+            if (multi) {
+                snprintf(kn, sizeof kn, "%s%d/basic_lstm_cell/kernel", pre, l);
+                snprintf(bn, sizeof bn, "%s%d/basic_lstm_cell/bias", pre, l);
+            } else {
+                snprintf(kn, sizeof kn, "%sbasic_lstm_cell/kernel", pre);
+                snprintf(bn, sizeof bn, "%sbasic_lstm_cell/bias", pre);
+            }
+            xs[nx] = var_out(g, kn);
+            xs[nx + 1] = var_out(g, bn);
+            tfc_shape ks = tfc_output_shape(xs[nx]), bs = tfc_output_shape(xs[nx + 1]);
+            CHECK(ks.rank == 2 && ks.dims[0] == depth[l] + units[l] && ks.dims[1] == 4 * units[l]);
+            CHECK(bs.rank == 1 && bs.dims[0] == 4 * units[l]);
+            vals[nx] = tfc_test_random_tensor(TFC_DOUBLE, 2, ks.dims, -1, 1);
+            vals[nx + 1] = tfc_test_random_tensor(TFC_DOUBLE, 1, bs.dims, -1, 1);
+            nx += 2;
+        }
+        CHECK(tfc_graph_collection_size(g, TFC_TRAINABLE_VARIABLES) == 2 * nl);
+        /* values against the plain loops, layer after layer within each step */
+        tfc_output fetches[T + 4];
+        for (int t = 0; t < T; t++) fetches[t] = outs[t];
+        for (int i = 0; i < 2 * nl; i++) fetches[T + i] = fin[i];
+        tfc_tensor *got[T + 4] = {NULL};
+        tfc_status *s = tfc_status_new();
+        tfc_session *sess = tfc_session_new(g, NULL, s);
+        tfc_session_run(sess, xs, vals, nx, fetches, T + 2 * nl, got, NULL, 0, s);
+        CHECK_STATUS_OK(s);
+        tfc_tensor *st[4];
+        for (int i = 0; i < 2 * nl; i++) st[i] = tfc_tensor_copy(vals[T + i]);
+        for (int t = 0; t < T; t++) {
+            const double *in = tfc_tensor_data(vals[t]);
+            for (int l = 0; l < nl; l++) {
+                const tfc_tensor *k = vals[T + 2 * nl + 2 * l], *b = vals[T + 2 * nl + 2 * l + 1];
+                ref_lstm(B, depth[l], units[l], l ? 1.0 : 0.5, in, tfc_tensor_data(k),
+                         tfc_tensor_data(b), tfc_tensor_data(st[2 * l]),
+                         tfc_tensor_data(st[2 * l + 1]));
+                in = tfc_tensor_data(st[2 * l + 1]);
+            }
+            if (got[t]) CHECK(tfc_test_max_diff(got[t], st[2 * nl - 1]) < 1e-12);
+        }
+        for (int i = 0; i < 2 * nl; i++) {
+            if (got[T + i]) CHECK(tfc_test_max_diff(got[T + i], st[i]) < 1e-12);
+            tfc_tensor_free(st[i]);
+        }
+        for (int i = 0; i < T + 2 * nl; i++) tfc_tensor_free(got[i]);
+        tfc_session_free(sess);
+        tfc_status_free(s);
+        /* gradients of every output and the final cell states */
+        tfc_output all[T + 2] = {outs[0], outs[1], outs[2], fin[0], fin[2 * nl - 2]};
+        tfc_output y = tfc_concat(g, all, T + 2, 1);
+        CHECK_GRAPH_OK(g);
+        double err = tfc_test_gradcheck(g, y, xs, vals, nx);
+        CHECK_MSG(err < TFC_GRAD_TOL, "gradient error %g (%s)", err, multi ? "multi" : "one cell");
+        for (int i = 0; i < nx; i++) tfc_tensor_free(vals[i]);
+        tfc_rnn_cell_free(cell);
+        tfc_graph_free(g);
+    }
+    unsetenv("TFC_RNN_LAYERED");
+}
+
+/* The other static_rnn tests, built layer by layer where they can be (a
+ * run-time batch size keeps the step-by-step form). */
+static void test_static_rnn_layered_others(void) {
+    setenv("TFC_RNN_LAYERED", "1", 1);
+    test_static_rnn_matches_reference();
+    test_static_rnn_gradients();
+    test_multi_rnn_cell();
+    unsetenv("TFC_RNN_LAYERED");
+}
+
 /* Training through the default initializers runs (Glorot kernel, zero bias). */
 static void test_static_rnn_initializes_and_runs(void) {
     tfc_graph *g = tfc_graph_new();
@@ -336,4 +455,4 @@ static void test_rnn_misuse(void) {
 TFC_TEST_MAIN(T(test_lstm_cell_matches_reference), T(test_lstm_cell_shares_variables),
               T(test_static_rnn_matches_reference), T(test_static_rnn_gradients),
               T(test_multi_rnn_cell), T(test_static_rnn_initializes_and_runs),
-              T(test_rnn_misuse))
+              T(test_static_rnn_layered), T(test_static_rnn_layered_others), T(test_rnn_misuse))

@@ -7,6 +7,7 @@
  * counting max_to_keep from the state file's list. A second test checks
  * that the sweep of temporaries spares live writers and unrelated files. */
 #include "harness.h"
+#include "scratch_dir.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -18,27 +19,6 @@
 #include <unistd.h>
 
 enum { NW = 16384, TRIALS = 30, KEEP = 2 };
-
-static char tmpdir[64];
-
-static void make_tmpdir(void) {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/tfc_crash_XXXXXX");
-    CHECK(mkdtemp(tmpdir) != NULL);
-}
-
-static void remove_tmpdir(void) {
-    DIR *d = opendir(tmpdir);
-    if (!d) return;
-    struct dirent *e;
-    char p[512];
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-            snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
-            remove(p);
-        }
-    closedir(d);
-    rmdir(tmpdir);
-}
 
 static int exists(const char *name) {
     char p[512];
@@ -201,7 +181,7 @@ static double now_s(void) {
 }
 
 static void test_kill_during_saves(void) {
-    make_tmpdir();
+    make_tmpdir("crash");
     tfc_status *st = tfc_status_new();
     model m;
     build_model(&m);
@@ -317,7 +297,7 @@ static void test_kill_during_saves(void) {
 
 /* The sweep removes only the temporaries of dead writers. */
 static void test_sweep_spares_live_writers(void) {
-    make_tmpdir();
+    make_tmpdir("crash");
     int fds[2];
     CHECK(pipe(fds) == 0);
     fflush(NULL);

@@ -5,77 +5,17 @@
  * saves an eighth) and reads its own back; damaged compressed blocks and
  * blocks that lie about their uncompressed length give DATA_LOSS errors
  * naming the file, without allocating what the lie asks for. */
+#include "checkpoint_helpers.h"
 #include "formats/crc32c.h"
 #include "formats/pb.h"
 #include "formats/sstable.h"
 #include "formats/tensor_bundle.h"
-#include "harness.h"
 
-#include <dirent.h>
 #include <snappy-c.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-static char tmpdir[64];
-
-static void make_tmpdir(void) {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/tfc_snappy_XXXXXX");
-    CHECK(mkdtemp(tmpdir) != NULL);
-}
-
-static void remove_tmpdir(void) {
-    DIR *d = opendir(tmpdir);
-    if (!d) return;
-    struct dirent *e;
-    char p[512];
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-            snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
-            remove(p);
-        }
-    closedir(d);
-    rmdir(tmpdir);
-}
-
-/* tests/data/tf_written/<name>/variables, the prefix of a checkpoint TF wrote. */
-static void tf_prefix(char *out, size_t n, const char *name) {
-    const char *data = getenv("TFC_TEST_DATA");
-    if (data) {
-        snprintf(out, n, "%s/tf_written/%s/variables", data, name);
-    } else {
-        const char *slash = strrchr(__FILE__, '/');
-        int dir = slash ? (int)(slash - __FILE__) : 1;
-        snprintf(out, n, "%.*s/data/tf_written/%s/variables", dir, slash ? __FILE__ : ".", name);
-    }
-}
-
-/* The whole file, malloc'd (NULL if missing); *n its size. */
-static uint8_t *slurp(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    uint8_t *p = malloc(1 << 16);
-    *n = p ? fread(p, 1, 1 << 16, f) : 0;
-    fclose(f);
-    return p;
-}
-
-static void spit(const char *path, const uint8_t *p, size_t n) {
-    FILE *f = fopen(path, "wb");
-    CHECK(f != NULL);
-    if (!f) return;
-    CHECK(fwrite(p, 1, n, f) == n);
-    fclose(f);
-}
-
-static void copy_file(const char *from, const char *to) {
-    size_t n = 0;
-    uint8_t *p = slurp(from, &n);
-    CHECK_MSG(p != NULL, "cannot read %s", from);
-    if (p) spit(to, p, n);
-    free(p);
-}
 
 /* Where the first data block of a table is (offset, stored size) and its
  * type byte, read by hand from the footer and an uncompressed index block.
@@ -266,7 +206,7 @@ static void many_tensors(char names[NT][48], tfc_tensor *t[NT]) {
 
 /* tfc writes uncompressed by default, snappy when asked; both read back. */
 static void test_write_snappy_round_trip(void) {
-    make_tmpdir();
+    make_tmpdir("snappy");
     char names[NT][48];
     const char *np[NT];
     tfc_tensor *t[NT];
@@ -376,7 +316,7 @@ static uint8_t *tf1_block(size_t *n, const char *name) {
 /* A flipped byte in a compressed block fails its CRC; a damaged snappy
  * stream under a right CRC fails to uncompress: both DATA_LOSS. */
 static void test_corrupt_compressed_block(void) {
-    make_tmpdir();
+    make_tmpdir("snappy");
     char prefix[512], from[600], to[200];
     tf_prefix(prefix, sizeof prefix, "half_plus_two_tf1_14");
     snprintf(from, sizeof from, "%s.index", prefix);
@@ -467,7 +407,7 @@ static void write_lying_block(const char *name, uint64_t claim) {
  * limited to 256 MiB more than it uses still gets DATA_LOSS, not "out of
  * memory" (not under AddressSanitizer, whose shadow memory needs more). */
 static void test_bogus_uncompressed_length(void) {
-    make_tmpdir();
+    make_tmpdir("snappy");
     char prefix[200];
     write_lying_block("huge", 0xFFFFFFFFu);
     snprintf(prefix, sizeof prefix, "%s/huge", tmpdir);
@@ -505,7 +445,7 @@ static void test_bogus_uncompressed_length(void) {
 
 /* Unknown compression types (LevelDB has only 0 and 1) are named. */
 static void test_unknown_block_type(void) {
-    make_tmpdir();
+    make_tmpdir("snappy");
     size_t nraw = 0;
     uint8_t *raw = tf1_block(&nraw, "zstd");
     if (raw) {

@@ -6,67 +6,12 @@
  * strings (empty, NUL bytes, 1 MB), on the string tensor TensorFlow 2.14
  * wrote into tests/data/tf_written/half_plus_two_tf2_14 (read, and written
  * again byte for byte), and on damaged copies of it. */
+#include "checkpoint_helpers.h"
 #include "core/tensor.h"
 #include "formats/crc32c.h"
 #include "formats/tensor_bundle.h"
-#include "harness.h"
 
-#include <dirent.h>
 #include <stdlib.h>
-#include <unistd.h>
-
-static char tmpdir[64];
-
-static void make_tmpdir(void) {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/tfc_strckpt_XXXXXX");
-    CHECK(mkdtemp(tmpdir) != NULL);
-}
-
-static void remove_tmpdir(void) {
-    DIR *d = opendir(tmpdir);
-    if (!d) return;
-    struct dirent *e;
-    char p[512];
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-            snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
-            remove(p);
-        }
-    closedir(d);
-    rmdir(tmpdir);
-}
-
-static void tf_prefix(char *out, size_t n, const char *name) {
-    const char *data = getenv("TFC_TEST_DATA");
-    if (data) {
-        snprintf(out, n, "%s/tf_written/%s/variables", data, name);
-    } else {
-        const char *slash = strrchr(__FILE__, '/');
-        int dir = slash ? (int)(slash - __FILE__) : 1;
-        snprintf(out, n, "%.*s/data/tf_written/%s/variables", dir, slash ? __FILE__ : ".", name);
-    }
-}
-
-/* The whole file, malloc'd (NULL if missing); *n its size. */
-static uint8_t *slurp(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *p = malloc(len > 0 ? (size_t)len : 1);
-    *n = p ? fread(p, 1, (size_t)len, f) : 0;
-    fclose(f);
-    return p;
-}
-
-static void spit(const char *path, const uint8_t *p, size_t n) {
-    FILE *f = fopen(path, "wb");
-    CHECK(f != NULL);
-    if (!f) return;
-    CHECK(fwrite(p, 1, n, f) == n);
-    fclose(f);
-}
 
 static int same_strings(const tfc_tensor *a, const tfc_tensor *b) {
     if (!a || !b || tfc_tensor_num_elements(a) != tfc_tensor_num_elements(b) ||
@@ -86,7 +31,7 @@ static int same_strings(const tfc_tensor *a, const tfc_tensor *b) {
  * lengths as uint32s (02 00 00 00 00 00 00 00), then "ab"; the entry's CRC
  * runs over those 8 length bytes, the 4 stored CRC bytes and "ab". */
 static void test_layout_by_hand(void) {
-    make_tmpdir();
+    make_tmpdir("strckpt");
     char prefix[128];
     snprintf(prefix, sizeof prefix, "%s/hand", tmpdir);
     const char *strs[] = {"ab", ""};
@@ -123,7 +68,7 @@ static void test_layout_by_hand(void) {
 /* Empty strings, NUL bytes, every byte value, a 1 MB element, an empty
  * tensor and a scalar, beside a float tensor, through write and read. */
 static void test_round_trip(void) {
-    make_tmpdir();
+    make_tmpdir("strckpt");
     char prefix[128];
     snprintf(prefix, sizeof prefix, "%s/rt", tmpdir);
     size_t big = 1 << 20;
@@ -194,7 +139,7 @@ static void test_tensorflow_written(void) {
     uint8_t *tf = slurp(path, &ntf);
     CHECK(tf && ntf == 631);
 
-    make_tmpdir();
+    make_tmpdir("strckpt");
     char mine[128];
     snprintf(mine, sizeof mine, "%s/again", tmpdir);
     const char *name = "_CHECKPOINTABLE_OBJECT_GRAPH";
@@ -215,15 +160,13 @@ static void test_tensorflow_written(void) {
 static void expect_damaged(void (*edit)(uint8_t *, size_t *), const char *want) {
     char prefix[512], from[600], to[600];
     tf_prefix(prefix, sizeof prefix, "half_plus_two_tf2_14");
-    make_tmpdir();
+    make_tmpdir("strckpt");
     size_t n = 0;
     snprintf(from, sizeof from, "%s.index", prefix);
-    uint8_t *p = slurp(from, &n);
     snprintf(to, sizeof to, "%s/v.index", tmpdir);
-    if (p) spit(to, p, n);
-    free(p);
+    copy_file(from, to);
     snprintf(from, sizeof from, "%s.data-00000-of-00001", prefix);
-    p = slurp(from, &n);
+    uint8_t *p = slurp(from, &n);
     CHECK(p != NULL);
     if (p) edit(p, &n);
     snprintf(to, sizeof to, "%s/v.data-00000-of-00001", tmpdir);

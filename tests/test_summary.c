@@ -11,33 +11,13 @@
 #include "formats/events.h"
 #include "graph/graph.h"
 #include "harness.h"
+#include "scratch_dir.h"
 
 #include <dirent.h>
 #include <float.h>
 #include <png.h>
 #include <stdlib.h>
 #include <unistd.h>
-
-static char tmpdir[64];
-
-static void make_tmpdir(void) {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/tfc_summ_XXXXXX");
-    CHECK(mkdtemp(tmpdir) != NULL);
-}
-
-static void remove_tmpdir(void) {
-    DIR *d = opendir(tmpdir);
-    if (!d) return;
-    struct dirent *e;
-    char p[512];
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-            snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
-            remove(p);
-        }
-    closedir(d);
-    rmdir(tmpdir);
-}
 
 /* Runs `fetch`, writes it as one summary event and hands back the decoded
  * event from a reader (caller closes the reader). */
@@ -81,7 +61,7 @@ static void expect_run_error(tfc_graph *g, tfc_output fetch, const tfc_output *f
 }
 
 static void test_scalar_summary(void) {
-    make_tmpdir();
+    make_tmpdir("summ");
     static const tfc_dtype dts[] = {TFC_FLOAT, TFC_DOUBLE, TFC_INT32, TFC_INT64, TFC_UINT8};
     tfc_test_seed(1);
     for (int k = 0; k < 5; k++) {
@@ -238,7 +218,7 @@ static tfc_event_reader *histogram_of(tfc_tensor *v, tfc_event *ev) {
 }
 
 static void test_histogram_summary(void) {
-    make_tmpdir();
+    make_tmpdir("summ");
     const double *lim;
     int nl = tfc_histogram_default_limits(&lim);
     double *want_l = malloc(sizeof(double) * (size_t)nl), *want_c = malloc(sizeof(double) * (size_t)nl);
@@ -342,7 +322,7 @@ static uint8_t ref_pixel(double v, float mn, float mx, int is_float) {
 }
 
 static void test_image_summary(void) {
-    make_tmpdir();
+    make_tmpdir("summ");
     static const int64_t dims[][4] = {{2, 5, 4, 3}, {1, 3, 6, 1}, {3, 2, 2, 4}, {1, 3, 3, 3}};
     static const tfc_dtype dts[] = {TFC_FLOAT, TFC_DOUBLE, TFC_UINT8, TFC_FLOAT};
     static const double lo[] = {-1, 0, 0, 0}, hi[] = {1, 3, 256, 2};
@@ -428,7 +408,7 @@ static void test_image_summary(void) {
 }
 
 static void test_text_and_merge(void) {
-    make_tmpdir();
+    make_tmpdir("summ");
     tfc_graph *g = tfc_graph_new();
     tfc_output x = tfc_placeholder(g, "x", TFC_FLOAT, 0, NULL);
     tfc_output a = tfc_scalar_summary(g, "a", x);

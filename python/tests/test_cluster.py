@@ -150,6 +150,56 @@ with tf.Session(server.target) as sess:   # the variable lives in the server
     assert "devices=['/job:localhost/replica:0/task:0/device:CPU:0']" in p.stdout
 
 
+def test_ctrl_c_during_a_cluster_run():
+    """SIGINT (Ctrl-C) during a long run of a session on a server raises
+    KeyboardInterrupt at once; tfc cannot cancel a cluster run, so it
+    finishes in the background: the session runs meanwhile, close() waits
+    for it, and the program exits cleanly (MPI finalized)."""
+    assert shutil.which("mpirun"), "Open MPI is needed (openmpi-bin)"
+    prog = r"""
+import sys, time
+import tfc as tf
+server = tf.train.Server.create_local_server()
+n = tf.placeholder(tf.int32, [], name="n")
+r = tf.while_loop(lambda i: i < n, lambda i: i + 1, [tf.constant(0)])
+with tf.Session(server.target) as sess:
+    count = 1000
+    while True:  # a count that takes over 0.2 s, run by its own plan (fed "n:0")
+        t0 = time.perf_counter()
+        assert sess.run(r, {"n:0": count}) == count
+        if time.perf_counter() - t0 > 0.2:
+            break
+        count *= 4
+    assert sess.run(r, {n: count}) == count  # long: later runs of this plan are watched
+    print("ready", flush=True)
+    t0 = time.perf_counter()
+    try:
+        sess.run(r, {n: count * 30})
+        print("not interrupted", flush=True)
+    except KeyboardInterrupt:
+        print("interrupted after %.2f s" % (time.perf_counter() - t0), flush=True)
+    print("again=%d" % sess.run(r, {n: 7}), flush=True)
+    t0 = time.perf_counter()
+print("closed after %.2f s" % (time.perf_counter() - t0), flush=True)
+"""
+    p = subprocess.Popen([sys.executable, "-c", prog], env=_env(), stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, universal_newlines=True)
+    try:
+        assert p.stdout.readline().strip() == "ready"
+        import time
+        time.sleep(0.5)
+        p.send_signal(2)  # SIGINT
+        out, err = p.communicate(timeout=300)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert p.returncode == 0, err
+    m = re.search(r"interrupted after ([\d.]+) s", out)
+    assert m and float(m.group(1)) < 3.0, out
+    assert "again=7" in out, out
+    assert re.search(r"closed after [\d.]+ s", out), out
+
+
 # ---------------------------------------------------------------------------
 # In this process (no MPI needed)
 # ---------------------------------------------------------------------------

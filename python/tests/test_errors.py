@@ -117,3 +117,42 @@ def test_ctrl_c_interrupts_a_long_run_and_the_session_goes_on():
         assert sess.run(r, {"n:0": 7}) == 7
     # close() waited for the abandoned run
     assert not sess._workers
+
+
+def test_a_plan_slow_only_at_first_goes_back_to_the_calling_thread():
+    # A training step's first run builds tfc's plan (20-80 ms), its later
+    # ones take a millisecond: they must not each start a thread.
+    import threading
+    n = tf.placeholder(tf.int32, [], name="n")
+    r = tf.while_loop(lambda i: i < n, lambda i: i + 1, [tf.constant(0)])
+    with tf.Session() as sess:
+        count = 1000
+        while True:  # a first run over _SLOW_S
+            assert sess.run(r, {"n:0": count}) == count
+            plan = sess._plans[(r, ("n:0",))]
+            if plan.watch < 0:
+                break
+            count *= 4
+            sess._plans.clear()
+        started = []
+        real = threading.Thread.start
+
+        def counting_start(self):
+            started.append(self.name)
+            return real(self)
+        threading.Thread.start = counting_start
+        try:
+            # quick runs, each in a worker thread, _QUICK_RUNS in a row (a
+            # loaded machine may make one slow and start the count again)
+            for _ in range(50):
+                assert sess.run(r, {"n:0": 3}) == 3
+                if plan.watch == 0:
+                    break
+            assert plan.watch == 0
+            assert len(started) >= sess._QUICK_RUNS and set(started) == {"tfc-run"}
+            before = len(started)
+            for _ in range(20):                 # then in the calling thread
+                assert sess.run(r, {"n:0": 5}) == 5
+            assert len(started) == before
+        finally:
+            threading.Thread.start = real

@@ -38,7 +38,8 @@ class SessionOptions(ctypes.Structure):
                 ("seed", c_int64), ("opt_level", c_int),
                 ("num_device_types", c_int), ("device_types", ctypes.POINTER(c_char_p)),
                 ("device_counts", ctypes.POINTER(c_int)),
-                ("allow_soft_placement", c_int), ("log_device_placement", c_int)]
+                ("allow_soft_placement", c_int), ("log_device_placement", c_int),
+                ("bfloat16_products", c_int)]
 
 
 class RunOptions(ctypes.Structure):

@@ -581,7 +581,9 @@ class _RunPlan(object):
         self.status = session._new_status()
         self.direct = self.single and self.nfetch == 1 and not self.targets
         self.run = self._choose()
-        self.watch = 3      # runs still to be timed; -1: a slow plan (see _run_watched)
+        # runs still to be timed; < 0: a slow plan, -1 - (its quick runs in a
+        # row) (see BaseSession._run_watched)
+        self.watch = 3
 
     def _choose(self):
         """The run function for this plan: the common shapes of run (one
@@ -773,7 +775,7 @@ class BaseSession(object):
             self._statuses.append(st)
         return st
 
-    def _release(self):
+    def _release(self, final=False):
         for w in list(getattr(self, "_workers", ())):
             if w is not threading.current_thread():
                 w.join()  # a run a KeyboardInterrupt left behind
@@ -786,6 +788,10 @@ class BaseSession(object):
             else:
                 _stop_session_threads(self)
                 lib.tfc_session_free(h)
+        if not final:
+            # A thread whose run close() just ended (CANCELLED) may not have
+            # read its status yet: statuses go with the session object
+            return
         for st in getattr(self, "_statuses", ()):
             lib.tfc_status_free(st)
         if hasattr(self, "_statuses"):
@@ -798,7 +804,7 @@ class BaseSession(object):
         self._release()
 
     def __del__(self):
-        self._release()
+        self._release(final=True)
 
     @property
     def graph(self):
@@ -865,13 +871,26 @@ class BaseSession(object):
     # Ctrl-C (KeyboardInterrupt) reaches the caller: tfc cannot cancel a run,
     # so the run itself finishes in the background, and the session stays
     # usable (close() waits for it). A plan's first runs are timed; one over
-    # _SLOW_S makes all its later runs go this way.
+    # _SLOW_S makes its later runs go this way. A plan whose first run was
+    # slow only because tfc built its plan then (a training step's first run
+    # takes 20-80 ms, its later ones 1-2 ms) goes back to running in the
+    # calling thread after _QUICK_RUNS runs in a row under _QUICK_S, instead
+    # of starting a thread for every step (python/README.md, Overhead).
     _SLOW_S = 0.05
+    _QUICK_S = 0.01
+    _QUICK_RUNS = 3
 
     def _run_watched(self, plan, values):
-        if plan.watch < 0:
-            return self._run_interruptible(plan, values)
         t0 = time.perf_counter()
+        if plan.watch < 0:
+            value = self._run_interruptible(plan, values)
+            if time.perf_counter() - t0 < self._QUICK_S:
+                plan.watch -= 1
+                if plan.watch < -self._QUICK_RUNS:
+                    plan.watch = 0      # from now on in the calling thread, untimed
+            else:
+                plan.watch = -1
+            return value
         try:
             return plan.run(self, values)
         finally:

@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 enum { NCLASSES = 4 * 48, PER_CLASS = 64 };
 #define CACHE_LIMIT ((size_t)1 << 30) /* bytes kept in all classes together */
@@ -57,6 +58,28 @@ static local_cache *local_get(void) {
     return local;
 }
 
+/* Blocks of at least this many bytes (data sets, big activations) are
+ * 2 MiB aligned and asked to be backed by huge pages where the kernel has
+ * them (transparent huge pages in "madvise" mode): a batch gathered from
+ * random rows of a data set otherwise takes a TLB miss, and often a page
+ * walk from memory, per row. Copying 100 random rows of Fashion-MNIST
+ * (3 KiB each, 188 MB in all) took 20-30% less CPU time with them. */
+#define HUGE_BLOCK ((size_t)8 << 20)
+#define HUGE_PAGE ((size_t)2 << 20)
+
+static void *system_alloc(size_t rounded) {
+#ifdef MADV_HUGEPAGE
+    if (rounded >= HUGE_BLOCK) {
+        size_t size = (rounded + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+        void *p = aligned_alloc(HUGE_PAGE, size);
+        if (p) madvise(p, size, MADV_HUGEPAGE); /* a hint: nothing to do if it is refused */
+        return p;
+    }
+#endif
+    /* aligned_alloc wants a multiple of the alignment; classes step by 16 */
+    return aligned_alloc(64, (rounded + 63) & ~(size_t)63);
+}
+
 /* Class index and rounded size for a request. */
 static int class_of(size_t size, size_t *rounded) {
     if (size < 64) size = 64;
@@ -92,8 +115,7 @@ void *tfc_block_alloc(size_t size) {
     } else {
         rounded = (size + 63) & ~(size_t)63;
     }
-    /* aligned_alloc wants a multiple of the alignment; classes step by 16 */
-    return aligned_alloc(64, (rounded + 63) & ~(size_t)63);
+    return system_alloc(rounded);
 }
 
 /* Returns a block to the shared cache, or to the system when it is full. */

@@ -32,5 +32,8 @@ static inline uint16_t tfc_float_to_bfloat16_bits(float f) {
 /* n values at once (the F16C instructions where the CPU has them). */
 void tfc_half_to_float_n(const uint16_t *h, float *f, int64_t n);
 void tfc_float_to_half_n(const float *f, uint16_t *h, int64_t n);
+/* out[i] = in[i] rounded to bfloat16 and widened back to float32 (the
+ * operands of bfloat16 products); in and out may be the same. */
+void tfc_round_to_bfloat16_n(const float *in, float *out, int64_t n);
 
 #endif

@@ -26,8 +26,10 @@ typedef struct exw_feature {
     size_t count; /* values in the list */
 } exw_feature;
 
-/* Checks rec as an Example down to its lists (as protobuf would) and
- * finds n keys in the one pass: for each key k, found[k] 1 (f[k] filled:
+/* Checks rec as an Example (its messages' framing, every map entry, and
+ * the Features of the n keys down to their lists, as protobuf would; like
+ * TensorFlow's fast parser it does not look into a Feature not asked for)
+ * and finds the n keys in the one pass: for each key k, found[k] 1 (f[k] filled:
  * its kind, its list's start and count) or 0. 0, or -1 when the record is
  * not a well-formed Example. */
 int exw_scan(const uint8_t *rec, size_t len, const char *const *keys, const size_t *keylens, int n,

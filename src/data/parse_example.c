@@ -22,6 +22,14 @@ enum { PMAX = 128 }; /* keys of each kind */
 
 static int type_ok(tfc_dtype dt) { return dt == TFC_FLOAT || dt == TFC_INT64 || dt == TFC_STRING; }
 
+/* A node's attrs, parsed when it is built (its op_data, one block) */
+typedef struct parse_def {
+    int ns, nd;
+    tfc_dtype *stypes; /* [ns] */
+    tfc_shape *dshapes; /* [nd] */
+    int64_t *per;       /* [nd]: elements of each dense feature */
+} parse_def;
+
 static int parse_infer(tfc_infer_ctx *c) {
     int64_t ns = tfc_attrs_int(c->attrs, "Nsparse", -1), nd = tfc_attrs_int(c->attrs, "Ndense", -1);
     if (ns < 0 || nd < 0 || ns > PMAX || nd > PMAX)
@@ -79,6 +87,21 @@ static int parse_infer(tfc_infer_ctx *c) {
     }
     if (tfc_attrs_set_int_list(c->attrs, "Tdense", tdense, (int)nd))
         return tfc_infer_error(c, "out of memory");
+    /* the attrs as the kernel wants them, parsed once */
+    parse_def *d = malloc(sizeof *d + sizeof(tfc_dtype) * (size_t)ns +
+                          sizeof(tfc_shape) * (size_t)nd + sizeof(int64_t) * (size_t)nd);
+    if (!d) return tfc_infer_error(c, "out of memory");
+    d->ns = (int)ns;
+    d->nd = (int)nd;
+    d->dshapes = (tfc_shape *)(d + 1);
+    d->per = (int64_t *)(d->dshapes + nd);
+    d->stypes = (tfc_dtype *)(d->per + nd);
+    memcpy(d->stypes, stypes, sizeof *stypes * (size_t)ns);
+    memcpy(d->dshapes, dshapes, sizeof *dshapes * (size_t)nd);
+    for (int j = 0; j < nd; j++)
+        d->per[j] = tfc_dims_num_elements(dshapes[j].rank, dshapes[j].dims);
+    free(c->op_data);
+    c->op_data = d;
     return 0;
 }
 
@@ -162,8 +185,11 @@ static const char *record_where(char *buf, size_t n, const tfc_tensor *names, in
 }
 
 static void parse_kernel(tfc_kernel_ctx *c) {
-    const tfc_attrs *a = &c->node->attrs;
-    int ns = (int)tfc_attrs_int(a, "Nsparse", 0), nd = (int)tfc_attrs_int(a, "Ndense", 0);
+    const parse_def *pd = c->node->op_data;
+    int ns = pd->ns, nd = pd->nd;
+    const tfc_dtype *stypes = pd->stypes;
+    const tfc_shape *dshapes = pd->dshapes;
+    const int64_t *per = pd->per;
     const tfc_tensor *ser = c->inputs[0], *names = c->inputs[1];
     int64_t batch = ser->rank == 1 ? ser->dims[0] : 1;
     if (names->nelem != 0 && names->nelem != batch) {
@@ -171,17 +197,11 @@ static void parse_kernel(tfc_kernel_ctx *c) {
                          (long long)names->nelem, (long long)batch);
         return;
     }
-    tfc_dtype stypes[PMAX];
-    tfc_shape dshapes[PMAX];
-    tfc_attr_type_list(a, "sparse_types", stypes, PMAX);
-    tfc_attr_shape_list(a, "dense_shapes", dshapes, PMAX);
     tfc_tensor *dense[PMAX];
-    int64_t per[PMAX];
     for (int j = 0; j < nd; j++) {
         int64_t dims[TFC_MAX_RANK];
         dims[0] = batch;
         memcpy(dims + 1, dshapes[j].dims, sizeof *dims * (size_t)dshapes[j].rank);
-        per[j] = tfc_dims_num_elements(dshapes[j].rank, dshapes[j].dims);
         const tfc_tensor *dflt = c->inputs[2 + ns + nd + j];
         if (dflt->nelem != 0 && dflt->nelem != 1 && dflt->nelem != per[j]) {
             tfc_kernel_error(c, TFC_INVALID_ARGUMENT,
@@ -195,7 +215,7 @@ static void parse_kernel(tfc_kernel_ctx *c) {
         if (!dense[j]) return;
     }
     sparse_acc acc[PMAX];
-    memset(acc, 0, sizeof acc);
+    memset(acc, 0, sizeof *acc * (size_t)ns);
     /* the keys, sparse ones first, looked up in one pass over each record */
     const char *keys[2 * PMAX];
     size_t keylens[2 * PMAX];

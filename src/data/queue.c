@@ -373,7 +373,7 @@ static void attempt_free(tfc_queue_attempt *a) {
         if (a->elems[i]) elem_free(q, (q_elem *)((char *)a->elems[i] - offsetof(q_elem, t)));
     for (int64_t i = 0; i < a->ngot; i++)
         if (a->got[i]) elem_free(q, (q_elem *)((char *)a->got[i] - offsetof(q_elem, t)));
-    free(a->elems);
+    if (a->elems != a->one_elem) free(a->elems);
     free(a->got);
     tfc_resource_unref(&q->res);
     free(a);
@@ -582,7 +582,7 @@ void tfc_queue_start_enqueue(tfc_queue *q, tfc_kernel_ctx *c, tfc_tensor *const 
         attempt_free(a);
         return;
     }
-    if (a) a->elems = malloc(sizeof *a->elems * (size_t)n);
+    if (a) a->elems = n == 1 ? a->one_elem : malloc(sizeof *a->elems * (size_t)n);
     if (!a || !a->elems) goto oom;
     /* the elements are built before the lock is taken */
     for (int64_t k = 0; k < n; k++) {

@@ -78,6 +78,7 @@ struct tfc_queue_attempt {
     int allow_small, cancel_pending;
     int64_t nelems, added, gotcap;
     tfc_tensor ***elems;
+    tfc_tensor **one_elem[1]; /* elems of a one-element enqueue: no array to allocate */
     tfc_queue_done_fn done;
 };
 

@@ -37,10 +37,12 @@ void tfc_reader_unlock(tfc_reader *r);
 /* Adds a work item (a file name, copied). 0 or -1. */
 int tfc_reader_add_work(tfc_reader *r, const char *name, size_t len);
 /* The next record of the current work item (opening the next added one
- * when there is none): 1 with key and value (malloc'd; the caller frees
- * their data), 2 when the current item just ended (call again), 0 when no
- * work is left, -1 with `st` naming the file and where. */
-int tfc_reader_next(tfc_reader *r, tfc_string *key, tfc_string *value, tfc_status *st);
+ * when there is none): 1 with its key and value copied into element i of
+ * the string tensors `keys` and `values` (their storage: one copy of the
+ * bytes), 2 when the current item just ended (call again), 0 when no work
+ * is left, -1 with `st` naming the file and where. */
+int tfc_reader_next(tfc_reader *r, tfc_tensor *keys, tfc_tensor *values, int64_t i,
+                    tfc_status *st);
 /* Records produced and work items finished so far; Reset forgets the
  * current and added work and zeroes both. */
 int64_t tfc_reader_records_produced(tfc_reader *r);

@@ -120,20 +120,26 @@ typedef struct read_req {
     tfc_async_done *token; /* once it waits for a file name */
     int64_t want;
     int upto;
-    int64_t n, cap;
-    tfc_string *keys, *values;
+    int64_t n;
+    /* the outputs, filled as records come: scalars for ReaderReadV2;
+     * vectors of room for ReadUpTo, resized at the end */
+    tfc_tensor *keys, *values;
+    /* 0: on the kernel's stack (the reader and queue are its inputs'); 1:
+     * copied to the heap, holding references, once it waits for a file */
+    int heap;
 } read_req;
 
-static void req_free(read_req *rq) {
-    for (int64_t i = 0; i < rq->n; i++) {
-        free((void *)rq->keys[i].data);
-        free((void *)rq->values[i].data);
-    }
-    free(rq->keys);
-    free(rq->values);
+/* not inlined: gcc would see free() reached with the kernel's stack copy */
+__attribute__((noinline)) static void heap_req_free(read_req *rq) {
     tfc_resource_unref((tfc_resource *)rq->r);
     tfc_resource_unref((tfc_resource *)rq->q);
     free(rq);
+}
+
+static void req_free(read_req *rq) {
+    tfc_tensor_free(rq->keys);
+    tfc_tensor_free(rq->values);
+    if (rq->heap) heap_req_free(rq);
 }
 
 static void deliver_error(read_req *rq, const tfc_status *st) {
@@ -146,21 +152,35 @@ static void deliver_error(read_req *rq, const tfc_status *st) {
     req_free(rq);
 }
 
+/* The string vector t with n elements: its first n (or all, then empty
+ * ones), the bytes staying where they are (t's storage moves over). t is
+ * freed; NULL when memory runs out (t kept). */
+static tfc_tensor *resize_strings(tfc_tensor *t, int64_t n) {
+    if (t->nelem == n) return t;
+    tfc_tensor *u = tfc_tensor_alloc(TFC_STRING, 1, &n); /* zeroed: empty strings */
+    if (!u) return NULL;
+    memcpy(u->data, t->data, sizeof(tfc_string) * (size_t)(n < t->nelem ? n : t->nelem));
+    u->strings = t->strings;
+    t->strings = NULL;
+    tfc_tensor_free(t);
+    return u;
+}
+
 static void deliver(read_req *rq) {
-    int64_t n = rq->n;
-    int scalar = !rq->upto;
-    tfc_tensor *k = scalar ? tfc_tensor_from_data(TFC_STRING, 0, NULL, rq->keys)
-                           : tfc_tensor_from_data(TFC_STRING, 1, &n, rq->keys);
-    tfc_tensor *v = scalar ? tfc_tensor_from_data(TFC_STRING, 0, NULL, rq->values)
-                           : tfc_tensor_from_data(TFC_STRING, 1, &n, rq->values);
-    if (!k || !v) {
-        tfc_tensor_free(k);
-        tfc_tensor_free(v);
-        tfc_status st;
-        tfc_status_set(&st, TFC_RESOURCE_EXHAUSTED, "out of memory building records");
-        deliver_error(rq, &st);
-        return;
+    if (rq->upto) {
+        tfc_tensor *k = resize_strings(rq->keys, rq->n);
+        if (k) rq->keys = k;
+        tfc_tensor *v = k ? resize_strings(rq->values, rq->n) : NULL;
+        if (!v) {
+            tfc_status st;
+            tfc_status_set(&st, TFC_RESOURCE_EXHAUSTED, "out of memory building records");
+            deliver_error(rq, &st);
+            return;
+        }
+        rq->values = v;
     }
+    tfc_tensor *k = rq->keys, *v = rq->values;
+    rq->keys = rq->values = NULL;
     if (rq->token) {
         tfc_async_done_set_output(rq->token, 0, k);
         tfc_async_done_set_output(rq->token, 1, v);
@@ -182,20 +202,19 @@ static void read_step(read_req *rq) {
     tfc_reader_lock(r);
     int rc;
     for (;;) {
-        if (rq->n == rq->cap) {
-            int64_t cap = rq->cap ? 2 * rq->cap : (rq->want < 16 ? rq->want : 16);
-            tfc_string *k = realloc(rq->keys, sizeof *k * (size_t)cap);
+        if (rq->upto && rq->n == rq->keys->nelem) { /* more room: twice as much */
+            int64_t cap = 2 * rq->n < rq->want ? 2 * rq->n : rq->want;
+            tfc_tensor *k = resize_strings(rq->keys, cap);
             if (k) rq->keys = k;
-            tfc_string *v = k ? realloc(rq->values, sizeof *v * (size_t)cap) : NULL;
+            tfc_tensor *v = k ? resize_strings(rq->values, cap) : NULL;
             if (v) rq->values = v;
             if (!k || !v) {
                 tfc_status_set(&st, TFC_RESOURCE_EXHAUSTED, "out of memory reading records");
                 rc = -1;
                 break;
             }
-            rq->cap = cap;
         }
-        rc = tfc_reader_next(r, &rq->keys[rq->n], &rq->values[rq->n], &st);
+        rc = tfc_reader_next(r, rq->keys, rq->values, rq->n, &st);
         if (rc == 1 && ++rq->n == rq->want) break;
         if (rc == 2 && rq->n > 0) break; /* ReadUpTo stops at the end of a file */
         if (rc == 0 || rc < 0) break;
@@ -209,7 +228,21 @@ static void read_step(read_req *rq) {
         deliver(rq);
         return;
     }
-    /* no work left: the next file name from the queue */
+    /* no work left: the next file name from the queue, waited for by a
+     * copy on the heap (the kernel may return before it comes) */
+    if (!rq->heap) {
+        read_req *h = malloc(sizeof *h);
+        if (!h) {
+            tfc_status_set(&st, TFC_RESOURCE_EXHAUSTED, "out of memory reading records");
+            deliver_error(rq, &st);
+            return;
+        }
+        *h = *rq;
+        h->heap = 1;
+        tfc_resource_ref((tfc_resource *)h->r);
+        tfc_resource_ref((tfc_resource *)h->q);
+        rq = h;
+    }
     tfc_queue_start_dequeue(rq->q, rq->token ? NULL : rq->ctx, -1, 0, got_work, rq, rq->token);
 }
 
@@ -260,16 +293,21 @@ static void read_kernel(tfc_kernel_ctx *c) {
                          (long long)want);
         return;
     }
-    read_req *rq = calloc(1, sizeof *rq);
-    if (!rq) {
-        tfc_kernel_error(c, TFC_RESOURCE_EXHAUSTED, "out of memory");
-        return;
-    }
-    rq->r = (tfc_reader *)tfc_resource_ref((tfc_resource *)r);
-    rq->q = (tfc_queue *)tfc_resource_ref((tfc_resource *)q);
+    read_req local = {0}, *rq = &local;
+    rq->r = r;
+    rq->q = q;
     rq->ctx = c;
     rq->want = want;
     rq->upto = upto;
+    /* ReadUpTo: room for up to 1024 records at first (want may be huge) */
+    int64_t room = want < 1024 ? want : 1024;
+    rq->keys = tfc_tensor_alloc(TFC_STRING, upto, &room);
+    rq->values = tfc_tensor_alloc(TFC_STRING, upto, &room);
+    if (!rq->keys || !rq->values) {
+        req_free(rq);
+        tfc_kernel_error(c, TFC_RESOURCE_EXHAUSTED, "out of memory");
+        return;
+    }
     read_step(rq);
 }
 

@@ -141,9 +141,23 @@ static int enter_scope(tfc_graph *g, tfc_rnn_cell *cell, const char *default_nam
     return g->error ? -1 : 0;
 }
 
-/* BasicLSTMCell: one matmul of [x, h] gives the gates i, j, f, o (in that
- * order, as TensorFlow splits them); c' = c sigmoid(f + forget_bias) +
- * sigmoid(i) tanh(j), h' = tanh(c') sigmoid(o). */
+/* One step's gates (i, j, f, o, as TensorFlow splits them) to the new
+ * state: c = c_prev sigmoid(f + forget_bias) + sigmoid(i) tanh(j),
+ * h = tanh(c) sigmoid(o). */
+static void lstm_gates(tfc_graph *g, const tfc_rnn_cell *cell, tfc_output gates, tfc_output c_prev,
+                       tfc_output *c, tfc_output *h) {
+    tfc_dtype dt = tfc_output_dtype(gates);
+    tfc_output ijfo[4];
+    tfc_split(g, gates, 4, 1, ijfo);
+    tfc_output fb = dt == TFC_DOUBLE ? tfc_const_double(g, cell->forget_bias)
+                                     : tfc_const_float(g, (float)cell->forget_bias);
+    tfc_output keep = tfc_mul(g, c_prev, tfc_sigmoid(g, tfc_add(g, ijfo[2], fb)));
+    tfc_output write = tfc_mul(g, tfc_sigmoid(g, ijfo[0]), tfc_tanh(g, ijfo[1]));
+    *c = tfc_add(g, keep, write);
+    *h = tfc_mul(g, tfc_tanh(g, *c), tfc_sigmoid(g, ijfo[3]));
+}
+
+/* BasicLSTMCell: one matmul of [x, h] gives the gates (lstm_gates). */
 static int lstm_call(tfc_graph *g, tfc_rnn_cell *cell, tfc_output x, const tfc_output *state,
                      tfc_output *out, tfc_output *new_state) {
     tfc_shape xs = tfc_output_shape(x);
@@ -168,14 +182,8 @@ static int lstm_call(tfc_graph *g, tfc_rnn_cell *cell, tfc_output x, const tfc_o
     tfc_output bias = tfc_get_variable(g, "bias", dt, 1, &bdims, &zeros);
     tfc_output xh[] = {x, state[1]};
     tfc_output gates = tfc_bias_add(g, tfc_matmul(g, tfc_concat(g, xh, 2, 1), kernel), bias);
-    tfc_output ijfo[4];
-    tfc_split(g, gates, 4, 1, ijfo);
-    tfc_output fb = dt == TFC_DOUBLE ? tfc_const_double(g, cell->forget_bias)
-                                     : tfc_const_float(g, (float)cell->forget_bias);
-    tfc_output keep = tfc_mul(g, state[0], tfc_sigmoid(g, tfc_add(g, ijfo[2], fb)));
-    tfc_output write = tfc_mul(g, tfc_sigmoid(g, ijfo[0]), tfc_tanh(g, ijfo[1]));
-    tfc_output c = tfc_add(g, keep, write);
-    tfc_output h = tfc_mul(g, tfc_tanh(g, c), tfc_sigmoid(g, ijfo[3]));
+    tfc_output c, h;
+    lstm_gates(g, cell, gates, state[0], &c, &h);
     tfc_variable_scope_pop(g);
     if (g->error) return -1;
     new_state[0] = c;
@@ -221,6 +229,118 @@ int tfc_rnn_cell_call(tfc_graph *g, tfc_rnn_cell *cell, tfc_output input,
     return cell_call(g, cell, input, state, output, new_state);
 }
 
+/* ---- static_rnn of basic LSTMs, layer by layer (TFC_RNN_LAYERED=1) ----
+ *
+ * When every step's input is known before the loop (static_rnn), a basic
+ * LSTM layer need not multiply [x_t, h_{t-1}] by its kernel step by step:
+ * as TensorFlow's LSTMBlockFusedCell and PyTorch's LSTM do, the input part
+ * of the product can be one GEMM over all steps, [x_0; ...; x_{n-1}] K_x
+ * + b, and each step add only h_{t-1} K_h to its slice of that. K_x and
+ * K_h are the top and bottom rows of the kernel, which keeps TensorFlow's
+ * name and shape [depth + units, 4 units], so checkpoints interchange; the
+ * kernel's gradient is one product per part (K_h is a shared weight, see
+ * grad_util.h) and the bias's one column sum per layer. The gates are
+ * summed in another order than [x, h] K + b, so results differ from the
+ * step-by-step form in the last bits.
+ *
+ * Off unless TFC_RNN_LAYERED=1 is in the environment when the graph is
+ * built: on the Zen 3 machine of docs/PERFORMANCE.md oneDNN runs the
+ * cells' 20-row products about as fast as 400-row ones, and the PTB LSTM
+ * step came out 1-5% faster at 1 thread but 2-3% slower at 2. */
+static int layered_on(void) {
+    const char *e = getenv("TFC_RNN_LAYERED");
+    return e && *e && strcmp(e, "0") != 0;
+}
+
+/* Is `cell` a BasicLSTMCell or a MultiRNNCell of them, with every input a
+ * matrix of one dtype, one static depth and one static batch? Then it can
+ * run layer by layer. */
+static int layered_ok(const tfc_rnn_cell *cell, const tfc_output *inputs, int n) {
+    if (!layered_on()) return 0;
+    if (cell->kind == CELL_MULTI)
+        for (int i = 0; i < cell->ncells; i++)
+            if (cell->cells[i]->kind != CELL_LSTM) return 0;
+    tfc_shape s0 = tfc_output_shape(inputs[0]);
+    if (s0.rank != 2 || s0.dims[0] < 1 || s0.dims[1] < 1) return 0;
+    for (int t = 1; t < n; t++) {
+        tfc_shape s = tfc_output_shape(inputs[t]);
+        if (tfc_output_dtype(inputs[t]) != tfc_output_dtype(inputs[0]) || s.rank != 2 ||
+            s.dims[0] != s0.dims[0] || s.dims[1] != s0.dims[1])
+            return 0;
+    }
+    return 1;
+}
+
+/* One BasicLSTMCell over all n steps: xs[t] -> hs[t], state (c, h) in
+ * state[0..1] -> final[0..1]. The caller has opened the cell's enclosing
+ * variable scopes. */
+static int lstm_layer(tfc_graph *g, tfc_rnn_cell *cell, const tfc_output *xs, int n,
+                      const tfc_output *state, tfc_output *hs, tfc_output *final) {
+    tfc_dtype dt = tfc_output_dtype(xs[0]);
+    int64_t depth = tfc_output_shape(xs[0]).dims[1], units = cell->num_units;
+    for (int i = 0; i < 2; i++) {
+        tfc_shape ss = tfc_output_shape(state[i]);
+        if (!state[i].node || tfc_output_dtype(state[i]) != dt || ss.rank != 2 ||
+            (ss.dims[1] >= 0 && ss.dims[1] != units))
+            return tfc_graph_fail(g, TFC_INVALID_ARGUMENT,
+                                  "basic_lstm_cell: state %d must be a %s matrix [batch, %lld]", i,
+                                  tfc_dtype_name(dt), (long long)units);
+    }
+    tfc_output *parts = malloc((size_t)n * sizeof *parts);
+    if (!parts) return tfc_graph_fail(g, TFC_INTERNAL, "static_rnn: out of memory");
+    if (enter_scope(g, cell, "basic_lstm_cell")) {
+        free(parts);
+        return -1;
+    }
+    int64_t kdims[] = {depth + units, 4 * units}, bdims = 4 * units;
+    tfc_initializer zeros = tfc_zeros_initializer();
+    tfc_output kernel = tfc_get_variable(g, "kernel", dt, 2, kdims, NULL);
+    tfc_output bias = tfc_get_variable(g, "bias", dt, 1, &bdims, &zeros);
+    int64_t x_begin[] = {0, 0}, x_size[] = {depth, 4 * units};
+    int64_t h_begin[] = {depth, 0}, h_size[] = {units, 4 * units};
+    tfc_output k_x = tfc_slice(g, kernel, x_begin, x_size, 2);
+    tfc_output k_h = tfc_slice(g, kernel, h_begin, h_size, 2);
+    tfc_output x_all = n > 1 ? tfc_concat(g, xs, n, 0) : xs[0];
+    tfc_output proj = tfc_bias_add(g, tfc_matmul(g, x_all, k_x), bias);
+    if (n > 1)
+        tfc_split(g, proj, n, 0, parts);
+    else
+        parts[0] = proj;
+    tfc_output c = state[0], h = state[1];
+    for (int t = 0; t < n && !g->error; t++) {
+        tfc_output gates = tfc_add(g, parts[t], tfc_matmul(g, h, k_h));
+        lstm_gates(g, cell, gates, c, &c, &h);
+        hs[t] = h;
+    }
+    tfc_variable_scope_pop(g);
+    free(parts);
+    if (g->error) return -1;
+    final[0] = c;
+    final[1] = h;
+    return 0;
+}
+
+/* static_rnn's loop for layered_ok cells: layer k runs over all steps on
+ * the outputs of layer k-1, in the variable scopes cell_call would open. */
+static int layered_rnn(tfc_graph *g, tfc_rnn_cell *cell, const tfc_output *inputs, int n,
+                       const tfc_output *state, tfc_output *outputs, tfc_output *final) {
+    if (cell->kind == CELL_LSTM) return lstm_layer(g, cell, inputs, n, state, outputs, final);
+    if (enter_scope(g, cell, "multi_rnn_cell")) return -1;
+    int rc = 0;
+    const tfc_output *cur = inputs;
+    for (int i = 0; i < cell->ncells && rc == 0; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "cell_%d", i);
+        tfc_variable_scope_push(g, name, TFC_REUSE_INHERIT);
+        /* (lstm_layer reads its inputs before it writes its outputs) */
+        rc = lstm_layer(g, cell->cells[i], cur, n, state + 2 * i, outputs, final + 2 * i);
+        tfc_variable_scope_pop(g);
+        cur = outputs;
+    }
+    tfc_variable_scope_pop(g);
+    return rc || g->error ? -1 : 0;
+}
+
 int tfc_static_rnn(tfc_graph *g, tfc_rnn_cell *cell, const tfc_output *inputs, int n,
                    const tfc_output *initial_state, const char *scope, tfc_output *outputs,
                    tfc_output *final_state) {
@@ -256,9 +376,14 @@ int tfc_static_rnn(tfc_graph *g, tfc_rnn_cell *cell, const tfc_output *inputs, i
         tfc_name_scope_pop(g);
     }
     int rc = g->error ? -1 : 0;
-    for (int t = 0; t < n && rc == 0; t++) {
-        rc = cell_call(g, cell, inputs[t], state, &outputs[t], next);
+    if (rc == 0 && layered_ok(cell, inputs, n)) {
+        rc = layered_rnn(g, cell, inputs, n, state, outputs, next);
         memcpy(state, next, (size_t)ns * sizeof *state);
+    } else {
+        for (int t = 0; t < n && rc == 0; t++) {
+            rc = cell_call(g, cell, inputs[t], state, &outputs[t], next);
+            memcpy(state, next, (size_t)ns * sizeof *state);
+        }
     }
     tfc_variable_scope_pop(g);
     if (rc == 0 && final_state) memcpy(final_state, state, (size_t)ns * sizeof *state);

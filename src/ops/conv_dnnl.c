@@ -17,6 +17,7 @@
  * from tfc's block cache. */
 #include "core/buffer_pool.h"
 #include "core/vector_clones.h"
+#include "ops/bfloat16_products.h"
 #include "ops/conv_internal.h"
 
 #include <omp.h>
@@ -265,8 +266,10 @@ static int entry_reorder(prim_entry *e, const void *from, void *to) {
 }
 
 typedef struct conv_job {
-    prim_entry *full, *rest; /* the entries for a whole chunk and the last, shorter one */
-    int64_t n, mb;
+    /* the entries for chunks of mb and of mb - 1 images (the same when the
+     * chunks divide the batch evenly) */
+    prim_entry *full, *rest;
+    int64_t n, mb, chunks;
     char *img[3];            /* (diff_)src, -, (diff_)dst at image 0 */
     size_t img_bytes[3];     /* one image of each */
     char *wei;               /* the filter; backward-weights: the chunks' partials */
@@ -280,10 +283,25 @@ typedef struct conv_job {
     atomic_int failed;
 } conv_job;
 
+/* The first image of chunk i: chunk sizes differ by one at most, the
+ * larger ones first (50 images: 13, 13, 12, 12). tfc_parallel_for hands
+ * out chunks one at a time to whichever thread is free, so two threads end
+ * with 25 images each (the earlier cut, 13, 13, 13, 11, gave one of them
+ * 26, the conv passes' critical path at 2 threads). */
+static int64_t chunk_first(const conv_job *j, int64_t i) {
+    int64_t base = j->n / j->chunks, extra = j->n % j->chunks;
+    return i * base + (i < extra ? i : extra);
+}
+
+static exec_slot *chunk_slot_take(const conv_job *j, int64_t i) {
+    int64_t count = chunk_first(j, i + 1) - chunk_first(j, i);
+    return slot_take(count == j->mb ? j->full : j->rest);
+}
+
 static void run_chunks(void *arg, int64_t begin, int64_t end) {
     conv_job *j = arg;
     for (int64_t i = begin; i < end; i++) {
-        int64_t first = i * j->mb, count = j->n - first < j->mb ? j->n - first : j->mb;
+        int64_t first = chunk_first(j, i), count = chunk_first(j, i + 1) - first;
         void *h[3] = {j->img[0] + (size_t)first * j->img_bytes[0], j->wei + (size_t)i * j->wei_step,
                       j->img[2] + (size_t)first * j->img_bytes[2]};
         prim_entry *e = count == j->mb ? j->full : j->rest;
@@ -303,14 +321,18 @@ TFC_VECTOR_CLONES static void sum_partials(float *p, int64_t n, int64_t len) {
 
 int tfc_conv_dnnl(tfc_kernel_ctx *c, int pass, const tfc_conv_geom *q, const float *x,
                   const float *f, const float *dy, float *out) {
+    /* tfc_session_options.bfloat16_products: rounded copies, then back here */
+    if (tfc_bf16_products_on(c)) return tfc_bf16_conv(c, pass, q, x, f, dy, out);
     pthread_once(&engine_once, engine_init);
     if (!engine || im2col_forced || q->dh != 1 || q->dw != 1 || q->n == 0) return 0;
     /* with one input channel oneDNN's backward-data kernel runs at a tenth
      * of its speed elsewhere (7 against 100 GFLOP/s on the CNN's layers) */
     if (pass == TFC_CONV_BACKWARD_DATA && q->c < 8) return 0;
     conv_job j = {.n = q->n};
-    j.mb = (q->n + MAX_CHUNKS - 1) / MAX_CHUNKS;
-    int64_t chunks = (q->n + j.mb - 1) / j.mb, last = q->n - (chunks - 1) * j.mb;
+    int64_t chunks = q->n < MAX_CHUNKS ? q->n : MAX_CHUNKS;
+    j.chunks = chunks;
+    j.mb = (q->n + chunks - 1) / chunks;
+    int64_t last = q->n / chunks; /* the smaller chunks' size */
     prim_key k = {pass, j.mb, q->h, q->w, q->c, q->o, q->fh, q->fw,
                   q->oh, q->ow, q->sh, q->sw, q->ph, q->pw};
     j.full = entry_get(&k);
@@ -354,7 +376,7 @@ int tfc_conv_dnnl(tfc_kernel_ctx *c, int pass, const tfc_conv_geom *q, const flo
     scratch_bytes = j.scratch_step * (size_t)chunks;
     if (scratch_bytes && !(j.scratch = tfc_block_alloc(scratch_bytes))) goto out;
     for (int64_t i = 0; i < chunks; i++)
-        if (!(j.slot[i] = slot_take(i == chunks - 1 ? j.rest : j.full))) goto out;
+        if (!(j.slot[i] = chunk_slot_take(&j, i))) goto out;
     tfc_parallel_for(c->pool, chunks, 1, run_chunks, &j);
     if (atomic_load(&j.failed)) goto out;
     if (pass == TFC_CONV_BACKWARD_WEIGHTS && blocked) {
@@ -367,7 +389,9 @@ int tfc_conv_dnnl(tfc_kernel_ctx *c, int pass, const tfc_conv_geom *q, const flo
     rc = 1;
 out:
     for (int64_t i = 0; i < chunks; i++)
-        if (j.slot[i]) slot_give(i == chunks - 1 ? j.rest : j.full, j.slot[i]);
+        if (j.slot[i])
+            slot_give(chunk_first(&j, i + 1) - chunk_first(&j, i) == j.mb ? j.full : j.rest,
+                      j.slot[i]);
     if (j.scratch) tfc_block_free(j.scratch, scratch_bytes);
     if (blocked) tfc_block_free(blocked, blocked_bytes);
     if (rc < 0) tfc_kernel_error(c, TFC_INTERNAL, "oneDNN convolution failed (out of memory?)");

@@ -3,10 +3,16 @@
  * getri) in OpenBLAS, and BatchMatMul, the product their gradients are
  * written with (TensorFlow's linalg_grad.py), so gradients of gradients work.
  *
- * LAPACK is column-major, tfc row-major: a row-major matrix read
- * column-major is its transpose. Inverting that in place leaves (A^T)^-1
- * column-major, which is A^-1 row-major, and det(A^T) = det(A): no copy is
- * transposed except for MatrixInverse's adjoint. */
+ * Which matrix is factored matters: TensorFlow's MatrixInverse factors A
+ * (A^H with adjoint) with Eigen's partial-pivot LU and calls the input "not
+ * invertible" only when a pivot is exactly zero; MatrixDeterminant is 0 only
+ * then too. LU of A and LU of A^T round differently, so a singular matrix
+ * whose elimination of A is exact can leave a tiny nonzero pivot in A^T's,
+ * and whether it does depends on the BLAS (x86-64's OpenBLAS found 0 where
+ * arm64's did not). LAPACK is column-major and tfc row-major, so each matrix
+ * is transposed into LAPACK's layout first: getrf factors the matrix
+ * TensorFlow factors, so the two agree on every machine wherever that
+ * elimination is exact (tests/test_linalg.c). */
 #include "autodiff/grad_util.h"
 #include "ops/gemm.h"
 
@@ -107,8 +113,40 @@ static void note_singular(lu_job *j, int64_t b) {
     }
 }
 
+/* dst = src^T for an m x m matrix of 4- or 8-byte elements: between tfc's
+ * row-major layout and LAPACK's column-major one. */
+static void transpose_square(void *dst, const void *src, int m, int is_float) {
+    for (int r = 0; r < m; r++)
+        for (int k = 0; k < m; k++) {
+            size_t to = (size_t)r * m + k, from = (size_t)k * m + r;
+            if (is_float)
+                ((float *)dst)[to] = ((const float *)src)[from];
+            else
+                ((double *)dst)[to] = ((const double *)src)[from];
+        }
+}
+
+static void transpose_in_place(void *a, int m, int is_float) {
+    for (int r = 0; r < m; r++)
+        for (int k = r + 1; k < m; k++) {
+            size_t x = (size_t)r * m + k, y = (size_t)k * m + r;
+            if (is_float) {
+                float t = ((float *)a)[x];
+                ((float *)a)[x] = ((float *)a)[y];
+                ((float *)a)[y] = t;
+            } else {
+                double t = ((double *)a)[x];
+                ((double *)a)[x] = ((double *)a)[y];
+                ((double *)a)[y] = t;
+            }
+        }
+}
+
 /* Matrices [b0, b1) inverted in place in the output, with a pivot array
- * and a getri workspace per range. */
+ * and a getri workspace per range. M is the matrix TensorFlow factors (A,
+ * or A^T with adjoint), held column-major: A's transpose, or A's row-major
+ * bytes as they are; getri leaves M^-1 column-major, transposed at the end
+ * into the row-major result. */
 static void inverse_range(void *arg, int64_t b0, int64_t b1) {
     lu_job *j = arg;
     /* 64 columns of workspace: getri's blocked size (ilaenv's NB) */
@@ -123,17 +161,10 @@ static void inverse_range(void *arg, int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; b++) {
         char *o = j->out + (size_t)b * mm * esz;
         const char *a = j->in + (size_t)b * mm * esz;
-        if (!j->adjoint) {
+        if (j->adjoint)
             memcpy(o, a, mm * esz);
-        } else if (j->is_float) {
-            for (int r = 0; r < m; r++)
-                for (int k = 0; k < m; k++)
-                    ((float *)o)[(size_t)r * m + k] = ((const float *)a)[(size_t)k * m + r];
-        } else {
-            for (int r = 0; r < m; r++)
-                for (int k = 0; k < m; k++)
-                    ((double *)o)[(size_t)r * m + k] = ((const double *)a)[(size_t)k * m + r];
-        }
+        else
+            transpose_square(o, a, m, j->is_float);
         /* getrf's info > 0 is an exact zero pivot: TensorFlow's test too */
         if (j->is_float)
             sgetrf_(&m, &m, (float *)o, &m, ipiv, &info);
@@ -145,7 +176,10 @@ static void inverse_range(void *arg, int64_t b0, int64_t b1) {
             else
                 dgetri_(&m, (double *)o, &m, ipiv, work, &lwork, &info);
         }
-        if (info != 0) note_singular(j, b);
+        if (info != 0)
+            note_singular(j, b);
+        else
+            transpose_in_place(o, m, j->is_float);
     }
     free(work);
     free(ipiv);
@@ -165,7 +199,8 @@ static void determinant_range(void *arg, int64_t b0, int64_t b1) {
         b1 = b0;
     }
     for (int64_t b = b0; b < b1; b++) {
-        memcpy(lu, j->in + (size_t)b * mm * esz, mm * esz);
+        /* A column-major, as TensorFlow factors it (not A^T: see the top) */
+        transpose_square(lu, j->in + (size_t)b * mm * esz, m, j->is_float);
         if (j->is_float)
             sgetrf_(&m, &m, lu, &m, ipiv, &info);
         else

@@ -285,6 +285,13 @@ typedef struct bin_job {
 static void bin_chunk(void *arg, int64_t begin, int64_t end) {
     const bin_job *j = arg;
     const bcast_layout *l = &j->l;
+    if (l->k <= 1) { /* a scalar or one dim: no rows to walk */
+        int64_t ia = l->k ? l->sa[0] : 1, ib = l->k ? l->sb[0] : 1;
+        bin_loop fn = ia && ib ? j->loops->vv : ia ? j->loops->vs : j->loops->sv;
+        fn(end - begin, j->a + (size_t)(begin * ia) * j->esz, j->b + (size_t)(begin * ib) * j->esz,
+           j->o + (size_t)begin * j->osz);
+        return;
+    }
     int outer = l->k ? l->k - 1 : 0;
     int64_t n = l->k ? l->dim[outer] : 1;
     int64_t ia = l->k ? l->sa[outer] : 1, ib = l->k ? l->sb[outer] : 1;
@@ -362,5 +369,8 @@ void tfc_math_binary_kernel(tfc_kernel_ctx *c) {
     j.o = out->data;
     j.esz = tfc_dtype_size(a->dtype);
     j.osz = tfc_dtype_size(odt);
-    tfc_parallel_for(c->pool, out->nelem, TFC_MATH_GRAIN, bin_chunk, &j);
+    if (out->nelem <= TFC_MATH_GRAIN)
+        bin_chunk(&j, 0, out->nelem); /* what tfc_parallel_for would do, without the call */
+    else
+        tfc_parallel_for(c->pool, out->nelem, TFC_MATH_GRAIN, bin_chunk, &j);
 }

@@ -3,6 +3,7 @@
  * CBLAS (OpenBLAS, which the session keeps single-threaded) split by
  * tfc_gemm over the session's pool. int32 and int64 use a plain loop that
  * wraps, split by rows. */
+#include "ops/bfloat16_products.h"
 #include "ops/gemm.h"
 #include "ops/math_internal.h"
 
@@ -132,6 +133,10 @@ void tfc_math_matmul_kernel(tfc_kernel_ctx *c) {
     j.c = out->data;
     if (j.k == 0) {
         memset(out->data, 0, out->nbytes);
+        return;
+    }
+    if (j.dt == TFC_FLOAT && tfc_bf16_products_on(c)) { /* tfc_session_options */
+        tfc_bf16_gemm(c, j.ta, j.tb, j.m, j.n, j.k, a->data, b->data, out->data);
         return;
     }
     if (j.dt == TFC_FLOAT || j.dt == TFC_DOUBLE) {

@@ -135,10 +135,12 @@ static int geom_make(tfc_kernel_ctx *c, const int64_t *x, pool_geom *q) {
                 for (int64_t ox = 0; ox < q->ow; ox++) {                                 \
                     T *o = y + ((n * q->oh + oy) * q->ow + ox) * q->c;                   \
                     for (int64_t k = 0; k < q->c; k++) o[k] = (T)-INFINITY;              \
+                    /* a select rather than a conditional store: it vectorizes */        \
                     FOR_WINDOW(q, oy, ox, iy, ix) {                                      \
-                        const T *in = x + ((n * q->h + iy) * q->w + ix) * q->c;          \
+                        const T *restrict in = x + ((n * q->h + iy) * q->w + ix) * q->c; \
+                        T *restrict to = o;                                              \
                         for (int64_t k = 0; k < q->c; k++)                               \
-                            if (in[k] > o[k]) o[k] = in[k];                              \
+                            to[k] = in[k] > to[k] ? in[k] : to[k];                       \
                     }                                                                    \
                 }                                                                        \
     }                                                                                    \
@@ -206,6 +208,52 @@ static int geom_make(tfc_kernel_ctx *c, const int64_t *x, pool_geom *q) {
                     }                                                                    \
                 }                                                                        \
     }                                                                                    \
+    /* MaxPoolGrad when the windows tile the input (window = stride, every   \
+     * input pixel in exactly one window, see pool_tiles): each input pixel   \
+     * is written once, the gradient at its window's first maximum and 0     \
+     * elsewhere, with no memset and no scattered adds. Same values as       \
+     * max_pool_grad, except that a gradient of -0 stays -0 (its add onto    \
+     * +0 gave +0; adding here would stop the loop vectorizing, as a         \
+     * conditional add may trap). The maxima are found with selects on a     \
+     * block of channels at once, which vectorize. */                        \
+    TFC_VECTOR_CLONES static void max_pool_grad_tiled_##T(void *arg, int64_t b, int64_t e) { \
+        const pool_task *t = arg;                                                        \
+        const pool_geom *q = &t->q;                                                      \
+        const T *x = t->x, *dy = t->dy;                                                  \
+        T *dx = t->out;                                                                  \
+        T best[POOL_CHANNEL_BLOCK];                                                      \
+        int32_t at[POOL_CHANNEL_BLOCK];                                                  \
+        for (int64_t n = b; n < e; n++)                                                  \
+            for (int64_t oy = 0; oy < q->oh; oy++)                                       \
+                for (int64_t ox = 0; ox < q->ow; ox++) {                                 \
+                    const T *g = dy + ((n * q->oh + oy) * q->ow + ox) * q->c;            \
+                    for (int64_t k0 = 0; k0 < q->c; k0 += POOL_CHANNEL_BLOCK) {          \
+                        int64_t kn = q->c - k0 < POOL_CHANNEL_BLOCK ? q->c - k0          \
+                                                                    : POOL_CHANNEL_BLOCK; \
+                        int32_t p = 0;                                                   \
+                        for (int64_t k = 0; k < kn; k++) at[k] = -1;                     \
+                        FOR_WINDOW(q, oy, ox, iy, ix) {                                  \
+                            const T *restrict in = x + ((n * q->h + iy) * q->w + ix) * q->c + k0; \
+                            /* at < 0: the first pixel, taken whatever it holds (one \
+                             * loop for all: a separate first one became memcpy calls) */ \
+                            for (int64_t k = 0; k < kn; k++) {                           \
+                                int gt = at[k] < 0 || in[k] > best[k];                   \
+                                best[k] = gt ? in[k] : best[k];                          \
+                                at[k] = gt ? p : at[k];                                  \
+                            }                                                            \
+                            p++;                                                         \
+                        }                                                                \
+                        p = 0;                                                           \
+                        FOR_WINDOW(q, oy, ox, iy, ix) {                                  \
+                            T *restrict d = dx + ((n * q->h + iy) * q->w + ix) * q->c + k0; \
+                            const T *restrict gk = g + k0;                               \
+                            for (int64_t k = 0; k < kn; k++)                             \
+                                d[k] = at[k] == p ? gk[k] : (T)0;                 \
+                            p++;                                                         \
+                        }                                                                \
+                    }                                                                    \
+                }                                                                        \
+    }                                                                                    \
     static void max_pool_grad_grad_##T(void *arg, int64_t b, int64_t e) {                \
         const pool_task *t = arg;                                                        \
         const pool_geom *q = &t->q;                                                      \
@@ -249,6 +297,13 @@ DEFINE_POOL_KERNELS(float)
 DEFINE_POOL_KERNELS(double)
 
 typedef void (*range_fn)(void *, int64_t, int64_t);
+
+/* The windows tile the input: as long as the stride, and every input pixel
+ * inside one (SAME padding always covers it; VALID may leave a remainder). */
+static int pool_tiles(const pool_geom *q) {
+    return q->kh == q->sh && q->kw == q->sw && q->oh * q->sh - q->ph >= q->h &&
+           q->ow * q->sw - q->pw >= q->w;
+}
 
 /* Runs fn over the batch into a new output of dims `od`. */
 static void pool_run(tfc_kernel_ctx *c, pool_task *t, tfc_dtype dt, const int64_t *od,
@@ -294,7 +349,10 @@ void tfc_max_pool_grad_kernel(tfc_kernel_ctx *c) {
     if (pool_rank4(c, x, "orig_input") || geom_make(c, x->dims, &t.q) ||
         check_out(c, &t.q, y, "orig_output") || check_out(c, &t.q, dy, "grad"))
         return;
-    pool_run(c, &t, x->dtype, x->dims, max_pool_grad_float, max_pool_grad_double);
+    if (pool_tiles(&t.q))
+        pool_run(c, &t, x->dtype, x->dims, max_pool_grad_tiled_float, max_pool_grad_tiled_double);
+    else
+        pool_run(c, &t, x->dtype, x->dims, max_pool_grad_float, max_pool_grad_double);
 }
 
 /* MaxPoolGradGrad(orig_input, orig_output, grad): grad is shaped like the

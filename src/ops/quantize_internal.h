@@ -138,4 +138,16 @@ int tfc_q_pool_infer(tfc_infer_ctx *c);
 void tfc_q_max_pool_kernel(tfc_kernel_ctx *c);
 void tfc_q_avg_pool_kernel(tfc_kernel_ctx *c);
 
+/* The geometry of a QuantizedConv2D (NHWC input, HWIO filter). */
+typedef struct tfc_q_conv_geom {
+    int64_t n, h, w, c, kh, kw, o, oh, ow, sh, sw, ph, pw;
+} tfc_q_conv_geom;
+
+/* quint8 x by qint8 f into qint32 y through oneDNN's int8 convolution
+ * (quantize_conv_dnnl.c), both codes of 0.0 being 0. Returns 1 when done,
+ * 0 when declined (filter codes beyond +-64, no fast primitive), -1 after
+ * a kernel error. */
+int tfc_q_conv_dnnl(tfc_kernel_ctx *c, const tfc_q_conv_geom *q, const uint8_t *x,
+                    const int8_t *f, int32_t *y);
+
 #endif

@@ -11,6 +11,7 @@
 
 #include <oneapi/dnnl/dnnl.h>
 #include <omp.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -339,6 +340,19 @@ int tfc_q_conv2d_infer(tfc_infer_ctx *c) {
     return 0;
 }
 
+/* TFC_Q_CONV_IM2COL set (not "0"): QuantizedConv2D always takes im2col +
+ * int8 GEMM (for A/B runs of the two paths). */
+static int q_conv_dnnl_allowed(void) {
+    static atomic_int known = -1;
+    int k = atomic_load_explicit(&known, memory_order_relaxed);
+    if (k < 0) {
+        const char *e = getenv("TFC_Q_CONV_IM2COL");
+        k = !(e && *e && strcmp(e, "0") != 0);
+        atomic_store_explicit(&known, k, memory_order_relaxed);
+    }
+    return k;
+}
+
 /* Patches of 8-bit codes, [n*oh*ow, kh*kw*ch]; pixels outside the input
  * hold `pad` (the code of 0.0, so they add nothing). */
 static void im2col_u8(const uint8_t *x, int64_t n, int64_t h, int64_t w, int64_t ch, int64_t kh,
@@ -387,6 +401,18 @@ void tfc_q_conv2d_kernel(tfc_kernel_ctx *c) {
     }
     tfc_tensor *y = tfc_kernel_output(c, 0, TFC_QINT32, 4, (int64_t[]){n, oh, ow, oc});
     if (!y) return;
+    float mn, mx;
+    tfc_q_product_range(x->dtype, r[0], r[1], f->dtype, r[2], r[3], &mn, &mx);
+    if (x->dtype == TFC_QUINT8 && f->dtype == TFC_QINT8 && xo == 0 && fo == 0 &&
+        q_conv_dnnl_allowed()) {
+        tfc_q_conv_geom g = {n, h, w, ch, kh, kw, oc, oh, ow, wd->sh, wd->sw, ph, pw};
+        int done = tfc_q_conv_dnnl(c, &g, x->data, f->data, y->data);
+        if (done < 0) return;
+        if (done) {
+            tfc_q_range_outputs(c, 1, mn, mx);
+            return;
+        }
+    }
     int64_t m = n * oh * ow, k = kh * kw * ch;
     const void *patches = x->data;
     uint8_t *buf = NULL;
@@ -405,7 +431,5 @@ void tfc_q_conv2d_kernel(tfc_kernel_ctx *c) {
     tfc_q_gemm(c->pool, 0, 0, m, oc, k, patches, x->dtype == TFC_QINT8, xo, f->data,
                f->dtype == TFC_QINT8, fo, y->data);
     free(buf);
-    float mn, mx;
-    tfc_q_product_range(x->dtype, r[0], r[1], f->dtype, r[2], r[3], &mn, &mx);
     tfc_q_range_outputs(c, 1, mn, mx);
 }

@@ -18,6 +18,10 @@
 
 struct tfc_run_scratch {
     tfc_run_scratch *next; /* free-list link; must stay first */
+    /* the run's lock and condition (run_state.lock, .cond), made once with
+     * the block rather than once per run */
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
     tfc_tensor **values;
     atomic_int *pending;
     atomic_int *uses;
@@ -58,12 +62,18 @@ struct run_state {
     atomic_int remaining;
     atomic_int finished; /* set by the thread that ran the last node */
     int timing;          /* time each node to set its cheap flag */
+    /* Slots [0, nborrowed) hold values the run does not own a reference
+     * to: a synchronous run's feeds (the caller's until it returns) and the
+     * plan's constants (the plan's until it is freed). Nodes never write
+     * into them (input_overwritable), so a run need not count them in and
+     * out: two atomic operations fewer per feed and constant. */
+    int nborrowed;
     /* asynchronous runs (tfc_async_run_start): told of each fetch as it is
      * computed and of the run's end; NULL for tfc_execute's runs */
     tfc_run_output_fn on_output;
     void (*on_done)(void *user);
     void *user;
-    pthread_mutex_t lock;  /* guards status */
+    pthread_mutex_t *lock; /* guards status (the scratch block's) */
     tfc_threadpool *pool;  /* the threads of the plan's device */
     step *step;            /* the run split over devices this one is part of, or NULL */
     tfc_trace *trace;      /* step statistics asked for, or NULL */
@@ -73,7 +83,8 @@ struct run_state {
      * run_task.next_done) and the condition its caller waits on */
     int ndeferred;
     int done_head;
-    pthread_cond_t cond;
+    pthread_cond_t *cond;  /* the scratch block's */
+    atomic_int ever_deferred; /* a kernel of this run deferred (tfc_kernel_defer) */
     int64_t deadline_ns;   /* tfc_now_ns time the run gives up waiting, or 0 */
     int timed_out;         /* the deadline passed (guarded by lock) */
     int serial;            /* run by execute_serial (completions go to done_head) */
@@ -101,9 +112,14 @@ struct step {
  * nested steps still makes progress. */
 static _Thread_local const tfc_device *running_device;
 
+/* A scratch block for a run of p: the plan's spare one (taken without the
+ * lock, the common case of one run at a time), one from its free list, or
+ * a new one. */
 static tfc_run_scratch *scratch_get(tfc_plan *p) {
+    tfc_run_scratch *x = atomic_exchange_explicit(&p->spare_scratch, NULL, memory_order_acquire);
+    if (x) return x;
     pthread_mutex_lock(&p->scratch_lock);
-    tfc_run_scratch *x = p->free_scratch;
+    x = p->free_scratch;
     if (x) p->free_scratch = x->next;
     pthread_mutex_unlock(&p->scratch_lock);
     if (x) return x;
@@ -127,14 +143,40 @@ static tfc_run_scratch *scratch_get(tfc_plan *p) {
     x->uses = (atomic_int *)q;
     q += ns * sizeof(atomic_int);
     x->stack = (int *)q;
+    pthread_mutex_init(&x->lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* tfc_now_ns's clock */
+    pthread_cond_init(&x->cond, &ca);
+    pthread_condattr_destroy(&ca);
     return x;
 }
 
 static void scratch_put(tfc_plan *p, tfc_run_scratch *x) {
+    tfc_run_scratch *none = NULL;
+    if (atomic_compare_exchange_strong_explicit(&p->spare_scratch, &none, x,
+                                                memory_order_release, memory_order_relaxed))
+        return;
     pthread_mutex_lock(&p->scratch_lock);
     x->next = p->free_scratch;
     p->free_scratch = x;
     pthread_mutex_unlock(&p->scratch_lock);
+}
+
+static void scratch_free(tfc_run_scratch *x) {
+    pthread_mutex_destroy(&x->lock);
+    pthread_cond_destroy(&x->cond);
+    free(x);
+}
+
+void tfc_plan_free_scratch(tfc_plan *p) {
+    tfc_run_scratch *spare = atomic_exchange(&p->spare_scratch, NULL);
+    if (spare) scratch_free(spare);
+    while (p->free_scratch) {
+        tfc_run_scratch *next = p->free_scratch->next;
+        scratch_free(p->free_scratch);
+        p->free_scratch = next;
+    }
 }
 
 static void cancel_deferred(run_state *r, const tfc_status *why);
@@ -158,21 +200,33 @@ static void fail_run(run_state *r, const tfc_status *st) {
         step_fail(r->step, st);
         return;
     }
-    pthread_mutex_lock(&r->lock);
+    pthread_mutex_lock(r->lock);
     int first = !atomic_load(&r->failed);
     if (first) {
         tfc_status_copy(&r->status, st);
         atomic_store(&r->failed, 1);
     }
     int waiting = r->ndeferred;
-    pthread_mutex_unlock(&r->lock);
+    pthread_mutex_unlock(r->lock);
     /* a failed step ends the kernels still waiting (blocked dequeues) */
     if (first && waiting) cancel_deferred(r, st);
 }
 
-static void release_slot(run_state *r, int slot) {
-    if (atomic_fetch_sub_explicit(&r->x->uses[slot], 1, memory_order_acq_rel) == 1) {
-        tfc_tensor_free(r->x->values[slot]);
+/* Takes one from counter c and says whether it reached zero. A serial
+ * run's counters are its caller's alone, so there it is a plain load and
+ * store rather than a locked read-modify-write (several a node). */
+static inline int count_down(atomic_int *c, int serial) {
+    if (serial) {
+        int v = atomic_load_explicit(c, memory_order_relaxed) - 1;
+        atomic_store_explicit(c, v, memory_order_relaxed);
+        return v == 0;
+    }
+    return atomic_fetch_sub_explicit(c, 1, memory_order_acq_rel) == 1;
+}
+
+static inline void release_slot(run_state *r, int slot, int serial) {
+    if (count_down(&r->x->uses[slot], serial)) {
+        if (slot >= r->nborrowed) tfc_tensor_free(r->x->values[slot]);
         r->x->values[slot] = NULL;
     }
 }
@@ -257,10 +311,10 @@ static void compute_node(run_state *r, int j) {
 
 /* After node j: release its inputs and unused outputs, and return the
  * successors that became ready in `ready` (count returned). */
-static int finish_node(run_state *r, int j, int *ready) {
+static inline int finish_node(run_state *r, int j, int *ready, int serial) {
     tfc_plan_node *pn = &r->p->nodes[j];
     tfc_run_scratch *x = r->x;
-    for (int i = 0; i < pn->ninputs; i++) release_slot(r, pn->input_slot[i]);
+    for (int i = 0; i < pn->ninputs; i++) release_slot(r, pn->input_slot[i], serial);
     for (int k = 0; k < pn->noutputs; k++) {
         int slot = pn->out_slot + k;
         if (r->p->slot_uses[slot] == 0) {
@@ -271,8 +325,7 @@ static int finish_node(run_state *r, int j, int *ready) {
     int nready = 0;
     for (int i = 0; i < pn->nsucc; i++) {
         int s = pn->succ[i];
-        if (atomic_fetch_sub_explicit(&x->pending[s], 1, memory_order_acq_rel) == 1)
-            ready[nready++] = s;
+        if (count_down(&x->pending[s], serial)) ready[nready++] = s;
     }
     return nready;
 }
@@ -345,12 +398,12 @@ static void execute_serial(run_state *r) {
         }
         tfc_plan_node *pn = &p->nodes[j];
         if (pn->nsucc <= 64) {
-            int nr = finish_node(r, j, ready);
+            int nr = finish_node(r, j, ready, 1);
             for (int i = nr - 1; i >= 0; i--) stack[sp++] = ready[i];
         } else {
             int *many = malloc((size_t)pn->nsucc * sizeof *many);
             if (!many) abort(); /* cannot continue the run without it */
-            int nr = finish_node(r, j, many);
+            int nr = finish_node(r, j, many, 1);
             for (int i = nr - 1; i >= 0; i--) stack[sp++] = many[i];
             free(many);
         }
@@ -405,10 +458,10 @@ static void run_finished(run_state *r) {
         done(user);
     } else if (r->deadline_ns) {
         /* its caller waits on r->cond (wait_parallel) */
-        pthread_mutex_lock(&r->lock);
+        pthread_mutex_lock(r->lock);
         atomic_store(&r->finished, 1);
-        pthread_cond_broadcast(&r->cond);
-        pthread_mutex_unlock(&r->lock);
+        pthread_cond_broadcast(r->cond);
+        pthread_mutex_unlock(r->lock);
     } else {
         tfc_threadpool_set_flag(r->pool, &r->finished);
     }
@@ -422,7 +475,7 @@ static void after_node(run_state *r, int j, int *stack, int *sp) {
     int *ready = pn->nsucc <= 64 ? ready_small : malloc((size_t)pn->nsucc * sizeof(int));
     if (!ready) abort(); /* cannot continue the run without it */
     if (r->on_output) notify_outputs(r, pn->out_slot, pn->noutputs);
-    int nr = finish_node(r, j, ready);
+    int nr = finish_node(r, j, ready, 0);
     dispatch_ready(r, ready, nr, stack, sp);
     if (ready != ready_small) free(ready);
     if (atomic_fetch_sub_explicit(&r->remaining, 1, memory_order_acq_rel) == 1) run_finished(r);
@@ -486,7 +539,8 @@ static void run_init(run_state *r, tfc_session *s, tfc_plan *p, tfc_run_scratch 
     r->s = s;
     r->p = p;
     r->x = x;
-    memset(&r->status, 0, sizeof r->status);
+    r->status.code = TFC_OK;
+    r->status.msg[0] = 0;
     atomic_init(&r->failed, 0);
     atomic_init(&r->remaining, 0);
     atomic_init(&r->finished, 0);
@@ -498,34 +552,41 @@ static void run_init(run_state *r, tfc_session *s, tfc_plan *p, tfc_run_scratch 
     r->step = NULL;
     r->trace = NULL;
     r->track_device = s->devices->n > 1;
-    pthread_mutex_init(&r->lock, NULL);
+    r->lock = &x->lock;
+    r->cond = &x->cond;
+    atomic_init(&r->ever_deferred, 0);
     r->ndeferred = 0;
     r->done_head = -1;
     r->deadline_ns = 0;
     r->timed_out = 0;
     r->serial = 0;
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* tfc_now_ns's clock */
-    pthread_cond_init(&r->cond, &ca);
-    pthread_condattr_destroy(&ca);
     for (int i = 0; i < p->nslots; i++)
         atomic_store_explicit(&x->uses[i], p->slot_uses[i], memory_order_relaxed);
     for (int j = 0; j < p->nnodes; j++)
         atomic_store_explicit(&x->pending[j], p->nodes[j].pending, memory_order_relaxed);
+    r->nborrowed = 0;
+    if (!feed_values) return; /* run_init_borrowing fills the slots */
     for (int i = 0; i < p->nfeeds; i++) x->values[i] = tfc_tensor_ref(feed_values[i]);
     for (int i = 0; i < p->nconsts; i++) x->values[p->nfeeds + i] = tfc_tensor_ref(p->consts[i]);
+}
+
+/* run_init for a run whose caller keeps the feeds until it ends: the feeds
+ * and constants are borrowed (run_state.nborrowed). */
+static void run_init_borrowing(run_state *r, tfc_session *s, tfc_plan *p, tfc_run_scratch *x,
+                               tfc_tensor *const *feed_values) {
+    run_init(r, s, p, x, NULL);
+    for (int i = 0; i < p->nfeeds; i++) x->values[i] = feed_values[i];
+    for (int i = 0; i < p->nconsts; i++) x->values[p->nfeeds + i] = p->consts[i];
+    r->nborrowed = p->nfeeds + p->nconsts;
 }
 
 /* Drops whatever the run still holds (fetched values, values of a failed
  * run) and gives its scratch block back. */
 static void run_release(run_state *r) {
     for (int i = 0; i < r->p->nslots; i++) {
-        tfc_tensor_free(r->x->values[i]);
+        if (i >= r->nborrowed) tfc_tensor_free(r->x->values[i]);
         r->x->values[i] = NULL;
     }
-    pthread_mutex_destroy(&r->lock);
-    pthread_cond_destroy(&r->cond);
     scratch_put(r->p, r->x);
 }
 
@@ -609,7 +670,7 @@ void tfc_execute_deadline(tfc_session *s, tfc_plan *p, tfc_tensor *const *feed_v
         tfc_status_set(status, TFC_INTERNAL, "out of memory starting a run");
         return;
     }
-    run_init(&r, s, p, x, feed_values);
+    run_init_borrowing(&r, s, p, x, feed_values);
     r.trace = trace;
     r.deadline_ns = deadline_ns;
 
@@ -710,7 +771,7 @@ static void execute_partitioned(tfc_session *s, tfc_plan *p, tfc_tensor *const *
     }
     for (int k = 0; k < n; k++) {
         run_state *r = &sp.runs[k];
-        run_init(r, s, p->partitions[k], xs[k], feed_values);
+        run_init_borrowing(r, s, p->partitions[k], xs[k], feed_values);
         atomic_store(&r->remaining, p->partitions[k]->nnodes);
         r->step = &sp;
         r->trace = traces[k];
@@ -869,9 +930,9 @@ int tfc_async_run_finished(const tfc_async_run *a) { return atomic_load(&a->r.fi
 int tfc_async_run_error(tfc_async_run *a, tfc_status *status) {
     run_state *r = &a->r;
     if (!atomic_load(&r->failed)) return 0;
-    pthread_mutex_lock(&r->lock);
+    pthread_mutex_lock(r->lock);
     tfc_status_copy(status, &r->status);
-    pthread_mutex_unlock(&r->lock);
+    pthread_mutex_unlock(r->lock);
     return 1;
 }
 
@@ -903,7 +964,7 @@ static void cancel_deferred(run_state *r, const tfc_status *why) {
     for (;;) {
         struct run_task *todo[BATCH];
         int n = 0;
-        pthread_mutex_lock(&r->lock);
+        pthread_mutex_lock(r->lock);
         for (int j = 0; j < r->p->nnodes && n < BATCH && r->ndeferred; j++) {
             struct run_task *t = &r->x->tasks[j];
             if (!(r->p->nodes[j].op->flags & TFC_OP_ASYNC) ||
@@ -912,7 +973,7 @@ static void cancel_deferred(run_state *r, const tfc_status *why) {
             atomic_store(&t->async_state, ASYNC_CANCELLING);
             todo[n++] = t;
         }
-        pthread_mutex_unlock(&r->lock);
+        pthread_mutex_unlock(r->lock);
         if (!n) return;
         /* outside the lock: a cancel finishes the kernel, which takes it */
         for (int i = 0; i < n; i++) todo[i]->cancel(todo[i]->cancel_arg, (tfc_async_done *)todo[i], why);
@@ -923,7 +984,7 @@ static void cancel_deferred(run_state *r, const tfc_status *why) {
  * still waits. Called without r->lock. */
 static void deadline_passed(run_state *r) {
     const char *name = "?", *type = "?";
-    pthread_mutex_lock(&r->lock);
+    pthread_mutex_lock(r->lock);
     r->timed_out = 1;
     for (int j = 0; j < r->p->nnodes; j++)
         if ((r->p->nodes[j].op->flags & TFC_OP_ASYNC) &&
@@ -932,7 +993,7 @@ static void deadline_passed(run_state *r) {
             type = r->p->nodes[j].op->type;
             break;
         }
-    pthread_mutex_unlock(&r->lock);
+    pthread_mutex_unlock(r->lock);
     tfc_status st;
     tfc_status_set(&st, TFC_DEADLINE_EXCEEDED,
                    "Timed out waiting for notification (the run's timeout passed while node "
@@ -945,18 +1006,21 @@ static void deadline_passed(run_state *r) {
  * the deadline passed (once per run). */
 static int wait_or_deadline(run_state *r) {
     if (!r->deadline_ns || r->timed_out) {
-        pthread_cond_wait(&r->cond, &r->lock);
+        pthread_cond_wait(r->cond, r->lock);
         return 0;
     }
     struct timespec ts = {(time_t)(r->deadline_ns / 1000000000), (long)(r->deadline_ns % 1000000000)};
-    return pthread_cond_timedwait(&r->cond, &r->lock, &ts) == ETIMEDOUT &&
+    return pthread_cond_timedwait(r->cond, r->lock, &ts) == ETIMEDOUT &&
            tfc_now_ns() >= r->deadline_ns;
 }
 
 /* Serial runs, when the stack is empty: waits for deferred nodes and pushes
  * the completed ones (as -j - 1). 0 when none is left: the run is over. */
 static int serial_wait(run_state *r, int *stack, int *sp) {
-    pthread_mutex_lock(&r->lock);
+    /* a serial run's kernels run on this thread, so a run none of whose
+     * kernels deferred (the usual one) has nothing to wait for */
+    if (!atomic_load_explicit(&r->ever_deferred, memory_order_relaxed)) return 0;
+    pthread_mutex_lock(r->lock);
     for (;;) {
         if (r->done_head >= 0) {
             while (r->done_head >= 0) {
@@ -964,17 +1028,17 @@ static int serial_wait(run_state *r, int *stack, int *sp) {
                 r->done_head = r->x->tasks[j].next_done;
                 stack[(*sp)++] = -j - 1;
             }
-            pthread_mutex_unlock(&r->lock);
+            pthread_mutex_unlock(r->lock);
             return 1;
         }
         if (!r->ndeferred) {
-            pthread_mutex_unlock(&r->lock);
+            pthread_mutex_unlock(r->lock);
             return 0;
         }
         if (wait_or_deadline(r)) {
-            pthread_mutex_unlock(&r->lock);
+            pthread_mutex_unlock(r->lock);
             deadline_passed(r);
-            pthread_mutex_lock(&r->lock);
+            pthread_mutex_lock(r->lock);
         }
     }
 }
@@ -982,15 +1046,15 @@ static int serial_wait(run_state *r, int *stack, int *sp) {
 /* Parallel runs with a deadline: the caller sleeps on r->cond rather than
  * helping the pool, so that it wakes at the deadline. */
 static void wait_parallel(run_state *r) {
-    pthread_mutex_lock(&r->lock);
+    pthread_mutex_lock(r->lock);
     while (!atomic_load(&r->finished)) {
         if (wait_or_deadline(r) && !atomic_load(&r->finished)) {
-            pthread_mutex_unlock(&r->lock);
+            pthread_mutex_unlock(r->lock);
             deadline_passed(r);
-            pthread_mutex_lock(&r->lock);
+            pthread_mutex_lock(r->lock);
         }
     }
-    pthread_mutex_unlock(&r->lock);
+    pthread_mutex_unlock(r->lock);
 }
 
 tfc_async_done *tfc_kernel_defer(tfc_kernel_ctx *c, tfc_async_cancel_fn cancel, void *arg) {
@@ -999,10 +1063,10 @@ tfc_async_done *tfc_kernel_defer(tfc_kernel_ctx *c, tfc_async_cancel_fn cancel, 
     run_state *r = k->r;
     int j = (int)(k->pn - r->p->nodes);
     struct run_task *t = &r->x->tasks[j];
-    pthread_mutex_lock(&r->lock);
+    pthread_mutex_lock(r->lock);
     /* a failed run has cancelled its waiters already: this one must not wait */
     if (atomic_load(&r->failed)) {
-        pthread_mutex_unlock(&r->lock);
+        pthread_mutex_unlock(r->lock);
         return NULL;
     }
     t->run = r;
@@ -1011,8 +1075,9 @@ tfc_async_done *tfc_kernel_defer(tfc_kernel_ctx *c, tfc_async_cancel_fn cancel, 
     t->cancel_arg = arg;
     t->next_done = -1;
     r->ndeferred++;
+    atomic_store_explicit(&r->ever_deferred, 1, memory_order_relaxed);
     atomic_store(&t->async_state, ASYNC_PENDING);
-    pthread_mutex_unlock(&r->lock);
+    pthread_mutex_unlock(r->lock);
     return (tfc_async_done *)t;
 }
 
@@ -1052,19 +1117,19 @@ void tfc_async_done_finish(tfc_async_done *d) {
                 tfc_async_done_error(d, TFC_INTERNAL, "kernel produced no output %d", k);
                 break;
             }
-    pthread_mutex_lock(&r->lock);
+    pthread_mutex_lock(r->lock);
     atomic_store(&t->async_state, ASYNC_DONE);
     r->ndeferred--;
     if (r->serial) {
         /* the caller finishes it; r may be gone once the lock is released */
         t->next_done = r->done_head;
         r->done_head = j;
-        pthread_cond_broadcast(&r->cond);
-        pthread_mutex_unlock(&r->lock);
+        pthread_cond_broadcast(r->cond);
+        pthread_mutex_unlock(r->lock);
         return;
     }
     tfc_threadpool *pool = r->pool;
-    pthread_mutex_unlock(&r->lock);
+    pthread_mutex_unlock(r->lock);
     /* the run waits for node j's successors, so r lives until the task ran */
     /* completed before its kernel returned: the kernel's thread goes on */
     int none = HANDOFF_NONE;

@@ -64,11 +64,7 @@ void tfc_plan_free(tfc_plan *p) {
     free(p->initial);
     for (int i = 0; p->consts && i < p->nconsts; i++) tfc_tensor_free(p->consts[i]);
     free(p->consts);
-    while (p->free_scratch) {
-        tfc_run_scratch *next = *(tfc_run_scratch **)p->free_scratch;
-        free(p->free_scratch);
-        p->free_scratch = next;
-    }
+    tfc_plan_free_scratch(p);
     pthread_mutex_destroy(&p->scratch_lock);
     for (int i = 0; i < p->npartitions; i++) tfc_plan_free(p->partitions[i]);
     free(p->partitions);

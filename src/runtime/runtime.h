@@ -66,6 +66,7 @@ typedef struct tfc_plan {
     /* scratch blocks of finished runs, reused by the next ones */
     pthread_mutex_t scratch_lock;
     tfc_run_scratch *free_scratch;
+    _Atomic(tfc_run_scratch *) spare_scratch; /* one more, taken and given without the lock */
     /* Devices (src/device). A plan whose nodes all sit on one device runs
      * as it is, on that device's threads. One whose nodes span devices is
      * split (plan_partition.c) into one sub-plan per device, joined by
@@ -100,11 +101,19 @@ struct tfc_session {
     int *placement; /* device index per node id, for nodes [0, nplaced) */
     int nplaced;
     /* tfc_session_close: no run starts once closed; closing waits for the
-     * runs under way (guarded by lock) */
-    int closed;
-    int active_runs;
+     * runs under way. One atomic word, so that a run counts itself in and
+     * out without the lock: the runs under way, plus SESSION_CLOSED once
+     * closed. runs_done is signalled (under lock) when the last run of a
+     * closed session ends. */
+    atomic_int runs;
     pthread_cond_t runs_done;
+    /* The plans of recent runs by signature hash (SESSION_RECENT_PLANS
+     * entries): a run whose plan is there finds it without the lock. Plans
+     * live until the session is freed, so a stale entry is only a miss. */
+    _Atomic(tfc_plan *) recent[8];
 };
+#define SESSION_CLOSED (1 << 30)
+#define SESSION_RECENT_PLANS 8
 
 /* Places nodes[0, nnodes) (the graph's nodes in id order) on the session's
  * devices, keeping earlier placements (src/device/placer.h). s->lock held.
@@ -129,6 +138,8 @@ tfc_plan *tfc_plan_build(tfc_session *s, const tfc_output *feeds, int nfeeds,
                          const tfc_output *fetches, int nfetches, tfc_node *const *targets,
                          int ntargets, tfc_status *status);
 void tfc_plan_free(tfc_plan *p);
+/* Frees the scratch blocks of p's finished runs (executor.c). */
+void tfc_plan_free_scratch(tfc_plan *p);
 /* The cached plan of a signature, or NULL (tests: what a run executes). */
 tfc_plan *tfc_session_find_plan(tfc_session *s, const tfc_output *feeds, int nfeeds,
                                 const tfc_output *fetches, int nfetches, tfc_node *const *targets,

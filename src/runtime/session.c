@@ -104,11 +104,11 @@ static void cancel_resources(tfc_session *s) {
 void tfc_session_close(tfc_session *s) {
     if (!s) return;
     pthread_mutex_lock(&s->lock);
-    s->closed = 1;
+    atomic_fetch_or(&s->runs, SESSION_CLOSED);
     /* a run under way may make a queue after a pass: pass again until
      * every run has ended */
     cancel_resources(s);
-    while (s->active_runs) {
+    while (atomic_load(&s->runs) != SESSION_CLOSED) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_nsec += 20000000;
@@ -116,7 +116,8 @@ void tfc_session_close(tfc_session *s) {
             ts.tv_sec++;
             ts.tv_nsec -= 1000000000;
         }
-        if (pthread_cond_timedwait(&s->runs_done, &s->lock, &ts) && s->active_runs)
+        if (pthread_cond_timedwait(&s->runs_done, &s->lock, &ts) &&
+            atomic_load(&s->runs) != SESSION_CLOSED)
             cancel_resources(s);
     }
     pthread_mutex_unlock(&s->lock);
@@ -229,10 +230,20 @@ tfc_plan *tfc_session_find_plan(tfc_session *s, const tfc_output *feeds, int nfe
     return found;
 }
 
+/* The entry of s->recent for signature hash h (the hash's high bits: its
+ * low ones vary little between signatures). */
+static _Atomic(tfc_plan *) *recent_entry(tfc_session *s, uint64_t h) {
+    return &s->recent[(h * 0x9E3779B97F4A7C15ull) >> 61];
+}
+
 static tfc_plan *find_or_build_plan(tfc_session *s, const tfc_output *feeds, int nfeeds,
                                     const tfc_output *fetches, int nfetches,
                                     tfc_node *const *targets, int ntargets, tfc_status *status) {
     uint64_t h = tfc_plan_hash(feeds, nfeeds, fetches, nfetches, targets, ntargets);
+    _Atomic(tfc_plan *) *recent = recent_entry(s, h);
+    tfc_plan *hit = atomic_load_explicit(recent, memory_order_acquire);
+    if (hit && tfc_plan_matches(hit, h, feeds, nfeeds, fetches, nfetches, targets, ntargets))
+        return hit;
     pthread_mutex_lock(&s->lock);
     for (int i = 0; i < s->nplans; i++) {
         if (tfc_plan_matches(s->plans[i], h, feeds, nfeeds, fetches, nfetches, targets,
@@ -243,6 +254,7 @@ static tfc_plan *find_or_build_plan(tfc_session *s, const tfc_output *feeds, int
                 s->plans[i] = s->plans[i - 1];
                 s->plans[i - 1] = p;
             }
+            atomic_store_explicit(recent, p, memory_order_release);
             pthread_mutex_unlock(&s->lock);
             return p;
         }
@@ -261,7 +273,10 @@ static tfc_plan *find_or_build_plan(tfc_session *s, const tfc_output *feeds, int
                 s->plan_cap = cap;
             }
         }
-        if (p) s->plans[s->nplans++] = p;
+        if (p) {
+            s->plans[s->nplans++] = p;
+            atomic_store_explicit(recent, p, memory_order_release);
+        }
     }
     pthread_mutex_unlock(&s->lock);
     return p;
@@ -319,30 +334,35 @@ static void session_run_open(tfc_session *s, const tfc_run_options *ro, const tf
         }
 }
 
+/* Counts a run out; the last run of a closed session wakes
+ * tfc_session_close (under the lock, so that the wake-up cannot fall
+ * between its check and its wait). */
+static void run_ended(tfc_session *s) {
+    if (atomic_fetch_sub(&s->runs, 1) - 1 == SESSION_CLOSED) {
+        pthread_mutex_lock(&s->lock);
+        pthread_cond_broadcast(&s->runs_done);
+        pthread_mutex_unlock(&s->lock);
+    }
+}
+
 /* session_run_open on a session that is not closed, counted among the
  * runs under way that tfc_session_close waits for. */
 static void session_run(tfc_session *s, const tfc_run_options *ro, const tfc_output *feed_outs,
                         tfc_tensor *const *feed_values, int nfeeds, const tfc_output *fetches,
                         int nfetches, tfc_tensor **fetch_values, tfc_node *const *targets,
                         int ntargets, tfc_run_metadata *md, tfc_status *status) {
-    if (s) {
-        pthread_mutex_lock(&s->lock);
-        int closed = s->closed;
-        if (!closed) s->active_runs++;
-        pthread_mutex_unlock(&s->lock);
-        if (closed) {
-            for (int i = 0; i < nfetches && fetch_values; i++) fetch_values[i] = NULL;
-            tfc_status_set(status, TFC_FAILED_PRECONDITION, "Attempted to use a closed Session.");
-            return;
-        }
+    /* counted in before looking at the flag, so that tfc_session_close,
+     * which sets the flag before it looks at the count, waits for this run
+     * or this run sees the flag (both are sequentially consistent) */
+    if (s && (atomic_fetch_add(&s->runs, 1) & SESSION_CLOSED)) {
+        run_ended(s);
+        for (int i = 0; i < nfetches && fetch_values; i++) fetch_values[i] = NULL;
+        tfc_status_set(status, TFC_FAILED_PRECONDITION, "Attempted to use a closed Session.");
+        return;
     }
     session_run_open(s, ro, feed_outs, feed_values, nfeeds, fetches, nfetches, fetch_values,
                      targets, ntargets, md, status);
-    if (s) {
-        pthread_mutex_lock(&s->lock);
-        if (--s->active_runs == 0) pthread_cond_broadcast(&s->runs_done);
-        pthread_mutex_unlock(&s->lock);
-    }
+    if (s) run_ended(s);
 }
 
 void tfc_session_run(tfc_session *s, const tfc_output *feed_outs,

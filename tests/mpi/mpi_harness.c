@@ -42,3 +42,43 @@ int tfc_mpi_test_run_all(const tfc_test_case *tests, int n, int argc, char **arg
     tfc_mpi_finalize();
     return failed ? 1 : 0;
 }
+
+void tfc_test_ps_cluster_start(tfc_test_ps_cluster *pc) {
+    tfc_status *st = tfc_status_new();
+    pc->cluster = tfc_cluster_from_layout("ps:1,worker", 0, st);
+    CHECK_STATUS_OK(st);
+    tfc_server_options o = {0};
+    o.quiet = 1;
+    pc->server = tfc_server_new(pc->cluster, NULL, -1, &o, st);
+    CHECK_STATUS_OK(st);
+    CHECK(tfc_server_start(pc->server, st) == 0);
+    tfc_status_free(st);
+    MPI_Comm_split(MPI_COMM_WORLD, rank == 0 ? MPI_UNDEFINED : 1, 0, &pc->workers);
+}
+
+void tfc_test_ps_cluster_stop(tfc_test_ps_cluster *pc) {
+    tfc_status *st = tfc_status_new();
+    if (rank == 0) {
+        CHECK(tfc_server_join(pc->server, st) == 0);
+        CHECK_STATUS_OK(st);
+    } else {
+        tfc_server_stop(pc->server);
+        MPI_Comm_free(&pc->workers);
+    }
+    tfc_server_free(pc->server);
+    tfc_cluster_free(pc->cluster);
+    *pc = (tfc_test_ps_cluster){NULL, NULL, MPI_COMM_NULL};
+    tfc_status_free(st);
+}
+
+tfc_cluster_session *tfc_test_master_session(tfc_server *server, tfc_graph *g, tfc_node *init) {
+    tfc_status *st = tfc_status_new();
+    tfc_cluster_session *s = tfc_session_new_on_server(server, g, NULL, st);
+    CHECK_STATUS_OK(st);
+    if (s && init) {
+        tfc_cluster_session_run(s, NULL, NULL, 0, NULL, 0, NULL, &init, 1, st);
+        CHECK_STATUS_OK(st);
+    }
+    tfc_status_free(st);
+    return s;
+}

@@ -13,41 +13,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static tfc_cluster *cluster;
-static tfc_server *server;
-static MPI_Comm workers;
+static tfc_test_ps_cluster pc; /* the cluster, this rank's server, the workers (mpi_harness.h) */
 
 static int is_ps(void) { return tfc_test_rank() == 0; }
 static int is_chief(void) { return tfc_test_rank() == 1; }
-
-static void setup(void) {
-    tfc_status *st = tfc_status_new();
-    cluster = tfc_cluster_from_layout("ps:1,worker", 0, st);
-    CHECK_STATUS_OK(st);
-    tfc_server_options o = {0};
-    o.quiet = 1;
-    server = tfc_server_new(cluster, NULL, -1, &o, st);
-    CHECK_STATUS_OK(st);
-    CHECK(tfc_server_start(server, st) == 0);
-    tfc_status_free(st);
-    MPI_Comm_split(MPI_COMM_WORLD, is_ps() ? MPI_UNDEFINED : 1, 0, &workers);
-}
-
-static void teardown(void) {
-    tfc_status *st = tfc_status_new();
-    if (is_ps()) {
-        CHECK(tfc_server_join(server, st) == 0);
-        CHECK_STATUS_OK(st);
-    } else {
-        tfc_server_stop(server);
-        MPI_Comm_free(&workers);
-    }
-    tfc_server_free(server);
-    tfc_cluster_free(cluster);
-    server = NULL;
-    cluster = NULL;
-    tfc_status_free(st);
-}
 
 typedef struct model {
     tfc_graph *g;
@@ -112,13 +81,12 @@ static void values(tfc_cluster_session *s, const model *m, double out[4], tfc_st
 }
 
 static void test_save_change_restore(void) {
-    setup();
+    tfc_test_ps_cluster_start(&pc);
     if (!is_ps()) {
         tfc_status *st = tfc_status_new();
         model m;
         build(&m);
-        tfc_cluster_session *s = tfc_session_new_on_server(server, m.g, NULL, st);
-        CHECK_STATUS_OK(st);
+        tfc_cluster_session *s = tfc_test_master_session(pc.server, m.g, NULL);
         char dir[64], prefix[96];
         /* the chief's own directory (other builds may run this test at once) */
         snprintf(dir, sizeof dir, "/tmp/tfc_cluster_ckpt_%d", (int)getpid());
@@ -144,8 +112,8 @@ static void test_save_change_restore(void) {
             CHECK(latest && path && !strcmp(latest, path));
             free(latest);
         }
-        MPI_Bcast(saved, 4, MPI_DOUBLE, 0, workers);
-        MPI_Barrier(workers);
+        MPI_Bcast(saved, 4, MPI_DOUBLE, 0, pc.workers);
+        MPI_Barrier(pc.workers);
         if (!is_chief()) {
             /* only the chief writes */
             const char *p = tfc_saver_save_on_cluster(m.saver, s, "/tmp/tfc_not_here", -1, st);
@@ -154,15 +122,15 @@ static void test_save_change_restore(void) {
             values(s, &m, now, st);
             for (int i = 0; i < 4; i++) CHECK(now[i] == saved[i]);
         }
-        MPI_Barrier(workers);
+        MPI_Barrier(pc.workers);
         if (is_chief()) {
             tfc_cluster_session_run(s, NULL, NULL, 0, NULL, 0, NULL, &m.scramble, 1, st);
             CHECK_STATUS_OK(st);
         }
-        MPI_Barrier(workers);
+        MPI_Barrier(pc.workers);
         values(s, &m, now, st);
         CHECK(now[0] == 9 && now[2] == -7 && now[3] == 1000);
-        MPI_Barrier(workers);
+        MPI_Barrier(pc.workers);
         if (is_chief()) {
             char path[128];
             snprintf(path, sizeof path, "%s-3", prefix);
@@ -176,12 +144,12 @@ static void test_save_change_restore(void) {
             CHECK(tfc_saver_restore_on_cluster(m.saver, s, "/tmp/tfc_no_such_ckpt", st) != 0);
             CHECK_CONTAINS(tfc_status_message(st), "tfc_no_such_ckpt");
         }
-        MPI_Barrier(workers);
+        MPI_Barrier(pc.workers);
         values(s, &m, now, st);
         for (int i = 0; i < 4; i++)
             CHECK_MSG(now[i] == saved[i], "rank %d value %d: %g, saved %g", tfc_test_rank(), i,
                       now[i], saved[i]);
-        MPI_Barrier(workers);
+        MPI_Barrier(pc.workers);
         if (is_chief()) {
             /* one process reads it: tfc's reader and a plain saver */
             char path[128];
@@ -218,7 +186,7 @@ static void test_save_change_restore(void) {
         tfc_graph_free(m.g);
         tfc_status_free(st);
     }
-    teardown();
+    tfc_test_ps_cluster_stop(&pc);
 }
 
 TFC_MPI_TEST_MAIN(T(test_save_change_restore))

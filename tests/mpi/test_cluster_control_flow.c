@@ -10,37 +10,9 @@
 #include <stdio.h>
 #include <string.h>
 
-static tfc_cluster *cluster;
-static tfc_server *server;
+static tfc_test_ps_cluster pc; /* the cluster, this rank's server, the workers (mpi_harness.h) */
 
 static int is_ps(void) { return tfc_test_rank() == 0; }
-
-static void setup(void) {
-    tfc_status *st = tfc_status_new();
-    cluster = tfc_cluster_from_layout("ps:1,worker", 0, st);
-    CHECK_STATUS_OK(st);
-    tfc_server_options o = {0};
-    o.quiet = 1;
-    server = tfc_server_new(cluster, NULL, -1, &o, st);
-    CHECK_STATUS_OK(st);
-    CHECK(tfc_server_start(server, st) == 0);
-    tfc_status_free(st);
-}
-
-static void teardown(void) {
-    tfc_status *st = tfc_status_new();
-    if (is_ps()) {
-        CHECK(tfc_server_join(server, st) == 0);
-        CHECK_STATUS_OK(st);
-    } else {
-        tfc_server_stop(server);
-    }
-    tfc_server_free(server);
-    tfc_cluster_free(cluster);
-    server = NULL;
-    cluster = NULL;
-    tfc_status_free(st);
-}
 
 /* ---- bodies ------------------------------------------------------------------ */
 
@@ -101,7 +73,7 @@ static float run_float(tfc_cluster_session *s, const tfc_output *feeds, tfc_tens
 /* A while_loop on the worker adds a ps variable N times; after the ps
  * variable changes the loop sees the new value (it crosses each step). */
 static void test_while_on_worker_sums_ps_variable(void) {
-    setup();
+    tfc_test_ps_cluster_start(&pc);
     if (!is_ps()) {
         tfc_status *st = tfc_status_new();
         tfc_graph *g = tfc_graph_new();
@@ -121,10 +93,7 @@ static void test_while_on_worker_sums_ps_variable(void) {
         CHECK(tfc_while_loop(g, loop_cond, loop_body, &c, vars, 2, NULL, 1, outs) == 0);
         tfc_device_pop(g);
         CHECK_GRAPH_OK(g);
-        tfc_cluster_session *s = tfc_session_new_on_server(server, g, NULL, st);
-        CHECK_STATUS_OK(st);
-        tfc_cluster_session_run(s, NULL, NULL, 0, NULL, 0, NULL, &init, 1, st);
-        CHECK_STATUS_OK(st);
+        tfc_cluster_session *s = tfc_test_master_session(pc.server, g, init);
         float sum = run_float(s, NULL, NULL, 0, outs[1], st);
         CHECK_MSG(sum == 7 * 2.5f, "got %g", (double)sum);
         CHECK_CONTAINS(tfc_cluster_session_assigned_device(s, outs[1].node), wfull);
@@ -146,13 +115,13 @@ static void test_while_on_worker_sums_ps_variable(void) {
         tfc_graph_free(g);
         tfc_status_free(st);
     }
-    teardown();
+    tfc_test_ps_cluster_stop(&pc);
 }
 
 /* tf.cond on the worker choosing between a branch reading a ps variable
  * and one computing on a value fed on the worker; the pred is fed. */
 static void test_cond_between_ps_and_worker_branches(void) {
-    setup();
+    tfc_test_ps_cluster_start(&pc);
     if (!is_ps()) {
         tfc_status *st = tfc_status_new();
         tfc_graph *g = tfc_graph_new();
@@ -167,10 +136,7 @@ static void test_cond_between_ps_and_worker_branches(void) {
         tfc_output both[2] = {v, x}, out;
         CHECK(tfc_cond(g, pred, times_two, plus_ten, both, 1, &out) == 0);
         CHECK_GRAPH_OK(g);
-        tfc_cluster_session *s = tfc_session_new_on_server(server, g, NULL, st);
-        CHECK_STATUS_OK(st);
-        tfc_cluster_session_run(s, NULL, NULL, 0, NULL, 0, NULL, &init, 1, st);
-        CHECK_STATUS_OK(st);
+        tfc_cluster_session *s = tfc_test_master_session(pc.server, g, init);
         tfc_output feeds[2] = {pred, x};
         for (int p = 0; p < 2; p++) {
             tfc_tensor *vals[2] = {tfc_tensor_scalar_bool(p), tfc_tensor_scalar_float(0.5f)};
@@ -185,13 +151,13 @@ static void test_cond_between_ps_and_worker_branches(void) {
         tfc_graph_free(g);
         tfc_status_free(st);
     }
-    teardown();
+    tfc_test_ps_cluster_stop(&pc);
 }
 
 /* A loop placed on the ps over a value fed on the worker: the loop's
  * inputs cross to the ps, its result back. */
 static void test_while_on_ps_over_worker_feed(void) {
-    setup();
+    tfc_test_ps_cluster_start(&pc);
     if (!is_ps()) {
         tfc_status *st = tfc_status_new();
         tfc_graph *g = tfc_graph_new();
@@ -203,8 +169,7 @@ static void test_while_on_ps_over_worker_feed(void) {
         tfc_device_pop(g);
         tfc_output y = tfc_mul(g, outs[1], tfc_const_float(g, 2.0f)); /* on the worker */
         CHECK_GRAPH_OK(g);
-        tfc_cluster_session *s = tfc_session_new_on_server(server, g, NULL, st);
-        CHECK_STATUS_OK(st);
+        tfc_cluster_session *s = tfc_test_master_session(pc.server, g, NULL);
         tfc_tensor *xv = tfc_tensor_scalar_float(0.75f);
         float got = run_float(s, &x, &xv, 1, y, st);
         CHECK_MSG(got == 2.0f * (1.0f + 5 * 0.75f), "got %g", (double)got);
@@ -214,13 +179,13 @@ static void test_while_on_ps_over_worker_feed(void) {
         tfc_graph_free(g);
         tfc_status_free(st);
     }
-    teardown();
+    tfc_test_ps_cluster_stop(&pc);
 }
 
 /* A body node asking for another task than its loop's: a clear error
  * naming the node, the function and the device, before anything runs. */
 static void test_body_spanning_tasks_is_named(void) {
-    setup();
+    tfc_test_ps_cluster_start(&pc);
     if (!is_ps()) {
         tfc_status *st = tfc_status_new();
         tfc_graph *g = tfc_graph_new();
@@ -229,8 +194,7 @@ static void test_body_spanning_tasks_is_named(void) {
         tfc_output vars[2] = {tfc_const_int32(g, 0), tfc_const_float(g, 0.0f)}, outs[2];
         CHECK(tfc_while_loop(g, loop_cond, loop_body, &c, vars, 2, NULL, 1, outs) == 0);
         CHECK_GRAPH_OK(g);
-        tfc_cluster_session *s = tfc_session_new_on_server(server, g, NULL, st);
-        CHECK_STATUS_OK(st);
+        tfc_cluster_session *s = tfc_test_master_session(pc.server, g, NULL);
         tfc_tensor *xv = tfc_tensor_scalar_float(1.0f);
         tfc_tensor *t = tfc_cluster_session_run1(s, &x, &xv, 1, outs[1], st);
         CHECK(t == NULL && tfc_status_code(st) == TFC_INVALID_ARGUMENT);
@@ -243,7 +207,7 @@ static void test_body_spanning_tasks_is_named(void) {
         tfc_graph_free(g);
         tfc_status_free(st);
     }
-    teardown();
+    tfc_test_ps_cluster_stop(&pc);
 }
 
 TFC_MPI_TEST_MAIN(T(test_while_on_worker_sums_ps_variable),

@@ -12,42 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static tfc_cluster *cluster;
-static tfc_server *server;
-static MPI_Comm workers; /* the workers' ranks, for the tests' own barriers */
+static tfc_test_ps_cluster pc; /* the cluster, this rank's server, the workers (mpi_harness.h) */
 
 static int is_ps(void) { return tfc_test_rank() == 0; }
-
-/* Every rank: the cluster "ps:1,worker" and this rank's server, started. */
-static void setup(void) {
-    tfc_status *st = tfc_status_new();
-    cluster = tfc_cluster_from_layout("ps:1,worker", 0, st);
-    CHECK_STATUS_OK(st);
-    tfc_server_options o = {0};
-    o.quiet = 1;
-    server = tfc_server_new(cluster, NULL, -1, &o, st);
-    CHECK_STATUS_OK(st);
-    CHECK(tfc_server_start(server, st) == 0);
-    tfc_status_free(st);
-    MPI_Comm_split(MPI_COMM_WORLD, is_ps() ? MPI_UNDEFINED : 1, 0, &workers);
-}
-
-/* Workers stop (saying goodbye); the ps serves until they all left. */
-static void teardown(void) {
-    tfc_status *st = tfc_status_new();
-    if (is_ps()) {
-        CHECK(tfc_server_join(server, st) == 0);
-        CHECK_STATUS_OK(st);
-    } else {
-        tfc_server_stop(server);
-        MPI_Comm_free(&workers);
-    }
-    tfc_server_free(server);
-    tfc_cluster_free(cluster);
-    server = NULL;
-    cluster = NULL;
-    tfc_status_free(st);
-}
 
 /* ---- the rendezvous, directly: rank 0 sends, rank 1 receives --------------- */
 
@@ -134,11 +101,11 @@ static void key_for(char *buf, size_t cap, int kind) {
 }
 
 static void test_sendrecv_every_dtype(void) {
-    setup();
+    tfc_test_ps_cluster_start(&pc);
     tfc_status *st = tfc_status_new();
     int r = tfc_test_rank();
     if (r <= 1) {
-        tfc_rendezvous *rdv = srv_step_rendezvous(server, 77, st);
+        tfc_rendezvous *rdv = srv_step_rendezvous(pc.server, 77, st);
         CHECK(rdv != NULL);
         char key[300];
         if (r == 0) {
@@ -181,13 +148,13 @@ static void test_sendrecv_every_dtype(void) {
     /* both ends are done with step 77 before the servers go */
     MPI_Barrier(MPI_COMM_WORLD);
     tfc_status_free(st);
-    teardown();
+    tfc_test_ps_cluster_stop(&pc);
 }
 
 /* ---- variables on the ps ---------------------------------------------------- */
 
 static void test_ps_variables_persist_and_are_shared(void) {
-    setup();
+    tfc_test_ps_cluster_start(&pc);
     if (!is_ps()) {
         tfc_status *st = tfc_status_new();
         int nworkers = tfc_test_size() - 1;
@@ -200,10 +167,7 @@ static void test_ps_variables_persist_and_are_shared(void) {
         tfc_node *init = tfc_global_variables_initializer(g);
         CHECK_GRAPH_OK(g);
         if (tfc_test_rank() == 1) {
-            tfc_cluster_session *a = tfc_session_new_on_server(server, g, NULL, st);
-            CHECK_STATUS_OK(st);
-            tfc_cluster_session_run(a, NULL, NULL, 0, NULL, 0, NULL, &init, 1, st);
-            CHECK_STATUS_OK(st);
+            tfc_cluster_session *a = tfc_test_master_session(pc.server, g, init);
             for (int i = 0; i < 3; i++) {
                 tfc_tensor *v = tfc_cluster_session_run1(a, NULL, NULL, 0, inc, st);
                 CHECK_STATUS_OK(st);
@@ -217,14 +181,13 @@ static void test_ps_variables_persist_and_are_shared(void) {
             CHECK_CONTAINS(tfc_cluster_session_assigned_device(a, inc.node), "/job:ps/");
             tfc_cluster_session_free(a);
         }
-        MPI_Barrier(workers);
+        MPI_Barrier(pc.workers);
         /* a new session on every worker sees the value and adds to it */
-        tfc_cluster_session *b = tfc_session_new_on_server(server, g, NULL, st);
-        CHECK_STATUS_OK(st);
+        tfc_cluster_session *b = tfc_test_master_session(pc.server, g, NULL);
         tfc_tensor *v = tfc_cluster_session_run1(b, NULL, NULL, 0, inc, st);
         CHECK_STATUS_OK(st);
         tfc_tensor_free(v);
-        MPI_Barrier(workers);
+        MPI_Barrier(pc.workers);
         v = tfc_cluster_session_run1(b, NULL, NULL, 0, twice, st);
         CHECK_STATUS_OK(st);
         CHECK_MSG(v && *(float *)tfc_tensor_data(v) == 2.0f * (float)(3 + nworkers), "got %g",
@@ -234,13 +197,13 @@ static void test_ps_variables_persist_and_are_shared(void) {
         tfc_graph_free(g);
         tfc_status_free(st);
     }
-    teardown();
+    tfc_test_ps_cluster_stop(&pc);
 }
 
 /* ---- asynchronous between-graph training ----------------------------------- */
 
 static void test_async_training_converges(void) {
-    setup();
+    tfc_test_ps_cluster_start(&pc);
     if (!is_ps()) {
         tfc_status *st = tfc_status_new();
         int wid = tfc_test_rank() - 1;
@@ -251,7 +214,7 @@ static void test_async_training_converges(void) {
         snprintf(wdev, sizeof wdev, "/job:worker/task:%d", wid);
         tfc_replica_device_setter_options ro = {0};
         ro.worker_device = wdev;
-        tfc_replica_device_setter *rs = tfc_replica_device_setter_begin(g, cluster, &ro);
+        tfc_replica_device_setter *rs = tfc_replica_device_setter_begin(g, pc.cluster, &ro);
         CHECK(rs != NULL);
         int64_t xd[] = {64, 1}, wd[] = {1, 1}, bd[] = {1};
         float xs[64], ys[64];
@@ -270,8 +233,7 @@ static void test_async_training_converges(void) {
         tfc_node *init = tfc_global_variables_initializer(g);
         CHECK(tfc_replica_device_setter_end(rs) == 0);
         CHECK_GRAPH_OK(g);
-        tfc_cluster_session *s = tfc_session_new_on_server(server, g, NULL, st);
-        CHECK_STATUS_OK(st);
+        tfc_cluster_session *s = tfc_test_master_session(pc.server, g, NULL);
         float first = -1, last = -1;
         if (wid == 0) {
             tfc_cluster_session_run(s, NULL, NULL, 0, NULL, 0, NULL, &init, 1, st);
@@ -281,7 +243,7 @@ static void test_async_training_converges(void) {
             if (lv) first = *(float *)tfc_tensor_data(lv);
             tfc_tensor_free(lv);
         }
-        MPI_Barrier(workers); /* the chief initialized */
+        MPI_Barrier(pc.workers); /* the chief initialized */
         for (int step = 0; step < 60; step++) {
             tfc_tensor *lv = NULL;
             tfc_cluster_session_run(s, NULL, NULL, 0, &loss, 1, &lv, &train, 1, st);
@@ -302,7 +264,7 @@ static void test_async_training_converges(void) {
         tfc_graph_free(g);
         tfc_status_free(st);
     }
-    teardown();
+    tfc_test_ps_cluster_stop(&pc);
 }
 
 /* Two ps tasks (4 ranks, a JSON spec): variables round robin over both,
@@ -342,9 +304,7 @@ static void test_two_ps_tasks(void) {
         tfc_node *train = tfc_optimizer_minimize(opt, g, loss, NULL, 0, (tfc_output){0});
         tfc_node *init = tfc_global_variables_initializer(g);
         CHECK(tfc_replica_device_setter_end(rs) == 0);
-        tfc_cluster_session *s = tfc_session_new_on_server(srv, g, NULL, st);
-        tfc_cluster_session_run(s, NULL, NULL, 0, NULL, 0, NULL, &init, 1, st);
-        CHECK_STATUS_OK(st);
+        tfc_cluster_session *s = tfc_test_master_session(srv, g, init);
         for (int i = 0; i < 20; i++) tfc_cluster_session_run(s, NULL, NULL, 0, NULL, 0, NULL, &train, 1, st);
         CHECK_STATUS_OK(st);
         tfc_tensor *av = tfc_cluster_session_run1(s, NULL, NULL, 0, a, st);
@@ -383,7 +343,7 @@ static int one_fn(tfc_graph *body, const tfc_output *args, int nargs, void *user
  * the worker waits for and a gradient the ps waits for in one step) ends
  * with the ps's error, named, rather than hanging. */
 static void test_remote_error_is_named(void) {
-    setup();
+    tfc_test_ps_cluster_start(&pc);
     if (!is_ps()) {
         tfc_status *st = tfc_status_new();
         tfc_graph *g = tfc_graph_new();
@@ -397,7 +357,7 @@ static void test_remote_error_is_named(void) {
         tfc_optimizer *opt = tfc_gradient_descent_optimizer(0.1);
         tfc_node *train = tfc_optimizer_minimize(opt, g, loss, NULL, 0, (tfc_output){0});
         CHECK_GRAPH_OK(g);
-        tfc_cluster_session *s = tfc_session_new_on_server(server, g, NULL, st);
+        tfc_cluster_session *s = tfc_session_new_on_server(pc.server, g, NULL, st);
         tfc_cluster_session_run(s, NULL, NULL, 0, NULL, 0, NULL, &train, 1, st);
         CHECK(tfc_status_code(st) == TFC_FAILED_PRECONDITION);
         CHECK_CONTAINS(tfc_status_message(st), "uninitialized");
@@ -416,7 +376,7 @@ static void test_remote_error_is_named(void) {
         tfc_graph *g2 = tfc_graph_new();
         tfc_output c;
         CHECK(tfc_cond(g2, tfc_const_bool(g2, 1), one_fn, one_fn, NULL, 1, &c) == 0);
-        tfc_cluster_session *s2 = tfc_session_new_on_server(server, g2, NULL, st);
+        tfc_cluster_session *s2 = tfc_session_new_on_server(pc.server, g2, NULL, st);
         t = tfc_cluster_session_run1(s2, NULL, NULL, 0, c, st);
         CHECK_STATUS_OK(st);
         CHECK(t && *(float *)tfc_tensor_data(t) == 1.0f);
@@ -428,12 +388,12 @@ static void test_remote_error_is_named(void) {
         tfc_graph_free(g);
         tfc_status_free(st);
     }
-    teardown();
+    tfc_test_ps_cluster_stop(&pc);
 }
 
 /* Feeds and fetches cross tasks both ways; strings too. */
 static void test_feeds_fetches_and_strings(void) {
-    setup();
+    tfc_test_ps_cluster_start(&pc);
     if (!is_ps()) {
         tfc_status *st = tfc_status_new();
         tfc_graph *g = tfc_graph_new();
@@ -447,7 +407,7 @@ static void test_feeds_fetches_and_strings(void) {
         tfc_device_pop(g);
         tfc_output back = tfc_add(g, on_ps, tfc_const_float(g, 1.0f));
         CHECK_GRAPH_OK(g);
-        tfc_cluster_session *cs = tfc_session_new_on_server(server, g, NULL, st);
+        tfc_cluster_session *cs = tfc_session_new_on_server(pc.server, g, NULL, st);
         float xv[] = {1, 2, 3};
         tfc_tensor *feeds[] = {tfc_tensor_from_data(TFC_FLOAT, 1, d, xv),
                                tfc_tensor_scalar_string("hi", (size_t)-1)};
@@ -476,7 +436,7 @@ static void test_feeds_fetches_and_strings(void) {
         tfc_graph_free(g);
         tfc_status_free(st);
     }
-    teardown();
+    tfc_test_ps_cluster_stop(&pc);
 }
 
 /* Servers refuse what does not fit the world. */

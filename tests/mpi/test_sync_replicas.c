@@ -18,40 +18,9 @@
 enum { B = 8, D = 4, K = 4 };
 static const double LR = 0.05;
 
-static tfc_cluster *cluster;
-static tfc_server *server;
-static MPI_Comm workers;
+static tfc_test_ps_cluster pc; /* the cluster, this rank's server, the workers (mpi_harness.h) */
 
 static int is_ps(void) { return tfc_test_rank() == 0; }
-
-static void setup(void) {
-    tfc_status *st = tfc_status_new();
-    cluster = tfc_cluster_from_layout("ps:1,worker", 0, st);
-    CHECK_STATUS_OK(st);
-    tfc_server_options o = {0};
-    o.quiet = 1;
-    server = tfc_server_new(cluster, NULL, -1, &o, st);
-    CHECK_STATUS_OK(st);
-    CHECK(tfc_server_start(server, st) == 0);
-    tfc_status_free(st);
-    MPI_Comm_split(MPI_COMM_WORLD, is_ps() ? MPI_UNDEFINED : 1, 0, &workers);
-}
-
-static void teardown(void) {
-    tfc_status *st = tfc_status_new();
-    if (is_ps()) {
-        CHECK(tfc_server_join(server, st) == 0);
-        CHECK_STATUS_OK(st);
-    } else {
-        tfc_server_stop(server);
-        MPI_Comm_free(&workers);
-    }
-    tfc_server_free(server);
-    tfc_cluster_free(cluster);
-    server = NULL;
-    cluster = NULL;
-    tfc_status_free(st);
-}
 
 /* Worker r's batch at step k: x [B, D], y [B, 1], from a fixed LCG. */
 static void batch(int k, int r, tfc_tensor **x, tfc_tensor **y) {
@@ -218,7 +187,7 @@ static int same_bits(const tfc_tensor *a, const tfc_tensor *b) {
 }
 
 static void test_sync_training_equals_one_process(void) {
-    setup();
+    tfc_test_ps_cluster_start(&pc);
     if (!is_ps()) {
         tfc_status *st = tfc_status_new();
         int wid = tfc_test_rank() - 1, nw = tfc_test_size() - 1;
@@ -227,7 +196,7 @@ static void test_sync_training_equals_one_process(void) {
         snprintf(wdev, sizeof wdev, "/job:worker/task:%d", wid);
         tfc_replica_device_setter_options ro = {0};
         ro.worker_device = wdev;
-        tfc_replica_device_setter *rs = tfc_replica_device_setter_begin(g, cluster, &ro);
+        tfc_replica_device_setter *rs = tfc_replica_device_setter_begin(g, pc.cluster, &ro);
         model m = build_model(g);
         tfc_output gs = tfc_train_get_or_create_global_step(g);
         tfc_sync_replicas_optimizer *sro =
@@ -248,8 +217,7 @@ static void test_sync_training_equals_one_process(void) {
         CHECK(tfc_replica_device_setter_end(rs) == 0);
         CHECK_GRAPH_OK(g);
         CHECK(train && stale && count.node);
-        tfc_cluster_session *s = tfc_session_new_on_server(server, g, NULL, st);
-        CHECK_STATUS_OK(st);
+        tfc_cluster_session *s = tfc_test_master_session(pc.server, g, NULL);
         chief_loop loop = {s, tfc_sync_replicas_sync_op(sro), K + 1, TFC_OK, ""};
         pthread_t th;
         if (wid == 0) {
@@ -260,7 +228,7 @@ static void test_sync_training_equals_one_process(void) {
             CHECK_STATUS_OK(st);
             pthread_create(&th, NULL, run_chief_loop, &loop);
         }
-        MPI_Barrier(workers); /* the chief initialized */
+        MPI_Barrier(pc.workers); /* the chief initialized */
         if (wid != 0) {
             tfc_node *li = tfc_sync_replicas_local_step_init_op(sro);
             tfc_cluster_session_run(s, NULL, NULL, 0, NULL, 0, NULL, &li, 1, st);
@@ -278,7 +246,7 @@ static void test_sync_training_equals_one_process(void) {
                     CHECK_STATUS_OK(st);
                     CHECK(fetch_int32(s, count) == 0);
                 }
-                MPI_Barrier(workers);
+                MPI_Barrier(pc.workers);
             }
             /* the gradients arrive in reverse rank order (so a sum in
              * arrival order would differ from the sorted one) */
@@ -292,12 +260,12 @@ static void test_sync_training_equals_one_process(void) {
             CHECK_STATUS_OK(st);
             tfc_tensor_free(x);
             tfc_tensor_free(y);
-            MPI_Barrier(workers); /* one token each per step */
+            MPI_Barrier(pc.workers); /* one token each per step */
             /* (c) the global step advanced once for this step, and the
              * token made it this worker's local step */
             CHECK_MSG(fetch_int64(s, gs) == k + 1, "step %d", k);
             CHECK_MSG(fetch_int64(s, local_step) == k + 1, "step %d", k);
-            MPI_Barrier(workers);
+            MPI_Barrier(pc.workers);
         }
         if (wid == 0) {
             pthread_join(th, NULL);
@@ -320,13 +288,13 @@ static void test_sync_training_equals_one_process(void) {
         for (int i = 0; i < 2; i++) tfc_tensor_free(got[i]);
         tfc_tensor_free(want_w);
         tfc_tensor_free(want_b);
-        MPI_Barrier(workers);
+        MPI_Barrier(pc.workers);
         tfc_cluster_session_free(s);
         tfc_sync_replicas_optimizer_free(sro);
         tfc_graph_free(g);
         tfc_status_free(st);
     }
-    teardown();
+    tfc_test_ps_cluster_stop(&pc);
 }
 
 TFC_MPI_TEST_MAIN(T(test_sync_training_equals_one_process))
