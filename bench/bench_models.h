@@ -1,5 +1,6 @@
-/* The MNIST workloads of the training benchmarks (bench_train.c,
- * bench_allreduce.c): TensorFlow's tutorial models with their optimizers.
+/* The workloads of the training benchmarks (bench_train.c,
+ * bench_allreduce.c): TensorFlow's tutorial models with their optimizers,
+ * MNIST's and the PTB language model (which test_rnn_determinism trains too).
  * A header of static functions, so each benchmark stays one file. */
 #ifndef TFC_BENCH_MODELS_H
 #define TFC_BENCH_MODELS_H
@@ -62,6 +63,67 @@ static inline tfc_output bench_mnist_model(tfc_graph *g, const char *work, tfc_o
         return logits;
     }
     return (tfc_output){NULL, 0};
+}
+
+enum { BENCH_LSTM_MAX_LAYERS = 4, BENCH_LSTM_MAX_STEPS = 64 };
+
+/* The LSTM language model of TensorFlow's RNN tutorial (ptb_word_lm.py),
+ * as bench_train's lstm workload and test_rnn_determinism train it. */
+typedef struct bench_lstm {
+    tfc_output ids, targets;  /* int32 [batch, steps] placeholders "input", "targets" */
+    tfc_output loss;          /* mean cross-entropy of the next token */
+    tfc_output state[2 * BENCH_LSTM_MAX_LAYERS], final[2 * BENCH_LSTM_MAX_LAYERS];
+    tfc_node *train;          /* one SGD step (learning rate 1) */
+    tfc_optimizer *opt;       /* the caller frees opt and cell */
+    tfc_rnn_cell *cell;
+} bench_lstm;
+
+/* Adds the model to g: an embedding of `embed`, `layers` BasicLSTMCells of
+ * `units` unrolled over `steps` tokens (static_rnn), a softmax over
+ * `vocab`, each variable drawn uniformly from [-0.1, 0.1). With
+ * `with_state` the cells start from fed placeholders m->state (c then h of
+ * each layer, [batch, units]) and m->final holds where they end (the
+ * tutorial's truncated backpropagation); without, from zeros. 0, or -1
+ * when the sizes are past the limits above or the graph failed
+ * (tfc_graph_error says why). */
+static inline int bench_lstm_lm(tfc_graph *g, int64_t batch, int steps, int64_t vocab,
+                                int64_t embed, int64_t units, int layers, int with_state,
+                                bench_lstm *m) {
+    memset(m, 0, sizeof *m);
+    if (steps > BENCH_LSTM_MAX_STEPS || layers > BENCH_LSTM_MAX_LAYERS) return -1;
+    int64_t idims[] = {batch, steps}, tdim = batch * steps, edims[] = {vocab, embed};
+    int64_t wdims[] = {units, vocab}, sdims[] = {batch, units};
+    m->ids = tfc_placeholder(g, "input", TFC_INT32, 2, idims);
+    m->targets = tfc_placeholder(g, "targets", TFC_INT32, 2, idims);
+    tfc_output emb =
+        tfc_variable(g, "embedding", tfc_random_uniform(g, TFC_FLOAT, 2, edims, -0.1, 0.1, 0));
+    tfc_output softmax_w =
+        tfc_variable(g, "softmax_w", tfc_random_uniform(g, TFC_FLOAT, 2, wdims, -0.1, 0.1, 0));
+    tfc_output softmax_b =
+        tfc_variable(g, "softmax_b", tfc_random_uniform(g, TFC_FLOAT, 1, &vocab, -0.1, 0.1, 0));
+    tfc_rnn_cell *cells[BENCH_LSTM_MAX_LAYERS];
+    for (int i = 0; i < layers; i++) cells[i] = tfc_basic_lstm_cell((int)units, 0.0);
+    m->cell = tfc_multi_rnn_cell(cells, layers);
+    tfc_output x[BENCH_LSTM_MAX_STEPS], outs[BENCH_LSTM_MAX_STEPS];
+    if (with_state)
+        for (int i = 0; i < 2 * layers; i++)
+            m->state[i] = tfc_placeholder(g, NULL, TFC_FLOAT, 2, sdims);
+    tfc_unstack(g, tfc_embedding_lookup(g, emb, m->ids), steps, 1, x);
+    if (tfc_static_rnn(g, m->cell, x, steps, with_state ? m->state : NULL, "rnn", outs,
+                       with_state ? m->final : NULL))
+        return -1;
+    /* rows (b, t) in batch-major order, as the tutorial's concat + reshape */
+    int64_t flat[] = {-1, units};
+    tfc_output out = tfc_reshape(g, tfc_concat(g, outs, steps, 1), 2, flat);
+    tfc_output logits = tfc_bias_add(g, tfc_matmul(g, out, softmax_w), softmax_b);
+    m->loss = tfc_reduce_mean(
+        g,
+        tfc_sparse_softmax_cross_entropy_with_logits(g, tfc_reshape(g, m->targets, 1, &tdim),
+                                                     logits),
+        NULL, 0, 0);
+    m->opt = tfc_gradient_descent_optimizer(1.0);
+    m->train = tfc_optimizer_minimize(m->opt, g, m->loss, NULL, 0, (tfc_output){0});
+    return tfc_graph_error(g) ? -1 : 0;
 }
 
 #endif

@@ -93,37 +93,18 @@ static int run_lstm(int threads, int inter, tfc_status *st) {
     if (!text) return 1;
     tfc_graph *g = tfc_graph_new();
     tfc_graph_set_seed(g, 1);
-    int64_t idims[] = {LSTM_BATCH, LSTM_STEPS}, tdim = LSTM_BATCH * LSTM_STEPS;
-    tfc_output ids = tfc_placeholder(g, "input", TFC_INT32, 2, idims);
-    tfc_output targets = tfc_placeholder(g, "targets", TFC_INT32, 2, idims);
-    int64_t edims[] = {LSTM_VOCAB, LSTM_UNITS}, wdims[] = {LSTM_UNITS, LSTM_VOCAB};
-    int64_t bdim = LSTM_VOCAB, sdims[] = {LSTM_BATCH, LSTM_UNITS};
-    tfc_output emb =
-        tfc_variable(g, "embedding", tfc_random_uniform(g, TFC_FLOAT, 2, edims, -0.1, 0.1, 0));
-    tfc_output softmax_w =
-        tfc_variable(g, "softmax_w", tfc_random_uniform(g, TFC_FLOAT, 2, wdims, -0.1, 0.1, 0));
-    tfc_output softmax_b =
-        tfc_variable(g, "softmax_b", tfc_random_uniform(g, TFC_FLOAT, 1, &bdim, -0.1, 0.1, 0));
-    tfc_rnn_cell *layers[LSTM_LAYERS];
-    for (int i = 0; i < LSTM_LAYERS; i++) layers[i] = tfc_basic_lstm_cell(LSTM_UNITS, 0.0);
-    tfc_rnn_cell *cell = tfc_multi_rnn_cell(layers, LSTM_LAYERS);
-    tfc_output state[LSTM_NSTATE], final[LSTM_NSTATE], x[LSTM_STEPS], outs[LSTM_STEPS];
-    for (int i = 0; i < LSTM_NSTATE; i++) state[i] = tfc_placeholder(g, NULL, TFC_FLOAT, 2, sdims);
-    tfc_unstack(g, tfc_embedding_lookup(g, emb, ids), LSTM_STEPS, 1, x);
-    tfc_static_rnn(g, cell, x, LSTM_STEPS, state, "rnn", outs, final);
-    /* rows (b, t) in batch-major order, as the tutorial's concat + reshape */
-    int64_t flat[] = {-1, LSTM_UNITS};
-    tfc_output out = tfc_reshape(g, tfc_concat(g, outs, LSTM_STEPS, 1), 2, flat);
-    tfc_output logits = tfc_bias_add(g, tfc_matmul(g, out, softmax_w), softmax_b);
-    tfc_output loss = tfc_reduce_mean(
-        g,
-        tfc_sparse_softmax_cross_entropy_with_logits(g, tfc_reshape(g, targets, 1, &tdim), logits),
-        NULL, 0, 0);
-    tfc_optimizer *opt = tfc_gradient_descent_optimizer(1.0);
-    tfc_node *train = tfc_optimizer_minimize(opt, g, loss, NULL, 0, (tfc_output){0});
+    int64_t idims[] = {LSTM_BATCH, LSTM_STEPS}, sdims[] = {LSTM_BATCH, LSTM_UNITS};
+    bench_lstm m;
+    int built = bench_lstm_lm(g, LSTM_BATCH, LSTM_STEPS, LSTM_VOCAB, LSTM_UNITS, LSTM_UNITS,
+                              LSTM_LAYERS, 1, &m);
+    tfc_optimizer *opt = m.opt;
+    tfc_rnn_cell *cell = m.cell;
+    tfc_output ids = m.ids, targets = m.targets, loss = m.loss, *state = m.state,
+               *final = m.final;
+    tfc_node *train = m.train;
     tfc_node *init = tfc_global_variables_initializer(g);
-    if (tfc_graph_error(g)) {
-        fprintf(stderr, "%s\n", tfc_graph_error(g));
+    if (built || tfc_graph_error(g)) {
+        fprintf(stderr, "%s\n", tfc_graph_error(g) ? tfc_graph_error(g) : "lstm: sizes");
         return 1;
     }
     tfc_session_options o = {.intra_op_threads = threads, .inter_op_threads = inter};

@@ -81,7 +81,7 @@ def run_lstm(threads):
     start, first, last = 0.0, 0.0, 0.0
     for i in range(warmup + steps):
         if i == warmup:
-            start = time.perf_counter()
+            start, cpu0 = time.perf_counter(), time.process_time()
         at = (i % per_epoch) * LSTM_STEPS
         x = rows[:, at:at + LSTM_STEPS]
         y = rows[:, at + 1:at + 1 + LSTM_STEPS]
@@ -94,9 +94,13 @@ def run_lstm(threads):
         last = loss.item()
         if i == 0:
             first = last
-    dt = time.perf_counter() - start
+    dt, dc = time.perf_counter() - start, time.process_time() - cpu0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     print(f"lstm: loss {first:.3f} -> {last:.3f}", file=sys.stderr)
+    # as bench_train's line: on a shared machine the CPU time of a 1-thread
+    # run tracks what an idle machine's wall clock would show
+    print(f"lstm: {steps * LSTM_BATCH / dc:.1f} examples per CPU-second ({threads} threads, torch)",
+          file=sys.stderr)
     print(f"train_lstm\t{threads}\ttorch\t{steps * LSTM_BATCH / dt:.1f}\texamples/s")
     print(f"peak_rss_lstm\t{threads}\ttorch\t{rss:.1f}\tMiB")
 
@@ -139,14 +143,16 @@ def run(work, threads):
     start = 0.0
     for i in range(warmup + steps):
         if i == warmup:
-            start = time.perf_counter()
+            start, cpu0 = time.perf_counter(), time.process_time()
         idx = perm[(i * batch) % 60000:(i * batch) % 60000 + batch]
         opt.zero_grad()
         loss = loss_fn(model(x[idx]), y[idx])
         loss.backward()
         opt.step()
-    dt = time.perf_counter() - start
+    dt, dc = time.perf_counter() - start, time.process_time() - cpu0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    print(f"{work}: {steps * batch / dc:.1f} examples per CPU-second ({threads} threads, torch)",
+          file=sys.stderr)
     print(f"train_{work}\t{threads}\ttorch\t{steps * batch / dt:.1f}\texamples/s")
     print(f"peak_rss_{work}\t{threads}\ttorch\t{rss:.1f}\tMiB")
 

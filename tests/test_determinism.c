@@ -1,9 +1,7 @@
 /* With fixed seeds, training gives bit-identical variables at any thread
  * count: kernels split work in ways that do not change the order of any
  * floating-point sum. */
-#include "harness.h"
-
-#include <stdlib.h>
+#include "determinism_helpers.h"
 
 enum { STEPS = 4, BATCH = 24 };
 
@@ -36,12 +34,8 @@ static float *train(int threads, int64_t *n) {
         tfc_reduce_mean(g, tfc_sparse_softmax_cross_entropy_with_logits(g, y, logits), NULL, 0, 0);
     tfc_optimizer *opt = tfc_adam_optimizer(0.01, 0.9, 0.999, 1e-8);
     tfc_node *step = tfc_optimizer_minimize(opt, g, loss, NULL, 0, (tfc_output){0});
-    tfc_node *init = tfc_global_variables_initializer(g);
-    CHECK_GRAPH_OK(g);
-    tfc_session_options o = {.intra_op_threads = threads, .inter_op_threads = threads};
     tfc_status *st = tfc_status_new();
-    tfc_session *s = tfc_session_new(g, &o, st);
-    tfc_session_run(s, NULL, NULL, 0, NULL, 0, NULL, &init, 1, st);
+    tfc_session *s = det_session(g, threads, st);
     tfc_test_seed(7);
     int64_t bxd[] = {BATCH, 12, 12, 3}, byd[] = {BATCH};
     for (int i = 0; i < STEPS; i++) {
@@ -54,19 +48,7 @@ static float *train(int threads, int64_t *n) {
         tfc_tensor_free(by);
     }
     CHECK_STATUS_OK(st);
-    int nv = tfc_graph_collection_size(g, TFC_TRAINABLE_VARIABLES);
-    float *all = NULL;
-    *n = 0;
-    for (int i = 0; i < nv; i++) {
-        tfc_tensor *v = tfc_session_run1(
-            s, NULL, NULL, 0, tfc_out(tfc_graph_collection_get(g, TFC_TRAINABLE_VARIABLES, i), 0), st);
-        if (!v) continue;
-        int64_t m = tfc_tensor_num_elements(v);
-        all = realloc(all, (size_t)(*n + m) * sizeof *all);
-        memcpy(all + *n, tfc_tensor_data(v), (size_t)m * sizeof *all);
-        *n += m;
-        tfc_tensor_free(v);
-    }
+    float *all = det_trainable_values(g, s, st, n);
     tfc_session_free(s);
     tfc_status_free(st);
     tfc_optimizer_free(opt);
@@ -75,20 +57,12 @@ static float *train(int threads, int64_t *n) {
 }
 
 static void test_bit_identical_across_thread_counts(void) {
-    int64_t n1, n2, n3;
-    float *a = train(1, &n1), *b = train(2, &n2), *c = train(3, &n3);
-    CHECK(n1 > 1000 && n1 == n2 && n1 == n3);
-    if (a && b && c && n1 == n2 && n1 == n3) {
-        CHECK_MSG(memcmp(a, b, (size_t)n1 * sizeof *a) == 0, "1 vs 2 threads differ");
-        CHECK_MSG(memcmp(a, c, (size_t)n1 * sizeof *a) == 0, "1 vs 3 threads differ");
-    }
+    int64_t n2, n4;
+    float *b = det_check_thread_counts(train, "conv + dense", 1001, &n2);
     /* and the same seed twice on one thread count */
-    int64_t n4;
     float *d = train(2, &n4);
-    CHECK(d && n4 == n2 && memcmp(b, d, (size_t)n2 * sizeof *b) == 0);
-    free(a);
+    CHECK(b && d && n4 == n2 && memcmp(b, d, (size_t)n2 * sizeof *b) == 0);
     free(b);
-    free(c);
     free(d);
 }
 
@@ -105,12 +79,8 @@ static float *train_dynamic_rnn(int threads, int64_t *n) {
     tfc_output loss = tfc_reduce_mean(g, tfc_square(g, out), NULL, 0, 0);
     tfc_optimizer *opt = tfc_adam_optimizer(0.01, 0.9, 0.999, 1e-8);
     tfc_node *step = tfc_optimizer_minimize(opt, g, loss, NULL, 0, (tfc_output){0});
-    tfc_node *init = tfc_global_variables_initializer(g);
-    CHECK_GRAPH_OK(g);
-    tfc_session_options o = {.intra_op_threads = threads, .inter_op_threads = threads};
     tfc_status *st = tfc_status_new();
-    tfc_session *s = tfc_session_new(g, &o, st);
-    tfc_session_run(s, NULL, NULL, 0, NULL, 0, NULL, &init, 1, st);
+    tfc_session *s = det_session(g, threads, st);
     tfc_test_seed(11);
     for (int i = 0; i < STEPS; i++) {
         tfc_tensor *bx = tfc_test_random_tensor(TFC_FLOAT, 3, (int64_t[]){B, T, D}, -1, 1);
@@ -118,16 +88,7 @@ static float *train_dynamic_rnn(int threads, int64_t *n) {
         tfc_tensor_free(bx);
     }
     CHECK_STATUS_OK(st);
-    tfc_node *kernel = tfc_graph_node_by_name(g, "rnn/basic_lstm_cell/kernel");
-    float *all = NULL;
-    *n = 0;
-    tfc_tensor *v = kernel ? tfc_session_run1(s, NULL, NULL, 0, tfc_out(kernel, 0), st) : NULL;
-    if (v) {
-        *n = tfc_tensor_num_elements(v);
-        all = malloc((size_t)*n * sizeof *all);
-        memcpy(all, tfc_tensor_data(v), (size_t)*n * sizeof *all);
-        tfc_tensor_free(v);
-    }
+    float *all = det_trainable_values(g, s, st, n);
     tfc_session_free(s);
     tfc_status_free(st);
     tfc_optimizer_free(opt);
@@ -137,17 +98,10 @@ static float *train_dynamic_rnn(int threads, int64_t *n) {
 }
 
 static void test_dynamic_rnn_bit_identical_across_thread_counts(void) {
-    int64_t n1, n2, n3;
-    float *a = train_dynamic_rnn(1, &n1), *b = train_dynamic_rnn(2, &n2),
-          *c = train_dynamic_rnn(3, &n3);
-    CHECK(a && b && c && n1 == (64 + 256) * 4 * 256 && n1 == n2 && n1 == n3);
-    if (a && b && c && n1 == n2 && n1 == n3) {
-        CHECK_MSG(memcmp(a, b, (size_t)n1 * sizeof *a) == 0, "1 vs 2 threads differ");
-        CHECK_MSG(memcmp(a, c, (size_t)n1 * sizeof *a) == 0, "1 vs 3 threads differ");
-    }
-    free(a);
-    free(b);
-    free(c);
+    int64_t n2;
+    /* the LSTM's kernel ((D + U) x 4U) and bias (4U) */
+    free(det_check_thread_counts(train_dynamic_rnn, "dynamic_rnn", (64 + 256 + 1) * 4 * 256,
+                                 &n2));
 }
 
 TFC_TEST_MAIN(T(test_bit_identical_across_thread_counts),

@@ -132,6 +132,46 @@ static void test_quantize_min_first_formula(void) {
     }
 }
 
+/* MIN_FIRST to 8-bit codes runs 32 elements at a time in AVX2 where the
+ * CPU has it, the rest in the scalar loop: a long tensor's codes equal
+ * those of its pieces of 31 (scalar only), for random values in and out
+ * of the range, exact ties (scale 1 over [0, 255] and [-128, 127]), and
+ * NaN (the lowest code), infinities and huge values (the end codes). */
+static void test_quantize_min_first_vector_path(void) {
+    enum { N = 31 * 40 };
+    static float v[N];
+    tfc_test_seed(17);
+    float ranges[][2] = {{-1.3f, 2.9f}, {0.0f, 255.0f}, {-128.0f, 127.0f}, {0.0f, 0.37f}};
+    tfc_dtype types[] = {TFC_QUINT8, TFC_QINT8};
+    for (int r = 0; r < 4; r++)
+        for (int t = 0; t < 2; t++) {
+            float mn = ranges[r][0], mx = ranges[r][1], w = mx - mn;
+            for (int i = 0; i < N; i++) {
+                int kind = i % 7;
+                v[i] = kind == 0 ? floorf((float)tfc_test_uniform(mn, mx)) + 0.5f /* ties */
+                       : kind == 1 ? (float)tfc_test_uniform(mn - w / 4, mx + w / 4)
+                                   : (float)tfc_test_uniform(mn, mx);
+            }
+            float special[] = {NAN, INFINITY, -INFINITY, 1e30f, -1e30f, -0.5f, 0.5f, -0.0f};
+            for (int i = 0; i < 8; i++) v[100 + 37 * i] = special[i];
+            tfc_tensor *all = quantize_values(v, N, mn, mx, types[t], "MIN_FIRST", NULL, NULL);
+            int bad = 0;
+            for (int at = 0; all && at < N; at += 31) {
+                tfc_tensor *part =
+                    quantize_values(v + at, 31, mn, mx, types[t], "MIN_FIRST", NULL, NULL);
+                for (int i = 0; part && i < 31; i++)
+                    if (qget(all, at + i) != qget(part, i) && bad++ < 3)
+                        fprintf(stderr, "  %s [%g, %g] x=%.9g: %g, scalar %g\n",
+                                tfc_dtype_name(types[t]), mn, mx, v[at + i], qget(all, at + i),
+                                qget(part, i));
+                tfc_tensor_free(part);
+            }
+            CHECK_MSG(all && bad == 0, "%s [%g, %g]: %d codes differ from the scalar loop's",
+                      tfc_dtype_name(types[t]), mn, mx, bad);
+            tfc_tensor_free(all);
+        }
+}
+
 /* Dequantize(QuantizeV2(x)) is within one step of x in every mode and
  * type; the ends of MIN_COMBINED's range come back exactly. */
 static void test_round_trip(void) {
@@ -268,8 +308,8 @@ static void test_quantized_matmul(void) {
     matmul_case(TFC_QINT8, TFC_QINT8, -1, 1, -1, 1, 1, 1, 0);
 }
 
-/* The GEMM directly, at sizes that split over the pool: oneDNN's path
- * equals the portable loop. */
+/* The GEMM directly, at sizes that split over the pool (one block per
+ * thread: pools of 1, 2 and 3): oneDNN's path equals the portable loop. */
 static void test_gemm_paths(void) {
     int64_t m = 37, n = 129, k = 300;
     uint8_t *a = malloc((size_t)(m * k));
@@ -278,19 +318,24 @@ static void test_gemm_paths(void) {
     tfc_test_seed(5);
     for (int64_t i = 0; i < m * k; i++) a[i] = (uint8_t)tfc_test_uniform(0, 256);
     for (int64_t i = 0; i < k * n; i++) b[i] = (int8_t)tfc_test_uniform(-64, 65);
-    tfc_threadpool *pool = tfc_threadpool_new(2);
-    /* oneDNN (offsets or not), and the dot loop for a few rows (full-range
-     * weights: it is exact for any codes) */
-    for (int t = 0; t < 8; t++) {
-        int32_t ao = t < 4 ? 3 : 0, bo = t < 4 ? -2 : 0;
-        int64_t rows = t < 4 || t == 7 ? m : 5; /* 7: full-range B, refused by oneDNN's path */
-        if (t == 6)
-            for (int64_t i = 0; i < k * n; i++) b[i] = (int8_t)tfc_test_uniform(-128, 128);
-        tfc_q_gemm(pool, t & 1, (t >> 1) & 1 ? 1 : t >= 4, rows, n, k, a, 0, ao, b, 1, bo, c1);
-        tfc_q_gemm_portable(t & 1, (t >> 1) & 1 ? 1 : t >= 4, rows, n, k, a, 0, ao, b, 1, bo, c2);
-        CHECK_MSG(memcmp(c1, c2, (size_t)(rows * n) * 4) == 0, "case %d", t);
+    for (int threads = 1; threads <= 3; threads++) {
+        tfc_threadpool *pool = tfc_threadpool_new(threads);
+        for (int64_t i = 0; i < k * n; i++) b[i] = (int8_t)tfc_test_uniform(-64, 65);
+        /* oneDNN (offsets or not), and the dot loop for a few rows
+         * (full-range weights: it is exact for any codes) */
+        for (int t = 0; t < 8; t++) {
+            int32_t ao = t < 4 ? 3 : 0, bo = t < 4 ? -2 : 0;
+            int64_t rows = t < 4 || t == 7 ? m : 5; /* 7: full-range B, refused by oneDNN */
+            int tb = (t >> 1) & 1 ? 1 : t >= 4;
+            if (t == 6)
+                for (int64_t i = 0; i < k * n; i++) b[i] = (int8_t)tfc_test_uniform(-128, 128);
+            tfc_q_gemm(pool, t & 1, tb, rows, n, k, a, 0, ao, b, 1, bo, c1);
+            tfc_q_gemm_portable(t & 1, tb, rows, n, k, a, 0, ao, b, 1, bo, c2);
+            CHECK_MSG(memcmp(c1, c2, (size_t)(rows * n) * 4) == 0, "%d threads, case %d",
+                      threads, t);
+        }
+        tfc_threadpool_free(pool);
     }
-    tfc_threadpool_free(pool);
     free(a);
     free(b);
     free(c1);
@@ -635,7 +680,8 @@ static void test_graphdef_round_trip(void) {
     tfc_graph_free(g);
 }
 
-TFC_TEST_MAIN(T(test_quantize_documented), T(test_quantize_min_first_formula), T(test_round_trip),
+TFC_TEST_MAIN(T(test_quantize_documented), T(test_quantize_min_first_formula),
+              T(test_quantize_min_first_vector_path), T(test_round_trip),
               T(test_quantized_matmul), T(test_gemm_paths), T(test_quantized_conv2d), T(test_quantized_conv2d_paths),
               T(test_quantized_relu), T(test_quantized_bias_add), T(test_requantize),
               T(test_quantized_pools), T(test_errors), T(test_graphdef_round_trip))

@@ -6,53 +6,31 @@
  * slice_input_producer. Each pipeline runs with 1 and 2 inter-op threads
  * (under TSan in the build-*-tsan directories). */
 #include "harness.h"
+#include "record_files.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <zlib.h>
 
 static char dir[64];
 
 static void path_of(char *buf, size_t n, const char *name) { snprintf(buf, n, "%s/%s", dir, name); }
 
+/* record i of file `*(int *)user`: "rec-<file>-<i>" */
+static uint8_t *make_record(int i, size_t *len, void *user) {
+    char *rec = malloc(64);
+    *len = (size_t)snprintf(rec, 64, "rec-%d-%d", *(const int *)user, i);
+    return (uint8_t *)rec;
+}
+
 /* Writes `n` records "rec-<file>-<i>" to a TFRecord file, compressed as
  * asked ("", "ZLIB", "GZIP"). */
 static void write_records(const char *name, int file, int n, const char *compression) {
-    char path[128], plain[160];
+    char path[128];
     path_of(path, sizeof path, name);
-    snprintf(plain, sizeof plain, "%s.plain", path);
-    tfc_status *st = tfc_status_new();
-    tfc_record_writer *w = tfc_record_writer_open(*compression ? plain : path, 0, st);
-    CHECK(w != NULL);
-    for (int i = 0; w && i < n; i++) {
-        char rec[64];
-        int len = snprintf(rec, sizeof rec, "rec-%d-%d", file, i);
-        tfc_record_writer_write(w, rec, (size_t)len, st);
-    }
-    tfc_record_writer_close(w, st);
-    tfc_status_free(st);
-    if (!*compression) return;
-    FILE *f = fopen(plain, "rb");
-    static unsigned char in[1 << 16], out[1 << 17];
-    size_t len = fread(in, 1, sizeof in, f);
-    fclose(f);
-    unlink(plain);
-    z_stream z;
-    memset(&z, 0, sizeof z);
-    deflateInit2(&z, 6, Z_DEFLATED, !strcmp(compression, "GZIP") ? 15 + 16 : 15, 8,
-                 Z_DEFAULT_STRATEGY);
-    z.next_in = in;
-    z.avail_in = (uInt)len;
-    z.next_out = out;
-    z.avail_out = sizeof out;
-    deflate(&z, Z_FINISH);
-    f = fopen(path, "wb");
-    fwrite(out, 1, sizeof out - z.avail_out, f);
-    fclose(f);
-    deflateEnd(&z);
+    write_record_file(path, n, make_record, &file, compression);
 }
 
 static void write_text(const char *name, const char *text) {

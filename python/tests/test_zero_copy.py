@@ -133,3 +133,52 @@ def test_fetches_of_borrowed_feeds_are_copies(dtype):
     assert got.ctypes.data != arr.ctypes.data
     np.testing.assert_array_equal(got, arr)
     assert session_mod._borrowed_arrays() == 0
+
+
+def test_loans_reuse_their_semaphores():
+    # A training loop lends a new batch every step: each loan takes a
+    # semaphore from the pool and gives it back once tfc released the array.
+    x = tf.placeholder(tf.float32, [None, 64])
+    y = tf.reduce_sum(x)
+    with tf.Session() as sess:
+        for i in range(300):
+            assert sess.run(y, {x: np.full(BIG, i % 3, np.float32)}) == (i % 3) * 256 * 64
+            assert not session_mod._LOANS
+    assert len(session_mod._FREE_SEMS) <= 64  # one block, reused, not 300 semaphores
+
+
+@pytest.mark.parametrize("make", [
+    lambda: np.arange(256 * 64, dtype=np.float32).reshape(BIG),
+    lambda: np.arange(512 * 64, dtype=np.float32).reshape(512, 64)[256:],   # a view
+    lambda: np.frombuffer(np.ones(BIG, np.float32).tobytes(), np.float32).reshape(BIG),  # read-only
+])
+def test_data_address_is_the_arrays(make):
+    arr = make()
+    assert session_mod._data_address(arr).value == arr.__array_interface__["data"][0]
+    t = _feed_tensor(tf.placeholder(tf.float32, [None, 64]), arr)
+    try:
+        assert _data(t) == arr.__array_interface__["data"][0] and _is_borrowed(t) == 1
+    finally:
+        lib.tfc_tensor_free(t)
+    assert session_mod._data_address(np.zeros((0, 64), np.float32)) is None
+
+
+def test_training_step_path():
+    # sess.run(train_op, feeds): the targets-only run path
+    x = tf.placeholder(tf.float32, [None, 64])
+    w = tf.Variable(tf.zeros([64]))
+    step = tf.assign_add(w, tf.reduce_sum(x, 0)).op
+    chk = tf.check_numerics(x, "bad", name="chk")
+    batch = np.ones(BIG, np.float32)
+    with tf.Session() as sess:
+        sess.run(w.initializer)
+        for _ in range(5):
+            assert sess.run(step, {x: batch}) is None
+        assert sess.run([step], {x: batch}) == [None]
+        np.testing.assert_allclose(sess.run(w), np.full(64, 6 * 256.0))
+        with pytest.raises(tf.errors.InvalidArgumentError) as e:
+            sess.run(chk.op, {x: np.full(BIG, np.nan, np.float32)})
+        assert e.value.op is chk.op
+        sess.run(step, {x: batch})  # the session goes on
+        np.testing.assert_allclose(sess.run(w), np.full(64, 7 * 256.0))
+    assert session_mod._borrowed_arrays() == 0

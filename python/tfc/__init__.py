@@ -24,7 +24,8 @@ from . import saved_model
 from . import _initializers as initializers
 from .dtypes import (DType, as_dtype, float16, half, float32, float64, double, int8, int16,
                      int32, int64, uint8, uint16, bool, string, complex64,  # noqa: A004
-                     complex128, resource)
+                     complex128, resource, uint32, uint64, qint8, quint8, qint16, quint16,
+                     qint32, bfloat16, variant)
 from .tensor_shape import TensorShape, Dimension
 from .framework import (Graph, Operation, Tensor, GraphKeys, get_default_graph,
                         reset_default_graph, convert_to_tensor, name_scope, device,
@@ -39,7 +40,7 @@ from .math_ops import (add, subtract, multiply, truediv, divide, realdiv, div, t
                        equal, not_equal, logical_and, logical_or, logical_not, logical_xor,
                        where, select, cast, to_float, to_double, to_int32, to_int64, add_n,
                        matmul, reduce_sum, reduce_mean, reduce_max, reduce_min, reduce_prod,
-                       reduce_all, reduce_any, argmax, argmin, matrix_inverse,
+                       reduce_all, reduce_any, argmax, argmin, arg_max, arg_min, matrix_inverse,
                        matrix_determinant, accumulate_n, count_nonzero, inv, clip_by_value,
                        clip_by_norm, global_norm, clip_by_global_norm)
 from .array_ops import (constant, placeholder, placeholder_with_default, fill, zeros, ones,

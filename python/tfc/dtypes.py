@@ -12,7 +12,12 @@ class DType(object):
     """An element type: tf.float32, tf.int64, ..."""
     __slots__ = ("_enum", "_name", "_np")
 
-    def __init__(self, enum, name, np_type):
+    def __init__(self, enum, name=None, np_type=None):
+        if name is None:  # tf.DType(type_enum), as TensorFlow's constructor
+            known = _BY_ENUM.get(enum) if isinstance(enum, int) else None
+            if known is None:
+                raise TypeError("Did not recognize DataType enum %r" % (enum,))
+            name, np_type = known._name, known._np
         self._enum = enum
         self._name = name
         self._np = np_type
@@ -35,7 +40,9 @@ class DType(object):
 
     @property
     def real_dtype(self):
-        return self
+        """The type of the real part: float32 for complex64, float64 for
+        complex128, the type itself otherwise."""
+        return {8: float32, 18: float64}.get(self._enum, self)
 
     @property
     def is_floating(self):
@@ -43,7 +50,12 @@ class DType(object):
 
     @property
     def is_integer(self):
-        return self._name in ("int8", "int16", "int32", "int64", "uint8", "uint16")
+        return self._name in ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
+                              "uint64")
+
+    @property
+    def is_quantized(self):
+        return self._name in ("qint8", "quint8", "qint16", "quint16", "qint32")
 
     @property
     def is_bool(self):
@@ -75,13 +87,13 @@ class DType(object):
         return np.finfo(self._np).max if self.is_floating else np.iinfo(self._np).max
 
     def is_compatible_with(self, other):
-        return as_dtype(other) is self
+        return as_dtype(other)._enum == self._enum
 
     def __eq__(self, other):
         if other is None:
             return False
         try:
-            return as_dtype(other) is self
+            return as_dtype(other)._enum == self._enum
         except TypeError:
             return False
 
@@ -115,14 +127,27 @@ bool = DType(10, "bool", np.bool_)  # noqa: A001 (TensorFlow's name)
 uint16 = DType(17, "uint16", np.uint16)
 complex128 = DType(18, "complex128", np.complex128)
 resource = DType(20, "resource", None)
+# tfc's quantized and 16-bit types (tfc.h), TensorFlow's others: names only
+# here (numpy has no bfloat16; a quantized type's elements are its storage
+# type's)
+qint8 = DType(11, "qint8", np.int8)
+quint8 = DType(12, "quint8", np.uint8)
+qint32 = DType(13, "qint32", np.int32)
+bfloat16 = DType(14, "bfloat16", None)
+qint16 = DType(15, "qint16", np.int16)
+quint16 = DType(16, "quint16", np.uint16)
+variant = DType(21, "variant", None)
+uint32 = DType(22, "uint32", np.uint32)
+uint64 = DType(23, "uint64", np.uint64)
 half = float16
 double = float64
 
 _ALL = [float16, float32, float64, int32, uint8, int16, int8, string, complex64, int64, bool,
-        uint16, complex128, resource]
+        uint16, complex128, resource, uint32, uint64]
+_OTHER = [qint8, quint8, qint32, bfloat16, qint16, quint16, variant]  # not numpy's types
 _SUPPORTED = {1, 2, 3, 4, 7, 9, 10, 17, 20}
-_BY_ENUM = {d._enum: d for d in _ALL}
-_BY_NAME = {d._name: d for d in _ALL}
+_BY_ENUM = {d._enum: d for d in _ALL + _OTHER}
+_BY_NAME = {d._name: d for d in _ALL + _OTHER}
 _BY_NAME.update({"float": float32, "double": float64, "half": float16, "int": int32,
                  "long": int64})
 _BY_NP = {np.dtype(d._np): d for d in _ALL if d is not string and d._np is not None}

@@ -293,6 +293,11 @@ class Graph(object):
             raise KeyError("The name '%s' refers to an Operation not in the graph." % name)
         return self._op(node)
 
+    def _op_or_none(self, name):
+        """The Operation named `name`, None when the graph has none."""
+        node = lib.tfc_graph_node_by_name(self._h, _b(name)) if self._h else None
+        return self._op(node) if node else None
+
     def get_tensor_by_name(self, name):
         out = Output()
         st = lib.tfc_status_new()

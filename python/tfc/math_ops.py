@@ -350,6 +350,16 @@ def argmin(input, axis=None, name=None, dimension=None, output_type=dtypes.int64
     return _arg("ArgMin", input, axis, name, dimension, output_type)
 
 
+def arg_max(input, dimension, name=None, output_type=dtypes.int64):  # noqa: A002
+    """TensorFlow 0.x's name of argmax (dimension required)."""
+    return _arg("ArgMax", input, dimension, name, None, output_type)
+
+
+def arg_min(input, dimension, name=None, output_type=dtypes.int64):  # noqa: A002
+    """TensorFlow 0.x's name of argmin (dimension required)."""
+    return _arg("ArgMin", input, dimension, name, None, output_type)
+
+
 def tensordot(a, b, axes, name=None):
     raise NotImplementedError("tfc: tf.tensordot is not available yet")
 

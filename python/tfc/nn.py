@@ -337,3 +337,17 @@ def top_k(input, k=1, sorted=True, name=None):  # noqa: A002
                   default_name="TopKV2")
     return TopKV2(op.outputs[0], op.outputs[1])
 
+
+
+def xw_plus_b(x, weights, biases, name=None):
+    """tf.nn.xw_plus_b: matmul(x, weights) + biases, in a scope "xw_plus_b"."""
+    from .math_ops import matmul
+    with composite_scope(name, "xw_plus_b", [x, weights, biases]):
+        return bias_add(matmul(x, weights), biases)
+
+
+def relu_layer(x, weights, biases, name=None):
+    """tf.nn.relu_layer: relu(matmul(x, weights) + biases)."""
+    from .math_ops import matmul
+    with composite_scope(name, "relu_layer", [x, weights, biases]):
+        return relu(bias_add(matmul(x, weights), biases))

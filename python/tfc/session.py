@@ -19,6 +19,7 @@ returns them), so no array ever points into memory tfc frees.
 
 import collections
 import ctypes
+import re
 import threading
 import time
 
@@ -66,45 +67,121 @@ _tensor_from_data = _raw("tfc_tensor_from_data", _VP,
 # sem_post on a semaphore of the loan: it needs neither the GIL nor a live
 # interpreter, whatever thread drops the last reference (a queue-runner
 # thread, a session closing at exit), where a ctypes callback would need
-# both. _sweep drops the arrays whose semaphore was posted; it runs after
-# each run that lent one and before each new loan. Below _BORROW_MIN_BYTES
-# a copy costs less than a loan.
+# both. The semaphores live in libc memory that is never freed (so a post
+# after the interpreter's teardown writes nowhere it should not) and are
+# reused: one whose post _sweep has taken (sem_trywait) is back at 0.
+# _sweep drops the arrays whose semaphore was posted; it runs after each run
+# that lent one and before each new loan. Below _BORROW_MIN_BYTES a copy
+# costs less than a loan. A training step lends its batch every step, so
+# each of these costs counts (python/README.md, Overhead).
 _libc = ctypes.CDLL(None)
 _sem_init = _libc.sem_init
 _sem_init.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_uint]
 _sem_init.restype = ctypes.c_int
-_sem_trywait = _libc.sem_trywait
-_sem_trywait.argtypes = [ctypes.c_void_p]
+_sem_trywait = _libc["sem_trywait"]  # its own function object: a _VP argument, unconverted
 _sem_trywait.restype = ctypes.c_int
+_sem_trywait.argtypes = None
+_calloc = _libc.calloc
+_calloc.argtypes = [ctypes.c_size_t, ctypes.c_size_t]
+_calloc.restype = ctypes.c_void_p
 _SEM_POST_VP = ctypes.c_void_p(ctypes.cast(_libc.sem_post, ctypes.c_void_p).value)
-_SemT = ctypes.c_long * 8  # glibc's sem_t is 32 bytes on 64-bit targets; room to spare
-_LOANS = []
+_SEM_BYTES = 64  # glibc's sem_t is 32 bytes on 64-bit targets; room to spare
+_LOANS = []      # (semaphore, array) per array tfc may still read
+_FREE_SEMS = []  # initialized semaphores at 0, as _VPs
 _loans_lock = threading.Lock()
 _BORROW_MIN_BYTES = 16384
 
 _tensor_from_borrowed = _raw("tfc_tensor_from_borrowed", _VP)  # arguments converted below
 _c_size_t = ctypes.c_size_t
 _addressof = ctypes.addressof
+_from_buffer = ctypes.c_char.from_buffer
+
+
+def _more_semaphores(n=64):
+    """Adds n semaphores to _FREE_SEMS (call with _loans_lock held); False
+    when libc cannot give them."""
+    base = _calloc(n, _SEM_BYTES)
+    if not base:
+        return False
+    for i in range(n):
+        if _sem_init(base + i * _SEM_BYTES, 0, 0) != 0:
+            return False
+        _FREE_SEMS.append(_VP(base + i * _SEM_BYTES))
+    return True
 
 
 def _sweep():
     """Forgets the arrays tfc has released."""
     with _loans_lock:
-        _LOANS[:] = [loan for loan in _LOANS if _sem_trywait(loan[0]) != 0]
+        keep = []
+        for loan in _LOANS:
+            if _sem_trywait(loan[0]) == 0:
+                _FREE_SEMS.append(loan[0])
+            else:
+                keep.append(loan)
+        if keep:
+            _LOANS[:] = keep
+        else:
+            _LOANS.clear()
 
 
 def _borrow(enum, arr, dims, ptr):
     """A tfc tensor over arr's buffer (at ptr, a _VP); arr stays alive until
     tfc releases it."""
-    sem = _SemT()
-    if _sem_init(sem, 0, 0) != 0:
+    with _loans_lock:
+        if not _FREE_SEMS and not _more_semaphores():
+            sem = None
+        else:
+            sem = _FREE_SEMS.pop()
+            loan = (sem, arr)
+            _LOANS.append(loan)
+    if sem is None:
         return _tensor_from_data(enum, arr.ndim, dims, ptr)
     t = _tensor_from_borrowed(enum, arr.ndim, dims, ptr, _c_size_t(arr.nbytes), _SEM_POST_VP,
-                              _VP(_addressof(sem)))
-    if t:
+                              sem)
+    if not t:
         with _loans_lock:
-            _LOANS.append((sem, arr))
+            _LOANS.remove(loan)
+            _FREE_SEMS.append(sem)
     return t
+
+
+def _array_data_offset():
+    """Where a numpy array object holds its data pointer: right after the
+    object header (ndarraytypes.h's PyArrayObject_fields: PyObject_HEAD,
+    then char *data), on CPython, where id() is the object's address.
+    Checked on probe arrays here; None (use the buffer protocol) when it
+    does not hold."""
+    import platform
+    if platform.python_implementation() != "CPython":
+        return None
+    off = object.__basicsize__
+    for probe in (np.empty(3, np.float32), np.arange(12.0)[2:].reshape(2, 5)):
+        if ctypes.c_void_p.from_address(id(probe) + off).value != \
+                probe.__array_interface__["data"][0]:
+            return None
+    return off
+
+
+_DATA_OFFSET = _array_data_offset()
+_void_p_at = ctypes.c_void_p.from_address
+
+
+def _data_address(arr):
+    """The address of a C-contiguous array's first element, as a _VP (None
+    for an empty one). Read from the array object (_DATA_OFFSET), which in
+    a training loop, after a step has evicted the caches, costs 2.5 us
+    against 4.5 us for the buffer protocol's export and more for
+    __array_interface__ (a dict, and a call into Python for the dtype's
+    description)."""
+    if not arr.nbytes:
+        return None
+    if _DATA_OFFSET is not None:
+        return _VP(_void_p_at(id(arr) + _DATA_OFFSET).value)
+    try:
+        return _VP(_addressof(_from_buffer(arr)))
+    except TypeError:  # read-only
+        return _VP(arr.__array_interface__["data"][0])
 
 
 def _borrowed_arrays():
@@ -276,9 +353,28 @@ class _DeviceAttributes(object):
                                                   self.memory_limit_bytes)
 
 
-def _raise_status(st):
-    code = lib.tfc_status_code(st)
-    raise errors._from_code(code, _s(lib.tfc_status_message(st)))
+_status_code = _raw("tfc_status_code", ctypes.c_int)
+
+
+# The node a run's error names: tfc ends a kernel's message with
+# "[[node NAME (Type)]]", as TensorFlow does; an unfed placeholder's names
+# "placeholder tensor 'NAME'"
+_NODE_IN_MESSAGE = re.compile(r"\[\[node (\S+) \(|placeholder tensor '([^']+)'")
+
+
+def _status_error(st, graph=None):
+    """The tf.errors exception of a failed status; its `op` is the
+    Operation of `graph` the message names, when there is one."""
+    message = _s(lib.tfc_status_message(st))
+    op = None
+    m = _NODE_IN_MESSAGE.search(message or "") if graph is not None else None
+    if m:
+        op = graph._op_or_none(m.group(1) or m.group(2))
+    return errors._from_code(lib.tfc_status_code(st), message, op)
+
+
+def _raise_status(st, graph=None):
+    raise _status_error(st, graph)
 
 
 # ---------------------------------------------------------------------------
@@ -371,7 +467,7 @@ def _static_str(static):
 class _Feed(object):
     """Converts the values fed to one tensor into tfc tensors."""
     __slots__ = ("tensor", "dtype", "np_dtype", "enum", "static", "scalar_ok", "scalar_new",
-                 "dims_cache", "last", "last_ptr", "last_dims", "last_big", "fast")
+                 "dims_cache", "last", "last_ptr", "last_dims", "last_big", "fast", "numeric")
 
     _SCALAR_NEW = {
         dtypes.float32: _raw("tfc_tensor_scalar_float", _VP, [ctypes.c_float]),
@@ -385,6 +481,8 @@ class _Feed(object):
         self.tensor = tensor
         self.dtype = tensor.dtype
         self.np_dtype = np.dtype(self.dtype.as_numpy_dtype or object)
+        # arrays of np_dtype are the elements as they are (not strings)
+        self.numeric = self.dtype != dtypes.string and self.dtype.as_numpy_dtype is not None
         self.enum = self.dtype.as_datatype_enum
         self.static = tensor._static_dims()
         self.scalar_ok = self.static is None or self.static == []
@@ -411,6 +509,32 @@ class _Feed(object):
 
     def __call__(self, v):
         tv = type(v)
+        if tv is np.ndarray and self.numeric:  # first: a batch fed every step
+            if v is self.last:
+                if self.last_big:
+                    return _borrow(self.enum, v, self.last_dims, self.last_ptr)
+                return _tensor_from_data(self.enum, v.ndim, self.last_dims, self.last_ptr)
+            dt = v.dtype
+            if (dt is self.np_dtype or dt == self.np_dtype) and v.flags.c_contiguous:
+                dims = self.dims_cache.get(v.shape)
+                nbytes = v.nbytes
+                if dims is None or not nbytes or _DATA_OFFSET is None:
+                    return self._array(v, True)
+                # a training step's batch: a new array of a known shape, with
+                # _array's and _data_address's work inline (each Python call
+                # costs microseconds in a loop whose training steps evict
+                # the interpreter's caches)
+                ptr = _VP(_void_p_at(id(v) + _DATA_OFFSET).value)
+                big = nbytes >= _BORROW_MIN_BYTES
+                self.last, self.last_ptr, self.last_dims, self.last_big = v, ptr, dims, big
+                if big:
+                    t = _borrow(self.enum, v, dims, ptr)
+                else:
+                    t = _tensor_from_data(self.enum, v.ndim, dims, ptr)
+                if not t:
+                    raise ValueError("tfc cannot make a tensor of shape %s for %s" %
+                                     (v.shape, self.tensor.name))
+                return t
         if self.scalar_ok and self.scalar_new is not None and \
                 (tv is float or tv is int or tv is bool):
             if self.dtype.is_integer and tv is float:
@@ -419,37 +543,36 @@ class _Feed(object):
             return self.scalar_new(v)
         if self.dtype == dtypes.string:
             return self._strings(v)
-        if v is self.last:
-            if self.last_big:
-                return _borrow(self.enum, v, self.last_dims, self.last_ptr)
-            return _tensor_from_data(self.enum, v.ndim, self.last_dims, self.last_ptr)
-        if tv is np.ndarray and v.dtype == self.np_dtype and v.flags.c_contiguous:
-            arr = v
-        else:
-            if isinstance(v, (Tensor, Operation)) or hasattr(v, "_variable_tensor"):
-                raise TypeError("The value of a feed cannot be a tf.Tensor object. Acceptable "
-                                "feed values include Python scalars, strings, lists, numpy "
-                                "ndarrays, or TensorHandles. For reference, the tensor object "
-                                "was %r which was passed to the feed with key %r." %
-                                (v, self.tensor))
-            if self.dtype.is_integer and isinstance(v, (float, list)) and \
-                    np.asarray(v).dtype.kind == "f":
-                raise TypeError("Cannot feed floats %r to the %s tensor %s" %
-                                (v, self.dtype.name, self.tensor.name))
-            arr = np.asarray(v, dtype=self.np_dtype, order="C")
+        if isinstance(v, (Tensor, Operation)) or hasattr(v, "_variable_tensor"):
+            raise TypeError("The value of a feed cannot be a tf.Tensor object. Acceptable "
+                            "feed values include Python scalars, strings, lists, numpy "
+                            "ndarrays, or TensorHandles. For reference, the tensor object "
+                            "was %r which was passed to the feed with key %r." %
+                            (v, self.tensor))
+        if self.dtype.is_integer and isinstance(v, (float, list)) and \
+                np.asarray(v).dtype.kind == "f":
+            raise TypeError("Cannot feed floats %r to the %s tensor %s" %
+                            (v, self.dtype.name, self.tensor.name))
+        return self._array(np.asarray(v, dtype=self.np_dtype, order="C"), False)
+
+    def _array(self, arr, fed):
+        """A tfc tensor of a C-contiguous array of the feed's dtype: lent to
+        tfc when large, else copied. `fed`: arr is the caller's own array
+        (remembered, so feeding it again skips the checks)."""
         shape = arr.shape
-        if not _shape_ok(self.static, shape):
-            raise ValueError("Cannot feed value of shape %r for Tensor %r, which has shape %r"
-                             % (shape, self.tensor.name, _static_str(self.static)))
         dims = self.dims_cache.get(shape)
-        if dims is None:
+        if dims is None:  # a shape not seen yet: checked once
+            if not _shape_ok(self.static, shape):
+                raise ValueError("Cannot feed value of shape %r for Tensor %r, which has "
+                                 "shape %r" % (shape, self.tensor.name,
+                                               _static_str(self.static)))
             dims = (c_int64 * max(len(shape), 1))(*shape)
             if len(self.dims_cache) < 16:
                 self.dims_cache[shape] = dims
         big = arr.nbytes >= _BORROW_MIN_BYTES
-        ptr = _VP(arr.__array_interface__["data"][0]) if arr.size else None
-        if arr is v:
-            self.last, self.last_ptr, self.last_dims, self.last_big = v, ptr, dims, big
+        ptr = _data_address(arr)
+        if fed:
+            self.last, self.last_ptr, self.last_dims, self.last_big = arr, ptr, dims, big
         if big:
             t = _borrow(self.enum, arr, dims, ptr)
         else:
@@ -458,7 +581,6 @@ class _Feed(object):
             raise ValueError("tfc cannot make a tensor of shape %s for %s" %
                              (shape, self.tensor.name))
         return t
-
 
     def _strings(self, v):
         if isinstance(v, (Tensor, Operation)):
@@ -592,7 +714,46 @@ class _RunPlan(object):
             return self._one_feed_runner()
         if self.direct and self.nfeeds == 0:
             return self._run_no_feed
+        if self.single and self.nfetch == 0:
+            return self._targets_runner()
         return self._run_general
+
+    def _targets_runner(self):
+        """run() for one operation and any feeds (a training step:
+        sess.run(train_op, {x: batch, y: labels})), everything it touches
+        bound to locals: what it adds to a step is CPU taken from the step
+        itself (python/README.md, Overhead)."""
+        feeds = [f.fast for f in self.feeds]
+        lock, general = self.lock, self._run_general
+        val_arr, feed_arr, target_arr, ntargets = self.val_arr, self.feed_arr, \
+            self.target_arr, self.ntargets
+        srun, tfree, code = self.srun, _tensor_free, _status_code
+        own_st = self.status  # used under the lock only
+
+        def run(session, values, st=None):
+            if not lock.acquire(False):
+                return general(session, values, st)
+            error = None
+            try:
+                n = 0
+                try:
+                    for f, v in zip(feeds, values):
+                        val_arr[n] = f(v)
+                        n += 1
+                    srun(session._hv, feed_arr, val_arr, n, None, 0, None, target_arr,
+                         ntargets, own_st)
+                finally:
+                    for i in range(n):
+                        tfree(val_arr[i])
+                    if _LOANS:
+                        _sweep()
+                if code(own_st):
+                    error = _status_error(own_st, session._graph)
+            finally:
+                lock.release()
+            if error is not None:
+                raise error
+        return run
 
     def _one_feed_runner(self):
         """run() for one feed and one fetched tensor, everything it touches
@@ -618,10 +779,12 @@ class _RunPlan(object):
                 if _LOANS:
                     _sweep()
                 out = out_arr[0]
+                # read while the lock keeps other threads off the status
+                error = None if out else _status_error(st, session._graph)
             finally:
                 lock.release()
-            if not out:
-                _raise_status(st)
+            if error is not None:
+                raise error
             try:
                 return conv(out)
             finally:
@@ -638,10 +801,11 @@ class _RunPlan(object):
             out_arr = self.out_arr
             self.srun(session._hv, None, None, 0, self.fetch_arr, 1, out_arr, None, 0, st)
             out = out_arr[0]
+            error = None if out else _status_error(st, session._graph)
         finally:
             lock.release()
-        if not out:
-            _raise_status(st)
+        if error is not None:
+            raise error
         try:
             return self.converters[0](out)
         finally:
@@ -688,8 +852,8 @@ class _RunPlan(object):
                 _sweep()
             if md is not None:
                 _md_free(md)
-        if lib.tfc_status_code(st):
-            _raise_status(st)
+        if _status_code(st):
+            _raise_status(st, session._graph)
         results = []
         try:
             for i in range(self.nfetch):
@@ -747,7 +911,7 @@ class BaseSession(object):
             else:
                 self._h = lib.tfc_session_new(self._graph._h, ctypes.byref(opts), st)
             if not self._h:
-                _raise_status(st)
+                _raise_status(st, self._graph)
             self._hv = _VP(self._h)
         finally:
             lib.tfc_status_free(st)

@@ -80,6 +80,49 @@ class Dimension(object):
     def __floordiv__(self, other):
         return self._arith(other, lambda a, b: a // b)
 
+    # TensorFlow 1.x's other Dimension arithmetic and comparisons: an
+    # unknown operand gives an unknown Dimension / None
+    def __rsub__(self, other):
+        return as_dimension(other) - self
+
+    def __rfloordiv__(self, other):
+        return as_dimension(other) // self
+
+    __div__ = __floordiv__  # Python 2's "/", as TensorFlow 1.x defines it
+
+    def __mod__(self, other):
+        return self._arith(other, lambda a, b: a % b)
+
+    def __rmod__(self, other):
+        return as_dimension(other) % self
+
+    def _compare(self, other, f):
+        other = as_dimension(other)
+        if self._value is None or other._value is None:
+            return None
+        return f(self._value, other._value)
+
+    def __lt__(self, other):
+        return self._compare(other, lambda a, b: a < b)
+
+    def __le__(self, other):
+        return self._compare(other, lambda a, b: a <= b)
+
+    def __gt__(self, other):
+        return self._compare(other, lambda a, b: a > b)
+
+    def __ge__(self, other):
+        return self._compare(other, lambda a, b: a >= b)
+
+    def assert_is_compatible_with(self, other):
+        if not self.is_compatible_with(other):
+            raise ValueError("Dimensions %s and %s are not compatible" % (self, other))
+
+    is_convertible_with = is_compatible_with
+
+    def __reduce__(self):
+        return Dimension, (self._value,)
+
 
 def as_dimension(value):
     return value if isinstance(value, Dimension) else Dimension(value)
@@ -210,6 +253,35 @@ class TensorShape(object):
     def assert_has_rank(self, rank):
         if self._dims is not None and len(self._dims) != rank:
             raise ValueError("Shape %s must have rank %d" % (self, rank))
+
+    def with_rank_at_least(self, rank):
+        if self._dims is not None and len(self._dims) < rank:
+            raise ValueError("Shape %s must have rank at least %d" % (self, rank))
+        return self
+
+    def with_rank_at_most(self, rank):
+        if self._dims is not None and len(self._dims) > rank:
+            raise ValueError("Shape %s must have rank at most %d" % (self, rank))
+        return self
+
+    def most_specific_compatible_shape(self, other):
+        """The shape keeping what self and other agree on (unknown elsewhere)."""
+        other = as_shape(other)
+        if self._dims is None or other._dims is None or len(self._dims) != len(other._dims):
+            return TensorShape(None)
+        return TensorShape([a if a.value is not None and a.value == b.value else None
+                            for a, b in zip(self._dims, other._dims)])
+
+    is_convertible_with = is_compatible_with
+
+    def __add__(self, other):
+        return self.concatenate(other)
+
+    def __radd__(self, other):
+        return as_shape(other).concatenate(self)
+
+    def __reduce__(self):
+        return TensorShape, (self.as_list_or_none(),)
 
     def concatenate(self, other):
         other = as_shape(other)

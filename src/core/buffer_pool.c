@@ -1,28 +1,40 @@
 /* Size-classed block cache. Classes are 4 per power of two (at most 25%
- * slack); each keeps a short LIFO of free blocks under its own lock, and the
- * whole cache is capped so a burst of big temporaries does not pin memory.
- * In front of it, each thread keeps a few small blocks per class without
- * any lock (the common case of a warm run), handed back when it exits. */
+ * slack); each keeps a LIFO of free blocks under its own lock, linked
+ * through the blocks themselves, and the whole cache is capped so a burst
+ * of big temporaries does not pin memory. In front of it, each thread keeps
+ * a few small blocks per class without any lock (the common case of a warm
+ * run), handed back when it exits. */
 #include "core/buffer_pool.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 
+/* A class keeps up to CLASS_BYTES of free blocks, and at least PER_CLASS
+ * blocks however big they are. Blocks often cycle between threads in
+ * hundreds: a queue's elements are made by a runner thread and freed by
+ * the training step's DequeueMany, 100 at once, and a shuffle queue holds
+ * a thousand; with a cap of 64 blocks a class the rest went back to free()
+ * and came again from memalign (about 700 instructions each). */
 enum { NCLASSES = 4 * 48, PER_CLASS = 64 };
+#define CLASS_BYTES ((size_t)16 << 20)
 #define CACHE_LIMIT ((size_t)1 << 30) /* bytes kept in all classes together */
+
+typedef struct free_block {
+    struct free_block *next;
+} free_block;
 
 typedef struct size_class {
     pthread_mutex_t lock;
-    int n;
-    void *blocks[PER_CLASS];
+    size_t n, max; /* blocks kept, and the most it may keep */
+    free_block *head;
 } size_class;
 
 static size_class classes[NCLASSES];
 static pthread_once_t once = PTHREAD_ONCE_INIT;
-static pthread_mutex_t total_lock = PTHREAD_MUTEX_INITIALIZER;
-static size_t cached_bytes;
+static atomic_size_t cached_bytes;
 
 /* Per-thread front cache for blocks up to 64 KiB. */
 enum { LOCAL_CLASSES = 4 * 17, LOCAL_PER_CLASS = 4 };
@@ -35,18 +47,26 @@ static pthread_key_t local_key;
 
 static void shared_free(void *p, int c, size_t rounded);
 
+/* The rounded size of class c (class_of's inverse). */
+static size_t class_size(int c) {
+    size_t base = (size_t)1 << (c / 4);
+    return base + (size_t)(c % 4) * (base >= 4 ? base / 4 : 1);
+}
+
 static void local_flush(void *arg) {
     local_cache *lc = arg;
-    for (int c = 0; c < LOCAL_CLASSES; c++) {
-        size_t rounded = (size_t)1 << (c / 4);
-        rounded += (c % 4) * (rounded >= 4 ? rounded / 4 : 1);
-        while (lc->n[c]) shared_free(lc->blocks[c][--lc->n[c]], c, rounded);
-    }
+    if (local == lc) local = NULL; /* (a later key's destructor may free blocks too) */
+    for (int c = 0; c < LOCAL_CLASSES; c++)
+        while (lc->n[c]) shared_free(lc->blocks[c][--lc->n[c]], c, class_size(c));
     free(lc);
 }
 
 static void init_classes(void) {
-    for (int i = 0; i < NCLASSES; i++) pthread_mutex_init(&classes[i].lock, NULL);
+    for (int i = 0; i < NCLASSES; i++) {
+        pthread_mutex_init(&classes[i].lock, NULL);
+        size_t by_bytes = CLASS_BYTES / class_size(i);
+        classes[i].max = by_bytes > PER_CLASS ? by_bytes : PER_CLASS;
+    }
     pthread_key_create(&local_key, local_flush);
 }
 
@@ -80,22 +100,24 @@ static void *system_alloc(size_t rounded) {
     return aligned_alloc(64, (rounded + 63) & ~(size_t)63);
 }
 
-/* Class index and rounded size for a request. */
-static int class_of(size_t size, size_t *rounded) {
+/* Class index and rounded size for a request: 4 classes per power of two
+ * from 64 bytes, so the step is a power of two too (a shift, no divide). */
+static inline int class_of(size_t size, size_t *rounded) {
     if (size < 64) size = 64;
     int log2 = 63 - __builtin_clzll((unsigned long long)size);
+    int sh = log2 - 2; /* the step: a quarter of the power of two */
     size_t base = (size_t)1 << log2;
-    size_t step = log2 >= 2 ? base / 4 : 1;
-    size_t k = (size - base + step - 1) / step; /* 0..4 */
-    size_t r = base + k * step;
+    size_t k = (size - base + ((size_t)1 << sh) - 1) >> sh; /* 0..4 */
+    *rounded = base + (k << sh);
     int idx = log2 * 4 + (int)k;
-    *rounded = r;
     return idx < NCLASSES ? idx : -1;
 }
 
-void *tfc_block_alloc(size_t size) {
-    size_t rounded;
-    int c = class_of(size, &rounded);
+/* The calling thread's cache when it has one (then the classes are set
+ * up: local_get runs after init_classes). */
+static inline local_cache *local_ready(int c) { return c >= 0 && c < LOCAL_CLASSES ? local : NULL; }
+
+__attribute__((noinline)) static void *alloc_slow(int c, size_t rounded, size_t size) {
     if (c >= 0) {
         pthread_once(&once, init_classes);
         if (c < LOCAL_CLASSES) {
@@ -104,12 +126,14 @@ void *tfc_block_alloc(size_t size) {
         }
         size_class *sc = &classes[c];
         pthread_mutex_lock(&sc->lock);
-        void *p = sc->n ? sc->blocks[--sc->n] : NULL;
+        free_block *p = sc->head;
+        if (p) {
+            sc->head = p->next;
+            sc->n--;
+        }
         pthread_mutex_unlock(&sc->lock);
         if (p) {
-            pthread_mutex_lock(&total_lock);
-            cached_bytes -= rounded;
-            pthread_mutex_unlock(&total_lock);
+            atomic_fetch_sub_explicit(&cached_bytes, rounded, memory_order_relaxed);
             return p;
         }
     } else {
@@ -118,32 +142,37 @@ void *tfc_block_alloc(size_t size) {
     return system_alloc(rounded);
 }
 
+/* The common case (a block of a small class this thread freed before) is
+ * inline and takes no lock; the rest is out of line. */
+void *tfc_block_alloc(size_t size) {
+    size_t rounded;
+    int c = class_of(size, &rounded);
+    local_cache *lc = local_ready(c);
+    if (lc && lc->n[c]) return lc->blocks[c][--lc->n[c]];
+    return alloc_slow(c, rounded, size);
+}
+
 /* Returns a block to the shared cache, or to the system when it is full. */
 static void shared_free(void *p, int c, size_t rounded) {
-    pthread_mutex_lock(&total_lock);
-    int fits = cached_bytes + rounded <= CACHE_LIMIT;
-    if (fits) cached_bytes += rounded;
-    pthread_mutex_unlock(&total_lock);
-    if (fits) {
+    size_t before = atomic_fetch_add_explicit(&cached_bytes, rounded, memory_order_relaxed);
+    if (before + rounded <= CACHE_LIMIT) {
         size_class *sc = &classes[c];
         pthread_mutex_lock(&sc->lock);
-        if (sc->n < PER_CLASS) {
-            sc->blocks[sc->n++] = p;
-            p = NULL;
+        int kept = sc->n < sc->max;
+        if (kept) {
+            free_block *b = p;
+            b->next = sc->head;
+            sc->head = b;
+            sc->n++;
         }
         pthread_mutex_unlock(&sc->lock);
-        if (!p) return;
-        pthread_mutex_lock(&total_lock);
-        cached_bytes -= rounded;
-        pthread_mutex_unlock(&total_lock);
+        if (kept) return;
     }
+    atomic_fetch_sub_explicit(&cached_bytes, rounded, memory_order_relaxed);
     free(p);
 }
 
-void tfc_block_free(void *p, size_t size) {
-    if (!p) return;
-    size_t rounded;
-    int c = class_of(size, &rounded);
+__attribute__((noinline)) static void free_slow(void *p, int c, size_t rounded) {
     if (c < 0) {
         free(p);
         return;
@@ -159,6 +188,18 @@ void tfc_block_free(void *p, size_t size) {
     shared_free(p, c, rounded);
 }
 
+void tfc_block_free(void *p, size_t size) {
+    if (!p) return;
+    size_t rounded;
+    int c = class_of(size, &rounded);
+    local_cache *lc = local_ready(c);
+    if (lc && lc->n[c] < LOCAL_PER_CLASS) {
+        lc->blocks[c][lc->n[c]++] = p;
+        return;
+    }
+    free_slow(p, c, rounded);
+}
+
 void tfc_block_cache_trim(void) {
     pthread_once(&once, init_classes);
     if (local) {
@@ -169,10 +210,26 @@ void tfc_block_cache_trim(void) {
     for (int i = 0; i < NCLASSES; i++) {
         size_class *sc = &classes[i];
         pthread_mutex_lock(&sc->lock);
-        while (sc->n) free(sc->blocks[--sc->n]);
+        free_block *b = sc->head;
+        sc->head = NULL;
+        sc->n = 0;
         pthread_mutex_unlock(&sc->lock);
+        while (b) {
+            free_block *next = b->next;
+            atomic_fetch_sub_explicit(&cached_bytes, class_size(i), memory_order_relaxed);
+            free(b);
+            b = next;
+        }
     }
-    pthread_mutex_lock(&total_lock);
-    cached_bytes = 0;
-    pthread_mutex_unlock(&total_lock);
+}
+
+size_t tfc_block_cache_count(size_t size) {
+    size_t rounded;
+    int c = class_of(size, &rounded);
+    if (c < 0) return 0;
+    pthread_once(&once, init_classes);
+    pthread_mutex_lock(&classes[c].lock);
+    size_t n = classes[c].n;
+    pthread_mutex_unlock(&classes[c].lock);
+    return n;
 }

@@ -12,5 +12,8 @@ void *tfc_block_alloc(size_t size);
 void tfc_block_free(void *p, size_t size);
 /* Hands every cached block back to the system (tests, shutdown). */
 void tfc_block_cache_trim(void);
+/* Blocks of `size`'s class the shared cache holds now, not counting the
+ * calling thread's own few (tests). */
+size_t tfc_block_cache_count(size_t size);
 
 #endif

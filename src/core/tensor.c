@@ -125,15 +125,20 @@ tfc_tensor *tfc_tensor_ref(tfc_tensor *t) {
 
 static void release_pointers(tfc_tensor *t);
 
+/* The last reference to t went: its storage goes back to the pool. Out of
+ * line, so that dropping one of several references (most calls, a run
+ * hands tensors from node to node) is a test and an atomic. */
+__attribute__((noinline)) static void tensor_release(tfc_tensor *t) {
+    tfc_tensor *base = t->base;
+    if (__builtin_expect(!base && (holds_pointers(t->dtype) || t->flags), 0))
+        release_pointers(t);
+    tfc_block_free(t, t->block_size);
+    tfc_tensor_free(base);
+}
+
 void tfc_tensor_free(tfc_tensor *t) {
-    if (!t) return;
-    if (atomic_fetch_sub_explicit(&t->refcount, 1, memory_order_acq_rel) == 1) {
-        tfc_tensor *base = t->base;
-        if (__builtin_expect(!base && (holds_pointers(t->dtype) || t->flags), 0))
-            release_pointers(t);
-        tfc_block_free(t, t->block_size);
-        tfc_tensor_free(base);
-    }
+    if (t && atomic_fetch_sub_explicit(&t->refcount, 1, memory_order_acq_rel) == 1)
+        tensor_release(t);
 }
 
 tfc_dtype tfc_tensor_dtype(const tfc_tensor *t) { return t ? t->dtype : TFC_INVALID_DTYPE; }

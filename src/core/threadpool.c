@@ -1,4 +1,12 @@
-/* Worker threads with one FIFO queue guarded by a mutex. */
+/* Worker threads with one FIFO queue of tasks guarded by a mutex, and a
+ * list of open parallel_for jobs: jobs with chunks no thread has claimed
+ * yet. Any thread may take their chunks: an idle one (after the queued
+ * tasks: a queued node is usually a kernel as large as the open one, and
+ * two kernels side by side, each helped at its end, lose less to the last
+ * chunk than one after the other), a parallel_for caller waiting for its
+ * last chunks, and an executor before a cheap ready node of its own (the
+ * kernel that opened the job waits for its chunks, and whatever waits on
+ * that kernel too). */
 #include "core/threadpool.h"
 #include "core/clock.h"
 
@@ -15,6 +23,7 @@
  * already reused. */
 typedef struct pfor_job {
     struct pfor_job *next_free;
+    struct pfor_job *next_open; /* in the pool's open list (under its lock) */
     struct tfc_threadpool *pool;
     void (*fn)(void *, int64_t, int64_t);
     void *arg;
@@ -46,6 +55,13 @@ struct tfc_threadpool {
     pthread_cond_t started;
     atomic_int queued;   /* len, readable without the lock (for spinning) */
     pfor_job *free_jobs; /* finished parallel_for jobs, reused */
+    /* parallel_for jobs whose caller is still claiming chunks (under lock;
+     * in the order they opened), and how many of them have a chunk left
+     * (readable without the lock; the thread that claims a job's last
+     * chunk counts it out) */
+    pfor_job *open_jobs;
+    atomic_int open_chunks;
+    atomic_int idle; /* threads looking for work: spinning or asleep */
 };
 
 int tfc_num_cores(void) {
@@ -70,7 +86,9 @@ static void spin_until(int (*done)(const void *), const void *arg) {
 }
 
 static int has_task(const void *pool) {
-    return atomic_load_explicit(&((const tfc_threadpool *)pool)->queued, memory_order_relaxed);
+    const tfc_threadpool *p = pool;
+    return atomic_load_explicit(&p->queued, memory_order_relaxed) ||
+           atomic_load_explicit(&p->open_chunks, memory_order_relaxed);
 }
 
 typedef struct task_or_flag {
@@ -92,6 +110,52 @@ static task pop_task(tfc_threadpool *p) {
     return t;
 }
 
+static void pfor_work(pfor_job *j);
+static void pfor_release(pfor_job *j);
+
+/* An open job with a chunk left, with a reference taken for the caller;
+ * NULL when there is none. Call with the lock held. */
+static pfor_job *claim_open_job(tfc_threadpool *p) {
+    for (pfor_job *j = p->open_jobs; j; j = j->next_open)
+        if (atomic_load_explicit(&j->next, memory_order_relaxed) < j->nchunks) {
+            atomic_fetch_add(&j->refs, 1);
+            return j;
+        }
+    return NULL;
+}
+
+/* Work the lock holder can take: 1 when a task is queued or an open job
+ * has a chunk left. */
+static int work_ready(tfc_threadpool *p) {
+    return p->len || atomic_load_explicit(&p->open_chunks, memory_order_relaxed);
+}
+
+/* Runs one piece of work (the oldest task, else chunks of an open job)
+ * with the lock held on entry and on return; 0 when there was none. */
+static int run_one_locked(tfc_threadpool *p) {
+    if (p->len) {
+        task t = pop_task(p);
+        pthread_mutex_unlock(&p->lock);
+        t.fn(t.arg);
+        pthread_mutex_lock(&p->lock);
+        return 1;
+    }
+    pfor_job *j = claim_open_job(p);
+    if (!j) return 0;
+    pthread_mutex_unlock(&p->lock);
+    pfor_work(j);
+    pfor_release(j);
+    pthread_mutex_lock(&p->lock);
+    return 1;
+}
+
+/* Until there is work or SPIN_NS passed, counted as idle meanwhile. */
+static void spin_idle(tfc_threadpool *p, int (*done)(const void *), const void *arg) {
+    atomic_fetch_add_explicit(&p->idle, 1, memory_order_relaxed);
+    spin_until(done, arg);
+    atomic_fetch_sub_explicit(&p->idle, 1, memory_order_relaxed);
+}
+
 static void *worker_main(void *arg) {
     tfc_threadpool *p = arg;
     /* oneDNN, which runs on OpenMP, runs single-threaded on pool threads
@@ -104,21 +168,20 @@ static void *worker_main(void *arg) {
     p->workers_started++;
     pthread_cond_signal(&p->started);
     for (;;) {
-        if (!p->len && !p->stopping) {
+        if (!work_ready(p) && !p->stopping) {
             pthread_mutex_unlock(&p->lock);
-            spin_until(has_task, p);
+            spin_idle(p, has_task, p);
             pthread_mutex_lock(&p->lock);
         }
-        while (!p->len && !p->stopping) {
+        while (!work_ready(p) && !p->stopping) {
             p->workers_asleep++;
+            atomic_fetch_add_explicit(&p->idle, 1, memory_order_relaxed);
             pthread_cond_wait(&p->cond, &p->lock);
+            atomic_fetch_sub_explicit(&p->idle, 1, memory_order_relaxed);
             p->workers_asleep--;
         }
-        if (!p->len && p->stopping) break;
-        task t = pop_task(p);
-        pthread_mutex_unlock(&p->lock);
-        t.fn(t.arg);
-        pthread_mutex_lock(&p->lock);
+        /* (a job's last chunk may have been claimed since: then no work) */
+        if (!run_one_locked(p) && p->stopping && !p->len) break;
     }
     pthread_mutex_unlock(&p->lock);
     return NULL;
@@ -130,6 +193,8 @@ tfc_threadpool *tfc_threadpool_new(int nthreads) {
     if (!p) return NULL;
     p->nthreads = nthreads;
     atomic_init(&p->queued, 0);
+    atomic_init(&p->open_chunks, 0);
+    atomic_init(&p->idle, 0);
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->cond, NULL);
     pthread_cond_init(&p->started, NULL);
@@ -224,21 +289,42 @@ void tfc_threadpool_schedule(tfc_threadpool *p, void (*fn)(void *), void *arg) {
 void tfc_threadpool_help_until(tfc_threadpool *p, atomic_int *flag) {
     if (!p || !p->nworkers) return;
     task_or_flag w = {p, flag};
-    spin_until(has_task_or_flag, &w);
+    spin_idle(p, has_task_or_flag, &w);
     pthread_mutex_lock(&p->lock);
     for (;;) {
-        while (!p->len && !atomic_load(flag)) {
+        while (!work_ready(p) && !atomic_load(flag)) {
             p->helpers_waiting++;
+            atomic_fetch_add_explicit(&p->idle, 1, memory_order_relaxed);
             pthread_cond_wait(&p->cond, &p->lock);
+            atomic_fetch_sub_explicit(&p->idle, 1, memory_order_relaxed);
             p->helpers_waiting--;
         }
         if (atomic_load(flag)) break;
-        task t = pop_task(p);
+        if (run_one_locked(p)) continue;
+        /* the chunks seen were claimed meanwhile: look again, awake */
         pthread_mutex_unlock(&p->lock);
-        t.fn(t.arg);
+        spin_idle(p, has_task_or_flag, &w);
         pthread_mutex_lock(&p->lock);
     }
     pthread_mutex_unlock(&p->lock);
+}
+
+int tfc_threadpool_help_parallel_for(tfc_threadpool *p) {
+    if (!p || !atomic_load_explicit(&p->open_chunks, memory_order_relaxed)) return 0;
+    pthread_mutex_lock(&p->lock);
+    pfor_job *j = claim_open_job(p);
+    pthread_mutex_unlock(&p->lock);
+    if (!j) return 0;
+    pfor_work(j);
+    pfor_release(j);
+    return 1;
+}
+
+int tfc_threadpool_wants_work(const tfc_threadpool *p) {
+    if (!p) return 0;
+    return atomic_load_explicit(&p->idle, memory_order_relaxed) >
+           atomic_load_explicit(&p->queued, memory_order_relaxed) +
+               atomic_load_explicit(&p->open_chunks, memory_order_relaxed);
 }
 
 void tfc_threadpool_set_flag(tfc_threadpool *p, atomic_int *flag) {
@@ -278,6 +364,8 @@ static pfor_job *pfor_get(tfc_threadpool *p) {
 static void pfor_work(pfor_job *j) {
     int64_t c;
     while ((c = atomic_fetch_add(&j->next, 1)) < j->nchunks) {
+        /* the job's last chunk is taken: no thread need look at it again */
+        if (c == j->nchunks - 1) atomic_fetch_sub(&j->pool->open_chunks, 1);
         int64_t b = c * j->chunk, e = b + j->chunk < j->n ? b + j->chunk : j->n;
         j->fn(j->arg, b, e);
         if (atomic_fetch_add(&j->done, 1) + 1 == j->nchunks) {
@@ -293,10 +381,20 @@ static int all_chunks_done(const void *arg) {
     return atomic_load_explicit(&j->done, memory_order_acquire) >= j->nchunks;
 }
 
-static void pfor_helper(void *arg) {
-    pfor_job *j = arg;
-    pfor_work(j);
-    pfor_release(j);
+static int done_or_open_chunks(const void *arg) {
+    const pfor_job *j = arg;
+    return all_chunks_done(j) || atomic_load_explicit(&j->pool->open_chunks, memory_order_relaxed);
+}
+
+/* Takes j off the open list (its chunks are all claimed). */
+static void pfor_close(tfc_threadpool *p, pfor_job *j) {
+    pthread_mutex_lock(&p->lock);
+    for (pfor_job **q = &p->open_jobs; *q; q = &(*q)->next_open)
+        if (*q == j) {
+            *q = j->next_open;
+            break;
+        }
+    pthread_mutex_unlock(&p->lock);
 }
 
 void tfc_parallel_for(tfc_threadpool *p, int64_t n, int64_t grain,
@@ -308,8 +406,10 @@ void tfc_parallel_for(tfc_threadpool *p, int64_t n, int64_t grain,
         fn(arg, 0, n);
         return;
     }
-    int64_t nchunks = n / grain;
-    if (nchunks > (int64_t)threads * 4) nchunks = (int64_t)threads * 4;
+    /* at least 12 chunks where the work allows: a thread that joins late
+     * (it was finishing a node) leaves one chunk's imbalance at most */
+    int64_t nchunks = n / grain, most = threads * 4 < 12 ? 12 : (int64_t)threads * 4;
+    if (nchunks > most) nchunks = most;
     if (nchunks < 2) {
         fn(arg, 0, n);
         return;
@@ -326,13 +426,29 @@ void tfc_parallel_for(tfc_threadpool *p, int64_t n, int64_t grain,
     j->nchunks = (n + j->chunk - 1) / j->chunk;
     atomic_init(&j->next, 0);
     atomic_init(&j->done, 0);
-    int helpers = threads - 1 < j->nchunks - 1 ? threads - 1 : (int)(j->nchunks - 1);
-    atomic_init(&j->refs, helpers + 1);
-    for (int i = 0; i < helpers; i++) tfc_threadpool_schedule(p, pfor_helper, j);
+    atomic_init(&j->refs, 1);
+    /* open: the pool's threads take its chunks as they come free */
+    pthread_mutex_lock(&p->lock);
+    j->next_open = NULL;
+    pfor_job **q = &p->open_jobs;
+    while (*q) q = &(*q)->next_open;
+    *q = j;
+    atomic_fetch_add(&p->open_chunks, 1);
+    int asleep = p->workers_asleep + p->helpers_waiting;
+    if (asleep > 1 && j->nchunks > 2)
+        pthread_cond_broadcast(&p->cond);
+    else if (asleep)
+        pthread_cond_signal(&p->cond);
+    pthread_mutex_unlock(&p->lock);
     pfor_work(j);
+    pfor_close(p, j);
     /* the last chunks are usually a few microseconds from done: waiting
-     * awake costs less than being woken */
-    spin_until(all_chunks_done, j);
+     * awake costs less than being woken; meanwhile chunks of other jobs
+     * (another thread's kernel) are taken rather than waited beside */
+    for (;;) {
+        spin_until(done_or_open_chunks, j);
+        if (all_chunks_done(j) || !tfc_threadpool_help_parallel_for(p)) break;
+    }
     pthread_mutex_lock(&j->lock);
     while (atomic_load(&j->done) < j->nchunks) pthread_cond_wait(&j->cond, &j->lock);
     pthread_mutex_unlock(&j->lock);

@@ -26,6 +26,16 @@ void tfc_threadpool_help_until(tfc_threadpool *p, atomic_int *flag);
  * flag's owner may return as soon as it is set: nothing touches it after. */
 void tfc_threadpool_set_flag(tfc_threadpool *p, atomic_int *flag);
 
+/* Runs chunks of parallel_for jobs that other threads' kernels opened
+ * and no thread has taken yet, without waiting for any; 1 when it ran
+ * some. An executor calls it before a cheap ready node: a kernel waiting
+ * for help costs more than that node's delay. */
+int tfc_threadpool_help_parallel_for(tfc_threadpool *p);
+/* 1 when more of the pool's threads look for work (spinning or asleep)
+ * than there is work queued for them: a thread with several ready nodes
+ * then hands one over rather than keeping it. */
+int tfc_threadpool_wants_work(const tfc_threadpool *p);
+
 /* Calls fn(arg, begin, end) over disjoint ranges covering [0, n), in
  * parallel when n is large enough; `grain` is the smallest range worth a
  * thread. Returns when every range is done. The split depends only on n,

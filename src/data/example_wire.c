@@ -198,84 +198,47 @@ int exw_scan(const uint8_t *rec, size_t len, const char *const *keys, const size
     return for_each_entry(rec, len, scan_entry, &sc);
 }
 
-/* Calls each(list, arg) for every list message of f's kind. */
-static void for_each_list(const exw_feature *f,
-                          void (*each)(const uint8_t *, const uint8_t *, void *), void *arg) {
-    const uint8_t *p = f->p, *v;
-    uint32_t num;
-    int wt;
-    size_t n = 0;
-    uint64_t x;
-    while (next_field(&p, f->end, &num, &wt, &v, &n, &x) > 0)
-        if ((int)num == f->kind) each(v, v + n, arg);
-}
-
-typedef struct filling {
-    void *out;
-    size_t k;
-    int (*put)(void *, size_t, const uint8_t *, size_t);
-    void *arg;
-    int failed;
-} filling;
-
-static void fill_floats(const uint8_t *p, const uint8_t *end, void *arg) {
-    filling *fl = arg;
-    float *out = fl->out;
-    uint32_t num;
-    int wt;
-    const uint8_t *v;
-    size_t n = 0;
-    uint64_t x;
-    while (next_field(&p, end, &num, &wt, &v, &n, &x) > 0) {
-        if (num != 1) continue;
-        memcpy(out + fl->k, v, n); /* little-endian, as the host */
-        fl->k += n / 4;
-    }
-}
-
-static void fill_int64s(const uint8_t *p, const uint8_t *end, void *arg) {
-    filling *fl = arg;
-    int64_t *out = fl->out;
-    uint32_t num;
-    int wt;
-    const uint8_t *v;
-    size_t n = 0;
-    uint64_t x;
-    while (next_field(&p, end, &num, &wt, &v, &n, &x) > 0) {
-        if (num != 1) continue;
+/* One value field (number 1 of a list message) of a feature of `kind`
+ * into out from value k (advanced): a float (WT_I32) or packed floats, an
+ * int64 (WT_VARINT) or packed varints, or one bytes value as a view.
+ * exw_scan checked the wire types and counted the values: out has room. */
+EXW_INLINE void fill_value(int kind, void *out, size_t *k, int wt, const uint8_t *v, size_t n,
+                           uint64_t x) {
+    switch (kind) {
+    case EXW_FLOAT:
+        memcpy((float *)out + *k, v, n); /* little-endian, as the host */
+        *k += n / 4;
+        return;
+    case EXW_INT64: {
+        int64_t *o = out;
         if (wt == WT_VARINT) {
-            out[fl->k++] = (int64_t)x;
-            continue;
+            o[(*k)++] = (int64_t)x;
+            return;
         }
         const uint8_t *q = v, *qe = v + n;
-        while (q < qe && !get_varint(&q, qe, &x)) out[fl->k++] = (int64_t)x;
+        while (q < qe && !get_varint(&q, qe, &x)) o[(*k)++] = (int64_t)x;
+        return;
+    }
+    default: ((tfc_string *)out)[(*k)++] = (tfc_string){(const char *)v, n};
     }
 }
 
-static void fill_bytes(const uint8_t *p, const uint8_t *end, void *arg) {
-    filling *fl = arg;
+/* Walks every value field of every list message of f's kind, the one
+ * iterator of the three kinds (each differs only in its fill_value step). */
+static void fill(const exw_feature *f, void *out) {
+    const uint8_t *p = f->p, *v, *w;
     uint32_t num;
     int wt;
-    const uint8_t *v;
-    size_t n = 0;
+    size_t n = 0, wn = 0, k = 0;
     uint64_t x;
-    while (!fl->failed && next_field(&p, end, &num, &wt, &v, &n, &x) > 0)
-        if (num == 1 && fl->put(fl->arg, fl->k++, v, n)) fl->failed = 1;
+    while (next_field(&p, f->end, &num, &wt, &v, &n, &x) > 0) {
+        if ((int)num != f->kind) continue;
+        const uint8_t *q = v, *qe = v + n;
+        while (next_field(&q, qe, &num, &wt, &w, &wn, &x) > 0)
+            if (num == 1) fill_value(f->kind, out, &k, wt, w, wn, x);
+    }
 }
 
-void exw_floats(const exw_feature *f, float *out) {
-    filling fl = {out, 0, NULL, NULL, 0};
-    for_each_list(f, fill_floats, &fl);
-}
-
-void exw_int64s(const exw_feature *f, int64_t *out) {
-    filling fl = {out, 0, NULL, NULL, 0};
-    for_each_list(f, fill_int64s, &fl);
-}
-
-int exw_bytes(const exw_feature *f, int (*put)(void *arg, size_t k, const uint8_t *data, size_t n),
-              void *arg) {
-    filling fl = {NULL, 0, put, arg, 0};
-    for_each_list(f, fill_bytes, &fl);
-    return fl.failed ? -1 : 0;
-}
+void exw_floats(const exw_feature *f, float *out) { fill(f, out); }
+void exw_int64s(const exw_feature *f, int64_t *out) { fill(f, out); }
+void exw_bytes(const exw_feature *f, tfc_string *out) { fill(f, out); }

@@ -1,7 +1,7 @@
 /* tf.train.Example read straight from its wire bytes, without unpacking it
  * into allocated messages: ParseExample looks each requested key up in the
  * record and copies its values into the output tensors (no allocation per
- * record or per feature; bytes values point into the record).
+ * record or per feature; bytes values are views into the record).
  *   Example  { Features features = 1; }
  *   Features { map<string, Feature> feature = 1; }   (entries: key 1, value 2)
  *   Feature  { oneof { BytesList bytes_list = 1; FloatList float_list = 2;
@@ -12,6 +12,8 @@
  * concatenates). */
 #ifndef TFC_DATA_EXAMPLE_WIRE_H
 #define TFC_DATA_EXAMPLE_WIRE_H
+
+#include "tfc.h" /* tfc_string */
 
 #include <stddef.h>
 #include <stdint.h>
@@ -36,10 +38,9 @@ int exw_scan(const uint8_t *rec, size_t len, const char *const *keys, const size
              exw_feature *f, int *found);
 
 /* The values of f (count of them) into out: floats, int64s, or for bytes
- * calls put(arg, k, data, n) per value (nonzero from put stops it: -1). */
+ * views of the values where they lie in the record (nothing copied). */
 void exw_floats(const exw_feature *f, float *out);
 void exw_int64s(const exw_feature *f, int64_t *out);
-int exw_bytes(const exw_feature *f, int (*put)(void *arg, size_t k, const uint8_t *data, size_t n),
-              void *arg);
+void exw_bytes(const exw_feature *f, tfc_string *out);
 
 #endif

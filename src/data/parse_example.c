@@ -113,27 +113,18 @@ static int kind_of(tfc_dtype dt) {
     return dt == TFC_FLOAT ? EXW_FLOAT : dt == TFC_INT64 ? EXW_INT64 : EXW_BYTES;
 }
 
-typedef struct string_dest {
-    tfc_tensor *t;
-    int64_t at;
-} string_dest;
-
-static int put_string(void *arg, size_t k, const uint8_t *data, size_t n) {
-    string_dest *d = arg;
-    return tfc_string_set(d->t, d->at + (int64_t)k, data, n);
-}
-
-/* Copies f's values into t from element `at`. 0 or -1 (memory). */
-static int put_values(tfc_tensor *t, int64_t at, const exw_feature *f) {
-    if (!f->count) return 0; /* t may be NULL then (an empty sparse list) */
+/* Copies f's values into t from element `at`; string values become views
+ * into the record, copied into the output's own storage at the end (one
+ * block for all: tfc_tensor_own_strings). The views cannot stay: an alias
+ * of the output (parse_single_example's Squeeze) keeps only the tensor
+ * that owns its elements' array, so the output has to own its bytes. */
+static void put_values(tfc_tensor *t, int64_t at, const exw_feature *f) {
+    if (!f->count) return; /* t may be NULL then (an empty sparse list) */
     switch (f->kind) {
-    case EXW_FLOAT: exw_floats(f, (float *)t->data + at); return 0;
-    case EXW_INT64: exw_int64s(f, (int64_t *)t->data + at); return 0;
-    case EXW_BYTES: {
-        string_dest d = {t, at};
-        return exw_bytes(f, put_string, &d);
-    }
-    default: return 0;
+    case EXW_FLOAT: exw_floats(f, (float *)t->data + at); return;
+    case EXW_INT64: exw_int64s(f, (int64_t *)t->data + at); return;
+    case EXW_BYTES: exw_bytes(f, (tfc_string *)t->data + at); return;
+    default: return;
     }
 }
 
@@ -157,19 +148,13 @@ static int sparse_add(sparse_acc *s, tfc_dtype dt, int64_t row, const exw_featur
             return -1;
         }
         s->rows = rows;
-        if (s->values) {
-            memcpy(v->data, s->values->data, (size_t)s->n * tfc_dtype_size(dt));
-            if (dt == TFC_STRING && tfc_tensor_own_strings(v)) {
-                memset(v->data, 0, v->nbytes);
-                tfc_tensor_free(v);
-                return -1;
-            }
-        }
+        /* (string values are views into the records until the output) */
+        if (s->values) memcpy(v->data, s->values->data, (size_t)s->n * tfc_dtype_size(dt));
         tfc_tensor_free(s->values);
         s->values = v;
         s->cap = cap;
     }
-    if (put_values(s->values, s->n, f)) return -1;
+    put_values(s->values, s->n, f);
     for (size_t k = 0; k < count; k++) s->rows[s->n + (int64_t)k] = row;
     s->n += (int64_t)count;
     if ((int64_t)count > s->widest) s->widest = (int64_t)count;
@@ -216,6 +201,7 @@ static void parse_kernel(tfc_kernel_ctx *c) {
     }
     sparse_acc acc[PMAX];
     memset(acc, 0, sizeof *acc * (size_t)ns);
+    int ok = 0;
     /* the keys, sparse ones first, looked up in one pass over each record */
     const char *keys[2 * PMAX];
     size_t keylens[2 * PMAX];
@@ -256,9 +242,8 @@ static void parse_kernel(tfc_kernel_ctx *c) {
                 }
                 for (int64_t k = 0; !bad && k < per[j]; k++) {
                     int64_t from = dflt->nelem == 1 ? 0 : k;
-                    if (dt == TFC_STRING) {
-                        tfc_string s = tfc_string_at(dflt, from);
-                        bad = tfc_string_set(dense[j], at + k, s.data, s.len) ? 2 : 0;
+                    if (dt == TFC_STRING) { /* a view, copied at the end */
+                        ((tfc_string *)dense[j]->data)[at + k] = tfc_string_at(dflt, from);
                     } else {
                         size_t esz = tfc_dtype_size(dt);
                         memcpy((char *)dense[j]->data + (size_t)(at + k) * esz,
@@ -280,13 +265,10 @@ static void parse_kernel(tfc_kernel_ctx *c) {
                                  key.data, (long long)i, kind_name(f.kind), count,
                                  tfc_shape_str(&dshapes[j], b, sizeof b));
                 bad = 1;
-            } else if (put_values(dense[j], at, &f)) {
-                bad = 2;
+            } else {
+                put_values(dense[j], at, &f);
             }
-            if (bad) {
-                if (bad == 2) tfc_kernel_error(c, TFC_RESOURCE_EXHAUSTED, "out of memory parsing");
-                goto done;
-            }
+            if (bad) goto done;
         }
         for (int s = 0; s < ns; s++) {
             tfc_string key = tfc_string_at(c->inputs[2 + s], 0);
@@ -320,16 +302,23 @@ static void parse_kernel(tfc_kernel_ctx *c) {
         }
         if (acc[s].n) {
             memcpy(vals->data, acc[s].values->data, (size_t)acc[s].n * tfc_dtype_size(stypes[s]));
-            if (stypes[s] == TFC_STRING && tfc_tensor_own_strings(vals)) {
-                memset(vals->data, 0, vals->nbytes);
-                tfc_kernel_error(c, TFC_RESOURCE_EXHAUSTED, "out of memory parsing");
-                goto done;
-            }
+            if (tfc_tensor_own_strings(vals)) goto oom;
         }
         ((int64_t *)shape->data)[0] = batch;
         ((int64_t *)shape->data)[1] = acc[s].widest;
     }
+    for (int j = 0; j < nd; j++)
+        if (tfc_tensor_own_strings(dense[j])) goto oom;
+    ok = 1;
+    goto done;
+oom:
+    tfc_kernel_error(c, TFC_RESOURCE_EXHAUSTED, "out of memory parsing");
 done:
+    /* after an error, no output keeps views into its inputs */
+    for (int k = 0; !ok && k < c->noutputs; k++) {
+        tfc_tensor *t = c->outputs[k];
+        if (t && t->dtype == TFC_STRING && !t->base && !t->strings) memset(t->data, 0, t->nbytes);
+    }
     for (int s = 0; s < ns; s++) {
         free(acc[s].rows);
         tfc_tensor_free(acc[s].values);

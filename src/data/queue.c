@@ -2,6 +2,7 @@
  * Messages are TensorFlow's, naming the queue by its type and name. */
 #include "data/queue.h"
 
+#include "core/buffer_pool.h"
 #include "core/philox.h"
 
 #include <stdarg.h>
@@ -58,10 +59,17 @@ const char *tfc_queue_name(const tfc_queue *q) { return q->name; }
 const char *tfc_queue_type(const tfc_queue *q) { return kind_name(q->kind); }
 int tfc_queue_num_components(const tfc_queue *q) { return q->ncomp; }
 
+/* Elements and attempts come from the buffer pool (core/buffer_pool.h):
+ * a queue makes and frees one of each per element, often on different
+ * threads, where malloc's per-thread caches do not help. */
+static size_t elem_size(const tfc_queue *q) {
+    return sizeof(q_elem) + sizeof(tfc_tensor *) * (size_t)q->ncomp;
+}
+
 static void elem_free(const tfc_queue *q, q_elem *e) {
     if (!e) return;
     for (int i = 0; i < q->ncomp; i++) tfc_tensor_free(e->t[i]);
-    free(e);
+    tfc_block_free(e, elem_size(q));
 }
 
 static void queue_free(tfc_resource *r) {
@@ -376,7 +384,7 @@ static void attempt_free(tfc_queue_attempt *a) {
     if (a->elems != a->one_elem) free(a->elems);
     free(a->got);
     tfc_resource_unref(&q->res);
-    free(a);
+    tfc_block_free(a, sizeof *a);
 }
 
 /* Calls the done functions of completed attempts, except `self` (which
@@ -437,8 +445,9 @@ void tfc_queue_cancel_all(tfc_queue *q) {
 
 static tfc_queue_attempt *attempt_new(tfc_queue *q, int kind, tfc_kernel_ctx *c,
                                       tfc_queue_done_fn done, void *arg) {
-    tfc_queue_attempt *a = calloc(1, sizeof *a);
+    tfc_queue_attempt *a = tfc_block_alloc(sizeof *a);
     if (!a) return NULL;
+    memset(a, 0, sizeof *a);
     a->queue = (tfc_queue *)tfc_resource_ref(&q->res);
     a->kind = kind;
     a->ctx = c;
@@ -545,7 +554,9 @@ static int check_component(tfc_queue *q, int i, const tfc_tensor *t, int many, t
 }
 
 static q_elem *elem_new(const tfc_queue *q) {
-    return calloc(1, sizeof(q_elem) + sizeof(tfc_tensor *) * (size_t)q->ncomp);
+    q_elem *e = tfc_block_alloc(elem_size(q));
+    if (e) memset(e, 0, elem_size(q));
+    return e;
 }
 
 /* Row k of t (its first dim dropped), a new tensor owning its bytes. */

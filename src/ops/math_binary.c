@@ -40,6 +40,7 @@ static int dslot(tfc_dtype dt) {
 typedef void (*bin_loop)(int64_t n, const void *a, const void *b, void *o);
 typedef struct bin_loops {
     bin_loop vv, sv, vs;
+    void (*one)(const void *a, const void *b, void *o); /* one element: no loop to set up */
 } bin_loops;
 
 /* ---- element expressions: T the element type, U its wrapping twin ---- */
@@ -95,6 +96,9 @@ static inline uint64_t ipow_u(uint64_t base, int64_t e) {
         const T y = *(const T *)pb;                                                     \
         TO *o = po;                                                                     \
         for (int64_t i = 0; i < n; i++) o[i] = E(T, U, a[i], y);                        \
+    }                                                                                   \
+    static void name##_1(const void *pa, const void *pb, void *po) {                    \
+        *(TO *)po = E(T, U, *(const T *)pa, *(const T *)pb);                            \
     }
 
 #define DEF_ARITH(op, E)                                 \
@@ -135,7 +139,7 @@ DEF_LOOPS(ne_b, uint8_t, uint8_t, uint8_t, E_NE)
 DEF_LOOPS(and_b, uint8_t, uint8_t, uint8_t, E_AND)
 DEF_LOOPS(or_b, uint8_t, uint8_t, uint8_t, E_OR)
 
-#define L(name) {name##_vv, name##_sv, name##_vs}
+#define L(name) {name##_vv, name##_sv, name##_vs, name##_1}
 #define ARITH(op) {[D_F32] = L(op##_f32), [D_F64] = L(op##_f64), [D_I32] = L(op##_i32), \
                    [D_I64] = L(op##_i64)}
 #define CMP(op) {[D_F32] = L(op##_f32), [D_F64] = L(op##_f64), [D_I32] = L(op##_i32), \
@@ -177,8 +181,14 @@ static const struct {
     {"LogicalOr", B_OR},
 };
 
+/* What the shape function learns once for the kernel: the op, the input
+ * dtype it checked, the output dtype, that pair's loops and whether the
+ * right-hand values need checking (check_int_operand). */
 typedef struct bin_data {
     int op;
+    tfc_dtype dtype, out_dtype;
+    const bin_loops *loops;
+    int check_b;
 } bin_data;
 
 /* ---- shape function ---- */
@@ -220,6 +230,10 @@ int tfc_math_binary_infer(tfc_infer_ctx *c) {
     bin_data *d = malloc(sizeof *d);
     if (!d) return tfc_infer_error(c, "out of memory");
     d->op = op;
+    d->dtype = a;
+    d->out_dtype = op >= B_FIRST_BOOL_RESULT ? TFC_BOOL : a;
+    d->loops = &loops[op][s];
+    d->check_b = (op == B_DIV || op == B_POW) && (a == TFC_INT32 || a == TFC_INT64);
     c->op_data = d;
     tfc_attrs_set_int(c->attrs, "T", TFC_ATTR_TYPE, a);
     tfc_infer_set_output(c, 0, op >= B_FIRST_BOOL_RESULT ? TFC_BOOL : a, out);
@@ -341,7 +355,10 @@ static int check_int_operand(tfc_kernel_ctx *c, int op, const tfc_tensor *b) {
     return 0;
 }
 
-void tfc_math_binary_kernel(tfc_kernel_ctx *c) {
+/* Broadcasting in general: the coalesced layout, then rows of it (split
+ * over the pool when there are many elements). Out of line, so that the
+ * common cases (binary_direct) need no stack frame of this size. */
+__attribute__((noinline)) static void binary_general(tfc_kernel_ctx *c) {
     const bin_data *d = c->node->op_data;
     const tfc_tensor *a = c->inputs[0], *b = c->inputs[1];
     int s = dslot(a->dtype);
@@ -373,4 +390,67 @@ void tfc_math_binary_kernel(tfc_kernel_ctx *c) {
         bin_chunk(&j, 0, out->nelem); /* what tfc_parallel_for would do, without the call */
     else
         tfc_parallel_for(c->pool, out->nelem, TFC_MATH_GRAIN, bin_chunk, &j);
+}
+
+static int same_dims(const tfc_tensor *a, const tfc_tensor *b) {
+    if (a->rank != b->rank) return 0;
+    for (int i = 0; i < a->rank; i++)
+        if (a->dims[i] != b->dims[i]) return 0;
+    return 1;
+}
+
+/* Input i becomes the output: the caller checked that the kernel may
+ * overwrite it (c->input_overwritable) and that it has the output's dtype
+ * and shape, as tfc_kernel_output_in_place would. */
+static tfc_tensor *take_input(tfc_kernel_ctx *c, int i) {
+    tfc_tensor *t = c->inputs[i];
+    atomic_fetch_add_explicit(&t->refcount, 1, memory_order_relaxed);
+    if (c->outputs[0])
+        tfc_kernel_set_output(c, 0, t);
+    else
+        c->outputs[0] = t;
+    return t;
+}
+
+/* The common cases, without the broadcast layout: operands of one shape,
+ * or one of them a single element of no higher rank than the other (a
+ * scalar added to anything), few enough elements for one chunk. The output
+ * has the other operand's shape; the loop is the one bcast_plan and
+ * bin_chunk would choose (the same element expression, so the same
+ * results), and an input is written over in tfc_kernel_output_in_place's
+ * order. Returns 0, having done nothing, for any other case. */
+static inline int binary_direct(tfc_kernel_ctx *c) {
+    const bin_data *d = c->node->op_data;
+    const tfc_tensor *a = c->inputs[0], *b = c->inputs[1];
+    if (a->dtype != d->dtype || b->dtype != d->dtype) return 0;
+    bin_loop fn;
+    const tfc_tensor *full; /* the operand whose shape the output has */
+    int first, last;        /* the inputs of the output's shape */
+    if (same_dims(a, b))
+        fn = d->loops->vv, full = a, first = 0, last = 1;
+    else if (b->nelem == 1 && b->rank <= a->rank)
+        fn = d->loops->vs, full = a, first = last = 0;
+    else if (a->nelem == 1 && a->rank <= b->rank)
+        fn = d->loops->sv, full = b, first = last = 1;
+    else
+        return 0;
+    if (full->nelem > TFC_MATH_GRAIN) return 0;
+    tfc_tensor *out = NULL;
+    if (d->out_dtype == d->dtype && c->input_overwritable) {
+        if (first == 0 && c->input_overwritable(c, 0))
+            out = take_input(c, 0);
+        else if (last == 1 && c->input_overwritable(c, 1))
+            out = take_input(c, 1);
+    }
+    if (!out) out = tfc_kernel_output(c, 0, d->out_dtype, full->rank, full->dims);
+    if (!out || out->nelem == 0 || (d->check_b && check_int_operand(c, d->op, b) != 0)) return 1;
+    if (out->nelem == 1)
+        d->loops->one(a->data, b->data, out->data);
+    else
+        fn(out->nelem, a->data, b->data, out->data);
+    return 1;
+}
+
+void tfc_math_binary_kernel(tfc_kernel_ctx *c) {
+    if (!binary_direct(c)) binary_general(c);
 }

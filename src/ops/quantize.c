@@ -195,6 +195,66 @@ DEFINE_QUANTIZE(qint8, int8_t, -128, 127)
 DEFINE_QUANTIZE(quint8, uint8_t, 0, 255)
 DEFINE_QUANTIZE(qint32, int32_t, INT32_MIN, INT32_MAX)
 
+/* MIN_FIRST to 8-bit codes with AVX2, giving the loop above's codes (GCC
+ * leaves it scalar, "control flow in loop": 2 cycles an element, a tenth
+ * of a quantized MLP's time at batch 100): truncation then the +-1 of
+ * tfc_q_round, and maxps/minps, which pick as Q_CLAMP does (a NaN becomes
+ * the lower bound). The loop's first clamp only keeps its integer
+ * conversion in range; rounding in floats needs none (infinities and
+ * huge values still end at the bounds). The codes are packed 32 at a
+ * time. Returns how many leading elements it did (a multiple of 32); the
+ * scalar loop does the rest. */
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+__attribute__((target("avx2"))) static int64_t quantize_min_first_8bit_avx2(
+    const float *x, int64_t n, float mn, float mx, int is_signed, void *out) {
+    double steps = 256.0;
+    float scale = mn == mx ? 0.0f : (float)((steps - 1.0) / (mx - mn));
+    float lo = is_signed ? -128.0f : 0.0f, hi = lo + 255.0f;
+    float shift = roundf(mn * scale) - lo;
+    __m256 vs = _mm256_set1_ps(scale), vshift = _mm256_set1_ps(shift);
+    __m256 clo = _mm256_set1_ps(lo), chi = _mm256_set1_ps(hi), one = _mm256_set1_ps(1.0f);
+    __m256 half = _mm256_set1_ps(0.5f), mhalf = _mm256_set1_ps(-0.5f);
+    __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    uint8_t *y = out;
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m256i q[4];
+        for (int k = 0; k < 4; k++) {
+            __m256 v = _mm256_mul_ps(_mm256_loadu_ps(x + i + 8 * k), vs);
+            __m256 t = _mm256_round_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+            __m256 d = _mm256_sub_ps(v, t);
+            t = _mm256_add_ps(t, _mm256_and_ps(_mm256_cmp_ps(d, half, _CMP_GE_OQ), one));
+            t = _mm256_sub_ps(t, _mm256_and_ps(_mm256_cmp_ps(d, mhalf, _CMP_LE_OQ), one));
+            t = _mm256_min_ps(_mm256_max_ps(_mm256_sub_ps(t, vshift), clo), chi);
+            q[k] = _mm256_cvttps_epi32(t);
+        }
+        __m256i p;
+        if (is_signed)
+            p = _mm256_packs_epi16(_mm256_packs_epi32(q[0], q[1]), _mm256_packs_epi32(q[2], q[3]));
+        else
+            p = _mm256_packus_epi16(_mm256_packus_epi32(q[0], q[1]),
+                                    _mm256_packus_epi32(q[2], q[3]));
+        /* the packs interleave 128-bit lanes: put the 4-code groups back in order */
+        _mm256_storeu_si256((__m256i *)(y + i), _mm256_permutevar8x32_epi32(p, order));
+    }
+    return i;
+}
+#endif
+
+/* MIN_FIRST to qint8/quint8, through the AVX2 loop where the CPU has it. */
+static void quantize_min_first_8bit(const float *x, int64_t n, float mn, float mx, tfc_dtype t,
+                                    void *y) {
+    int64_t done = 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (__builtin_cpu_supports("avx2"))
+        done = quantize_min_first_8bit_avx2(x, n, mn, mx, t == TFC_QINT8, y);
+#endif
+    if (t == TFC_QINT8) quantize_min_first_qint8(x + done, n - done, mn, mx, (int8_t *)y + done);
+    else quantize_min_first_quint8(x + done, n - done, mn, mx, (uint8_t *)y + done);
+}
+
 static void quantize_v2_kernel(tfc_kernel_ctx *c) {
     const tfc_attrs *at = &c->node->attrs;
     const tfc_tensor *x = c->inputs[0];
@@ -239,9 +299,8 @@ static void quantize_v2_kernel(tfc_kernel_ctx *c) {
         else if (t == TFC_QUINT8) quantize_scaled_quint8(xv, x->nelem, scale, mn, mx, even, y->data);
         else quantize_scaled_qint32(xv, x->nelem, scale, mn, mx, even, y->data);
     } else if (mode == MIN_FIRST) {
-        if (t == TFC_QINT8) quantize_min_first_qint8(xv, x->nelem, mn, mx, y->data);
-        else if (t == TFC_QUINT8) quantize_min_first_quint8(xv, x->nelem, mn, mx, y->data);
-        else quantize_min_first_qint32(xv, x->nelem, mn, mx, y->data);
+        if (t == TFC_QINT32) quantize_min_first_qint32(xv, x->nelem, mn, mx, y->data);
+        else quantize_min_first_8bit(xv, x->nelem, mn, mx, t, y->data);
     } else {
         if (t == TFC_QINT8) quantize_min_combined_qint8(xv, x->nelem, mn, mx, y->data);
         else if (t == TFC_QUINT8) quantize_min_combined_quint8(xv, x->nelem, mn, mx, y->data);

@@ -37,7 +37,9 @@ static void decode_raw_kernel(tfc_kernel_ctx *c) {
     const tfc_tensor *x = c->inputs[0];
     tfc_dtype dt = c->node->out_dtypes[0];
     size_t esz = tfc_dtype_size(dt);
-    int swap = (int)tfc_attrs_int(&c->node->attrs, "little_endian", 1) != host_little_endian();
+    /* (bytes have no order: no attr lookup per run for uint8 images) */
+    int swap =
+        esz > 1 && (int)tfc_attrs_int(&c->node->attrs, "little_endian", 1) != host_little_endian();
     size_t len = x->nelem ? tfc_string_at(x, 0).len : 0;
     for (int64_t i = 0; i < x->nelem; i++) {
         size_t l = tfc_string_at(x, i).len;
@@ -64,7 +66,7 @@ static void decode_raw_kernel(tfc_kernel_ctx *c) {
     unsigned char *dst = out->data;
     for (int64_t i = 0; i < x->nelem; i++, dst += len) {
         if (len) memcpy(dst, tfc_string_at(x, i).data, len);
-        if (swap && esz > 1)
+        if (swap)
             for (size_t k = 0; k < len; k += esz)
                 for (size_t a = 0, b = esz - 1; a < b; a++, b--) {
                     unsigned char t = dst[k + a];

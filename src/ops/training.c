@@ -3,7 +3,8 @@
  * its slots, float and double), their SparseApply* forms (the same rules on
  * the rows named by `indices` only, rows applied in order, so duplicates
  * apply twice as in TensorFlow) and L2Loss. Each rule is written once, per
- * element, in double; the kernel loads and stores the variable's dtype. */
+ * element, in double; the kernel loads and stores the variable's dtype.
+ * Dense Adam on float variables has its own float loop (adam_float). */
 #include "autodiff/grad_util.h"
 #include "core/vector_clones.h"
 #include "graph/op_registry.h"
@@ -195,7 +196,41 @@ APPLY_RANGE(momentum_range, 2, momentum_elem)
 APPLY_RANGE(adagrad_range, 2, adagrad_elem)
 APPLY_RANGE(adagrad_da_range, 3, adagrad_da_elem)
 APPLY_RANGE(adadelta_range, 3, adadelta_elem)
-APPLY_RANGE(adam_range, 3, adam_elem)
+APPLY_RANGE(adam_range_any, 3, adam_elem)
+
+/* Adam on float variables in float, as TensorFlow's float kernel computes
+ * it (alpha rounded to float, then m, v and the step in float): the double
+ * rule's vector sqrt and division made the update compute-bound (5.8 ms
+ * against 3.8 for the float loop, which runs at the speed of its memory
+ * traffic, over the CNN's 3.2 M-weight dense layer on Zen 3). */
+TFC_VECTOR_CLONES static void adam_float(const apply_job *j, int64_t b, int64_t e) {
+    float *restrict var = j->s[0], *restrict m = j->s[1], *restrict v = j->s[2];
+    const float *restrict g = j->g;
+    const float alpha = (float)j->h[0], b1 = (float)j->h[3], b2 = (float)j->h[4];
+    const float eps = (float)j->h[5], c1 = 1 - b1, c2 = 1 - b2;
+    if (j->h[1] != 0) {
+        for (int64_t i = b; i < e; i++) {
+            float mi = m[i] + (g[i] - m[i]) * c1, vi = v[i] + (g[i] * g[i] - v[i]) * c2;
+            var[i] -= (g[i] * c1 + b1 * mi) * alpha / (sqrtf(vi) + eps);
+            m[i] = mi;
+            v[i] = vi;
+        }
+    } else {
+        for (int64_t i = b; i < e; i++) {
+            float mi = m[i] + (g[i] - m[i]) * c1, vi = v[i] + (g[i] * g[i] - v[i]) * c2;
+            var[i] -= mi * alpha / (sqrtf(vi) + eps);
+            m[i] = mi;
+            v[i] = vi;
+        }
+    }
+}
+
+static void adam_range(void *arg, int64_t b, int64_t e) {
+    const apply_job *j = arg;
+    if (j->dt == TFC_FLOAT) adam_float(j, b, e);
+    else adam_range_any(arg, b, e);
+}
+
 APPLY_RANGE(ftrl_range, 3, ftrl_elem)
 APPLY_RANGE(rmsprop_range, 3, rmsprop_elem)
 APPLY_RANGE(centered_rmsprop_range, 4, centered_rmsprop_elem)

@@ -1,7 +1,9 @@
 /* The dataflow executor. Each node has a pending count of edges into it;
  * when it reaches zero the node is ready. With one thread the ready nodes
- * run from a stack in the caller; with several, a finishing node keeps one
- * ready successor for itself and hands the others to the pool. A tensor is
+ * run from a stack in the caller; with several, a finishing node keeps its
+ * cheap ready successors and one expensive one on its thread's stack and
+ * hands the others to the pool, and a thread hands the oldest node of its
+ * stack to a thread that has nothing to do (run_loop). A tensor is
  * released as soon as the last of its uses has run. */
 #include "runtime/runtime.h"
 #include "core/clock.h"
@@ -225,8 +227,9 @@ static inline int count_down(atomic_int *c, int serial) {
 }
 
 static inline void release_slot(run_state *r, int slot, int serial) {
+    if (slot < r->nborrowed) return; /* a feed or constant: nothing to free */
     if (count_down(&r->x->uses[slot], serial)) {
-        if (slot >= r->nborrowed) tfc_tensor_free(r->x->values[slot]);
+        tfc_tensor_free(r->x->values[slot]);
         r->x->values[slot] = NULL;
     }
 }
@@ -481,9 +484,25 @@ static void after_node(run_state *r, int j, int *stack, int *sp) {
     if (atomic_fetch_sub_explicit(&r->remaining, 1, memory_order_acq_rel) == 1) run_finished(r);
 }
 
-/* Runs the nodes on a thread-local stack until it is empty. */
+/* Runs the nodes on a thread-local stack until it is empty. Between two
+ * nodes it hands its oldest ready node (the bottom of the stack: another
+ * branch of the graph, such as the next layer of an RNN) to a thread with
+ * nothing to do, which would otherwise wait while this one runs that
+ * branch after its own; and before a cheap node it helps another thread's
+ * kernel that waits for its parallel_for chunks (a large product waiting
+ * on a helper costs more than the cheap node's delay; before an expensive
+ * node it does not: two large kernels side by side, each helped at its
+ * end, lose less than one after the other, and the one here may be the
+ * step's critical path, as a convolution's gradients are beside an
+ * optimizer's update). */
 static void run_loop(run_state *r, int *stack, int sp) {
     while (sp) {
+        if (sp > 1 && tfc_threadpool_wants_work(r->pool)) {
+            schedule_node(r, stack[0]);
+            memmove(stack, stack + 1, (size_t)--sp * sizeof *stack);
+        }
+        if (atomic_load_explicit(&r->p->nodes[stack[sp - 1]].cheap, memory_order_relaxed))
+            tfc_threadpool_help_parallel_for(r->pool);
         int j = stack[--sp];
         if (r->timing)
             run_node_timed(r, j);
@@ -560,8 +579,8 @@ static void run_init(run_state *r, tfc_session *s, tfc_plan *p, tfc_run_scratch 
     r->deadline_ns = 0;
     r->timed_out = 0;
     r->serial = 0;
-    for (int i = 0; i < p->nslots; i++)
-        atomic_store_explicit(&x->uses[i], p->slot_uses[i], memory_order_relaxed);
+    /* plain copies: no other thread sees the block until the run starts */
+    memcpy((void *)x->uses, p->slot_uses, (size_t)p->nslots * sizeof *p->slot_uses);
     for (int j = 0; j < p->nnodes; j++)
         atomic_store_explicit(&x->pending[j], p->nodes[j].pending, memory_order_relaxed);
     r->nborrowed = 0;
@@ -583,9 +602,11 @@ static void run_init_borrowing(run_state *r, tfc_session *s, tfc_plan *p, tfc_ru
 /* Drops whatever the run still holds (fetched values, values of a failed
  * run) and gives its scratch block back. */
 static void run_release(run_state *r) {
+    tfc_tensor **v = r->x->values;
     for (int i = 0; i < r->p->nslots; i++) {
-        if (i >= r->nborrowed) tfc_tensor_free(r->x->values[i]);
-        r->x->values[i] = NULL;
+        if (!v[i]) continue;
+        if (i >= r->nborrowed) tfc_tensor_free(v[i]);
+        v[i] = NULL;
     }
     scratch_put(r->p, r->x);
 }

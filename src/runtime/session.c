@@ -191,6 +191,16 @@ static int check_output(tfc_session *s, tfc_output o, const char *what, int i,
     return 0;
 }
 
+/* tfc_shape_compatible(shape of rank/dims, s) without making the shape:
+ * this runs for every feed of every run. */
+static int dims_fit(int rank, const int64_t *dims, const tfc_shape *s) {
+    if (s->rank < 0) return 1;
+    if (s->rank != rank) return 0;
+    for (int i = 0; i < rank; i++)
+        if (s->dims[i] >= 0 && s->dims[i] != dims[i]) return 0;
+    return 1;
+}
+
 static int check_feed(tfc_output o, const tfc_tensor *t, tfc_status *status) {
     if (!t) {
         tfc_status_set(status, TFC_INVALID_ARGUMENT, "feed value for '%s:%d' is NULL",
@@ -204,9 +214,9 @@ static int check_feed(tfc_output o, const tfc_tensor *t, tfc_status *status) {
                        tfc_dtype_name(t->dtype), o.node->name, o.index, tfc_dtype_name(want));
         return -1;
     }
-    tfc_shape have = tfc_shape_make(t->rank, t->dims);
     const tfc_shape *shape = &o.node->out_shapes[o.index];
-    if (!tfc_shape_compatible(&have, shape)) {
+    if (!dims_fit(t->rank, t->dims, shape)) {
+        tfc_shape have = tfc_shape_make(t->rank, t->dims);
         char a[128], b[128];
         tfc_status_set(status, TFC_INVALID_ARGUMENT,
                        "Cannot feed value of shape %s for Tensor '%s:%d', which has shape %s",
@@ -288,7 +298,10 @@ static void session_run_open(tfc_session *s, const tfc_run_options *ro, const tf
                         int nfetches, tfc_tensor **fetch_values, tfc_node *const *targets,
                         int ntargets, tfc_run_metadata *md, tfc_status *status) {
     int64_t t0 = ro && ro->timeout_in_ms > 0 ? tfc_now_ns() : 0; /* the timeout counts from here */
-    for (int i = 0; i < nfetches && fetch_values; i++) fetch_values[i] = NULL;
+    if (nfetches == 1 && fetch_values) /* the common case, without the call to memset */
+        fetch_values[0] = NULL;
+    else
+        for (int i = 0; i < nfetches && fetch_values; i++) fetch_values[i] = NULL;
     if (!s) {
         tfc_status_set(status, TFC_INVALID_ARGUMENT, "tfc_session_run: session is NULL");
         return;
@@ -321,7 +334,8 @@ static void session_run_open(tfc_session *s, const tfc_run_options *ro, const tf
     tfc_plan *p =
         find_or_build_plan(s, feed_outs, nfeeds, fetches, nfetches, targets, ntargets, status);
     if (!p) return;
-    tfc_status_set(status, TFC_OK, NULL);
+    status->code = TFC_OK; /* tfc_status_set(status, TFC_OK, NULL), without the call */
+    status->msg[0] = 0;
     int64_t deadline = ro && ro->timeout_in_ms > 0 ? t0 + ro->timeout_in_ms * 1000000 : 0;
     tfc_execute_deadline(s, p, feed_values, fetch_values,
                          ro && md && ro->trace_level > TFC_TRACE_NONE ? md : NULL, deadline,
