@@ -157,6 +157,19 @@ static void lstm_gates(tfc_graph *g, const tfc_rnn_cell *cell, tfc_output gates,
     *h = tfc_mul(g, tfc_tanh(g, *c), tfc_sigmoid(g, ijfo[3]));
 }
 
+/* The (c, h) state of an LSTM cell: two dt matrices [batch, units]. */
+static int check_lstm_state(tfc_graph *g, const tfc_output *state, tfc_dtype dt, int64_t units) {
+    for (int i = 0; i < 2; i++) {
+        tfc_shape ss = tfc_output_shape(state[i]);
+        if (!state[i].node || tfc_output_dtype(state[i]) != dt || ss.rank != 2 ||
+            (ss.dims[1] >= 0 && ss.dims[1] != units))
+            return tfc_graph_fail(g, TFC_INVALID_ARGUMENT,
+                                  "basic_lstm_cell: state %d must be a %s matrix [batch, %lld]", i,
+                                  tfc_dtype_name(dt), (long long)units);
+    }
+    return 0;
+}
+
 /* BasicLSTMCell: one matmul of [x, h] gives the gates (lstm_gates). */
 static int lstm_call(tfc_graph *g, tfc_rnn_cell *cell, tfc_output x, const tfc_output *state,
                      tfc_output *out, tfc_output *new_state) {
@@ -167,14 +180,7 @@ static int lstm_call(tfc_graph *g, tfc_rnn_cell *cell, tfc_output x, const tfc_o
                               "basic_lstm_cell: input must be a float matrix [batch, depth] "
                               "with a static depth");
     int64_t units = cell->num_units;
-    for (int i = 0; i < 2; i++) {
-        tfc_shape ss = tfc_output_shape(state[i]);
-        if (!state[i].node || tfc_output_dtype(state[i]) != dt || ss.rank != 2 ||
-            (ss.dims[1] >= 0 && ss.dims[1] != units))
-            return tfc_graph_fail(g, TFC_INVALID_ARGUMENT,
-                                  "basic_lstm_cell: state %d must be a %s matrix [batch, %lld]", i,
-                                  tfc_dtype_name(dt), (long long)units);
-    }
+    if (check_lstm_state(g, state, dt, units)) return -1;
     if (enter_scope(g, cell, "basic_lstm_cell")) return -1;
     int64_t kdims[] = {xs.dims[1] + units, 4 * units}, bdims = 4 * units;
     tfc_initializer zeros = tfc_zeros_initializer();
@@ -278,14 +284,7 @@ static int lstm_layer(tfc_graph *g, tfc_rnn_cell *cell, const tfc_output *xs, in
                       const tfc_output *state, tfc_output *hs, tfc_output *final) {
     tfc_dtype dt = tfc_output_dtype(xs[0]);
     int64_t depth = tfc_output_shape(xs[0]).dims[1], units = cell->num_units;
-    for (int i = 0; i < 2; i++) {
-        tfc_shape ss = tfc_output_shape(state[i]);
-        if (!state[i].node || tfc_output_dtype(state[i]) != dt || ss.rank != 2 ||
-            (ss.dims[1] >= 0 && ss.dims[1] != units))
-            return tfc_graph_fail(g, TFC_INVALID_ARGUMENT,
-                                  "basic_lstm_cell: state %d must be a %s matrix [batch, %lld]", i,
-                                  tfc_dtype_name(dt), (long long)units);
-    }
+    if (check_lstm_state(g, state, dt, units)) return -1;
     tfc_output *parts = malloc((size_t)n * sizeof *parts);
     if (!parts) return tfc_graph_fail(g, TFC_INTERNAL, "static_rnn: out of memory");
     if (enter_scope(g, cell, "basic_lstm_cell")) {
