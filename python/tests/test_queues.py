@@ -166,19 +166,27 @@ def test_coordinator_reraises_first_error():
 
 
 def test_queue_runner_python_threads():
+    # One thread per enqueue op. Each op counts on its own variable, so its
+    # values reach the queue in order; two ops sharing one counter would race
+    # (the enqueue reads the variable after the other thread's increment too,
+    # as in TensorFlow).
     q = tf.FIFOQueue(4, [tf.int32], shapes=[[]])
-    counter = tf.Variable(0)
-    inc = tf.assign_add(counter, 1)
-    qr = tf.train.QueueRunner(q, [q.enqueue([inc])] * 2)
+    up, down = tf.Variable(0), tf.Variable(0)
+    qr = tf.train.QueueRunner(q, [q.enqueue([tf.assign_add(up, 1)]),
+                                  q.enqueue([tf.assign_sub(down, 1)])])
     d = q.dequeue()
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
         coord = tf.train.Coordinator()
         threads = qr.create_threads(sess, coord=coord, start=True)
-        got = [sess.run(d) for _ in range(10)]
+        got = [int(sess.run(d)) for _ in range(40)]
         coord.request_stop()
         coord.join(threads)
-    assert len(set(got)) == 10 and all(g >= 1 for g in got)
+    ups = [g for g in got if g > 0]
+    downs = [-g for g in got if g < 0]
+    assert len(ups) + len(downs) == 40
+    assert ups == list(range(1, len(ups) + 1))
+    assert downs == list(range(1, len(downs) + 1))
 
 
 def test_add_queue_runner_and_start_queue_runners():
