@@ -479,7 +479,7 @@ static int reduce_join_infer(tfc_infer_ctx *c) {
         tfc_infer_set_output(c, 0, TFC_STRING, out);
         return 0;
     }
-    int64_t v[TFC_MAX_RANK];
+    int64_t v[TFC_MAX_RANK] = {0}; /* (GCC -O2 cannot see n <= TFC_MAX_RANK) */
     int axes[TFC_MAX_RANK], n = (int)ax->nelem, red[TFC_MAX_RANK] = {0};
     for (int i = 0; i < n; i++) v[i] = tfc_tensor_get_int(ax, i);
     char why[160];
@@ -506,7 +506,7 @@ static void reduce_join_kernel(tfc_kernel_ctx *c) {
                          (long long)ax->nelem, r);
         return;
     }
-    int64_t v[TFC_MAX_RANK];
+    int64_t v[TFC_MAX_RANK] = {0}; /* (GCC -O2 cannot see n <= TFC_MAX_RANK) */
     int axes[TFC_MAX_RANK], n = (int)ax->nelem, red[TFC_MAX_RANK] = {0};
     for (int i = 0; i < n; i++) v[i] = tfc_tensor_get_int(ax, i);
     char why[160];
