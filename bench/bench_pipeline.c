@@ -9,17 +9,20 @@
  *      variable ring buffer.
  *   3. ParseExample alone: CPU time per record.
  *   TFC_BENCH_PIPELINE_ONLY=steps instead runs the two pipelines alone
- *   (batches fetched, nothing trained): the runners' CPU per example, and
+ *   (batches fetched, nothing trained): the process's CPU per example and
+ *   the runner threads' alone (every thread but the one fetching), and
  *   the mode to profile them in (TFC_BENCH_BATCHED=0|1: one of them).
  *     ./bench_pipeline [tfrecord_dir [data_dir]]   (write the files with
  *     examples/mnist_to_tfrecord first; default /tmp/tfc-mnist-tfrecord) */
 #include <tfc.h>
 
+#include <dirent.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 enum { BATCH = 100, HIDDEN = 256, STEPS = 600, WARMUP = 50 };
@@ -35,6 +38,27 @@ static double now(void) { return clock_s(CLOCK_MONOTONIC); }
 /* CPU time of every thread of the process (spinning included): on a
  * machine shared with other work this varies less than the wall clock */
 static double cpu_now(void) { return clock_s(CLOCK_PROCESS_CPUTIME_ID); }
+
+/* CPU time of every thread but the calling one (the queue runners and
+ * the session's workers): the kernel's per-thread run time
+ * (/proc/self/task/<tid>/schedstat, nanoseconds), less the caller's own.
+ * What the pipeline's runners cost apart from the step fetching batches. */
+static double other_threads_cpu(void) {
+    double sum = 0;
+    DIR *d = opendir("/proc/self/task");
+    if (!d) return 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (e->d_name[0] == '.') continue;
+        char path[300];
+        snprintf(path, sizeof path, "/proc/self/task/%s/schedstat", e->d_name);
+        FILE *f = fopen(path, "r");
+        unsigned long long ns = 0;
+        if (f && fscanf(f, "%llu", &ns) == 1) sum += 1e-9 * (double)ns;
+        if (f) fclose(f);
+    }
+    closedir(d);
+    return sum - clock_s(CLOCK_THREAD_CPUTIME_ID);
+}
 
 static tfc_output dense(tfc_graph *g, tfc_output x, int64_t in, int64_t out, int relu) {
     int64_t wdims[] = {in, out};
@@ -61,45 +85,24 @@ static tfc_session *session(tfc_graph *g, int threads, tfc_status *st) {
     return tfc_session_new(g, &o, st);
 }
 
-static double fed(tfc_mnist *data, int threads, double *cpu_us) {
-    tfc_status *st = tfc_status_new();
-    tfc_graph *g = tfc_graph_new();
-    tfc_output x = tfc_placeholder(g, "x", TFC_FLOAT, 2, (int64_t[]){BATCH, 784});
-    tfc_output y = tfc_placeholder(g, "y", TFC_INT32, 1, (int64_t[]){BATCH});
+/* A training session: fed from memory (data set), or from the TFRecord
+ * pipeline under `dir` with its runner threads started. */
+typedef struct trainer {
+    tfc_graph *g;
+    tfc_session *s;
     tfc_optimizer *opt;
-    tfc_node *train = mlp(g, x, y, &opt), *init = tfc_global_variables_initializer(g);
-    tfc_session *s = session(g, threads, st);
-    tfc_session_run(s, NULL, NULL, 0, NULL, 0, NULL, &init, 1, st);
-    tfc_output feeds[2] = {x, y};
-    double t0 = 0, c0 = 0;
-    for (int i = 0; i < WARMUP + STEPS && tfc_status_code(st) == TFC_OK; i++) {
-        if (i == WARMUP) {
-            t0 = now();
-            c0 = cpu_now();
-        }
-        tfc_tensor *b[2];
-        if (tfc_dataset_next_batch(data->train, BATCH, &b[0], &b[1], st)) break;
-        tfc_session_run(s, feeds, b, 2, NULL, 0, NULL, &train, 1, st);
-        tfc_tensor_free(b[0]);
-        tfc_tensor_free(b[1]);
-    }
-    double rate = STEPS * BATCH / (now() - t0);
-    *cpu_us = (cpu_now() - c0) / (STEPS * BATCH) * 1e6;
-    if (tfc_status_code(st) != TFC_OK) fprintf(stderr, "fed: %s\n", tfc_status_message(st));
-    tfc_session_free(s);
-    tfc_optimizer_free(opt);
-    tfc_graph_free(g);
-    tfc_status_free(st);
-    return rate;
-}
+    tfc_coordinator *coord; /* NULL when fed */
+    tfc_mnist *data;        /* the fed one's examples */
+    tfc_node *step;
+    tfc_output feeds[2], batch[2];
+    int train; /* 0: a pipeline's batches are only fetched */
+} trainer;
 
-/* batched: read_up_to(BATCH) + parse_example + enqueue_many, so each
- * reader run handles BATCH records instead of one. train 0: the batches
- * are only fetched (the pipeline's own cost, for profiling) */
-static double pipeline_run(const char *dir, int threads, int batched, int train, int steps,
-                           double *cpu_us) {
-    tfc_status *st = tfc_status_new();
-    tfc_graph *g = tfc_graph_new();
+/* the pipeline's graph: TFRecordReader -> parse -> shuffle_batch. batched:
+ * read_up_to(BATCH) + parse_example + enqueue_many, so each reader run
+ * handles BATCH records instead of one */
+static void pipeline_graph(trainer *t, const char *dir, int batched) {
+    tfc_graph *g = t->g;
     char pattern[4096];
     snprintf(pattern, sizeof pattern, "%s/train-*.tfrecord", dir);
     tfc_output names = tfc_string_input_producer(
@@ -124,50 +127,141 @@ static double pipeline_run(const char *dir, int threads, int batched, int train,
                          TFC_FLOAT),
                 tfc_const_float(g, 1.0f / 255.0f)),
         tfc_cast(g, parsed[1], TFC_INT32)};
-    tfc_output batch[2];
-    tfc_shuffle_batch(g, example, 2, BATCH, 1000 + 3 * BATCH, 1000, 2, 0, batched, 0, batch);
-    tfc_optimizer *opt;
-    tfc_node *step = mlp(g, batch[0], batch[1], &opt);
-    tfc_node *init[2] = {tfc_global_variables_initializer(g), tfc_local_variables_initializer(g)};
-    if (tfc_graph_error(g)) {
-        fprintf(stderr, "%s\n", tfc_graph_error(g));
+    tfc_shuffle_batch(g, example, 2, BATCH, 1000 + 3 * BATCH, 1000, 2, 0, batched, 0, t->batch);
+}
+
+/* dir NULL: fed from data. Exits on a graph error (a bench, not a test). */
+static void trainer_open(trainer *t, tfc_mnist *data, const char *dir, int batched, int train,
+                         int threads, tfc_status *st) {
+    memset(t, 0, sizeof *t);
+    t->g = tfc_graph_new();
+    t->data = data;
+    t->train = train;
+    if (dir) {
+        pipeline_graph(t, dir, batched);
+    } else {
+        t->batch[0] = t->feeds[0] =
+            tfc_placeholder(t->g, "x", TFC_FLOAT, 2, (int64_t[]){BATCH, 784});
+        t->batch[1] = t->feeds[1] = tfc_placeholder(t->g, "y", TFC_INT32, 1, (int64_t[]){BATCH});
+    }
+    t->step = mlp(t->g, t->batch[0], t->batch[1], &t->opt);
+    tfc_node *init[2] = {tfc_global_variables_initializer(t->g),
+                         tfc_local_variables_initializer(t->g)};
+    if (tfc_graph_error(t->g)) {
+        fprintf(stderr, "%s\n", tfc_graph_error(t->g));
         exit(1);
     }
-    tfc_session *s = session(g, threads, st);
-    tfc_session_run(s, NULL, NULL, 0, NULL, 0, NULL, init, 2, st);
-    tfc_coordinator *coord = tfc_coordinator_new();
-    tfc_start_queue_runners(s, coord, st);
-    double t0 = 0, c0 = 0;
-    for (int i = 0; i < WARMUP + steps && tfc_status_code(st) == TFC_OK; i++) {
-        if (i == WARMUP) {
-            t0 = now();
-            c0 = cpu_now();
-        }
-        if (train) {
-            tfc_session_run(s, NULL, NULL, 0, NULL, 0, NULL, &step, 1, st);
+    t->s = session(t->g, threads, st);
+    tfc_session_run(t->s, NULL, NULL, 0, NULL, 0, NULL, init, 2, st);
+    if (dir) {
+        t->coord = tfc_coordinator_new();
+        tfc_start_queue_runners(t->s, t->coord, st);
+    }
+}
+
+/* n training steps (or batches fetched); 0, or -1 with the error printed */
+static int trainer_steps(trainer *t, int n, tfc_status *st) {
+    for (int i = 0; i < n && tfc_status_code(st) == TFC_OK; i++) {
+        if (!t->coord) {
+            tfc_tensor *b[2];
+            if (tfc_dataset_next_batch(t->data->train, BATCH, &b[0], &b[1], st)) break;
+            tfc_session_run(t->s, t->feeds, b, 2, NULL, 0, NULL, &t->step, 1, st);
+            tfc_tensor_free(b[0]);
+            tfc_tensor_free(b[1]);
+        } else if (t->train) {
+            tfc_session_run(t->s, NULL, NULL, 0, NULL, 0, NULL, &t->step, 1, st);
         } else {
             tfc_tensor *out[2] = {NULL, NULL};
-            tfc_session_run(s, NULL, NULL, 0, batch, 2, out, NULL, 0, st);
+            tfc_session_run(t->s, NULL, NULL, 0, t->batch, 2, out, NULL, 0, st);
             tfc_tensor_free(out[0]);
             tfc_tensor_free(out[1]);
         }
     }
+    if (tfc_status_code(st) == TFC_OK) return 0;
+    fprintf(stderr, "%s: %s\n", t->coord ? "pipeline" : "fed", tfc_status_message(st));
+    return -1;
+}
+
+static void trainer_close(trainer *t, tfc_status *st) {
+    if (t->coord) {
+        tfc_coordinator_request_stop(t->coord, NULL);
+        tfc_coordinator_join(t->coord, 5000, st);
+        tfc_session_close(t->s);
+        tfc_coordinator_free(t->coord);
+    }
+    tfc_session_free(t->s);
+    tfc_optimizer_free(t->opt);
+    tfc_graph_free(t->g);
+}
+
+/* examples/s of `steps` steps after WARMUP, the process's CPU time per
+ * example and the runner threads' (every thread but the caller's) */
+static double timed_run(tfc_mnist *data, const char *dir, int threads, int batched, int train,
+                        int steps, double *cpu_us, double *runner_us) {
+    tfc_status *st = tfc_status_new();
+    trainer t;
+    trainer_open(&t, data, dir, batched, train, threads, st);
+    trainer_steps(&t, WARMUP, st);
+    double t0 = now(), c0 = cpu_now(), r0 = other_threads_cpu();
+    trainer_steps(&t, steps, st);
     double rate = steps * BATCH / (now() - t0);
     *cpu_us = (cpu_now() - c0) / (steps * BATCH) * 1e6;
-    if (tfc_status_code(st) != TFC_OK) fprintf(stderr, "pipeline: %s\n", tfc_status_message(st));
-    tfc_coordinator_request_stop(coord, NULL);
-    tfc_coordinator_join(coord, 5000, st);
-    tfc_session_close(s);
-    tfc_coordinator_free(coord);
-    tfc_session_free(s);
-    tfc_optimizer_free(opt);
-    tfc_graph_free(g);
+    if (runner_us) *runner_us = (other_threads_cpu() - r0) / (steps * BATCH) * 1e6;
+    trainer_close(&t, st);
     tfc_status_free(st);
     return rate;
 }
 
+static double fed(tfc_mnist *data, int threads, double *cpu_us) {
+    return timed_run(data, NULL, threads, 0, 1, STEPS, cpu_us, NULL);
+}
+
 static double pipeline(const char *dir, int threads, int batched, double *cpu_us) {
-    return pipeline_run(dir, threads, batched, 1, STEPS, cpu_us);
+    return timed_run(NULL, dir, threads, batched, 1, STEPS, cpu_us, NULL);
+}
+
+/* ---- the same three, interleaved ---- */
+
+enum { ROUNDS = 12, ROUND_STEPS = 100, ROUND_SKIP = 5 };
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The fed run and both pipelines open at once, training in rounds of
+ * ROUND_STEPS timed steps (after ROUND_SKIP that drain what a pipeline
+ * queued while the others ran), in the order fed, per-record, batched and
+ * then back. Runs of a minute one after the other land in different
+ * phases of a host whose speed drifts; rounds a tenth of a second apart
+ * do not, so the median of the rounds' ratios is the steadier figure. */
+static void interleaved(tfc_mnist *data, const char *dir, int threads, double ratio[2][3]) {
+    tfc_status *st = tfc_status_new();
+    trainer t[3];
+    trainer_open(&t[0], data, NULL, 0, 1, threads, st);
+    for (int k = 1; k < 3; k++) trainer_open(&t[k], NULL, dir, k == 2, 1, threads, st);
+    double r[2][ROUNDS];
+    for (int k = 0; k < 3; k++) trainer_steps(&t[k], WARMUP, st);
+    for (int i = 0; i < ROUNDS && tfc_status_code(st) == TFC_OK; i++) {
+        double rate[3];
+        for (int j = 0; j < 3; j++) {
+            int k = i % 2 ? 2 - j : j;
+            trainer_steps(&t[k], ROUND_SKIP, st);
+            double t0 = now();
+            trainer_steps(&t[k], ROUND_STEPS, st);
+            rate[k] = ROUND_STEPS * BATCH / (now() - t0);
+        }
+        r[0][i] = rate[1] / rate[0];
+        r[1][i] = rate[2] / rate[0];
+    }
+    for (int k = 0; k < 2; k++) {
+        qsort(r[k], ROUNDS, sizeof r[k][0], cmp_double);
+        ratio[k][0] = r[k][ROUNDS / 4];
+        ratio[k][1] = r[k][ROUNDS / 2];
+        ratio[k][2] = r[k][3 * ROUNDS / 4];
+    }
+    for (int k = 0; k < 3; k++) trainer_close(&t[k], st);
+    tfc_status_free(st);
 }
 
 /* ---- ParseExample alone ---- */
@@ -350,9 +444,9 @@ int main(int argc, char **argv) {
         printf("pipelines alone (1 session thread, batches fetched, no training):\n");
         for (int b = 0; b < 2; b++) {
             if (which && atoi(which) != b) continue;
-            double c, r = pipeline_run(dir, 1, b, 0, steps, &c);
-            printf("  %-14s %8.0f examples/s, %5.2f CPU us/example\n",
-                   b ? "batched reads:" : "per-record:", r, c);
+            double c, ru, r = timed_run(NULL, dir, 1, b, 0, steps, &c, &ru);
+            printf("  %-14s %8.0f examples/s, %5.2f CPU us/example, runner threads %5.2f\n",
+                   b ? "batched reads:" : "per-record:", r, c, ru);
         }
         return 0;
     }
@@ -381,8 +475,14 @@ int main(int argc, char **argv) {
                c = pipeline(dir, threads, 1, &cc);
         printf("  %d thread%s: fed %7.0f   pipeline %7.0f (%.2fx)   batched reads %7.0f (%.2fx)\n",
                threads, threads > 1 ? "s" : " ", a, b, b / a, c, c / a);
-        printf("             CPU us/example: fed %5.2f   pipeline %5.2f   batched reads %5.2f\n", ca,
-               cb, cc);
+        printf("             CPU us/example: fed %5.2f   pipeline %5.2f   batched reads %5.2f\n",
+               ca, cb, cc);
+        double ratio[2][3];
+        interleaved(data, dir, threads, ratio);
+        printf("             interleaved, %d rounds of %d steps, median [quartiles] of pipeline / "
+               "fed: %.2fx [%.2f-%.2f], batched reads %.2fx [%.2f-%.2f]\n",
+               ROUNDS, ROUND_STEPS, ratio[0][1], ratio[0][0], ratio[0][2], ratio[1][1], ratio[1][0],
+               ratio[1][2]);
     }
     printf("float scalars through a queue of %d (%d items)\n", RING, ITEMS);
     for (int threads = 1; threads <= 2; threads++) {

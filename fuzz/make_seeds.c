@@ -3,7 +3,8 @@
  * with convolutions, a cond, while loops, a function, gradients and an Adam
  * train op; checkpoints saved by a Saver; the `checkpoint` state file after
  * a few saves; an event file with every summary kind and the graph;
- * TFRecord files; IDX files, plain and gzip'd.
+ * TFRecord files; IDX files, plain and gzip'd; tf.train.Examples and
+ * TensorProtos.
  *   make_seeds OUT_DIR   ->  OUT_DIR/<harness>/<seed files>
  * Run by fuzz/run.sh before each fuzzing run; exits 1 on any failure. */
 #include "fuzz_model.h"
@@ -535,6 +536,74 @@ static void write_idx_seeds(void) {
     }
 }
 
+/* ---- tf.train.Examples for fuzz_example's modes: one record (mode 0),
+ * two of one length (1), a single one (8), one with the required feature
+ * (4); TensorProtos from SerializeTensor for ParseTensor (128 + dtype) ---- */
+
+static uint8_t *example_bytes(int with_required, int64_t label, size_t *len) {
+    tfc_example *ex = tfc_example_new();
+    const float f[2] = {0.25f, -3.0f}, vf[3] = {1, 2, 3};
+    const int64_t vi[2] = {label, -label}, req = 11;
+    const void *bytes[2] = {"ab", "cde"};
+    size_t nbytes[2] = {2, 3};
+    tfc_example_add_floats(ex, "f", f, 2);
+    tfc_example_add_int64s(ex, "i", &label, 1);
+    tfc_example_add_bytes(ex, "s", bytes, nbytes, 1);
+    tfc_example_add_floats(ex, "vf", vf, 3);
+    tfc_example_add_int64s(ex, "vi", vi, 2);
+    tfc_example_add_bytes(ex, "vs", bytes, nbytes, 2);
+    if (with_required) tfc_example_add_int64s(ex, "req", &req, 1);
+    uint8_t *b = tfc_example_serialize(ex, len);
+    tfc_example_free(ex);
+    return b;
+}
+
+static void write_example_seeds(void) {
+    size_t n1, n2;
+    uint8_t *a = example_bytes(0, 5, &n1), *b = example_bytes(0, 6, &n2);
+    uint8_t *r = NULL;
+    if (!a || !b || n1 != n2) {
+        fail("example", "could not serialize two Examples of one length");
+    } else {
+        uint8_t two[2048];
+        memcpy(two, a, n1);
+        memcpy(two + n1, b, n2);
+        seed2("example", "one_record", "\x00", 1, a, n1);
+        seed2("example", "two_records", "\x01", 1, two, n1 + n2);
+        seed2("example", "single", "\x08", 1, a, n1);
+        size_t nr;
+        if ((r = example_bytes(1, 5, &nr))) seed2("example", "required", "\x04", 1, r, nr);
+    }
+    free(a);
+    free(b);
+    free(r);
+    /* TensorProtos: a float matrix and a string vector */
+    tfc_status *st = tfc_status_new();
+    tfc_graph *g = tfc_graph_new();
+    const float m[6] = {1, 2, 3, 4, 5, 6};
+    int64_t dims[2] = {2, 3}, three = 3;
+    const char *strs[3] = {"", "x", "yz"};
+    size_t lens[3] = {0, 1, 2};
+    tfc_output protos[2] = {tfc_serialize_tensor(g, tfc_const_data(g, TFC_FLOAT, 2, dims, m)),
+                            tfc_serialize_tensor(g, tfc_const_strings(g, 1, &three, strs, lens))};
+    tfc_session *s = tfc_graph_error(g) ? NULL : tfc_session_new(g, NULL, st);
+    tfc_tensor *out[2] = {NULL, NULL};
+    if (s) tfc_session_run(s, NULL, NULL, 0, protos, 2, out, NULL, 0, st);
+    if (!out[0] || !out[1]) {
+        fail("SerializeTensor", tfc_graph_error(g) ? tfc_graph_error(g) : tfc_status_message(st));
+    } else {
+        size_t len;
+        const char *p = tfc_string_tensor_get(out[0], 0, &len);
+        seed2("example", "tensor_float", "\x80", 1, p, len);
+        p = tfc_string_tensor_get(out[1], 0, &len);
+        seed2("example", "tensor_string", "\x82", 1, p, len);
+    }
+    for (int i = 0; i < 2; i++) tfc_tensor_free(out[i]);
+    tfc_session_free(s);
+    tfc_graph_free(g);
+    tfc_status_free(st);
+}
+
 int main(int argc, char **argv) {
     if (argc != 2) {
         fprintf(stderr, "usage: %s OUT_DIR\n", argv[0]);
@@ -555,6 +624,7 @@ int main(int argc, char **argv) {
     write_event_seeds();
     write_idx_seeds();
     write_image_seeds();
+    write_example_seeds();
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", scratch);
     if (system(cmd) != 0) fail(scratch, "could not remove");

@@ -17,7 +17,7 @@ shift 2
 harnesses=("$@")
 if [ ${#harnesses[@]} -eq 0 ]; then
   harnesses=(graphdef meta_graph checkpoint checkpoint_state events tfrecord idx idx_gz
-    tf1_control_flow image_decode)
+    tf1_control_flow image_decode saved_model example)
 fi
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}

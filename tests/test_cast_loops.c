@@ -6,6 +6,7 @@
  * lengths around each vector width and across the kernel's parallel
  * chunks, in sessions of 1 and 2 threads. */
 #include "harness.h"
+#include "same_bits.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -144,19 +145,6 @@ static void fill(tfc_dtype dt, void *x, int64_t n) {
     }
 }
 
-/* Bitwise equality, except that a NaN equals any NaN. */
-static int same(tfc_dtype dt, const void *a, const void *b, int64_t i) {
-    if (dt == TFC_FLOAT) {
-        float x = ((const float *)a)[i], y = ((const float *)b)[i];
-        return (isnan(x) && isnan(y)) || !memcmp(&x, &y, 4);
-    }
-    if (dt == TFC_DOUBLE) {
-        double x = ((const double *)a)[i], y = ((const double *)b)[i];
-        return (isnan(x) && isnan(y)) || !memcmp(&x, &y, 8);
-    }
-    return !memcmp((const char *)a + (size_t)i * esize(dt), (const char *)b + (size_t)i * esize(dt),
-                   esize(dt));
-}
 
 static void check_pair(tfc_dtype src, tfc_dtype dst, int threads) {
     static const int64_t lens[] = {0,  1,  3,  7,   8,   15,  16,  17,   31,   32,    33,
@@ -181,7 +169,7 @@ static void check_pair(tfc_dtype src, tfc_dtype dst, int threads) {
         CHECK_STATUS_OK(st);
         int bad = 0;
         for (int64_t i = 0; yt && i < n && bad < 3; i++)
-            if (!same(dst, tfc_tensor_data(yt), want, i)) {
+            if (!same_bits(dst, tfc_tensor_data(yt), want, i)) {
                 bad++;
                 CHECK_MSG(0, "%s -> %s, n %lld, element %lld: got %.17g, want %.17g",
                           tfc_dtype_name(src), tfc_dtype_name(dst), (long long)n, (long long)i,

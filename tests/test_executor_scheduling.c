@@ -15,7 +15,11 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { CHAIN = 300, RUNS = 10 };
+/* A run of two chains takes about 10 ms: several of a loaded machine's
+ * scheduler slices, so the idle worker gets a core during it even when
+ * other processes keep both cores busy (300-node chains, 2 ms a run,
+ * failed 5 times in 40 beside two busy loops). */
+enum { CHAIN = 2000, RUNS = 20 };
 
 /* Two chains of CHAIN Tanh nodes on two placeholders, each node below
  * the executor's cheap-node threshold, so before work was handed

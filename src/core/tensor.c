@@ -206,7 +206,10 @@ void tfc_tensor_set_double(tfc_tensor *t, int64_t i, double v) {
 /* ------------------------------------------------------------------------ */
 
 /* A block of string bytes; a tensor's blocks form a chain, newest first.
- * Bytes are handed out from the newest block until it is full. */
+ * Bytes are handed out from the newest block until it is full. Blocks come
+ * from the block cache: a pipeline frees a batch's records (hundreds of
+ * KB) every step, which glibc gave back to the system and then faulted in
+ * again, page by page (a third of a batched pipeline's CPU time). */
 typedef struct tfc_str_block {
     struct tfc_str_block *next;
     size_t cap, used;
@@ -228,7 +231,7 @@ char *tfc_string_alloc(tfc_tensor *t, size_t len) {
     size_t cap = b ? b->cap * 2 : STR_BLOCK_MIN;
     if (cap < len) cap = len;
     if (cap > SIZE_MAX - sizeof *b) return NULL;
-    tfc_str_block *nb = malloc(sizeof *nb + cap);
+    tfc_str_block *nb = tfc_block_alloc(sizeof *nb + cap);
     if (!nb) return NULL;
     nb->next = b;
     nb->cap = cap;
@@ -241,7 +244,7 @@ char *tfc_string_alloc(tfc_tensor *t, size_t len) {
 static char *string_alloc_exact(tfc_tensor *owner, size_t len) {
     if (!len) return NULL;
     if (len > SIZE_MAX - sizeof(tfc_str_block)) return NULL;
-    tfc_str_block *nb = malloc(sizeof *nb + len);
+    tfc_str_block *nb = tfc_block_alloc(sizeof *nb + len);
     if (!nb) return NULL;
     nb->next = owner->strings;
     nb->cap = nb->used = len;
@@ -332,7 +335,7 @@ static void release_pointers(tfc_tensor *t) {
     }
     for (tfc_str_block *b = t->strings, *next; b; b = next) {
         next = b->next;
-        free(b);
+        tfc_block_free(b, sizeof *b + b->cap);
     }
     t->strings = NULL;
 }

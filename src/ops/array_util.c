@@ -250,6 +250,15 @@ void arr_fill_bytes(void *dst, const void *value, int64_t n, size_t esz) {
 
 tfc_tensor *arr_output_copy(tfc_kernel_ctx *c, const tfc_tensor *in, int rank,
                             const int64_t *dims) {
+    /* the same shape (a pipeline's Reshape of each decoded image to the
+     * [784] it has): the input itself, as Cast to its own dtype does; no
+     * alias header to make and free. (Not strings: their kernels' wrapper
+     * makes each output own its bytes, which must not touch an input.) */
+    if (rank == in->rank && in->dtype != TFC_STRING &&
+        (!rank || !memcmp(dims, in->dims, sizeof *dims * (size_t)rank))) {
+        tfc_kernel_set_output(c, 0, tfc_tensor_ref((tfc_tensor *)in));
+        return c->outputs[0];
+    }
     /* same elements, new shape: share the buffer instead of copying it */
     tfc_tensor *out = tfc_tensor_alias((tfc_tensor *)in, rank, dims);
     if (out) {
