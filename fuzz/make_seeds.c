@@ -601,6 +601,23 @@ static void write_example_seeds(void) {
     for (int i = 0; i < 2; i++) tfc_tensor_free(out[i]);
     tfc_session_free(s);
     tfc_graph_free(g);
+    /* a GraphDef with ParseSingleExample: list(string) attrs for fuzz_graphdef */
+    g = tfc_graph_new();
+    int64_t two = 2;
+    tfc_parse_feature f[2] = {{"x", TFC_FLOAT, 0, 1, &two, {NULL, 0}},
+                              {"tags", TFC_STRING, 1, 0, NULL, {NULL, 0}}};
+    tfc_output parsed[4];
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    if (tfc_parse_single_example(g, tfc_placeholder(g, "record", TFC_STRING, 0, NULL), f, 2,
+                                 parsed) ||
+        tfc_graph_to_graphdef(g, &bytes, &len, st))
+        fail("ParseSingleExample graph",
+             tfc_graph_error(g) ? tfc_graph_error(g) : tfc_status_message(st));
+    else
+        seed("graphdef", "parse_single_example.pb", bytes, len);
+    free(bytes);
+    tfc_graph_free(g);
     tfc_status_free(st);
 }
 

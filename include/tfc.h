@@ -327,6 +327,10 @@ TFC_API void tfc_op_set_attr_int_list(tfc_op_desc *d, const char *name, const in
                                       int n);
 TFC_API void tfc_op_set_attr_float_list(tfc_op_desc *d, const char *name, const double *v,
                                         int n);
+/* A list(string) attr (ParseSingleExample's keys): n NUL-terminated
+ * strings, copied. */
+TFC_API void tfc_op_set_attr_string_list(tfc_op_desc *d, const char *name,
+                                         const char *const *v, int n);
 /* The node keeps its own reference to `t`; the caller keeps theirs. */
 TFC_API void tfc_op_set_attr_tensor(tfc_op_desc *d, const char *name, tfc_tensor *t);
 /* Validates (inputs, device, attrs: a type attr given as T or dtype that

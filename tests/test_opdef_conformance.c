@@ -492,6 +492,8 @@ static void test_input_graphs(void) {
     };
     tfc_output parsed[4];
     CHECK(tfc_parse_example(g, recs[1], feats, 2, parsed) == 0);
+    /* ParseSingleExample: its keys are list(string) attrs */
+    CHECK(tfc_parse_single_example(g, rec[1], feats, 2, parsed) == 0);
     /* a critical section: ConsumeMutexLock takes a variant, which only
      * MutexLock makes */
     tfc_consume_mutex_lock(g, tfc_mutex_lock(g, tfc_mutex(g, "m", NULL)));

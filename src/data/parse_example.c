@@ -6,9 +6,14 @@
  *   attrs   Nsparse, Ndense, sparse_types, Tdense, dense_shapes
  *   outputs sparse_indices (Nsparse int64 [n, 2]), sparse_values,
  *           sparse_shapes (int64 [2]), dense_values ([B] + dense_shape)
- * tfc_parse_single_example builds it for one record and drops the batch
- * dim, as TensorFlow 1.4's parse_single_example did. Errors name the record
- * (its index, and its name when given) and the feature. */
+ * ParseSingleExample (TensorFlow 1.7 on): one record (a scalar), its keys
+ * in list(string) attrs, outputs without the batch dim (sparse indices
+ * [n, 1], sparse shapes [1]):
+ *   inputs  serialized (scalar), dense_defaults (Ndense)
+ *   attrs   num_sparse, sparse_keys, dense_keys, sparse_types, Tdense,
+ *           dense_shapes
+ * tfc_parse_single_example builds it. Errors name the record (its index,
+ * and its name when given) and the feature. */
 #include "data/attr_lists.h"
 #include "graph/op_registry.h"
 
@@ -25,10 +30,84 @@ static int type_ok(tfc_dtype dt) { return dt == TFC_FLOAT || dt == TFC_INT64 || 
 /* A node's attrs, parsed when it is built (its op_data, one block) */
 typedef struct parse_def {
     int ns, nd;
-    tfc_dtype *stypes; /* [ns] */
+    int single;         /* ParseSingleExample: one record, no batch dim */
+    tfc_dtype *stypes;  /* [ns] */
     tfc_shape *dshapes; /* [nd] */
     int64_t *per;       /* [nd]: elements of each dense feature */
+    const char **keys;  /* [ns + nd], sparse first (ParseSingleExample's, copied here) */
+    size_t *keylens;
 } parse_def;
+
+/* The outputs, Tdense and the node's parse_def, shared by both ops once
+ * their own inputs and attrs are checked: dense defaults are inputs
+ * [first_default, first_default + nd); keys (single only) the attrs'. */
+static int infer_outputs(tfc_infer_ctx *c, int ns, int nd, const tfc_dtype *stypes,
+                         const tfc_shape *dshapes, int first_default, int single,
+                         const char *const *keys) {
+    int64_t batch = -1;
+    if (!single) {
+        tfc_shape ser = tfc_infer_input_shape(c, 0);
+        if (ser.rank > 1)
+            return tfc_infer_error(c, "serialized must be a vector, got rank %d", ser.rank);
+        batch = ser.rank == 1 ? ser.dims[0] : -1;
+    }
+    int64_t tdense[PMAX];
+    if (tfc_infer_set_num_outputs(c, 3 * ns + nd)) return -1;
+    for (int i = 0; i < ns; i++) {
+        if (!type_ok(stypes[i]))
+            return tfc_infer_error(c, "sparse_types[%d] is %s; float32, int64 or string expected",
+                                   i, tfc_dtype_name(stypes[i]));
+        int64_t id[2] = {-1, single ? 1 : 2};
+        tfc_infer_set_output(c, i, TFC_INT64, tfc_shape_make(2, id));
+        tfc_infer_set_output(c, ns + i, stypes[i], tfc_shape_vector(-1));
+        tfc_infer_set_output(c, 2 * ns + i, TFC_INT64, tfc_shape_vector(single ? 1 : 2));
+    }
+    size_t keybytes = 0;
+    for (int k = 0; single && k < ns + nd; k++) keybytes += strlen(keys[k]) + 1;
+    for (int j = 0; j < nd; j++) {
+        tfc_dtype dt = tfc_infer_input_dtype(c, first_default + j);
+        if (!type_ok(dt))
+            return tfc_infer_error(c, "dense_defaults[%d] is %s; float32, int64 or string expected",
+                                   j, tfc_dtype_name(dt));
+        if (!tfc_shape_is_fully_defined(&dshapes[j]) || dshapes[j].rank >= TFC_MAX_RANK)
+            return tfc_infer_error(c, "dense_shapes[%d] must be fully defined and of rank below %d",
+                                   j, TFC_MAX_RANK);
+        tdense[j] = dt;
+        tfc_shape out = {.rank = dshapes[j].rank + !single};
+        out.dims[0] = batch;
+        memcpy(out.dims + !single, dshapes[j].dims, sizeof *out.dims * (size_t)dshapes[j].rank);
+        tfc_infer_set_output(c, 3 * ns + j, dt, out);
+    }
+    if (tfc_attrs_set_int_list(c->attrs, "Tdense", tdense, nd))
+        return tfc_infer_error(c, "out of memory");
+    /* the attrs as the kernel wants them, parsed once */
+    size_t nk = single ? (size_t)(ns + nd) : 0;
+    parse_def *d = malloc(sizeof *d + sizeof(tfc_shape) * (size_t)nd +
+                          sizeof(int64_t) * (size_t)nd + sizeof(size_t) * nk + sizeof(char *) * nk +
+                          sizeof(tfc_dtype) * (size_t)ns + keybytes);
+    if (!d) return tfc_infer_error(c, "out of memory");
+    d->ns = ns;
+    d->nd = nd;
+    d->single = single;
+    d->dshapes = (tfc_shape *)(d + 1);
+    d->per = (int64_t *)(d->dshapes + nd);
+    d->keylens = (size_t *)(d->per + nd);
+    d->keys = (const char **)(d->keylens + nk);
+    d->stypes = (tfc_dtype *)(d->keys + nk);
+    char *bytes = (char *)(d->stypes + ns);
+    memcpy(d->stypes, stypes, sizeof *stypes * (size_t)ns);
+    memcpy(d->dshapes, dshapes, sizeof *dshapes * (size_t)nd);
+    for (int j = 0; j < nd; j++)
+        d->per[j] = tfc_dims_num_elements(dshapes[j].rank, dshapes[j].dims);
+    for (size_t k = 0; k < nk; k++) {
+        d->keylens[k] = strlen(keys[k]);
+        d->keys[k] = memcpy(bytes, keys[k], d->keylens[k] + 1);
+        bytes += d->keylens[k] + 1;
+    }
+    free(c->op_data);
+    c->op_data = d;
+    return 0;
+}
 
 static int parse_infer(tfc_infer_ctx *c) {
     int64_t ns = tfc_attrs_int(c->attrs, "Nsparse", -1), nd = tfc_attrs_int(c->attrs, "Ndense", -1);
@@ -55,54 +134,44 @@ static int parse_infer(tfc_infer_ctx *c) {
                                             : "a key",
                                    tfc_dtype_name(dt));
     }
+    return infer_outputs(c, (int)ns, (int)nd, stypes, dshapes, 2 + (int)ns + (int)nd, 0, NULL);
+}
+
+/* The strings of list(string) attr `name`: their count (0 when absent),
+ * -1 when it has more than PMAX or is another kind. */
+static int key_list(tfc_infer_ctx *c, const char *name, const char *const **keys) {
+    int n = tfc_attrs_string_list(c->attrs, name, keys);
+    if (n < 0 && !tfc_attrs_find(c->attrs, name)) n = 0;
+    return n > PMAX ? -1 : n;
+}
+
+static int single_infer(tfc_infer_ctx *c) {
+    int64_t ns = tfc_attrs_int(c->attrs, "num_sparse", 0);
+    const char *const *skeys, *const *dkeys;
+    int nsk = key_list(c, "sparse_keys", &skeys), nd = key_list(c, "dense_keys", &dkeys);
+    if (ns < 0 || ns > PMAX || nsk != ns)
+        return tfc_infer_error(c,
+                               "attr 'sparse_keys' must list num_sparse (%lld, at most %d) "
+                               "strings",
+                               (long long)ns, PMAX);
+    if (nd < 0) return tfc_infer_error(c, "attr 'dense_keys' must list at most %d strings", PMAX);
+    if (c->ninputs != 1 + nd)
+        return tfc_infer_error(c, "expected %d inputs (serialized, %d dense defaults), got %d",
+                               1 + nd, nd, c->ninputs);
+    tfc_dtype stypes[PMAX];
+    tfc_shape dshapes[PMAX];
+    if (tfc_attr_type_list(c->attrs, "sparse_types", stypes, PMAX) != ns)
+        return tfc_infer_error(c, "attr 'sparse_types' must list %lld dtypes", (long long)ns);
+    if (tfc_attr_shape_list(c->attrs, "dense_shapes", dshapes, PMAX) != nd)
+        return tfc_infer_error(c, "attr 'dense_shapes' must list %d shapes", nd);
     tfc_shape ser = tfc_infer_input_shape(c, 0);
-    if (ser.rank > 1)
-        return tfc_infer_error(c, "serialized must be a vector, got rank %d", ser.rank);
-    int64_t batch = ser.rank == 1 ? ser.dims[0] : -1;
-    int64_t tdense[PMAX];
-    if (tfc_infer_set_num_outputs(c, (int)(3 * ns + nd))) return -1;
-    for (int i = 0; i < ns; i++) {
-        if (!type_ok(stypes[i]))
-            return tfc_infer_error(c, "sparse_types[%d] is %s; float32, int64 or string expected",
-                                   i, tfc_dtype_name(stypes[i]));
-        int64_t id[2] = {-1, 2};
-        tfc_infer_set_output(c, i, TFC_INT64, tfc_shape_make(2, id));
-        tfc_infer_set_output(c, (int)ns + i, stypes[i], tfc_shape_vector(-1));
-        tfc_infer_set_output(c, 2 * (int)ns + i, TFC_INT64, tfc_shape_vector(2));
-    }
-    for (int j = 0; j < nd; j++) {
-        int in = 2 + (int)ns + (int)nd + j;
-        tfc_dtype dt = tfc_infer_input_dtype(c, in);
-        if (!type_ok(dt))
-            return tfc_infer_error(c, "dense_defaults[%d] is %s; float32, int64 or string expected",
-                                   j, tfc_dtype_name(dt));
-        if (!tfc_shape_is_fully_defined(&dshapes[j]) || dshapes[j].rank >= TFC_MAX_RANK)
-            return tfc_infer_error(c, "dense_shapes[%d] must be fully defined and of rank below %d",
-                                   j, TFC_MAX_RANK);
-        tdense[j] = dt;
-        tfc_shape out = {.rank = dshapes[j].rank + 1};
-        out.dims[0] = batch;
-        memcpy(out.dims + 1, dshapes[j].dims, sizeof *out.dims * (size_t)dshapes[j].rank);
-        tfc_infer_set_output(c, 3 * (int)ns + j, dt, out);
-    }
-    if (tfc_attrs_set_int_list(c->attrs, "Tdense", tdense, (int)nd))
-        return tfc_infer_error(c, "out of memory");
-    /* the attrs as the kernel wants them, parsed once */
-    parse_def *d = malloc(sizeof *d + sizeof(tfc_dtype) * (size_t)ns +
-                          sizeof(tfc_shape) * (size_t)nd + sizeof(int64_t) * (size_t)nd);
-    if (!d) return tfc_infer_error(c, "out of memory");
-    d->ns = (int)ns;
-    d->nd = (int)nd;
-    d->dshapes = (tfc_shape *)(d + 1);
-    d->per = (int64_t *)(d->dshapes + nd);
-    d->stypes = (tfc_dtype *)(d->per + nd);
-    memcpy(d->stypes, stypes, sizeof *stypes * (size_t)ns);
-    memcpy(d->dshapes, dshapes, sizeof *dshapes * (size_t)nd);
-    for (int j = 0; j < nd; j++)
-        d->per[j] = tfc_dims_num_elements(dshapes[j].rank, dshapes[j].dims);
-    free(c->op_data);
-    c->op_data = d;
-    return 0;
+    if (tfc_infer_input_dtype(c, 0) != TFC_STRING || ser.rank > 0)
+        return tfc_infer_error(c, "serialized must be a string scalar, got %s of rank %d",
+                               tfc_dtype_name(tfc_infer_input_dtype(c, 0)), ser.rank);
+    const char *keys[2 * PMAX];
+    for (int k = 0; k < ns; k++) keys[k] = skeys[k];
+    for (int k = 0; k < nd; k++) keys[ns + k] = dkeys[k];
+    return infer_outputs(c, (int)ns, nd, stypes, dshapes, 1, 1, keys);
 }
 
 static const char *kind_name(int k) {
@@ -163,21 +232,25 @@ static int sparse_add(sparse_acc *s, tfc_dtype dt, int64_t row, const exw_featur
 
 /* "Name: <name> (record i)" for errors (made only when one happens) */
 static const char *record_where(char *buf, size_t n, const tfc_tensor *names, int64_t i) {
-    tfc_string nm = names->nelem ? tfc_string_at(names, i) : (tfc_string){"<unknown>", 9};
+    tfc_string nm = names && names->nelem ? tfc_string_at(names, i) : (tfc_string){"<unknown>", 9};
     snprintf(buf, n, "Name: %.*s (record %lld)", (int)(nm.len > 100 ? 100 : nm.len), nm.data,
              (long long)i);
     return buf;
 }
 
+/* Both ops: ParseExample (keys and names in its inputs, a batch dim on
+ * its outputs) and ParseSingleExample (keys in its parse_def, one record,
+ * no batch dim). */
 static void parse_kernel(tfc_kernel_ctx *c) {
     const parse_def *pd = c->node->op_data;
-    int ns = pd->ns, nd = pd->nd;
+    int ns = pd->ns, nd = pd->nd, single = pd->single;
     const tfc_dtype *stypes = pd->stypes;
     const tfc_shape *dshapes = pd->dshapes;
     const int64_t *per = pd->per;
-    const tfc_tensor *ser = c->inputs[0], *names = c->inputs[1];
+    const tfc_tensor *ser = c->inputs[0], *names = single ? NULL : c->inputs[1];
+    int first_default = single ? 1 : 2 + ns + nd, lead = !single; /* the batch dim */
     int64_t batch = ser->rank == 1 ? ser->dims[0] : 1;
-    if (names->nelem != 0 && names->nelem != batch) {
+    if (names && names->nelem != 0 && names->nelem != batch) {
         tfc_kernel_error(c, TFC_INVALID_ARGUMENT, "names has %lld elements, serialized %lld",
                          (long long)names->nelem, (long long)batch);
         return;
@@ -186,8 +259,8 @@ static void parse_kernel(tfc_kernel_ctx *c) {
     for (int j = 0; j < nd; j++) {
         int64_t dims[TFC_MAX_RANK];
         dims[0] = batch;
-        memcpy(dims + 1, dshapes[j].dims, sizeof *dims * (size_t)dshapes[j].rank);
-        const tfc_tensor *dflt = c->inputs[2 + ns + nd + j];
+        memcpy(dims + lead, dshapes[j].dims, sizeof *dims * (size_t)dshapes[j].rank);
+        const tfc_tensor *dflt = c->inputs[first_default + j];
         if (dflt->nelem != 0 && dflt->nelem != 1 && dflt->nelem != per[j]) {
             tfc_kernel_error(c, TFC_INVALID_ARGUMENT,
                              "dense_defaults[%d] has %lld values; the feature %lld (or 1, or 0: "
@@ -196,7 +269,7 @@ static void parse_kernel(tfc_kernel_ctx *c) {
             return;
         }
         dense[j] = tfc_kernel_output(c, 3 * ns + j, c->node->out_dtypes[3 * ns + j],
-                                     dshapes[j].rank + 1, dims);
+                                     dshapes[j].rank + lead, dims);
         if (!dense[j]) return;
     }
     sparse_acc acc[PMAX];
@@ -208,7 +281,8 @@ static void parse_kernel(tfc_kernel_ctx *c) {
     exw_feature feats[2 * PMAX];
     int found[2 * PMAX];
     for (int k = 0; k < ns + nd; k++) {
-        tfc_string key = tfc_string_at(c->inputs[2 + k], 0);
+        tfc_string key =
+            single ? (tfc_string){pd->keys[k], pd->keylens[k]} : tfc_string_at(c->inputs[2 + k], 0);
         keys[k] = key.data;
         keylens[k] = key.len;
     }
@@ -224,14 +298,14 @@ static void parse_kernel(tfc_kernel_ctx *c) {
             goto done;
         }
         for (int j = 0; j < nd; j++) {
-            tfc_string key = tfc_string_at(c->inputs[2 + ns + j], 0);
+            tfc_string key = {keys[ns + j], keylens[ns + j]};
             tfc_dtype dt = dense[j]->dtype;
             const exw_feature f = feats[ns + j];
             size_t count = found[ns + j] ? f.count : 0;
             int64_t at = i * per[j];
             int bad = 0;
             if (!found[ns + j] || f.kind == EXW_NONE) {
-                const tfc_tensor *dflt = c->inputs[2 + ns + nd + j];
+                const tfc_tensor *dflt = c->inputs[first_default + j];
                 if (!dflt->nelem) {
                     tfc_kernel_error(c, TFC_INVALID_ARGUMENT,
                                      "%s, Feature: %.*s (data type: %s) is required but could not "
@@ -271,7 +345,7 @@ static void parse_kernel(tfc_kernel_ctx *c) {
             if (bad) goto done;
         }
         for (int s = 0; s < ns; s++) {
-            tfc_string key = tfc_string_at(c->inputs[2 + s], 0);
+            tfc_string key = {keys[s], keylens[s]};
             const exw_feature f = feats[s];
             if (!found[s] || f.kind == EXW_NONE) continue;
             if (f.kind != kind_of(stypes[s])) {
@@ -289,23 +363,23 @@ static void parse_kernel(tfc_kernel_ctx *c) {
         }
     }
     for (int s = 0; s < ns; s++) {
-        int64_t id[2] = {acc[s].n, 2}, two = 2;
+        int64_t width = 1 + lead, id[2] = {acc[s].n, width};
         tfc_tensor *ix = tfc_kernel_output(c, s, TFC_INT64, 2, id);
         tfc_tensor *vals = tfc_kernel_output(c, ns + s, stypes[s], 1, &acc[s].n);
-        tfc_tensor *shape = tfc_kernel_output(c, 2 * ns + s, TFC_INT64, 1, &two);
+        tfc_tensor *shape = tfc_kernel_output(c, 2 * ns + s, TFC_INT64, 1, &width);
         if (!ix || !vals || !shape) goto done;
         int64_t *ip = ix->data;
         for (int64_t k = 0, col = 0; k < acc[s].n; k++) {
             col = k && acc[s].rows[k] == acc[s].rows[k - 1] ? col + 1 : 0;
-            ip[2 * k] = acc[s].rows[k];
-            ip[2 * k + 1] = col;
+            if (lead) ip[2 * k] = acc[s].rows[k];
+            ip[width * k + lead] = col;
         }
         if (acc[s].n) {
             memcpy(vals->data, acc[s].values->data, (size_t)acc[s].n * tfc_dtype_size(stypes[s]));
             if (tfc_tensor_own_strings(vals)) goto oom;
         }
-        ((int64_t *)shape->data)[0] = batch;
-        ((int64_t *)shape->data)[1] = acc[s].widest;
+        if (lead) ((int64_t *)shape->data)[0] = batch;
+        ((int64_t *)shape->data)[lead] = acc[s].widest;
     }
     for (int j = 0; j < nd; j++)
         if (tfc_tensor_own_strings(dense[j])) goto oom;
@@ -328,42 +402,58 @@ done:
 const tfc_op_def tfc_ops_parse[] = {
     {"ParseExample", 2, -1, 0, TFC_OP_STRINGS | TFC_OP_NO_GRADIENT, 0, parse_infer, parse_kernel,
      NULL},
+    {"ParseSingleExample", 1, -1, 0, TFC_OP_STRINGS | TFC_OP_NO_GRADIENT, 0, single_infer,
+     parse_kernel, NULL},
     {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 
 /* ---- public helpers ---- */
 
-int tfc_parse_example(tfc_graph *g, tfc_output serialized, const tfc_parse_feature *features, int n,
-                      tfc_output *out) {
+/* ParseExample (single 0) or ParseSingleExample (1) of the features. */
+static int build_parse(tfc_graph *g, int single, tfc_output serialized,
+                       const tfc_parse_feature *features, int n, tfc_output *out) {
     if (!g || tfc_graph_error(g)) return -1;
     int ns = 0, nd = 0;
     int64_t stypes[PMAX];
     tfc_shape dshapes[PMAX];
-    for (int i = 0; i < n; i++) {
-        if (features[i].var_len)
-            stypes[ns++] = features[i].dtype;
-        else if (nd < PMAX)
-            dshapes[nd++] = tfc_shape_make(features[i].rank, features[i].dims);
+    const char *skeys[PMAX], *dkeys[PMAX];
+    for (int i = 0; i < n && ns <= PMAX && nd <= PMAX; i++) {
+        const char *key = features[i].key ? features[i].key : "";
+        if (features[i].var_len) {
+            if (ns < PMAX) skeys[ns] = key, stypes[ns] = features[i].dtype;
+            ns++;
+        } else {
+            if (nd < PMAX)
+                dkeys[nd] = key, dshapes[nd] = tfc_shape_make(features[i].rank, features[i].dims);
+            nd++;
+        }
     }
     if (ns > PMAX || nd > PMAX) {
-        tfc_graph_fail(g, TFC_INVALID_ARGUMENT, "tfc_parse_example: more than %d features", PMAX);
+        tfc_graph_fail(g, TFC_INVALID_ARGUMENT, "%s: more than %d features",
+                       single ? "tfc_parse_single_example" : "tfc_parse_example", PMAX);
         return -1;
     }
-    tfc_op_desc *d = tfc_op_new(g, "ParseExample", NULL);
+    tfc_op_desc *d = tfc_op_new(g, single ? "ParseSingleExample" : "ParseExample", NULL);
     tfc_op_add_input(d, serialized);
-    tfc_op_add_input(d, tfc_const_strings(g, 1, (int64_t[]){0}, NULL, NULL));
-    for (int pass = 0; pass < 2; pass++)
-        for (int i = 0; i < n; i++)
-            if (features[i].var_len == !pass)
-                tfc_op_add_input(d, tfc_const_string(g, features[i].key ? features[i].key : ""));
+    if (!single) {
+        tfc_op_add_input(d, tfc_const_strings(g, 1, (int64_t[]){0}, NULL, NULL));
+        for (int i = 0; i < ns; i++) tfc_op_add_input(d, tfc_const_string(g, skeys[i]));
+        for (int i = 0; i < nd; i++) tfc_op_add_input(d, tfc_const_string(g, dkeys[i]));
+    }
     for (int i = 0; i < n; i++) {
         if (features[i].var_len) continue;
         tfc_output dflt = features[i].default_value;
         if (!dflt.node) dflt = tfc_const_data(g, features[i].dtype, 1, (int64_t[]){0}, NULL);
         tfc_op_add_input(d, dflt);
     }
-    tfc_op_set_attr_int(d, "Nsparse", ns);
-    tfc_op_set_attr_int(d, "Ndense", nd);
+    if (single) {
+        tfc_op_set_attr_int(d, "num_sparse", ns);
+        tfc_op_set_attr_string_list(d, "sparse_keys", skeys, ns);
+        tfc_op_set_attr_string_list(d, "dense_keys", dkeys, nd);
+    } else {
+        tfc_op_set_attr_int(d, "Nsparse", ns);
+        tfc_op_set_attr_int(d, "Ndense", nd);
+    }
     tfc_op_set_attr_int_list(d, "sparse_types", stypes, ns);
     /* list(shape) in its int-list form (data/attr_lists.h) */
     int64_t v[PMAX * (TFC_MAX_RANK + 1) + 1];
@@ -390,25 +480,12 @@ int tfc_parse_example(tfc_graph *g, tfc_output serialized, const tfc_parse_featu
     return 0;
 }
 
+int tfc_parse_example(tfc_graph *g, tfc_output serialized, const tfc_parse_feature *features, int n,
+                      tfc_output *out) {
+    return build_parse(g, 0, serialized, features, n, out);
+}
+
 int tfc_parse_single_example(tfc_graph *g, tfc_output serialized, const tfc_parse_feature *features,
                              int n, tfc_output *out) {
-    if (!g || tfc_graph_error(g)) return -1;
-    /* one record as a batch of one, then without the batch dim */
-    tfc_output batch = tfc_reshape(g, serialized, 1, (int64_t[]){1});
-    if (tfc_parse_example(g, batch, features, n, out)) return -1;
-    int o = 0;
-    for (int i = 0; i < n; i++) {
-        if (!features[i].var_len) {
-            int32_t axis = 0;
-            out[o] = tfc_squeeze(g, out[o], &axis, 1);
-            o++;
-            continue;
-        }
-        /* indices [k, 2] -> column 1 as [k, 1]; shape [2] -> [1] */
-        int64_t b1[2] = {0, 1}, s1[2] = {-1, 1}, b2[1] = {1}, s2[1] = {1};
-        out[o] = tfc_slice(g, out[o], b1, s1, 2);
-        out[o + 2] = tfc_slice(g, out[o + 2], b2, s2, 1);
-        o += 3;
-    }
-    return tfc_graph_error(g) ? -1 : 0;
+    return build_parse(g, 1, serialized, features, n, out);
 }

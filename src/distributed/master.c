@@ -174,6 +174,10 @@ static tfc_node *copy_node(tfc_graph *pg, const tfc_node *n, const tfc_output *i
         case TFC_ATTR_FLOAT_LIST:
             tfc_op_set_attr_float_list(d, a->name, a->v.list.f, a->v.list.n);
             break;
+        case TFC_ATTR_STRING_LIST:
+            tfc_op_set_attr_string_list(d, a->name, (const char *const *)a->v.list.s,
+                                        a->v.list.n);
+            break;
         }
     }
     return tfc_op_finish(d);

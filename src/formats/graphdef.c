@@ -114,6 +114,7 @@ static Tensorflow__AttrValue *attr_msg(tfc_arena *a, const tfc_attr *at) {
         break;
     case TFC_ATTR_INT_LIST:
     case TFC_ATTR_FLOAT_LIST:
+    case TFC_ATTR_STRING_LIST:
         if (!(l = tfc_arena_alloc(a, sizeof *l))) return NULL;
         tensorflow__attr_value__list_value__init(l);
         v->value_case = TENSORFLOW__ATTR_VALUE__VALUE_LIST;
@@ -121,6 +122,13 @@ static Tensorflow__AttrValue *attr_msg(tfc_arena *a, const tfc_attr *at) {
         if (at->kind == TFC_ATTR_INT_LIST) {
             l->n_i = (size_t)at->v.list.n;
             l->i = at->v.list.i;
+        } else if (at->kind == TFC_ATTR_STRING_LIST) {
+            ProtobufCBinaryData *e = tfc_arena_alloc(a, sizeof *e * (size_t)(at->v.list.n + 1));
+            if (!e) return NULL;
+            for (int k = 0; k < at->v.list.n; k++)
+                e[k] = (ProtobufCBinaryData){strlen(at->v.list.s[k]), (uint8_t *)at->v.list.s[k]};
+            l->n_s = (size_t)at->v.list.n;
+            l->s = e;
         } else {
             float *f = tfc_arena_alloc(a, sizeof *f * (size_t)(at->v.list.n + 1));
             if (!f) return NULL;
@@ -1210,7 +1218,33 @@ static int attr_value(importer *im, const Tensorflow__NodeDef *nd, const char *o
     }
     case TENSORFLOW__ATTR_VALUE__VALUE_LIST: {
         const Tensorflow__AttrValue__ListValue *l = v->list;
-        if (l->n_s || l->n_tensor || l->n_func) goto unsupported;
+        if (l->n_tensor || l->n_func) goto unsupported;
+        if (l->n_s) { /* list(string): ParseSingleExample's keys */
+            if (l->n_i || l->n_f || l->n_b || l->n_type || l->n_shape) goto unsupported;
+            char **strs = calloc(l->n_s, sizeof *strs);
+            int ok = strs != NULL;
+            for (size_t k = 0; ok && k < l->n_s; k++) {
+                if (l->s[k].len && memchr(l->s[k].data, 0, l->s[k].len)) {
+                    for (size_t j = 0; j < k; j++) free(strs[j]);
+                    free(strs);
+                    return attr_error(im, nd, TFC_INVALID_ARGUMENT,
+                                      "attr '%s'[%zu] holds a NUL byte; tfc keeps list(string) "
+                                      "entries as text",
+                                      name, k);
+                }
+                ok = (strs[k] = malloc(l->s[k].len + 1)) != NULL;
+                if (ok) {
+                    if (l->s[k].len) memcpy(strs[k], l->s[k].data, l->s[k].len);
+                    strs[k][l->s[k].len] = 0;
+                }
+            }
+            if (ok && out)
+                ok = !tfc_attrs_set_string_list(out, name, (const char *const *)strs, (int)l->n_s);
+            for (size_t k = 0; strs && k < l->n_s; k++) free(strs[k]);
+            free(strs);
+            if (!ok) goto oom;
+            break;
+        }
         if (l->n_shape) { /* list(shape): ParseExample's dense_shapes, queues' shapes */
             tfc_shape *shapes = malloc(sizeof *shapes * l->n_shape);
             if (!shapes) goto oom;
@@ -1334,6 +1368,10 @@ static void set_attrs(tfc_op_desc *d, const tfc_attrs *a) {
             break;
         case TFC_ATTR_FLOAT_LIST:
             tfc_op_set_attr_float_list(d, at->name, at->v.list.f, at->v.list.n);
+            break;
+        case TFC_ATTR_STRING_LIST:
+            tfc_op_set_attr_string_list(d, at->name, (const char *const *)at->v.list.s,
+                                        at->v.list.n);
             break;
         }
     }

@@ -12,6 +12,10 @@ static void attr_clear(tfc_attr *at) {
     case TFC_ATTR_TENSOR: tfc_tensor_free(at->v.t); break;
     case TFC_ATTR_INT_LIST: free(at->v.list.i); break;
     case TFC_ATTR_FLOAT_LIST: free(at->v.list.f); break;
+    case TFC_ATTR_STRING_LIST:
+        for (int k = 0; k < at->v.list.n; k++) free(at->v.list.s[k]);
+        free(at->v.list.s);
+        break;
     default: break;
     }
 }
@@ -129,6 +133,23 @@ int tfc_attrs_set_float_list(tfc_attrs *a, const char *name, const double *v, in
     return 0;
 }
 
+int tfc_attrs_set_string_list(tfc_attrs *a, const char *name, const char *const *v, int n) {
+    if (n < 0 || (n && !v)) return -1;
+    char **copy = calloc((size_t)n + 1, sizeof *copy);
+    int ok = copy != NULL;
+    for (int k = 0; ok && k < n; k++) ok = v[k] && (copy[k] = strdup(v[k]));
+    tfc_attr *at = ok ? attr_slot(a, name) : NULL;
+    if (!at) {
+        for (int k = 0; copy && k < n; k++) free(copy[k]);
+        free(copy);
+        return -1;
+    }
+    at->kind = TFC_ATTR_STRING_LIST;
+    at->v.list.n = n;
+    at->v.list.s = copy;
+    return 0;
+}
+
 int64_t tfc_attrs_int(const tfc_attrs *a, const char *name, int64_t dflt) {
     const tfc_attr *at = tfc_attrs_find(a, name);
     if (!at) return dflt;
@@ -188,4 +209,16 @@ int tfc_attrs_float_list(const tfc_attrs *a, const char *name, const double **ou
     }
     *out = at->v.list.f;
     return at->v.list.n;
+}
+
+int tfc_attrs_string_list(const tfc_attrs *a, const char *name, const char *const **out) {
+    const tfc_attr *at = tfc_attrs_find(a, name);
+    *out = NULL;
+    if (at && at->kind == TFC_ATTR_STRING_LIST) {
+        *out = (const char *const *)at->v.list.s;
+        return at->v.list.n;
+    }
+    if (at && (at->kind == TFC_ATTR_INT_LIST || at->kind == TFC_ATTR_FLOAT_LIST) && !at->v.list.n)
+        return 0;
+    return -1;
 }

@@ -14,7 +14,8 @@ typedef enum tfc_attr_kind {
     TFC_ATTR_STRING,
     TFC_ATTR_TENSOR,
     TFC_ATTR_INT_LIST,
-    TFC_ATTR_FLOAT_LIST
+    TFC_ATTR_FLOAT_LIST,
+    TFC_ATTR_STRING_LIST /* list(string): NUL-terminated copies */
 } tfc_attr_kind;
 
 typedef struct tfc_attr {
@@ -30,6 +31,7 @@ typedef struct tfc_attr {
             int n;
             int64_t *i;
             double *f;
+            char **s;
         } list;
     } v;
 } tfc_attr;
@@ -50,6 +52,7 @@ int tfc_attrs_set_string(tfc_attrs *a, const char *name, const char *v);
 int tfc_attrs_set_tensor(tfc_attrs *a, const char *name, tfc_tensor *t);
 int tfc_attrs_set_int_list(tfc_attrs *a, const char *name, const int64_t *v, int n);
 int tfc_attrs_set_float_list(tfc_attrs *a, const char *name, const double *v, int n);
+int tfc_attrs_set_string_list(tfc_attrs *a, const char *name, const char *const *v, int n);
 
 /* Readers with defaults. */
 int64_t tfc_attrs_int(const tfc_attrs *a, const char *name, int64_t dflt);
@@ -62,5 +65,9 @@ tfc_shape tfc_attrs_shape(const tfc_attrs *a, const char *name);
 /* Number of items of a list attr (0 when absent); *out points at them. */
 int tfc_attrs_int_list(const tfc_attrs *a, const char *name, const int64_t **out);
 int tfc_attrs_float_list(const tfc_attrs *a, const char *name, const double **out);
+/* A list(string) attr's strings: their count, or -1 when the attr is
+ * absent or another kind (an empty list of any kind counts as 0 strings:
+ * a GraphDef's empty list says no kind). */
+int tfc_attrs_string_list(const tfc_attrs *a, const char *name, const char *const **out);
 
 #endif

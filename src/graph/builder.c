@@ -139,6 +139,10 @@ void tfc_op_set_attr_int_list(tfc_op_desc *d, const char *name, const int64_t *v
 void tfc_op_set_attr_float_list(tfc_op_desc *d, const char *name, const double *v, int n) {
     CHECK_SET(tfc_attrs_set_float_list(&d->attrs, name, v, n));
 }
+void tfc_op_set_attr_string_list(tfc_op_desc *d, const char *name, const char *const *v,
+                                 int n) {
+    CHECK_SET(tfc_attrs_set_string_list(&d->attrs, name, v, n));
+}
 void tfc_op_set_attr_tensor(tfc_op_desc *d, const char *name, tfc_tensor *t) {
     CHECK_SET(!t || tfc_attrs_set_tensor(&d->attrs, name, t));
 }

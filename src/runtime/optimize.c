@@ -109,6 +109,10 @@ static uint64_t attr_hash(const tfc_attr *a) {
     case TFC_ATTR_FLOAT_LIST:
         h = mix(h, (uint64_t)a->v.list.n);
         return a->v.list.n ? mix_bytes(h, a->v.list.f, (size_t)a->v.list.n * sizeof(double)) : h;
+    case TFC_ATTR_STRING_LIST:
+        h = mix(h, (uint64_t)a->v.list.n);
+        for (int i = 0; i < a->v.list.n; i++) h = mix_str(h, a->v.list.s[i]);
+        return h;
     }
     return h;
 }
@@ -141,6 +145,11 @@ static int attr_equal(const tfc_attr *a, const tfc_attr *b) {
         return a->v.list.n == b->v.list.n &&
                (!a->v.list.n ||
                 !memcmp(a->v.list.f, b->v.list.f, (size_t)a->v.list.n * sizeof(double)));
+    case TFC_ATTR_STRING_LIST:
+        if (a->v.list.n != b->v.list.n) return 0;
+        for (int i = 0; i < a->v.list.n; i++)
+            if (strcmp(a->v.list.s[i], b->v.list.s[i])) return 0;
+        return 1;
     }
     return 0;
 }
