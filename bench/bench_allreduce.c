@@ -15,6 +15,7 @@
  *
  * Prints rank 0's rows "name<TAB>threads<TAB>value<TAB>peer<TAB>unit" for
  * bench/run.sh. */
+#include "bench_clock.h"
 #include "bench_models.h"
 #include "tfc.h"
 
@@ -24,12 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static const char *size_name(size_t bytes, char *buf, size_t n) {
     if (bytes >= (1u << 20)) snprintf(buf, n, "%zuMiB", bytes >> 20);

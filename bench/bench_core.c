@@ -2,6 +2,7 @@
  * direct cblas_sgemm call in the same process. Prints one line per row:
  *   name<TAB>threads<TAB>tfc figure<TAB>peer figure<TAB>unit
  * (peer "-" when there is none in C; bench/run.sh adds PyTorch's). */
+#include "bench_clock.h"
 #include "tfc.h"
 
 #include <cblas.h>
@@ -13,20 +14,6 @@
 #include <time.h>
 
 extern void openblas_set_num_threads(int n);
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-/* The calling thread's CPU time: on a shared machine it tracks what an idle
- * machine's wall clock would show for a run that stays on the caller. */
-static double thread_cpu_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 /* Median of `reps` timings of `iters` calls, in seconds per call. */
 #define TIME_MEDIAN(result, reps, iters, body)                                                     \

@@ -10,6 +10,7 @@
  * distorts less), in sessions of THREADS intra- and inter-op threads
  * (default 1). The goals (issue 20): accuracy drop <= 1 point, size >= 3.5x
  * smaller, examples/s >= 1.5x float. */
+#include "bench_clock.h"
 #include "tfc.h"
 
 #include <math.h>
@@ -17,18 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static double cpu_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static void die(const char *what, const char *why) {
     fprintf(stderr, "bench_quantized: %s: %s\n", what, why ? why : "?");

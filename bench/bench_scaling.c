@@ -8,6 +8,7 @@
  * per workload the median examples/s of each side, the median of the
  * rounds' 2-thread / 1-thread ratios with their quartiles, and the share
  * of the FMA limit, measured here with a loop of independent FMAs. */
+#include "bench_clock.h"
 #include "bench_models.h"
 #include "tfc.h"
 
@@ -22,18 +23,6 @@
 #endif
 
 enum { MAX_ROUNDS = 200, LSTM_BATCH = 20, LSTM_STEPS = 20, LSTM_VOCAB = 10000 };
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static double thread_cpu_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 /* One core's float32 multiply-add limit in GFLOP/s: 10 independent chains
  * of 8-lane FMAs (enough to cover the units' latency), by thread CPU time,

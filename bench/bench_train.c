@@ -7,6 +7,7 @@
  * of TensorFlow's RNN tutorial, see run_lstm). Prints rows
  * "name<TAB>threads<TAB>value<TAB>-<TAB>unit" for bench/run.sh. THREADS sets both
  * thread counts; TFC_INTER=n in the environment overrides the inter-op one. */
+#include "bench_clock.h"
 #include "bench_models.h"
 #include "tfc.h"
 
@@ -17,20 +18,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-/* The process's CPU time: on a shared machine, examples per CPU-second of a
- * 1-thread run track what an idle machine's wall clock would show. */
-static double cpu_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 /* The LSTM language model: PTB "small" of TensorFlow's RNN tutorial
  * (ptb_word_lm.py): vocabulary 10,000, embedding 200, two BasicLSTMCells of

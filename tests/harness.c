@@ -37,6 +37,15 @@ double tfc_test_uniform(double lo, double hi) {
     return lo + (hi - lo) * u;
 }
 
+unsigned long long tfc_test_bits(void) {
+    rng_state = rng_state * 6364136223846793005ull + 1442695040888963407ull;
+    /* the LCG's low bits repeat quickly: mix them (splitmix64's finalizer) */
+    unsigned long long z = rng_state;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
 tfc_tensor *tfc_test_random_tensor(tfc_dtype dt, int rank, const int64_t *dims, double lo,
                                    double hi) {
     tfc_tensor *t = tfc_tensor_new(dt, rank, dims);

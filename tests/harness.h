@@ -72,6 +72,9 @@ int tfc_test_run_all(const tfc_test_case *tests, int n, int argc, char **argv);
 /* Deterministic random numbers for test data. */
 void tfc_test_seed(unsigned long long seed);
 double tfc_test_uniform(double lo, double hi);
+/* 64 random bits from the same stream (for bit patterns: NaN payloads,
+ * denormals, any integer). */
+unsigned long long tfc_test_bits(void);
 /* A tensor of random values in [lo, hi) (cast for integer types). */
 tfc_tensor *tfc_test_random_tensor(tfc_dtype dt, int rank, const int64_t *dims, double lo,
                                    double hi);

@@ -82,13 +82,6 @@ static void reference(tfc_dtype src, tfc_dtype dst, const void *x, void *y, int6
 
 /* ---- the data ---- */
 
-static uint64_t rng = 0x9e3779b97f4a7c15ull;
-static uint64_t next_u64(void) {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
 
 static const double float_edges[] = {0.0,
                                      -0.0,
@@ -123,7 +116,7 @@ static const double float_edges[] = {0.0,
 static void fill(tfc_dtype dt, void *x, int64_t n) {
     size_t ne = sizeof float_edges / sizeof *float_edges;
     for (int64_t i = 0; i < n; i++) {
-        uint64_t r = next_u64();
+        uint64_t r = tfc_test_bits();
         switch (dt) {
         case TFC_FLOAT:
         case TFC_DOUBLE: {
