@@ -246,8 +246,8 @@ static void set_step_kernel(tfc_kernel_ctx *c) {
 }
 
 const tfc_op_def tfc_ops_accumulator[] = {
-    {"ConditionalAccumulator", 0, 0, 1, ACC_OP, 0, acc_infer, acc_kernel, NULL},
-    {"ResourceConditionalAccumulator", 0, 0, 1, ACC_OP, 0, acc_infer, acc_kernel, NULL},
+    {"ConditionalAccumulator", 0, 0, 1, ACC_OP | TFC_OP_HANDLE, 0, acc_infer, acc_kernel, NULL},
+    {"ResourceConditionalAccumulator", 0, 0, 1, ACC_OP | TFC_OP_HANDLE, 0, acc_infer, acc_kernel, NULL},
     {"AccumulatorApplyGradient", 3, 3, 0, ACC_OP, 0, use_infer, apply_kernel, NULL},
     {"ResourceAccumulatorApplyGradient", 3, 3, 0, ACC_OP, 0, use_infer, apply_kernel, NULL},
     {"AccumulatorTakeGradient", 2, 2, 1, ACC_OP | TFC_OP_ASYNC, 0, use_infer, take_kernel, NULL},

@@ -515,10 +515,10 @@ static void size_kernel(tfc_kernel_ctx *c) {
 }
 
 const tfc_op_def tfc_ops_queue[] = {
-    {"FIFOQueueV2", 0, 0, 1, QUEUE_OP, 0, queue_infer, queue_kernel, NULL},
-    {"PaddingFIFOQueueV2", 0, 0, 1, QUEUE_OP, 0, queue_infer, queue_kernel, NULL},
-    {"RandomShuffleQueueV2", 0, 0, 1, QUEUE_OP, 0, queue_infer, queue_kernel, NULL},
-    {"PriorityQueueV2", 0, 0, 1, QUEUE_OP, 0, queue_infer, queue_kernel, NULL},
+    {"FIFOQueueV2", 0, 0, 1, QUEUE_OP | TFC_OP_HANDLE, 0, queue_infer, queue_kernel, NULL},
+    {"PaddingFIFOQueueV2", 0, 0, 1, QUEUE_OP | TFC_OP_HANDLE, 0, queue_infer, queue_kernel, NULL},
+    {"RandomShuffleQueueV2", 0, 0, 1, QUEUE_OP | TFC_OP_HANDLE, 0, queue_infer, queue_kernel, NULL},
+    {"PriorityQueueV2", 0, 0, 1, QUEUE_OP | TFC_OP_HANDLE, 0, queue_infer, queue_kernel, NULL},
     {"QueueEnqueueV2", 2, -1, 0, QUEUE_USE, 0, enqueue_infer, enqueue_kernel, NULL},
     {"QueueEnqueueManyV2", 2, -1, 0, QUEUE_USE, 0, enqueue_infer, enqueue_kernel, NULL},
     {"QueueDequeueV2", 1, 1, 1, QUEUE_USE, 0, dequeue_infer, dequeue_kernel, NULL},

@@ -334,10 +334,10 @@ static void count_kernel(tfc_kernel_ctx *c) {
 #define READ_OP (READER_OP | TFC_OP_STRINGS | TFC_OP_ASYNC)
 
 const tfc_op_def tfc_ops_reader[] = {
-    {"TFRecordReaderV2", 0, 0, 1, READER_OP, 0, reader_infer, reader_kernel, NULL},
-    {"TextLineReaderV2", 0, 0, 1, READER_OP, 0, reader_infer, reader_kernel, NULL},
-    {"FixedLengthRecordReaderV2", 0, 0, 1, READER_OP, 0, reader_infer, reader_kernel, NULL},
-    {"WholeFileReaderV2", 0, 0, 1, READER_OP, 0, reader_infer, reader_kernel, NULL},
+    {"TFRecordReaderV2", 0, 0, 1, READER_OP | TFC_OP_HANDLE, 0, reader_infer, reader_kernel, NULL},
+    {"TextLineReaderV2", 0, 0, 1, READER_OP | TFC_OP_HANDLE, 0, reader_infer, reader_kernel, NULL},
+    {"FixedLengthRecordReaderV2", 0, 0, 1, READER_OP | TFC_OP_HANDLE, 0, reader_infer, reader_kernel, NULL},
+    {"WholeFileReaderV2", 0, 0, 1, READER_OP | TFC_OP_HANDLE, 0, reader_infer, reader_kernel, NULL},
     {"ReaderReadV2", 2, 2, 2, READ_OP, 0, read_infer, read_kernel, NULL},
     {"ReaderReadUpToV2", 3, 3, 2, READ_OP, 0, read_infer, read_kernel, NULL},
     {"ReaderNumRecordsProducedV2", 1, 1, 1, READER_OP, 0, read_infer, count_kernel, NULL},

@@ -51,7 +51,14 @@ enum {
     TFC_OP_RESOURCES = 1u << 4,
     /* May complete after its kernel returns (TensorFlow's AsyncOpKernel):
      * see tfc_kernel_defer. */
-    TFC_OP_ASYNC = 1u << 5
+    TFC_OP_ASYNC = 1u << 5,
+    /* A resource's handle op (a queue, a reader, a mutex): takes no input,
+     * makes its resource and its node state's `value` (the handle) on its
+     * first successful run, and outputs that same tensor on every run
+     * after, doing nothing else. Once each such node of a plan has run, the
+     * executor starts runs with the handles in place and skips the nodes
+     * (tfc_plan.handles). */
+    TFC_OP_HANDLE = 1u << 6
 };
 
 /* A kernel `fn##_strings` that runs fn##_kernel, then makes each string

@@ -327,7 +327,7 @@ static void consume_kernel(tfc_kernel_ctx *c) {
 }
 
 const tfc_op_def tfc_ops_mutex[] = {
-    {"MutexV2", 0, 0, 1, MUTEX_OP, 0, mutex_infer, mutex_kernel, NULL},
+    {"MutexV2", 0, 0, 1, MUTEX_OP | TFC_OP_HANDLE, 0, mutex_infer, mutex_kernel, NULL},
     {"MutexLock", 1, 1, 1, MUTEX_OP | TFC_OP_ASYNC, 0, lock_infer, lock_kernel, NULL},
     {"ConsumeMutexLock", 1, 1, 0, MUTEX_OP, 0, consume_infer, consume_kernel, NULL},
     {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},

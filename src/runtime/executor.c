@@ -70,6 +70,12 @@ struct run_state {
      * into them (input_overwritable), so a run need not count them in and
      * out: two atomic operations fewer per feed and constant. */
     int nborrowed;
+    /* the nodes that start the run and how many run: the plan's, or, in a
+     * run that skips its resource handles (tfc_plan.handles), those
+     * without the handles */
+    const int *initial;
+    int ninitial;
+    int nrun;
     /* asynchronous runs (tfc_async_run_start): told of each fetch as it is
      * computed and of the run's end; NULL for tfc_execute's runs */
     tfc_run_output_fn on_output;
@@ -247,7 +253,7 @@ static int input_overwritable(const tfc_kernel_ctx *c, int i) {
     const kernel_run *k = c->run;
     int slot = k->pn->input_slot[i];
     const tfc_tensor *t = c->inputs[i];
-    return slot >= k->r->p->nfeeds + k->r->p->nconsts && !t->base &&
+    return slot >= k->r->p->nfeeds + k->r->p->nconsts && slot >= k->r->nborrowed && !t->base &&
            !(t->flags & TFC_TENSOR_VARIABLE) &&
            atomic_load_explicit(&k->r->x->uses[slot], memory_order_acquire) == 1 &&
            atomic_load_explicit(&t->refcount, memory_order_acquire) == 1;
@@ -389,7 +395,7 @@ static int serial_wait(run_state *r, int *stack, int *sp);
 static void execute_serial(run_state *r) {
     tfc_plan *p = r->p;
     int *stack = r->x->stack, sp = 0;
-    for (int i = p->ninitial - 1; i >= 0; i--) stack[sp++] = p->initial[i];
+    for (int i = r->ninitial - 1; i >= 0; i--) stack[sp++] = r->initial[i];
     int ready[64];
     while (sp || serial_wait(r, stack, &sp)) {
         int j = stack[--sp];
@@ -539,9 +545,9 @@ static void wait_parallel(run_state *r);
 
 static void execute_parallel(run_state *r) {
     tfc_plan *p = r->p;
-    atomic_store(&r->remaining, p->nnodes);
+    atomic_store(&r->remaining, r->nrun);
     r->timing = atomic_load(&p->runs_to_time) > 0 && atomic_fetch_sub(&p->runs_to_time, 1) > 0;
-    run_local(r, p->initial, p->ninitial);
+    run_local(r, r->initial, r->ninitial);
     if (r->deadline_ns) {
         wait_parallel(r);
         return;
@@ -581,8 +587,10 @@ static void run_init(run_state *r, tfc_session *s, tfc_plan *p, tfc_run_scratch 
     r->serial = 0;
     /* plain copies: no other thread sees the block until the run starts */
     memcpy((void *)x->uses, p->slot_uses, (size_t)p->nslots * sizeof *p->slot_uses);
-    for (int j = 0; j < p->nnodes; j++)
-        atomic_store_explicit(&x->pending[j], p->nodes[j].pending, memory_order_relaxed);
+    memcpy((void *)x->pending, p->pending0, (size_t)p->nnodes * sizeof *p->pending0);
+    r->initial = p->initial;
+    r->ninitial = p->ninitial;
+    r->nrun = p->nnodes;
     r->nborrowed = 0;
     if (!feed_values) return; /* run_init_borrowing fills the slots */
     for (int i = 0; i < p->nfeeds; i++) x->values[i] = tfc_tensor_ref(feed_values[i]);
@@ -590,13 +598,39 @@ static void run_init(run_state *r, tfc_session *s, tfc_plan *p, tfc_run_scratch 
 }
 
 /* run_init for a run whose caller keeps the feeds until it ends: the feeds
- * and constants are borrowed (run_state.nborrowed). */
+ * and constants are borrowed (run_state.nborrowed), and so are the plan's
+ * resource handles once they have all run, which the run then skips. */
 static void run_init_borrowing(run_state *r, tfc_session *s, tfc_plan *p, tfc_run_scratch *x,
-                               tfc_tensor *const *feed_values) {
+                               tfc_tensor *const *feed_values, int may_skip_handles) {
     run_init(r, s, p, x, NULL);
     for (int i = 0; i < p->nfeeds; i++) x->values[i] = feed_values[i];
     for (int i = 0; i < p->nconsts; i++) x->values[p->nfeeds + i] = p->consts[i];
     r->nborrowed = p->nfeeds + p->nconsts;
+    if (!may_skip_handles || !atomic_load_explicit(&p->handles_ready, memory_order_acquire))
+        return;
+    for (int h = 0; h < p->nhandles; h++)
+        x->values[p->nodes[p->handles[h]].out_slot] = p->handle_values[h];
+    r->nborrowed += p->nhandles;
+    memcpy((void *)x->pending, p->pending_skip, (size_t)p->nnodes * sizeof *p->pending_skip);
+    r->initial = p->initial_skip;
+    r->ninitial = p->ninitial_skip;
+    r->nrun = p->nnodes - p->nhandles;
+}
+
+/* After a run of p that ran its handles: when each has made its value,
+ * later runs may skip them (tfc_plan.handles). */
+static void note_handles(tfc_plan *p) {
+    pthread_mutex_lock(&p->scratch_lock);
+    int ready = !atomic_load_explicit(&p->handles_ready, memory_order_relaxed);
+    for (int h = 0; ready && h < p->nhandles; h++) {
+        tfc_node_state *st = p->nodes[p->handles[h]].state;
+        pthread_mutex_lock(&st->lock);
+        p->handle_values[h] = st->value;
+        pthread_mutex_unlock(&st->lock);
+        ready = p->handle_values[h] != NULL;
+    }
+    if (ready) atomic_store_explicit(&p->handles_ready, 1, memory_order_release);
+    pthread_mutex_unlock(&p->scratch_lock);
 }
 
 /* Drops whatever the run still holds (fetched values, values of a failed
@@ -691,7 +725,8 @@ void tfc_execute_deadline(tfc_session *s, tfc_plan *p, tfc_tensor *const *feed_v
         tfc_status_set(status, TFC_INTERNAL, "out of memory starting a run");
         return;
     }
-    run_init_borrowing(&r, s, p, x, feed_values);
+    /* a traced run runs every node, so that its statistics show them all */
+    run_init_borrowing(&r, s, p, x, feed_values, !trace);
     r.trace = trace;
     r.deadline_ns = deadline_ns;
 
@@ -719,6 +754,9 @@ void tfc_execute_deadline(tfc_session *s, tfc_plan *p, tfc_tensor *const *feed_v
         }
         if (!fetch_values || p->nfetches == 0 || fetch_values[p->nfetches - 1])
             if (status->code == TFC_OK) tfc_status_set(status, TFC_OK, NULL);
+        if (r.nrun == p->nnodes && p->nhandles &&
+            !atomic_load_explicit(&p->handles_ready, memory_order_relaxed))
+            note_handles(p);
     }
     if (trace && tfc_run_metadata_add(md, p, trace) && status->code == TFC_OK)
         tfc_status_set(status, TFC_INTERNAL, "out of memory recording step statistics");
@@ -760,7 +798,7 @@ static void partition_done(void *user) {
 
 static void partition_start(void *arg) {
     run_state *r = arg;
-    run_local(r, r->p->initial, r->p->ninitial);
+    run_local(r, r->initial, r->ninitial);
 }
 
 static void execute_partitioned(tfc_session *s, tfc_plan *p, tfc_tensor *const *feed_values,
@@ -792,7 +830,7 @@ static void execute_partitioned(tfc_session *s, tfc_plan *p, tfc_tensor *const *
     }
     for (int k = 0; k < n; k++) {
         run_state *r = &sp.runs[k];
-        run_init_borrowing(r, s, p->partitions[k], xs[k], feed_values);
+        run_init_borrowing(r, s, p->partitions[k], xs[k], feed_values, 0);
         atomic_store(&r->remaining, p->partitions[k]->nnodes);
         r->step = &sp;
         r->trace = traces[k];

@@ -62,6 +62,11 @@ void tfc_plan_free(tfc_plan *p) {
     free(p->slot_uses);
     free(p->fetch_slot);
     free(p->initial);
+    free(p->pending0);
+    free(p->handles);
+    free(p->handle_values);
+    free(p->pending_skip);
+    free(p->initial_skip);
     for (int i = 0; p->consts && i < p->nconsts; i++) tfc_tensor_free(p->consts[i]);
     free(p->consts);
     tfc_plan_free_scratch(p);
@@ -254,6 +259,47 @@ oom:
     return -1;
 }
 
+int tfc_plan_start_lists(tfc_plan *p) {
+    p->initial = malloc((size_t)(p->nnodes + 1) * sizeof *p->initial);
+    p->pending0 = malloc((size_t)(p->nnodes + 1) * sizeof *p->pending0);
+    if (!p->initial || !p->pending0) return -1;
+    for (int j = 0; j < p->nnodes; j++) {
+        p->pending0[j] = p->nodes[j].pending;
+        if (p->nodes[j].pending == 0) p->initial[p->ninitial++] = j;
+    }
+    return 0;
+}
+
+/* A resource handle node the executor may skip once it has run (see
+ * tfc_plan.handles): no inputs, no control inputs. */
+static int is_handle(const tfc_node *n, const tfc_graph_view *v) {
+    return (n->op->flags & TFC_OP_HANDLE) && n->ninputs == 0 && v->ncontrol[n->id] == 0;
+}
+
+/* The handles of a single-device plan, and the schedule of a run that
+ * skips them: their successors wait for one edge fewer each. */
+static int plan_handles(tfc_plan *p, const tfc_graph_view *v) {
+    for (int j = 0; j < p->nnodes; j++) p->nhandles += is_handle(p->nodes[j].node, v);
+    if (!p->nhandles) return 0;
+    p->handles = malloc((size_t)p->nhandles * sizeof *p->handles);
+    p->handle_values = calloc((size_t)p->nhandles, sizeof *p->handle_values);
+    p->pending_skip = malloc((size_t)p->nnodes * sizeof *p->pending_skip);
+    p->initial_skip = malloc((size_t)p->nnodes * sizeof *p->initial_skip);
+    if (!p->handles || !p->handle_values || !p->pending_skip || !p->initial_skip) return -1;
+    memcpy(p->pending_skip, p->pending0, (size_t)p->nnodes * sizeof *p->pending_skip);
+    int h = 0;
+    for (int j = 0; j < p->nnodes; j++) {
+        const tfc_plan_node *pn = &p->nodes[j];
+        if (!is_handle(pn->node, v)) continue;
+        p->handles[h++] = j;
+        for (int i = 0; i < pn->nsucc; i++) p->pending_skip[pn->succ[i]]--;
+    }
+    for (int j = 0; j < p->nnodes; j++)
+        if (p->pending_skip[j] == 0 && !is_handle(p->nodes[j].node, v))
+            p->initial_skip[p->ninitial_skip++] = j;
+    return 0;
+}
+
 /* The value slot a source is read from: feeds first, then the plan's
  * constants, then every output of every running node. */
 static int src_slot(const tfc_plan *p, const int *index_of, tfc_src s) {
@@ -309,8 +355,7 @@ tfc_plan *tfc_plan_build(tfc_session *s, const tfc_output *feeds, int nfeeds,
     p->nodes = calloc((size_t)p->nnodes + 1, sizeof *p->nodes);
     if (!p->nodes) goto oom;
 
-    /* slots: feeds, then constants, then every output of every running node */
-    int slot = nfeeds + p->nconsts, k = 0;
+    int k = 0;
     for (int i = 0; i < nnodes; i++) {
         index_of[i] = -1;
         if (!v.run[i]) continue;
@@ -321,11 +366,20 @@ tfc_plan *tfc_plan_build(tfc_session *s, const tfc_output *feeds, int nfeeds,
         pn->op = n->op;
         pn->ninputs = n->ninputs;
         pn->noutputs = n->noutputs;
-        pn->out_slot = slot;
         pn->input_base = p->total_inputs;
         p->total_inputs += n->ninputs;
-        slot += n->noutputs;
     }
+    /* slots: feeds, constants, the outputs of resource handles (which a
+     * run may borrow, as it does the constants), then every output of
+     * every other running node */
+    int slot = nfeeds + p->nconsts;
+    for (int pass = 0; pass < 2; pass++)
+        for (int j = 0; j < p->nnodes; j++) {
+            tfc_plan_node *pn = &p->nodes[j];
+            if (is_handle(pn->node, &v) != (pass == 0)) continue;
+            pn->out_slot = slot;
+            slot += pn->noutputs;
+        }
     p->nslots = slot;
     p->slot_uses = calloc((size_t)slot + 1, sizeof *p->slot_uses);
     p->fetch_slot = malloc((size_t)(nfetches + 1) * sizeof *p->fetch_slot);
@@ -387,13 +441,11 @@ tfc_plan *tfc_plan_build(tfc_session *s, const tfc_output *feeds, int nfeeds,
         tfc_plan_node *src = &p->nodes[extra.from[e]];
         src->succ[src->nsucc++] = extra.to[e];
     }
-    p->initial = malloc((size_t)(p->nnodes + 1) * sizeof *p->initial);
-    if (!p->initial) goto oom;
-    for (int j = 0; j < p->nnodes; j++)
-        if (p->nodes[j].pending == 0) p->initial[p->ninitial++] = j;
+    if (tfc_plan_start_lists(p)) goto oom;
     /* devices: one (the usual case) keeps the plan as it is */
     if (s->devices->n == 1) {
         p->device = s->devices->devices[0];
+        if (plan_handles(p, &v)) goto oom;
     } else {
         int *dev = malloc(((size_t)p->nnodes + 1) * sizeof *dev);
         if (!dev) goto oom;

@@ -238,10 +238,7 @@ static tfc_plan *build_part(split *sp, int part, tfc_device *d) {
         sb.succ[i] = NULL;
         for (int e = 0; e < q->nodes[i].nsucc; e++) q->nodes[q->nodes[i].succ[e]].pending++;
     }
-    q->initial = malloc(((size_t)q->nnodes + 1) * sizeof *q->initial);
-    if (!q->initial) goto oom;
-    for (int i = 0; i < q->nnodes; i++)
-        if (q->nodes[i].pending == 0) q->initial[q->ninitial++] = i;
+    if (tfc_plan_start_lists(q)) goto oom;
 
     /* this partition's fetches */
     q->fetch_slot = malloc(((size_t)p->nfetches + 1) * sizeof *q->fetch_slot);

@@ -60,6 +60,20 @@ typedef struct tfc_plan {
     int *fetch_slot;
     int ninitial;
     int *initial;    /* nodes with no pending inputs */
+    int *pending0;   /* each node's initial pending count, for one memcpy a run */
+    /* Resource handles (TFC_OP_HANDLE nodes without inputs; the plan of a
+     * single device only): their output slots follow the constants', and
+     * once each has run (handles_ready), a run starts with their values in
+     * those slots, borrowed like the constants (the session's node states
+     * own them until it is freed), and never runs the nodes: a queue
+     * runner's plan is a few small nodes, three of them handles. */
+    int nhandles;
+    int *handles;                /* plan indices */
+    tfc_tensor **handle_values;  /* set under scratch_lock before handles_ready */
+    atomic_int handles_ready;
+    int *pending_skip;           /* pending counts of a run that skips them */
+    int ninitial_skip;
+    int *initial_skip;
     int total_inputs;
     atomic_int runs_to_time; /* parallel runs left that time their nodes */
     tfc_opt_stats stats; /* what the graph optimizations did */
@@ -138,6 +152,9 @@ tfc_plan *tfc_plan_build(tfc_session *s, const tfc_output *feeds, int nfeeds,
                          const tfc_output *fetches, int nfetches, tfc_node *const *targets,
                          int ntargets, tfc_status *status);
 void tfc_plan_free(tfc_plan *p);
+/* Sets p->initial and p->pending0 from its nodes' pending counts. 0, or
+ * -1 when memory runs out. */
+int tfc_plan_start_lists(tfc_plan *p);
 /* Frees the scratch blocks of p's finished runs (executor.c). */
 void tfc_plan_free_scratch(tfc_plan *p);
 /* The cached plan of a signature, or NULL (tests: what a run executes). */
