@@ -260,7 +260,7 @@ static int input_overwritable(const tfc_kernel_ctx *c, int i) {
 }
 
 /* Runs the kernel of plan node j; returns nonzero when the run failed. */
-static void compute_node(run_state *r, int j) {
+static inline __attribute__((always_inline)) void compute_node(run_state *r, int j) {
     tfc_plan_node *pn = &r->p->nodes[j];
     tfc_run_scratch *x = r->x;
     tfc_tensor **in = x->inputs + pn->input_base;
@@ -354,7 +354,7 @@ static void compute_node_traced(run_state *r, int j) {
     }
 }
 
-static void run_node(run_state *r, int j) {
+static inline __attribute__((always_inline)) void run_node(run_state *r, int j) {
     if (r->p->nodes[j].op->flags & TFC_OP_ASYNC) {
         atomic_store_explicit(&r->x->tasks[j].async_state, ASYNC_NONE, memory_order_relaxed);
         atomic_store_explicit(&r->x->tasks[j].handoff, HANDOFF_NONE, memory_order_relaxed);
