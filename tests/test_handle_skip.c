@@ -221,6 +221,32 @@ static void test_concurrent_first_runs(void) {
     }
 }
 
-TFC_TEST_MAIN(T(test_skipped_after_first_run), T(test_handle_with_control_input_runs),
+/* A plan of handles only (two queues' handles fetched): once they are
+ * ready a run has no node to run, on one thread or on the pool. */
+static void test_plan_of_handles_only(void) {
+    for (int threads = 1; threads <= 2; threads++) {
+        tfc_graph *g = tfc_graph_new();
+        tfc_dtype f32 = TFC_FLOAT;
+        tfc_output q[2] = {tfc_fifo_queue(g, 10, &f32, 1, NULL, NULL),
+                           tfc_fifo_queue(g, 10, &f32, 1, NULL, NULL)};
+        CHECK_GRAPH_OK(g);
+        tfc_status *st = tfc_status_new();
+        tfc_session *s = session(g, threads, st);
+        for (int i = 0; i < 8; i++) {
+            tfc_tensor *h[2] = {NULL, NULL};
+            tfc_session_run(s, NULL, NULL, 0, q, 2, h, NULL, 0, st);
+            CHECK_STATUS_OK(st);
+            CHECK(h[0] && h[1] && tfc_tensor_resource(h[0], 0) != tfc_tensor_resource(h[1], 0));
+            tfc_tensor_free(h[0]);
+            tfc_tensor_free(h[1]);
+        }
+        CHECK(handles_ready(s, q, 2, NULL, 0));
+        tfc_session_free(s);
+        tfc_status_free(st);
+        tfc_graph_free(g);
+    }
+}
+
+TFC_TEST_MAIN(T(test_plan_of_handles_only), T(test_skipped_after_first_run), T(test_handle_with_control_input_runs),
               T(test_failing_handle_is_not_skipped), T(test_traced_run_shows_handles),
               T(test_concurrent_first_runs))

@@ -730,7 +730,7 @@ void tfc_execute_deadline(tfc_session *s, tfc_plan *p, tfc_tensor *const *feed_v
     r.trace = trace;
     r.deadline_ns = deadline_ns;
 
-    if (s->inter_op_parallel && r.pool && p->nnodes > 1 && !tfc_threadpool_inline_thread() &&
+    if (s->inter_op_parallel && r.pool && r.nrun > 1 && !tfc_threadpool_inline_thread() &&
         !small_cheap_plan(p)) {
         execute_parallel(&r);
     } else {
