@@ -589,7 +589,10 @@ class _Feed(object):
         if not _shape_ok(self.static, arr.shape):
             raise ValueError("Cannot feed value of shape %r for Tensor %r, which has shape %r"
                              % (arr.shape, self.tensor.name, _static_str(self.static)))
-        return _tfc_strings_from_np(arr)
+        # a _VP like every other feed: the run path frees it through a
+        # function without argtypes, which would pass a plain int as a
+        # 32-bit C int (a pointer above 2 GiB, cut short)
+        return _VP(_tfc_strings_from_np(arr))
 
 
 _tensor_rank = lib.tfc_tensor_rank
