@@ -15,5 +15,7 @@ void tfc_block_cache_trim(void);
 /* Blocks of `size`'s class the shared cache holds now, not counting the
  * calling thread's own few (tests). */
 size_t tfc_block_cache_count(size_t size);
+/* Blocks of `size`'s class the calling thread's own cache holds (tests). */
+size_t tfc_block_cache_local_count(size_t size);
 
 #endif

@@ -1,23 +1,7 @@
 /* Element types: sizes and TensorFlow's names. */
-#include "tfc.h"
+#include "core/dtype.h"
 
-size_t tfc_dtype_size(tfc_dtype dtype) {
-    switch (dtype) {
-    case TFC_FLOAT: return 4;
-    case TFC_DOUBLE: return 8;
-    case TFC_INT32: return 4;
-    case TFC_UINT8: return 1;
-    case TFC_INT64: return 8;
-    case TFC_BOOL: return 1;
-    case TFC_QINT8: case TFC_QUINT8: return 1; /* quantized codes */
-    case TFC_QINT32: return 4;
-    case TFC_UINT16: return 2;
-    case TFC_BFLOAT16: case TFC_HALF: return 2; /* their bits, as uint16_t */
-    case TFC_STRING: return sizeof(tfc_string);
-    case TFC_RESOURCE: return sizeof(void *);
-    default: return 0;
-    }
-}
+size_t tfc_dtype_size(tfc_dtype dtype) { return tfc_dtype_bytes(dtype); }
 
 const char *tfc_dtype_name(tfc_dtype dtype) {
     switch (dtype) {

@@ -3,18 +3,16 @@
 #include "core/tensor.h"
 
 #include "core/buffer_pool.h"
+#include "core/dtype.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 int64_t tfc_dims_num_elements(int rank, const int64_t *dims) {
-    int64_t n = 1;
-    for (int i = 0; i < rank; i++) {
-        if (dims[i] < 0) return -1;
-        if (dims[i] && n > INT64_MAX / dims[i]) return -1;
-        n *= dims[i];
-    }
+    int64_t n = 1; /* (an overflow check without a division: one per dim of every tensor made) */
+    for (int i = 0; i < rank; i++)
+        if (dims[i] < 0 || __builtin_mul_overflow(n, dims[i], &n)) return -1;
     return n;
 }
 
@@ -49,7 +47,7 @@ static tfc_tensor *header_init(tfc_tensor *t, size_t block, tfc_dtype dtype, int
     memset(t->dims, 0, sizeof t->dims);
     if (rank) memcpy(t->dims, dims, (size_t)rank * sizeof *dims);
     t->nelem = n;
-    t->nbytes = (size_t)n * tfc_dtype_size(dtype);
+    t->nbytes = (size_t)n * tfc_dtype_bytes(dtype);
     t->block_size = block;
     t->base = NULL;
     t->strings = NULL;
@@ -62,15 +60,21 @@ static tfc_tensor *header_init(tfc_tensor *t, size_t block, tfc_dtype dtype, int
 static int holds_pointers(tfc_dtype dt) { return dt == TFC_STRING || dt == TFC_RESOURCE; }
 
 tfc_tensor *tfc_tensor_alloc(tfc_dtype dtype, int rank, const int64_t *dims) {
-    size_t esize = tfc_dtype_size(dtype);
+    size_t esize = tfc_dtype_bytes(dtype);
     if (!esize || rank < 0 || rank > TFC_MAX_RANK || (rank && !dims)) return NULL;
     int64_t n = tfc_dims_num_elements(rank, dims);
-    if (n < 0 || (uint64_t)n > SIZE_MAX / esize / 2) return NULL;
+    size_t twice; /* n * esize may take at most half the address space */
+    if (n < 0 || __builtin_mul_overflow((size_t)n, 2 * esize, &twice)) return NULL;
     size_t block = TENSOR_HEADER + (((size_t)n * esize + 63) & ~(size_t)63);
     tfc_tensor *t = tfc_block_alloc(block);
     if (!t) return NULL;
     header_init(t, block, dtype, rank, dims, n);
-    if (holds_pointers(dtype)) memset(t->data, 0, t->nbytes);
+    if (holds_pointers(dtype)) {
+        if (t->nbytes == sizeof(tfc_string))
+            memset(t->data, 0, sizeof(tfc_string)); /* a string scalar: two stores, no call */
+        else
+            memset(t->data, 0, t->nbytes);
+    }
     return t;
 }
 
@@ -128,12 +132,21 @@ static void release_pointers(tfc_tensor *t);
 /* The last reference to t went: its storage goes back to the pool. Out of
  * line, so that dropping one of several references (most calls, a run
  * hands tensors from node to node) is a test and an atomic. */
-__attribute__((noinline)) static void tensor_release(tfc_tensor *t) {
+__attribute__((noinline)) static void tensor_release_all(tfc_tensor *t) {
     tfc_tensor *base = t->base;
-    if (__builtin_expect(!base && (holds_pointers(t->dtype) || t->flags), 0))
-        release_pointers(t);
+    if (!base && (holds_pointers(t->dtype) || t->flags)) release_pointers(t);
     tfc_block_free(t, t->block_size);
     tfc_tensor_free(base);
+}
+
+/* (a plain numeric tensor, the usual one, is a tail call: no registers to
+ * save for the rest) */
+__attribute__((noinline)) static void tensor_release(tfc_tensor *t) {
+    if (__builtin_expect(t->base || holds_pointers(t->dtype) || t->flags, 0)) {
+        tensor_release_all(t);
+        return;
+    }
+    tfc_block_free(t, t->block_size);
 }
 
 void tfc_tensor_free(tfc_tensor *t) {
@@ -403,7 +416,7 @@ static void release_borrowed(tfc_tensor *keeper) {
 tfc_tensor *tfc_tensor_from_borrowed(tfc_dtype dtype, int rank, const int64_t *dims,
                                      void *data, size_t nbytes, tfc_release_fn release,
                                      void *release_arg) {
-    size_t esize = tfc_dtype_size(dtype);
+    size_t esize = tfc_dtype_bytes(dtype);
     if (!esize || holds_pointers(dtype) || rank < 0 || rank > TFC_MAX_RANK || (rank && !dims))
         return NULL;
     int64_t n = tfc_dims_num_elements(rank, dims);

@@ -11,6 +11,22 @@ enum { WT_VARINT = 0, WT_I64 = 1, WT_LEN = 2, WT_I32 = 5 };
  * a record has five per feature. */
 #define EXW_INLINE static inline __attribute__((always_inline))
 
+/* pb_get_varint's result, returned by value (below) */
+typedef struct varint_read {
+    const uint8_t *p; /* past the varint */
+    uint64_t v;
+    int err;
+} varint_read;
+
+/* The varints of three bytes and more, out of line. They come back by
+ * value: had the scanner's cursor and value gone to pb_get_varint by
+ * address, they would live in memory through all of the inlined scan. */
+__attribute__((noinline)) static varint_read varint_long(const uint8_t *q, const uint8_t *end) {
+    varint_read r = {q, 0, 0};
+    r.err = pb_get_varint(&r.p, end, &r.v);
+    return r;
+}
+
 /* pb_get_varint with the one- and two-byte cases (tags, short lengths)
  * inline */
 EXW_INLINE int get_varint(const uint8_t **p, const uint8_t *end, uint64_t *out) {
@@ -25,7 +41,10 @@ EXW_INLINE int get_varint(const uint8_t **p, const uint8_t *end, uint64_t *out) 
         *p = q + 2;
         return 0;
     }
-    return pb_get_varint(p, end, out);
+    varint_read r = varint_long(q, end);
+    *p = r.p;
+    *out = r.v;
+    return r.err;
 }
 
 /* One field of [*p, end): its number, wire type and value (bytes for
@@ -55,28 +74,34 @@ EXW_INLINE int next_field(const uint8_t **p, const uint8_t *end, uint32_t *num, 
     return 1;
 }
 
-/* Counts the values of one list message of the given kind; -1 malformed. */
-static int list_count(int kind, const uint8_t *p, const uint8_t *end, size_t *count) {
+/* Counts the values of one list message of f's kind into f->count,
+ * noting the first value since the count started; -1 malformed. */
+static int list_count(exw_feature *f, const uint8_t *p, const uint8_t *end) {
     uint32_t num;
-    int wt, r;
+    int wt, r, kind = f->kind;
     const uint8_t *v;
     size_t n = 0;
     uint64_t x;
     while ((r = next_field(&p, end, &num, &wt, &v, &n, &x)) > 0) {
         if (num != 1) continue;
+        size_t before = f->count;
+        const uint8_t *first = v;
+        size_t first_len = n;
         if (kind == EXW_BYTES) {
             if (wt != WT_LEN) return -1;
-            (*count)++;
+            f->count++;
         } else if (kind == EXW_FLOAT) {
             if (wt == WT_I32) {
-                (*count)++;
+                f->count++;
             } else if (wt == WT_LEN && n % 4 == 0) {
-                *count += n / 4;
+                f->count += n / 4;
+                first_len = 4;
             } else {
                 return -1;
             }
         } else if (wt == WT_VARINT) {
-            (*count)++;
+            f->count++;
+            first_len = (size_t)(p - v);
         } else if (wt == WT_LEN) {
             /* packed varints: one ends at each byte below 0x80; the last
              * byte must end one, and none may pass 10 bytes */
@@ -88,9 +113,13 @@ static int list_count(int kind, const uint8_t *p, const uint8_t *end, size_t *co
                 if (run >= 10) return -1;
             }
             if (n && v[n - 1] >= 0x80) return -1;
-            *count += ends;
+            f->count += ends;
         } else {
             return -1;
+        }
+        if (before == 0 && f->count) {
+            f->first = first;
+            f->first_len = first_len;
         }
     }
     return r;
@@ -107,6 +136,8 @@ static int feature_scan(const uint8_t *p, const uint8_t *end, exw_feature *f) {
     f->kind = EXW_NONE;
     f->count = 0;
     f->p = f->end = end;
+    f->first = NULL;
+    f->first_len = 0;
     while ((r = next_field(&p, end, &num, &wt, &v, &n, &x)) > 0) {
         if (num >= 1 && num <= 3) {
             if (wt != WT_LEN) return -1;
@@ -115,7 +146,7 @@ static int feature_scan(const uint8_t *p, const uint8_t *end, exw_feature *f) {
                 f->p = at;
                 f->count = 0;
             }
-            if (list_count(f->kind, v, v + n, &f->count)) return -1;
+            if (list_count(f, v, v + n)) return -1;
         }
         at = p;
     }
@@ -172,7 +203,8 @@ EXW_INLINE int match_entry(const uint8_t *key, size_t keylen, const uint8_t *val
                            int *found) {
     int scanned = -1;
     for (int k = 0; k < n; k++)
-        if (keylen == keylens[k] && !memcmp(key, keys[k], keylen)) {
+        if (keylen == keylens[k] &&
+            (!keylen || (key[0] == (uint8_t)keys[k][0] && !memcmp(key, keys[k], keylen)))) {
             if (scanned < 0 && feature_scan(val, val + vallen, &f[k])) return -1;
             if (scanned >= 0) f[k] = f[scanned];
             scanned = k;
@@ -242,7 +274,16 @@ static void fill(const exw_feature *f, void *out) {
     uint32_t num;
     int wt;
     size_t n = 0, wn = 0, k = 0;
-    uint64_t x;
+    uint64_t x = 0;
+    if (f->count == 1) { /* (the usual feature: a label, an image's bytes) */
+        if (f->kind == EXW_INT64) {
+            const uint8_t *q = f->first;
+            get_varint(&q, f->first + f->first_len, &x);
+        }
+        fill_value(f->kind, out, &k, f->kind == EXW_INT64 ? WT_VARINT : WT_LEN, f->first,
+                   f->first_len, x);
+        return;
+    }
     while (next_field(&p, f->end, &num, &wt, &v, &n, &x) > 0) {
         if ((int)num != f->kind) continue;
         const uint8_t *q = v, *qe = v + n;

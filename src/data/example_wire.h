@@ -26,6 +26,10 @@ typedef struct exw_feature {
     const uint8_t *p; /* the Feature's fields from the final kind's first */
     const uint8_t *end;
     size_t count; /* values in the list */
+    /* the first value's bytes (a bytes value, 4 bytes of float, an int64's
+     * varint): with count 1 the values are read from here, not walked to */
+    const uint8_t *first;
+    size_t first_len;
 } exw_feature;
 
 /* Checks rec as an Example (its messages' framing, every map entry, and

@@ -17,6 +17,7 @@
 #include "data/attr_lists.h"
 #include "graph/op_registry.h"
 
+#include "core/dtype.h"
 #include "data/example_wire.h"
 
 #include <stdio.h>
@@ -218,7 +219,7 @@ static int sparse_add(sparse_acc *s, tfc_dtype dt, int64_t row, const exw_featur
         }
         s->rows = rows;
         /* (string values are views into the records until the output) */
-        if (s->values) memcpy(v->data, s->values->data, (size_t)s->n * tfc_dtype_size(dt));
+        if (s->values) memcpy(v->data, s->values->data, (size_t)s->n * tfc_dtype_bytes(dt));
         tfc_tensor_free(s->values);
         s->values = v;
         s->cap = cap;
@@ -259,7 +260,8 @@ static void parse_kernel(tfc_kernel_ctx *c) {
     for (int j = 0; j < nd; j++) {
         int64_t dims[TFC_MAX_RANK];
         dims[0] = batch;
-        memcpy(dims + lead, dshapes[j].dims, sizeof *dims * (size_t)dshapes[j].rank);
+        if (dshapes[j].rank)
+            memcpy(dims + lead, dshapes[j].dims, sizeof *dims * (size_t)dshapes[j].rank);
         const tfc_tensor *dflt = c->inputs[first_default + j];
         if (dflt->nelem != 0 && dflt->nelem != 1 && dflt->nelem != per[j]) {
             tfc_kernel_error(c, TFC_INVALID_ARGUMENT,
@@ -273,7 +275,7 @@ static void parse_kernel(tfc_kernel_ctx *c) {
         if (!dense[j]) return;
     }
     sparse_acc acc[PMAX];
-    memset(acc, 0, sizeof *acc * (size_t)ns);
+    if (ns) memset(acc, 0, sizeof *acc * (size_t)ns);
     int ok = 0;
     /* the keys, sparse ones first, looked up in one pass over each record */
     const char *keys[2 * PMAX];
@@ -319,7 +321,7 @@ static void parse_kernel(tfc_kernel_ctx *c) {
                     if (dt == TFC_STRING) { /* a view, copied at the end */
                         ((tfc_string *)dense[j]->data)[at + k] = tfc_string_at(dflt, from);
                     } else {
-                        size_t esz = tfc_dtype_size(dt);
+                        size_t esz = tfc_dtype_bytes(dt);
                         memcpy((char *)dense[j]->data + (size_t)(at + k) * esz,
                                (const char *)dflt->data + (size_t)from * esz, esz);
                     }
@@ -375,7 +377,7 @@ static void parse_kernel(tfc_kernel_ctx *c) {
             ip[width * k + lead] = col;
         }
         if (acc[s].n) {
-            memcpy(vals->data, acc[s].values->data, (size_t)acc[s].n * tfc_dtype_size(stypes[s]));
+            memcpy(vals->data, acc[s].values->data, (size_t)acc[s].n * tfc_dtype_bytes(stypes[s]));
             if (tfc_tensor_own_strings(vals)) goto oom;
         }
         if (lead) ((int64_t *)shape->data)[0] = batch;

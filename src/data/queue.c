@@ -3,9 +3,11 @@
 #include "data/queue.h"
 
 #include "core/buffer_pool.h"
+#include "core/dtype.h"
 #include "core/philox.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -306,7 +308,10 @@ static int run_enqueue(tfc_queue *q, tfc_queue_attempt *a) {
     return a->added == a->nelems ? COMPLETE : r;
 }
 
-static int run_dequeue(tfc_queue *q, tfc_queue_attempt *a) {
+/* (run_dequeue and free_got stay out of line so that a profile tells a
+ * dequeue's work, done by whichever thread completes it, from the
+ * enqueue's) */
+__attribute__((noinline)) static int run_dequeue(tfc_queue *q, tfc_queue_attempt *a) {
     if (q->closed && q->size < a->want - a->ngot) {
         restore(q, a);
         if (a->allow_small && q->size > 0) {
@@ -368,22 +373,32 @@ static int try_list(tfc_queue *q, attempt_list *l, tfc_queue_attempt **done) {
     return progress;
 }
 
+/* Tries the lists until nothing moves. Each pass tries the enqueues (and
+ * closes) first, so the dequeues see what they did; only progress of the
+ * dequeues (room made, elements put back) can move an enqueue that did
+ * not move before, so another pass is needed only then, and only when
+ * enqueues wait (two passes an element cost 100 instructions). */
 static void flush_locked(tfc_queue *q, tfc_queue_attempt **done) {
-    int changed;
-    do {
-        changed = try_list(q, &q->enq, done);
-        changed = try_list(q, &q->deq, done) || changed;
-    } while (changed);
+    for (;;) {
+        try_list(q, &q->enq, done);
+        if (!try_list(q, &q->deq, done) || !q->enq.head) break;
+    }
+}
+
+/* The dequeued elements the done function left in a->got. */
+__attribute__((noinline)) static void free_got(tfc_queue *q, tfc_queue_attempt *a) {
+    for (int64_t i = 0; i < a->ngot; i++)
+        if (a->got[i]) elem_free(q, (q_elem *)((char *)a->got[i] - offsetof(q_elem, t)));
 }
 
 static void attempt_free(tfc_queue_attempt *a) {
     tfc_queue *q = a->queue;
     for (int64_t i = a->added; i < a->nelems; i++)
         if (a->elems[i]) elem_free(q, (q_elem *)((char *)a->elems[i] - offsetof(q_elem, t)));
-    for (int64_t i = 0; i < a->ngot; i++)
-        if (a->got[i]) elem_free(q, (q_elem *)((char *)a->got[i] - offsetof(q_elem, t)));
+    if (a->ngot) free_got(q, a);
     if (a->elems != a->one_elem) free(a->elems);
     free(a->got);
+    if (a->on_stack) return;
     tfc_resource_unref(&q->res);
     tfc_block_free(a, sizeof *a);
 }
@@ -444,17 +459,62 @@ void tfc_queue_cancel_all(tfc_queue *q) {
     complete_all(done, NULL);
 }
 
-static tfc_queue_attempt *attempt_new(tfc_queue *q, int kind, tfc_kernel_ctx *c,
-                                      tfc_queue_done_fn done, void *arg) {
-    tfc_queue_attempt *a = tfc_block_alloc(sizeof *a);
-    if (!a) return NULL;
-    memset(a, 0, sizeof *a);
-    a->queue = (tfc_queue *)tfc_resource_ref(&q->res);
+_Static_assert(offsetof(tfc_queue_attempt, status) + sizeof(tfc_status) <=
+                   offsetof(tfc_queue_attempt, ctx),
+               "attempt_init zeroes the fields around the status");
+
+/* a's fields zeroed but for the status's message, 512 of the 640 bytes,
+ * read only once an error is set (a memset of it all was 90 instructions
+ * an enqueue); a->queue is q, without a reference. */
+static void attempt_init(tfc_queue_attempt *a, tfc_queue *q, int kind, tfc_kernel_ctx *c,
+                         tfc_queue_done_fn done, void *arg) {
+    memset(a, 0, offsetof(tfc_queue_attempt, status));
+    a->status.code = TFC_OK;
+    a->status.msg[0] = 0;
+    memset(&a->ctx, 0, sizeof *a - offsetof(tfc_queue_attempt, ctx));
+    a->queue = q;
     a->kind = kind;
     a->ctx = c;
     a->done = done;
     a->arg = arg;
+}
+
+static tfc_queue_attempt *attempt_new(tfc_queue *q, int kind, tfc_kernel_ctx *c,
+                                      tfc_queue_done_fn done, void *arg) {
+    tfc_queue_attempt *a = tfc_block_alloc(sizeof *a);
+    if (!a) return NULL;
+    attempt_init(a, q, kind, c, done, arg);
+    tfc_resource_ref(&q->res);
     return a;
+}
+
+/* An enqueue started on its starter's stack has to wait: it moves to a
+ * block of its own, in its place on the list (lock held). Most enqueues
+ * complete at once, and then made and freed a block, and took and dropped
+ * a reference to the queue, for nothing. The moved one, or NULL when
+ * memory runs out (a still on the list). */
+static tfc_queue_attempt *attempt_to_heap(tfc_queue *q, tfc_queue_attempt *a) {
+    tfc_queue_attempt *h = tfc_block_alloc(sizeof *h);
+    if (!h) return NULL;
+    /* (the status's message buffer is most of it, and empty) */
+    memcpy(h, a, offsetof(tfc_queue_attempt, status));
+    h->status.code = a->status.code;
+    size_t msg = strnlen(a->status.msg, sizeof a->status.msg - 1);
+    memcpy(h->status.msg, a->status.msg, msg);
+    h->status.msg[msg] = 0;
+    memcpy(&h->ctx, &a->ctx, sizeof *h - offsetof(tfc_queue_attempt, ctx));
+    h->on_stack = 0;
+    tfc_resource_ref(&q->res);
+    if (a->elems == a->one_elem) h->elems = h->one_elem;
+    attempt_list *l = a->kind == A_DEQUEUE ? &q->deq : &q->enq;
+    tfc_queue_attempt *prev = NULL;
+    for (tfc_queue_attempt *x = l->head; x != a; x = x->next) prev = x;
+    if (prev)
+        prev->next = h;
+    else
+        l->head = h;
+    if (l->tail == a) l->tail = h;
+    return h;
 }
 
 /* Adds a to its list, tries the lists, defers a when it has to wait, then
@@ -484,6 +544,18 @@ static void start(tfc_queue *q, tfc_queue_attempt *a, tfc_kernel_ctx *c, int fro
     flush_locked(q, &done);
     int complete = front_close;
     for (tfc_queue_attempt *x = done; x && !complete; x = x->next_done) complete = x == a;
+    if (!complete && a->on_stack) {
+        tfc_queue_attempt *h = attempt_to_heap(q, a);
+        if (h) {
+            a = h;
+        } else {
+            list_remove(&q->enq, a);
+            set_status(a, TFC_RESOURCE_EXHAUSTED, "out of memory enqueueing into %s '%s'",
+                       kind_name(q->kind), q->name);
+            complete = 1;
+            flush_locked(q, &done);
+        }
+    }
     if (!complete) {
         /* a node that deferred already keeps its token */
         if (!a->token) a->token = c ? tfc_kernel_defer(c, cancel_attempt, q) : NULL;
@@ -514,6 +586,17 @@ static void start(tfc_queue *q, tfc_queue_attempt *a, tfc_kernel_ctx *c, int fro
 
 static const char *shape_str(int rank, const int64_t *dims, char *buf, size_t n) {
     return tfc_dims_str(rank, dims, buf, n);
+}
+
+/* Whether component i of a tuple fits (check_component says why not). */
+static inline int component_fits(const tfc_queue *q, int i, const tfc_tensor *t, int many) {
+    if (t->dtype != q->dtypes[i] || (many && t->rank < 1)) return 0;
+    if (!q->nshapes || q->shapes[i].rank < 0) return 1;
+    const tfc_shape *s = &q->shapes[i];
+    if (s->rank != t->rank - many) return 0;
+    for (int d = 0; d < s->rank; d++)
+        if (s->dims[d] >= 0 && s->dims[d] != t->dims[many + d]) return 0;
+    return 1;
 }
 
 /* Checks component i of a tuple (for `many`, after its first dim). */
@@ -573,7 +656,7 @@ static q_elem *elem_new(const tfc_queue *q) {
  * references) and rows not 64-byte aligned (a tensor's data always is). */
 static tfc_tensor *row_of(const tfc_queue *q, tfc_tensor *t, int64_t k) {
     int64_t n = t->dims[0] ? t->nelem / t->dims[0] : 0;
-    size_t esz = tfc_dtype_size(t->dtype);
+    size_t esz = tfc_dtype_bytes(t->dtype);
     char *row = (char *)t->data + (size_t)(k * n) * esz;
     int in_order = q->kind == TFC_QUEUE_FIFO || q->kind == TFC_QUEUE_PADDING_FIFO;
     if (!in_order || (t->flags & TFC_TENSOR_VARIABLE) || t->dtype == TFC_STRING ||
@@ -594,7 +677,8 @@ static tfc_tensor *row_of(const tfc_queue *q, tfc_tensor *t, int64_t k) {
 void tfc_queue_start_enqueue(tfc_queue *q, tfc_kernel_ctx *c, tfc_tensor *const *tuple, int many,
                              tfc_queue_done_fn done, void *arg) {
     for (int i = 0; i < q->ncomp; i++)
-        if (check_component(q, i, tuple[i], many, c)) return;
+        if (!component_fits(q, i, tuple[i], many) && check_component(q, i, tuple[i], many, c))
+            return;
     int64_t n = many ? tuple[0]->dims[0] : 1;
     for (int i = 1; many && i < q->ncomp; i++)
         if (tuple[i]->dims[0] != n) {
@@ -611,14 +695,16 @@ void tfc_queue_start_enqueue(tfc_queue *q, tfc_kernel_ctx *c, tfc_tensor *const 
                          q->name, many ? "vector" : "scalar");
         return;
     }
-    tfc_queue_attempt *a = attempt_new(q, A_ENQUEUE, c, done, arg);
-    if (a && n == 0) { /* an empty batch enqueues nothing, closed or not */
+    tfc_queue_attempt local, *a = &local; /* moves to a block if it has to wait */
+    attempt_init(a, q, A_ENQUEUE, c, done, arg);
+    a->on_stack = 1;
+    if (n == 0) { /* an empty batch enqueues nothing, closed or not */
         a->done(a);
         attempt_free(a);
         return;
     }
-    if (a) a->elems = n == 1 ? a->one_elem : malloc(sizeof *a->elems * (size_t)n);
-    if (!a || !a->elems) goto oom;
+    a->elems = n == 1 ? a->one_elem : malloc(sizeof *a->elems * (size_t)n);
+    if (!a->elems) goto oom;
     /* the elements are built before the lock is taken */
     for (int64_t k = 0; k < n; k++) {
         q_elem *e = elem_new(q);
@@ -637,7 +723,7 @@ void tfc_queue_start_enqueue(tfc_queue *q, tfc_kernel_ctx *c, tfc_tensor *const 
     start(q, a, c, 0);
     return;
 oom:
-    if (a) attempt_free(a);
+    attempt_free(a);
     tfc_kernel_error(c, TFC_RESOURCE_EXHAUSTED, "out of memory enqueueing into %s '%s'",
                      kind_name(q->kind), q->name);
 }
@@ -720,7 +806,7 @@ int tfc_queue_stack(tfc_queue_attempt *a, tfc_tensor **outs) {
     for (int i = 0; i < q->ncomp; i++) outs[i] = NULL;
     for (int i = 0; i < q->ncomp; i++) {
         tfc_dtype dt = q->dtypes[i];
-        size_t esz = tfc_dtype_size(dt);
+        size_t esz = tfc_dtype_bytes(dt);
         int64_t dims[TFC_MAX_RANK];
         int r;
         if (n) {

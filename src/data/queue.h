@@ -80,6 +80,7 @@ struct tfc_queue_attempt {
     tfc_tensor ***elems;
     tfc_tensor **one_elem[1]; /* elems of a one-element enqueue: no array to allocate */
     tfc_queue_done_fn done;
+    int on_stack; /* an enqueue in its starter's frame until it has to wait */
 };
 
 /* Enqueues one element (tuple: the components, references taken) or, with

@@ -10,19 +10,21 @@
  * x86's conversion and so TensorFlow on it does), to uint8 they clamp to
  * [0, 255] (NaN gives 0). Integer narrowing wraps; anything to bool is
  * "!= 0". */
+#include "core/dtype.h"
 #include "core/half.h"
 #include "core/vector_clones.h"
 #include "ops/math_internal.h"
 
 enum { D_F32, D_F64, D_I32, D_I64, D_U8, D_BOOL, D_N };
 
-static const tfc_dtype slot_dtype[D_N] = {TFC_FLOAT, TFC_DOUBLE, TFC_INT32,
-                                          TFC_INT64, TFC_UINT8, TFC_BOOL};
-
+/* The slot of each dtype, -1 for the rest (a table: a search of a list
+ * of the six was two loops a run). Stored plus one, so that the dtypes
+ * left out read 0. */
 static int dslot(tfc_dtype dt) {
-    for (int i = 0; i < D_N; i++)
-        if (slot_dtype[i] == dt) return i;
-    return -1;
+    static const unsigned char slot1[] = {
+        [TFC_FLOAT] = D_F32 + 1, [TFC_DOUBLE] = D_F64 + 1, [TFC_INT32] = D_I32 + 1,
+        [TFC_INT64] = D_I64 + 1, [TFC_UINT8] = D_U8 + 1,   [TFC_BOOL] = D_BOOL + 1};
+    return (unsigned)dt < sizeof slot1 ? slot1[dt] - 1 : -1;
 }
 
 static int is_float16(tfc_dtype dt) { return dt == TFC_HALF || dt == TFC_BFLOAT16; }
@@ -178,7 +180,13 @@ void tfc_math_cast_kernel(tfc_kernel_ctx *c) {
     if (!y) return;
     int s = dslot(x->dtype), d = dslot(dst);
     cast_job j = {s >= 0 && d >= 0 ? convs[s][d] : NULL, x->dtype, dst, x->data, y->data,
-                  tfc_dtype_size(x->dtype), tfc_dtype_size(dst)};
+                  tfc_dtype_bytes(x->dtype), tfc_dtype_bytes(dst)};
+    /* (what tfc_parallel_for does with one grain or less, without its checks:
+     * an input pipeline casts every record's small tensors) */
+    if (x->nelem <= TFC_MATH_GRAIN) {
+        if (x->nelem > 0) cast_chunk(&j, 0, x->nelem);
+        return;
+    }
     tfc_parallel_for(c->pool, x->nelem, TFC_MATH_GRAIN, cast_chunk, &j);
 }
 

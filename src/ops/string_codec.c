@@ -3,6 +3,8 @@
  * DecodeBase64 (web-safe alphabet, '=' padding optional, as TensorFlow). */
 #include "ops/string_internal.h"
 
+#include "core/dtype.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,7 +38,7 @@ static int host_little_endian(void) {
 static void decode_raw_kernel(tfc_kernel_ctx *c) {
     const tfc_tensor *x = c->inputs[0];
     tfc_dtype dt = c->node->out_dtypes[0];
-    size_t esz = tfc_dtype_size(dt);
+    size_t esz = tfc_dtype_bytes(dt);
     /* (bytes have no order: no attr lookup per run for uint8 images) */
     int swap =
         esz > 1 && (int)tfc_attrs_int(&c->node->attrs, "little_endian", 1) != host_little_endian();
@@ -59,7 +61,7 @@ static void decode_raw_kernel(tfc_kernel_ctx *c) {
         return;
     }
     int64_t dims[TFC_MAX_RANK];
-    memcpy(dims, x->dims, (size_t)x->rank * sizeof *dims);
+    if (x->rank) memcpy(dims, x->dims, (size_t)x->rank * sizeof *dims);
     dims[x->rank] = (int64_t)(len / esz);
     tfc_tensor *out = tfc_kernel_output(c, 0, dt, x->rank + 1, dims);
     if (!out) return;
@@ -261,8 +263,8 @@ static void decode_csv_kernel(tfc_kernel_ctx *c) {
                     tfc_string d = tfc_string_at(dflt, 0);
                     if (tfc_string_set(out[k], r, d.data, d.len)) goto oom;
                 } else {
-                    memcpy((char *)out[k]->data + (size_t)r * tfc_dtype_size(dt), dflt->data,
-                           tfc_dtype_size(dt));
+                    memcpy((char *)out[k]->data + (size_t)r * tfc_dtype_bytes(dt), dflt->data,
+                           tfc_dtype_bytes(dt));
                 }
                 continue;
             }
