@@ -1,5 +1,6 @@
 /* The deterministic split of a GEMM into single-threaded library calls (see gemm.h). */
 #include "ops/gemm.h"
+#include "ops/gemm_skinny.h"
 
 #include "core/buffer_pool.h"
 #include "core/vector_clones.h"
@@ -156,6 +157,7 @@ static int gemm_cut_k(tfc_threadpool *pool, gemm_job *j, int64_t blocks) {
 
 void tfc_gemm(tfc_threadpool *pool, tfc_dtype dt, int ta, int tb, int64_t m, int64_t n, int64_t k,
               const void *a, const void *b, double beta, void *c) {
+    if (dt == TFC_FLOAT && tfc_gemm_skinny(pool, ta, tb, m, n, k, a, b, (float)beta, c)) return;
     /* cut the longer side of C: the copies of the other operand stay fewer */
     int by_cols = n > m;
     gemm_job j = {dt, ta, tb, by_cols, m, n, k, 0, a, b, beta, c, NULL};

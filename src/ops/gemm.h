@@ -1,6 +1,7 @@
 /* Row-major float32/float64 GEMM through oneDNN (large float products) and
- * OpenBLAS (small ones, float64), split over a thread pool in a way that
- * never changes the result. */
+ * OpenBLAS (small ones, float64), or tfc's own kernels for float products
+ * with a side of at most 16 (gemm_skinny.h), split over a thread pool in a
+ * way that never changes the result. */
 #ifndef TFC_OPS_GEMM_H
 #define TFC_OPS_GEMM_H
 

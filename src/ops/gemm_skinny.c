@@ -1,0 +1,291 @@
+/* Skinny float32 products (see gemm_skinny.h). Two register tiles:
+ *   SMALL_N      C = A B, n small: dot products of A's rows with B's
+ *                columns (packed as rows) along k, 2 rows x up to 5 columns
+ *                of 8-lane partial sums, each summed across its lanes last;
+ *   WEIGHT_GRAD  C = A^T B, n small: 16 rows of C (two vectors along A's
+ *                rows) x up to 5 columns, one multiply-add per element of B.
+ * In each, every element of C is the sum of the same terms in the same
+ * order whichever thread computes it. (C = A B^T with k small, a layer's
+ * input gradient, measured slower here than oneDNN's sgemm: left to it.) */
+#include "ops/gemm_skinny.h"
+
+#include "core/buffer_pool.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define SKINNY_X86 1
+#include <immintrin.h>
+#define AVX2 __attribute__((target("avx2,fma")))
+#define AVX2_INLINE static inline __attribute__((always_inline, target("avx2,fma")))
+#endif
+
+/* Multiply-adds a product needs before a skinny kernel pays, and a chunk
+ * of work handed to a thread. */
+#define SKINNY_MIN_WORK ((int64_t)1 << 15)
+#define SKINNY_CHUNK_WORK ((int64_t)1 << 16)
+#define SKINNY_MIN_LONG 32
+
+typedef enum { SKINNY_NONE, SKINNY_SMALL_N, SKINNY_WEIGHT_GRAD } skinny_case;
+
+static skinny_case case_of(int ta, int64_t m, int64_t n, int64_t k) {
+    if (m * n * k < SKINNY_MIN_WORK) return SKINNY_NONE;
+    if (n <= SKINNY_MAX && !ta && k >= SKINNY_MIN_LONG) return SKINNY_SMALL_N;
+    if (n <= SKINNY_MAX && ta && m >= SKINNY_MIN_LONG) return SKINNY_WEIGHT_GRAD;
+    return SKINNY_NONE;
+}
+
+static int enabled;
+static pthread_once_t enabled_once = PTHREAD_ONCE_INIT;
+
+static void decide_enabled(void) {
+    const char *e = getenv("TFC_GEMM_SKINNY");
+    enabled = !(e && strcmp(e, "0") == 0);
+#ifdef SKINNY_X86
+    enabled = enabled && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    enabled = 0;
+#endif
+}
+
+#ifdef SKINNY_X86
+
+typedef struct skinny_job {
+    int ta, tb;
+    int64_t m, n, k;
+    const float *a;
+    const float *b;  /* SMALL_N: B as n rows of k (packed); WEIGHT_GRAD: as given */
+    float beta;
+    float *c;
+} skinny_job;
+
+/* lanes [0, n) of a vector, n in 1..8 */
+AVX2_INLINE __m256i lanes(int64_t n) {
+    static const int32_t bits[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+    return _mm256_loadu_si256((const __m256i *)(bits + 8 - n));
+}
+
+/* the lanes' sum, in one fixed order */
+AVX2_INLINE float lane_sum(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+AVX2_INLINE void put(float *c, float v, float beta) { *c = beta != 0.0f ? v + beta * *c : v; }
+
+/* ---- SMALL_N: C[i, j] = sum over p of A[i, p] Bt[j, p] ---- */
+
+/* rows i0 .. i0 + R, columns j0 .. j0 + NC (R <= 2, NC <= 5). The partial
+ * sums are named variables, not an array: GCC keeps an array of vectors in
+ * memory and stores it back every step. */
+AVX2_INLINE void small_n_tile(const skinny_job *j, int64_t i0, int R, int64_t j0, int NC) {
+    const int64_t k = j->k;
+    const float *a0 = j->a + i0 * k, *a1 = a0 + (R > 1 ? k : 0), *bt = j->b + j0 * k;
+#define SN_ACC(q) __m256 s0_##q = _mm256_setzero_ps(), s1_##q = _mm256_setzero_ps()
+    SN_ACC(0); SN_ACC(1); SN_ACC(2); SN_ACC(3); SN_ACC(4);
+#define SN_STEP(q, w)                                                                          \
+    if (NC > q) {                                                                              \
+        __m256 w_ = (w);                                                                       \
+        s0_##q = _mm256_fmadd_ps(x0, w_, s0_##q);                                              \
+        if (R > 1) s1_##q = _mm256_fmadd_ps(x1, w_, s1_##q);                                   \
+    }
+    int64_t p = 0;
+    for (; p + 8 <= k; p += 8) {
+        __m256 x0 = _mm256_loadu_ps(a0 + p), x1 = _mm256_loadu_ps(a1 + p);
+        SN_STEP(0, _mm256_loadu_ps(bt + p));
+        SN_STEP(1, _mm256_loadu_ps(bt + k + p));
+        SN_STEP(2, _mm256_loadu_ps(bt + 2 * k + p));
+        SN_STEP(3, _mm256_loadu_ps(bt + 3 * k + p));
+        SN_STEP(4, _mm256_loadu_ps(bt + 4 * k + p));
+    }
+    if (p < k) {
+        __m256i m = lanes(k - p);
+        __m256 x0 = _mm256_maskload_ps(a0 + p, m), x1 = _mm256_maskload_ps(a1 + p, m);
+        SN_STEP(0, _mm256_maskload_ps(bt + p, m));
+        SN_STEP(1, _mm256_maskload_ps(bt + k + p, m));
+        SN_STEP(2, _mm256_maskload_ps(bt + 2 * k + p, m));
+        SN_STEP(3, _mm256_maskload_ps(bt + 3 * k + p, m));
+        SN_STEP(4, _mm256_maskload_ps(bt + 4 * k + p, m));
+    }
+    float *c0 = j->c + i0 * j->n + j0, *c1 = c0 + j->n;
+#define SN_OUT(q)                                                                              \
+    if (NC > q) {                                                                              \
+        put(c0 + q, lane_sum(s0_##q), j->beta);                                                \
+        if (R > 1) put(c1 + q, lane_sum(s1_##q), j->beta);                                     \
+    }
+    SN_OUT(0); SN_OUT(1); SN_OUT(2); SN_OUT(3); SN_OUT(4);
+#undef SN_ACC
+#undef SN_STEP
+#undef SN_OUT
+}
+
+#define SMALL_N_TILE(R)                                                                         \
+    static AVX2 void small_n_tile_##R(const skinny_job *j, int64_t i0, int64_t j0, int nc) {   \
+        switch (nc) {                                                                           \
+        case 1: small_n_tile(j, i0, R, j0, 1); break;                                           \
+        case 2: small_n_tile(j, i0, R, j0, 2); break;                                           \
+        case 3: small_n_tile(j, i0, R, j0, 3); break;                                           \
+        case 4: small_n_tile(j, i0, R, j0, 4); break;                                           \
+        default: small_n_tile(j, i0, R, j0, 5); break;                                          \
+        }                                                                                       \
+    }
+SMALL_N_TILE(1)
+SMALL_N_TILE(2)
+
+/* pairs of rows [begin, end) */
+static AVX2 void small_n_rows(void *arg, int64_t begin, int64_t end) {
+    const skinny_job *j = arg;
+    for (int64_t pair = begin; pair < end; pair++) {
+        int64_t i0 = 2 * pair;
+        for (int64_t j0 = 0; j0 < j->n; j0 += 5) {
+            int nc = j->n - j0 < 5 ? (int)(j->n - j0) : 5;
+            if (i0 + 1 < j->m)
+                small_n_tile_2(j, i0, j0, nc);
+            else
+                small_n_tile_1(j, i0, j0, nc);
+        }
+    }
+}
+
+/* ---- WEIGHT_GRAD: C[i, j] = sum over p of A[p, i] B(p, j) ---- */
+
+/* rows i0 .. i0 + rows of C (rows <= 16), columns j0 .. j0 + NC (NC <= 5) */
+AVX2_INLINE void weight_grad_tile(const skinny_job *j, int64_t i0, int64_t rows, int64_t j0,
+                                  int NC) {
+    const int64_t m = j->m, n = j->n, k = j->k;
+    int full = rows == 16, two = rows > 8;
+    __m256i m0 = lanes(rows < 8 ? rows : 8), m1 = lanes(two ? rows - 8 : 1);
+#define WG_ACC(q) __m256 s0_##q = _mm256_setzero_ps(), s1_##q = _mm256_setzero_ps()
+    WG_ACC(0); WG_ACC(1); WG_ACC(2); WG_ACC(3); WG_ACC(4);
+    /* B(p, j): element p * n + j, or j * k + p when B comes transposed */
+    const int64_t bp = j->tb ? 1 : n, bq = j->tb ? k : 1;
+    const float *b = j->b + j0 * bq;
+#define WG_STEP(q)                                                                             \
+    if (NC > q) {                                                                              \
+        __m256 w_ = _mm256_broadcast_ss(bpp + q * bq);                                         \
+        s0_##q = _mm256_fmadd_ps(x0, w_, s0_##q);                                              \
+        s1_##q = _mm256_fmadd_ps(x1, w_, s1_##q);                                              \
+    }
+    if (full) {
+        for (int64_t p = 0; p < k; p++) {
+            const float *ap = j->a + p * m + i0, *bpp = b + p * bp;
+            __m256 x0 = _mm256_loadu_ps(ap), x1 = _mm256_loadu_ps(ap + 8);
+            WG_STEP(0); WG_STEP(1); WG_STEP(2); WG_STEP(3); WG_STEP(4);
+        }
+    } else {
+        for (int64_t p = 0; p < k; p++) {
+            const float *ap = j->a + p * m + i0, *bpp = b + p * bp;
+            __m256 x0 = _mm256_maskload_ps(ap, m0);
+            __m256 x1 = two ? _mm256_maskload_ps(ap + 8, m1) : _mm256_setzero_ps();
+            WG_STEP(0); WG_STEP(1); WG_STEP(2); WG_STEP(3); WG_STEP(4);
+        }
+    }
+    float out[5][16];
+#define WG_OUT(q)                                                                              \
+    if (NC > q) {                                                                              \
+        _mm256_storeu_ps(out[q], s0_##q);                                                      \
+        _mm256_storeu_ps(out[q] + 8, s1_##q);                                                  \
+    }
+    WG_OUT(0); WG_OUT(1); WG_OUT(2); WG_OUT(3); WG_OUT(4);
+    for (int64_t r = 0; r < rows; r++)
+        for (int q = 0; q < NC; q++) put(j->c + (i0 + r) * n + j0 + q, out[q][r], j->beta);
+#undef WG_ACC
+#undef WG_STEP
+#undef WG_OUT
+}
+
+static AVX2 void weight_grad_block(const skinny_job *j, int64_t i0, int64_t rows, int64_t j0,
+                                   int nc) {
+    switch (nc) {
+    case 1: weight_grad_tile(j, i0, rows, j0, 1); break;
+    case 2: weight_grad_tile(j, i0, rows, j0, 2); break;
+    case 3: weight_grad_tile(j, i0, rows, j0, 3); break;
+    case 4: weight_grad_tile(j, i0, rows, j0, 4); break;
+    default: weight_grad_tile(j, i0, rows, j0, 5); break;
+    }
+}
+
+/* blocks of 16 rows [begin, end) */
+static AVX2 void weight_grad_rows(void *arg, int64_t begin, int64_t end) {
+    const skinny_job *j = arg;
+    for (int64_t blk = begin; blk < end; blk++) {
+        int64_t i0 = 16 * blk, rows = j->m - i0 < 16 ? j->m - i0 : 16;
+        for (int64_t j0 = 0; j0 < j->n; j0 += 5)
+            weight_grad_block(j, i0, rows, j0, j->n - j0 < 5 ? (int)(j->n - j0) : 5);
+    }
+}
+
+/* dst[c, r] = src[r, c] for a rows x cols src (cols <= SKINNY_MAX): 8
+ * rows at a time, each an 8 x 8 transpose in registers and the columns
+ * past 8 one by one */
+static AVX2 void transpose(float *dst, const float *src, int64_t rows, int64_t cols) {
+    int64_t r = 0;
+    for (; r + 8 <= rows && cols >= 8; r += 8) {
+        __m256 v[8];
+        for (int i = 0; i < 8; i++) v[i] = _mm256_loadu_ps(src + (r + i) * cols);
+        __m256 t0 = _mm256_unpacklo_ps(v[0], v[1]), t1 = _mm256_unpackhi_ps(v[0], v[1]);
+        __m256 t2 = _mm256_unpacklo_ps(v[2], v[3]), t3 = _mm256_unpackhi_ps(v[2], v[3]);
+        __m256 t4 = _mm256_unpacklo_ps(v[4], v[5]), t5 = _mm256_unpackhi_ps(v[4], v[5]);
+        __m256 t6 = _mm256_unpacklo_ps(v[6], v[7]), t7 = _mm256_unpackhi_ps(v[6], v[7]);
+        __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+        __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+        __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+        __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+        _mm256_storeu_ps(dst + 0 * rows + r, _mm256_permute2f128_ps(u0, u4, 0x20));
+        _mm256_storeu_ps(dst + 1 * rows + r, _mm256_permute2f128_ps(u1, u5, 0x20));
+        _mm256_storeu_ps(dst + 2 * rows + r, _mm256_permute2f128_ps(u2, u6, 0x20));
+        _mm256_storeu_ps(dst + 3 * rows + r, _mm256_permute2f128_ps(u3, u7, 0x20));
+        _mm256_storeu_ps(dst + 4 * rows + r, _mm256_permute2f128_ps(u0, u4, 0x31));
+        _mm256_storeu_ps(dst + 5 * rows + r, _mm256_permute2f128_ps(u1, u5, 0x31));
+        _mm256_storeu_ps(dst + 6 * rows + r, _mm256_permute2f128_ps(u2, u6, 0x31));
+        _mm256_storeu_ps(dst + 7 * rows + r, _mm256_permute2f128_ps(u3, u7, 0x31));
+        for (int64_t c = 8; c < cols; c++)
+            for (int i = 0; i < 8; i++) dst[c * rows + r + i] = src[(r + i) * cols + c];
+    }
+    for (int64_t c = 0; c < cols; c++)
+        for (int64_t q = r; q < rows; q++) dst[c * rows + q] = src[q * cols + c];
+}
+
+/* Splits `units` (each `unit_work` multiply-adds) over the pool. */
+static void spread(tfc_threadpool *pool, int64_t units, int64_t unit_work,
+                   void (*fn)(void *, int64_t, int64_t), skinny_job *j) {
+    int64_t grain = SKINNY_CHUNK_WORK / (unit_work > 0 ? unit_work : 1);
+    tfc_parallel_for(pool, units, grain > 1 ? grain : 1, fn, j);
+}
+
+#endif /* SKINNY_X86 */
+
+int tfc_gemm_skinny(tfc_threadpool *pool, int ta, int tb, int64_t m, int64_t n, int64_t k,
+                    const float *a, const float *b, float beta, float *c) {
+    skinny_case kind = case_of(ta, m, n, k);
+    if (kind == SKINNY_NONE) return 0;
+    pthread_once(&enabled_once, decide_enabled);
+    if (!enabled) return 0;
+#ifdef SKINNY_X86
+    skinny_job j = {ta, tb, m, n, k, a, b, beta, c};
+    /* SMALL_N wants B as n rows of k: a copy when it comes as k rows of n
+     * (n k elements, against m n k multiply-adds) */
+    int pack = kind == SKINNY_SMALL_N && !tb;
+    size_t bytes = pack ? (size_t)(n * k) * sizeof(float) : 0;
+    float *packed = NULL;
+    if (pack) {
+        packed = tfc_block_alloc(bytes);
+        if (!packed) return 0;
+        transpose(packed, b, k, n);
+        j.b = packed;
+    }
+    if (kind == SKINNY_SMALL_N)
+        spread(pool, (m + 1) / 2, 2 * n * k, small_n_rows, &j);
+    else
+        spread(pool, (m + 15) / 16, 16 * n * k, weight_grad_rows, &j);
+    if (packed) tfc_block_free(packed, bytes);
+    return 1;
+#else
+    (void)pool, (void)tb, (void)a, (void)b, (void)beta, (void)c;
+    return 0;
+#endif
+}
