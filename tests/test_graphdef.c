@@ -306,4 +306,46 @@ static void test_import_errors(void) {
     tfc_status_free(st);
 }
 
-TFC_TEST_MAIN(T(test_round_trip), T(test_input_map), T(test_wire_details), T(test_import_errors))
+/* An attr the op's OpDef lacks but tfc's import knows by name (here
+ * output_shapes, a list(shape) of one scalar, on a Placeholder) exports in
+ * that kind, so the export imports again (the graphdef fuzz harness found
+ * it written as the list(int) tfc keeps shapes in). */
+static void test_undeclared_attr_round_trip(void) {
+    tfc_buf nd = {0}, attr = {0}, gd = {0};
+    put_str(&nd, 1, "x");
+    put_str(&nd, 2, "Placeholder");
+    static const uint8_t dtype[] = {0x30, 0x01};
+    put_str(&attr, 1, "dtype");
+    put_len(&attr, 2, dtype, sizeof dtype);
+    put_len(&nd, 5, attr.p, attr.n);
+    attr.n = 0;
+    /* AttrValue{list{shape{}}}: list is field 1, its shapes field 7 */
+    static const uint8_t shapes[] = {0x0a, 0x02, 0x3a, 0x00};
+    put_str(&attr, 1, "output_shapes");
+    put_len(&attr, 2, shapes, sizeof shapes);
+    put_len(&nd, 5, attr.p, attr.n);
+    put_len(&gd, 1, nd.p, nd.n);
+    tfc_status *st = tfc_status_new();
+    tfc_graph *g = tfc_graph_new(), *again = tfc_graph_new();
+    CHECK_MSG(tfc_graph_import_graphdef(g, gd.p, gd.n, NULL, NULL, NULL, 0, st) == 0, "%s",
+              tfc_status_message(st));
+    uint8_t *bytes;
+    size_t len;
+    CHECK(tfc_graph_to_graphdef(g, &bytes, &len, st) == 0);
+    static const uint8_t written[] = {'_', 't', 'f', 'c', '_', 'o', 'u', 't', 'p', 'u', 't', '_',
+                                      's', 'h', 'a', 'p', 'e', 's', 0x12, 0x04, 0x0a, 0x02, 0x3a,
+                                      0x00};
+    CHECK(contains(bytes, len, written, sizeof written));
+    CHECK_MSG(tfc_graph_import_graphdef(again, bytes, len, NULL, NULL, NULL, 0, st) == 0, "%s",
+              tfc_status_message(st));
+    free(bytes);
+    tfc_graph_free(again);
+    tfc_graph_free(g);
+    tfc_status_free(st);
+    tfc_buf_free(&gd);
+    tfc_buf_free(&attr);
+    tfc_buf_free(&nd);
+}
+
+TFC_TEST_MAIN(T(test_round_trip), T(test_input_map), T(test_wire_details), T(test_import_errors),
+              T(test_undeclared_attr_round_trip))

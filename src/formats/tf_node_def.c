@@ -7,6 +7,7 @@
  * Attrs of tfc's own that TensorFlow's OpDef lacks are written "_tfc_x",
  * which TensorFlow accepts and tfc's import reads back as x. */
 #include "formats/tf_node_def.h"
+#include "formats/tf_op_defs.h"
 #include "formats/tf_op_defs_data.h"
 
 #include <stdio.h>
@@ -239,10 +240,24 @@ static int class_to_list(tfc_arena *a, Tensorflow__NodeDef *m) {
     return 0;
 }
 
+/* An attr no OpDef declares is written in the kind tfc's import checks it
+ * against (tfc_tf_attr_kind_of: tfc's own tables by op and by name), so an
+ * exported graph imports again: a list(shape) kept as tfc's int encoding
+ * would come back as a list(int). */
+static int convert_undeclared(tfc_arena *a, const char *op, Tensorflow__NodeDef__AttrEntry *e) {
+    tfc_tf_attr_kind kind = tfc_tf_attr_kind_of(op, e->key);
+    if (kind == TFC_TF_ATTR_UNDECLARED || !e->value) return 0;
+    return convert_kind(a, e->value, tfc_tf_attr_kind_name(kind));
+}
+
 int tfc_tf_node_def_complete(tfc_arena *a, const tfc_node *n, Tensorflow__NodeDef *m) {
     if (class_to_list(a, m)) return -1;
     const Tensorflow__OpDef *od = tfc_tf_op_def(m->op);
-    if (!od) return 0;
+    if (!od) {
+        for (size_t k = 0; k < m->n_attr; k++)
+            if (m->attr[k]->key[0] != '_' && convert_undeclared(a, m->op, m->attr[k])) return -1;
+        return 0;
+    }
     int nin = n->ninputs, nout = n->noutputs;
     tfc_dtype *in = tfc_arena_alloc(a, sizeof *in * (size_t)(nin + 1));
     if (!in) return -1;
@@ -253,6 +268,7 @@ int tfc_tf_node_def_complete(tfc_arena *a, const tfc_node *n, Tensorflow__NodeDe
         const Tensorflow__OpDef__AttrDef *d = find_def(od, key);
         if (d && m->attr[k]->value && convert_kind(a, m->attr[k]->value, d->type)) return -1;
         if (d || key[0] == '_') continue;
+        if (convert_undeclared(a, m->op, m->attr[k])) return -1;
         /* tfc's own attr (LogicalNot's T, a history While's output_history):
          * TensorFlow takes attrs it does not declare only with a '_', and
          * tfc's import reads "_tfc_x" back as x */
