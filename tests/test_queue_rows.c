@@ -9,7 +9,7 @@
  * sees any use after free), a row taken out and computed on in place
  * leaves its neighbours alone, a variable assigned after its enqueue_many
  * gives the old values, and every dequeued tensor's data is 64-byte
- * aligned. */
+ * aligned. Big batches are stacked by several threads and checked too. */
 #include "harness.h"
 
 #include "core/tensor.h"
@@ -215,5 +215,54 @@ static void test_variable_rows_are_copies(void) {
     tfc_graph_free(g);
 }
 
+/* A batch of big rows is stacked by several threads (queue.c splits the
+ * copy past 256 KiB): at 1 and 2 threads, from a FIFO queue (rows in
+ * order) and a shuffle queue (each row once), every row comes out whole. */
+static void test_big_batch_split(void) {
+    enum { NB = 24, LEN = 20000 }; /* 80 KB rows, 1.9 MB a batch */
+    float *x = malloc(sizeof *x * NB * LEN);
+    fill(TFC_FLOAT, x, NB * LEN);
+    for (int k = 0; k < NB; k++) x[k * LEN] = (float)(1000 + k);
+    for (int threads = 1; threads <= 2; threads++)
+        for (int shuffle = 0; shuffle < 2; shuffle++) {
+            tfc_graph *g = tfc_graph_new();
+            tfc_dtype dt = TFC_FLOAT;
+            tfc_shape s = {1, {LEN}};
+            tfc_output q = shuffle ? tfc_random_shuffle_queue(g, NB, 0, &dt, 1, &s, 5, NULL)
+                                   : tfc_fifo_queue(g, NB, &dt, 1, &s, NULL),
+                       many;
+            tfc_output xp = tfc_placeholder(g, "x", TFC_FLOAT, 2, (int64_t[]){NB, LEN});
+            tfc_output batch = tfc_mul(g, xp, tfc_const_float(g, 1.0f));
+            tfc_node *enq = tfc_queue_enqueue_many(g, q, &batch, 1);
+            tfc_queue_dequeue_many(g, q, NB, &many, 1);
+            CHECK_GRAPH_OK(g);
+            tfc_status *st = tfc_status_new();
+            tfc_session_options o = {0};
+            o.intra_op_threads = o.inter_op_threads = threads;
+            tfc_session *ss = tfc_session_new(g, &o, st);
+            tfc_tensor *xt = tfc_tensor_from_data(TFC_FLOAT, 2, (int64_t[]){NB, LEN}, x), *m = NULL;
+            tfc_session_run(ss, &xp, &xt, 1, NULL, 0, NULL, &enq, 1, st);
+            tfc_session_run(ss, NULL, NULL, 0, &many, 1, &m, NULL, 0, st);
+            CHECK_STATUS_OK(st);
+            int seen[NB] = {0};
+            for (int k = 0; m && k < NB; k++) {
+                const float *row = (const float *)tfc_tensor_data(m) + (size_t)k * LEN;
+                int w = (int)row[0] - 1000;
+                CHECK_MSG(w >= 0 && w < NB && !memcmp(row, x + (size_t)w * LEN, sizeof *x * LEN),
+                          "%d threads, %s: stacked row %d is none of the batch's", threads,
+                          shuffle ? "shuffled" : "FIFO", k);
+                if (!shuffle) CHECK_MSG(w == k, "FIFO row %d came out as %d", k, w);
+                if (w >= 0 && w < NB) seen[w]++;
+            }
+            for (int k = 0; m && k < NB; k++) CHECK(seen[k] == 1);
+            tfc_tensor_free(m);
+            tfc_tensor_free(xt);
+            tfc_session_free(ss);
+            tfc_status_free(st);
+            tfc_graph_free(g);
+        }
+    free(x);
+}
+
 TFC_TEST_MAIN(T(test_views_where_aligned), T(test_rows_against_the_batch),
-              T(test_variable_rows_are_copies))
+              T(test_variable_rows_are_copies), T(test_big_batch_split))
