@@ -8,7 +8,11 @@
  * saturating int16 (vpmaddubsw), exact for filter codes within +-64 (see
  * docs/QUANTIZATION.md). The batch is cut into chunks over the pool, each
  * one single-threaded primitive call; integer sums make any cut give the
- * same result. Primitives are cached per geometry for the process. */
+ * same result. Primitives are cached per geometry for the process. They
+ * run with scratchpads of their own ("user" mode, one per chunk): oneDNN's
+ * own scratchpad is not safe for one primitive run by two threads at once
+ * (on an AVX-512 VNNI machine the chunks' sums came out wrong, 1 test run
+ * in 30). */
 #include "core/buffer_pool.h"
 #include "ops/quantize_internal.h"
 
@@ -29,7 +33,8 @@ typedef struct q_conv_key {
 typedef struct q_conv_entry {
     q_conv_key key;
     dnnl_primitive_t prim; /* NULL: declined (no primitive, or a reference one) */
-    dnnl_memory_desc_t src, wei, dst, hwio;
+    dnnl_memory_desc_t src, wei, dst, hwio, scratch;
+    size_t scratch_bytes;     /* a call's scratchpad (0: none) */
     dnnl_primitive_t reorder; /* hwio -> wei, or NULL when they agree */
 } q_conv_entry;
 
@@ -52,22 +57,31 @@ static void entry_make(q_conv_entry *e) {
     dnnl_dims_t pr = {rh > 0 ? rh : 0, rw > 0 ? rw : 0};
     dnnl_memory_desc_t wany;
     dnnl_convolution_desc_t cd;
+    dnnl_primitive_attr_t attr = NULL;
     dnnl_primitive_desc_t pd = NULL, rpd = NULL;
+    const dnnl_memory_desc_t *smd, *rsmd;
     const char *impl = NULL;
-    if (dnnl_memory_desc_init_by_tag(&e->src, 4, sd, dnnl_u8, dnnl_nhwc) ||
+    if (dnnl_primitive_attr_create(&attr) ||
+        dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user) ||
+        dnnl_memory_desc_init_by_tag(&e->src, 4, sd, dnnl_u8, dnnl_nhwc) ||
         dnnl_memory_desc_init_by_tag(&e->dst, 4, dd, dnnl_s32, dnnl_nhwc) ||
         dnnl_memory_desc_init_by_tag(&wany, 4, wd, dnnl_s8, dnnl_format_tag_any) ||
         dnnl_memory_desc_init_by_tag(&e->hwio, 4, wd, dnnl_s8, dnnl_hwio) ||
         dnnl_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_direct,
                                            &e->src, &wany, NULL, &e->dst, strides, pl, pr) ||
-        dnnl_primitive_desc_create(&pd, &cd, NULL, engine, NULL) ||
+        dnnl_primitive_desc_create(&pd, &cd, attr, engine, NULL) ||
         dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl) || !impl ||
-        strstr(impl, "ref")) /* the reference kernel is slower than im2col + GEMM */
+        strstr(impl, "ref") || /* the reference kernel is slower than im2col + GEMM */
+        !(smd = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0)))
         goto done;
+    e->scratch = *smd;
+    e->scratch_bytes = dnnl_memory_desc_get_size(smd);
     e->wei = *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
+    /* a reorder that wants a scratchpad is not worth supporting here */
     if (!dnnl_memory_desc_equal(&e->wei, &e->hwio) &&
-        (dnnl_reorder_primitive_desc_create(&rpd, &e->hwio, engine, &e->wei, engine, NULL) ||
-         dnnl_primitive_create(&e->reorder, rpd)))
+        (dnnl_reorder_primitive_desc_create(&rpd, &e->hwio, engine, &e->wei, engine, attr) ||
+         !(rsmd = dnnl_primitive_desc_query_md(rpd, dnnl_query_scratchpad_md, 0)) ||
+         dnnl_memory_desc_get_size(rsmd) != 0 || dnnl_primitive_create(&e->reorder, rpd)))
         goto done;
     if (dnnl_primitive_create(&e->prim, pd)) e->prim = NULL;
 done:
@@ -77,6 +91,7 @@ done:
     }
     dnnl_primitive_desc_destroy(rpd);
     dnnl_primitive_desc_destroy(pd);
+    dnnl_primitive_attr_destroy(attr);
 }
 
 static q_conv_entry *entry_get(const q_conv_key *k) {
@@ -117,6 +132,8 @@ typedef struct q_conv_job {
     void *wei;
     int32_t *y;
     size_t x_img, y_img; /* elements per image */
+    char *scratch;       /* chunk i's scratchpad at i * scratch_step */
+    size_t scratch_step;
     atomic_int failed;
 } q_conv_job;
 
@@ -124,15 +141,19 @@ static void run_chunks(void *arg, int64_t c0, int64_t c1) {
     q_conv_job *j = arg;
     for (int64_t i = c0; i < c1; i++) {
         q_conv_entry *e = i == j->chunks - 1 ? j->rest : j->full;
-        dnnl_memory_t m[3] = {NULL, NULL, NULL};
+        dnnl_memory_t m[4] = {NULL, NULL, NULL, NULL};
         size_t first = (size_t)(i * j->mb);
         int bad = dnnl_memory_create(&m[0], &e->src, engine, (void *)(j->x + first * j->x_img)) ||
                   dnnl_memory_create(&m[1], &e->wei, engine, j->wei) ||
-                  dnnl_memory_create(&m[2], &e->dst, engine, j->y + first * j->y_img);
-        dnnl_exec_arg_t args[3] = {
-            {DNNL_ARG_SRC, m[0]}, {DNNL_ARG_WEIGHTS, m[1]}, {DNNL_ARG_DST, m[2]}};
-        if (bad || execute(e->prim, 3, args)) atomic_store(&j->failed, 1);
-        for (int q = 0; q < 3; q++) dnnl_memory_destroy(m[q]);
+                  dnnl_memory_create(&m[2], &e->dst, engine, j->y + first * j->y_img) ||
+                  (e->scratch_bytes && dnnl_memory_create(&m[3], &e->scratch, engine,
+                                                          j->scratch + i * j->scratch_step));
+        dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, m[0]},
+                                   {DNNL_ARG_WEIGHTS, m[1]},
+                                   {DNNL_ARG_DST, m[2]},
+                                   {DNNL_ARG_SCRATCHPAD, m[3]}};
+        if (bad || execute(e->prim, e->scratch_bytes ? 4 : 3, args)) atomic_store(&j->failed, 1);
+        for (int q = 0; q < 4; q++) dnnl_memory_destroy(m[q]);
     }
 }
 
@@ -184,7 +205,19 @@ int tfc_q_conv_dnnl(tfc_kernel_ctx *c, const tfc_q_conv_geom *q, const uint8_t *
         }
         j.wei = blocked;
     }
+    /* a scratchpad a chunk, 64-byte aligned, from the block cache */
+    j.scratch_step = (j.full->scratch_bytes > j.rest->scratch_bytes ? j.full->scratch_bytes
+                                                                     : j.rest->scratch_bytes);
+    j.scratch_step = (j.scratch_step + 63) & ~(size_t)63;
+    size_t sbytes = j.scratch_step * (size_t)j.chunks;
+    if (sbytes && !(j.scratch = tfc_block_alloc(sbytes))) {
+        if (blocked) tfc_block_free(blocked, wbytes);
+        tfc_kernel_error(c, TFC_RESOURCE_EXHAUSTED,
+                         "out of memory for the int8 convolution's scratchpad (%zu bytes)", sbytes);
+        return -1;
+    }
     tfc_parallel_for(c->pool, j.chunks, 1, run_chunks, &j);
+    if (sbytes) tfc_block_free(j.scratch, sbytes);
     if (blocked) tfc_block_free(blocked, wbytes);
     if (atomic_load(&j.failed)) {
         tfc_kernel_error(c, TFC_INTERNAL, "oneDNN's int8 convolution failed");
