@@ -884,10 +884,10 @@ static void local_done(void *arg) {
 
 static void send_abort(tfc_server *s, step_waiter *w, const tfc_status *why) {
     for (int i = 0; i < w->nranks; i++) {
-        int r = w->ranks[i];
-        if (r < 0) continue;
+        /* under the lock: the progress thread marks a task that answered
+         * (on_step_done sets its rank to -1) */
         pthread_mutex_lock(&s->lock);
-        int skip = s->peers[r].lost;
+        int r = w->ranks[i], skip = r < 0 || s->peers[r].lost;
         pthread_mutex_unlock(&s->lock);
         if (skip) continue;
         wire_buf b = {0};
