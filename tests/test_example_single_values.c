@@ -5,57 +5,10 @@
  * rules leave: an empty list before it, another oneof member replaced by
  * it, packed or not, multi-byte varints, negative int64s, a key repeated
  * (the last entry wins). */
+#include "example_encode.h"
 #include "harness.h"
 
-#include "formats/pb.h"
-
 #include <string.h>
-
-static void put_len(tfc_buf *b, int field, const void *p, size_t n) {
-    pb_put_varint(b, (uint64_t)field << 3 | 2);
-    pb_put_varint(b, n);
-    tfc_buf_append(b, p, n);
-}
-
-static void entry(tfc_buf *feats, const char *key, const tfc_buf *feature) {
-    tfc_buf e = {0};
-    put_len(&e, 1, key, strlen(key));
-    put_len(&e, 2, feature->p, feature->n);
-    put_len(feats, 1, e.p, e.n);
-    tfc_buf_free(&e);
-}
-
-/* Feature members: a FloatList (2), an Int64List (3), a BytesList (1) of
- * n values (n 0: an empty list message), packed or not */
-static void floats(tfc_buf *ft, const float *v, size_t n, int packed) {
-    tfc_buf l = {0};
-    if (packed && n) put_len(&l, 1, v, 4 * n);
-    for (size_t i = 0; !packed && i < n; i++) {
-        pb_put_varint(&l, 1 << 3 | 5);
-        tfc_buf_append(&l, &v[i], 4);
-    }
-    put_len(ft, 2, l.p, l.n);
-    tfc_buf_free(&l);
-}
-
-static void int64s(tfc_buf *ft, const int64_t *v, size_t n, int packed) {
-    tfc_buf l = {0}, p = {0};
-    for (size_t i = 0; i < n; i++) {
-        if (!packed) pb_put_varint(&l, 1 << 3);
-        pb_put_varint(packed ? &p : &l, (uint64_t)v[i]);
-    }
-    if (packed && n) put_len(&l, 1, p.p, p.n);
-    put_len(ft, 3, l.p, l.n);
-    tfc_buf_free(&l);
-    tfc_buf_free(&p);
-}
-
-static void bytes(tfc_buf *ft, const char *s) {
-    tfc_buf l = {0};
-    if (s) put_len(&l, 1, s, strlen(s));
-    put_len(ft, 1, l.p, l.n);
-    tfc_buf_free(&l);
-}
 
 enum { NREC = 8 };
 
@@ -78,39 +31,39 @@ static void record(tfc_buf *rec, int r, want *w) {
     tfc_buf feats = {0}, ft = {0};
     /* "f" */
     switch (r % 4) {
-    case 0: floats(&ft, &fv[r], 1, 1); break;
-    case 1: floats(&ft, &fv[r], 1, 0); break;
+    case 0: float_list(&ft, &fv[r], 1, 1); break;
+    case 1: float_list(&ft, &fv[r], 1, 0); break;
     case 2: /* an empty list, then the value: concatenated */
-        floats(&ft, NULL, 0, 1);
-        floats(&ft, &fv[r], 1, r % 8 == 2);
+        float_list(&ft, NULL, 0, 1);
+        float_list(&ft, &fv[r], 1, r % 8 == 2);
         break;
     default: /* another member first: replaced */
-        int64s(&ft, &other_i, 1, 1);
-        floats(&ft, &fv[r], 1, r == 3);
+        int64_list(&ft, &other_i, 1, 1);
+        float_list(&ft, &fv[r], 1, r == 3);
         break;
     }
     entry(&feats, "f", &ft);
     /* "i" */
     ft.n = 0;
     switch ((r / 2) % 4) {
-    case 0: int64s(&ft, &iv[r], 1, r % 2); break;
+    case 0: int64_list(&ft, &iv[r], 1, r % 2); break;
     case 1:
-        int64s(&ft, NULL, 0, 1);
-        int64s(&ft, &iv[r], 1, r % 2);
+        int64_list(&ft, NULL, 0, 1);
+        int64_list(&ft, &iv[r], 1, r % 2);
         break;
     case 2:
-        bytes(&ft, "replaced");
-        int64s(&ft, &iv[r], 1, r % 2);
+        bytes_list(&ft, "replaced");
+        int64_list(&ft, &iv[r], 1, r % 2);
         break;
     default:
-        floats(&ft, &other_f, 1, 1);
-        int64s(&ft, NULL, 0, 0);
-        int64s(&ft, &iv[r], 1, r % 2);
+        float_list(&ft, &other_f, 1, 1);
+        int64_list(&ft, NULL, 0, 0);
+        int64_list(&ft, &iv[r], 1, r % 2);
         break;
     }
     if (r % 3 == 0) { /* the key twice: the first entry loses */
         tfc_buf first = {0};
-        int64s(&first, &other_i, 1, 1);
+        int64_list(&first, &other_i, 1, 1);
         entry(&feats, "i", &first);
         tfc_buf_free(&first);
     }
@@ -118,14 +71,14 @@ static void record(tfc_buf *rec, int r, want *w) {
     /* "s" */
     ft.n = 0;
     switch (r % 3) {
-    case 0: bytes(&ft, sv[r]); break;
+    case 0: bytes_list(&ft, sv[r]); break;
     case 1:
-        bytes(&ft, NULL);
-        bytes(&ft, sv[r]);
+        bytes_list(&ft, NULL);
+        bytes_list(&ft, sv[r]);
         break;
     default:
-        int64s(&ft, &other_i, 1, 0);
-        bytes(&ft, sv[r]);
+        int64_list(&ft, &other_i, 1, 0);
+        bytes_list(&ft, sv[r]);
         break;
     }
     entry(&feats, "s", &ft);

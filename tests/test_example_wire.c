@@ -6,61 +6,11 @@
  * negative int64s, unknown fields skipped; malformed records fail naming
  * the record; a malformed Feature under a key nobody asked for is skipped
  * (as TensorFlow's fast parser does). */
+#include "example_encode.h"
 #include "harness.h"
-
-#include "formats/pb.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-static void put_len(tfc_buf *b, int field, const void *p, size_t n) {
-    pb_put_varint(b, (uint64_t)field << 3 | 2);
-    pb_put_varint(b, n);
-    tfc_buf_append(b, p, n);
-}
-
-/* a map entry key -> Feature with the given bytes appended into `feats` */
-static void entry(tfc_buf *feats, const char *key, const tfc_buf *feature) {
-    tfc_buf e = {0};
-    put_len(&e, 1, key, strlen(key));
-    put_len(&e, 2, feature->p, feature->n);
-    put_len(feats, 1, e.p, e.n);
-    tfc_buf_free(&e);
-}
-
-/* a FloatList of n packed floats as Feature field `member` (2) */
-static void float_list(tfc_buf *feature, const float *v, size_t n, int packed) {
-    tfc_buf l = {0};
-    if (packed) {
-        put_len(&l, 1, v, n * 4);
-    } else {
-        for (size_t i = 0; i < n; i++) {
-            pb_put_varint(&l, 1 << 3 | 5);
-            tfc_buf_append(&l, &v[i], 4);
-        }
-    }
-    put_len(feature, 2, l.p, l.n);
-    tfc_buf_free(&l);
-}
-
-static void int64_list(tfc_buf *feature, const int64_t *v, size_t n, int packed) {
-    tfc_buf l = {0}, p = {0};
-    for (size_t i = 0; i < n; i++) {
-        if (!packed) pb_put_varint(&l, 1 << 3);
-        pb_put_varint(packed ? &p : &l, (uint64_t)v[i]);
-    }
-    if (packed) put_len(&l, 1, p.p, p.n);
-    put_len(feature, 3, l.p, l.n);
-    tfc_buf_free(&l);
-    tfc_buf_free(&p);
-}
-
-static void bytes_list(tfc_buf *feature, const char *s) {
-    tfc_buf l = {0};
-    put_len(&l, 1, s, strlen(s));
-    put_len(feature, 1, l.p, l.n);
-    tfc_buf_free(&l);
-}
 
 /* Parses the records with features "f" (3 floats), "i" (var-len int64),
  * "s" (string); the outputs' tensors, or NULL with *st set */

@@ -139,12 +139,12 @@ static inline int class_index(size_t size) { /* at least 21; NCLASSES and up: to
     return log2 * 4 + (int)(s >> (log2 - 2)) - 3;
 }
 
+/* class_index and the class's size; -1 (rounded unset) when too big */
 static inline int class_of(size_t size, size_t *rounded) {
-    size_t s = (size < 64 ? 64 : size) - 1;
-    int log2 = 63 - __builtin_clzll((unsigned long long)s);
-    *rounded = ((s >> (log2 - 2)) + 1) << (log2 - 2);
     int idx = class_index(size);
-    return idx < NCLASSES ? idx : -1;
+    if (idx >= NCLASSES) return -1;
+    *rounded = class_size(idx);
+    return idx;
 }
 
 /* The calling thread's cache when it has one and class c is in it (then

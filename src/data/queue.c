@@ -589,7 +589,7 @@ static const char *shape_str(int rank, const int64_t *dims, char *buf, size_t n)
     return tfc_dims_str(rank, dims, buf, n);
 }
 
-/* Whether component i of a tuple fits (check_component says why not). */
+/* Whether component i of a tuple fits (for `many`, after its first dim). */
 static inline int component_fits(const tfc_queue *q, int i, const tfc_tensor *t, int many) {
     if (t->dtype != q->dtypes[i] || (many && t->rank < 1)) return 0;
     if (!q->nshapes || q->shapes[i].rank < 0) return 1;
@@ -600,8 +600,10 @@ static inline int component_fits(const tfc_queue *q, int i, const tfc_tensor *t,
     return 1;
 }
 
-/* Checks component i of a tuple (for `many`, after its first dim). */
-static int check_component(tfc_queue *q, int i, const tfc_tensor *t, int many, tfc_kernel_ctx *c) {
+/* The kernel's error for component i, which does not fit: it names the
+ * queue and the component. -1. */
+__attribute__((noinline)) static int component_error(tfc_queue *q, int i, const tfc_tensor *t,
+                                                     int many, tfc_kernel_ctx *c) {
     char a[96], b[96];
     if (t->dtype != q->dtypes[i]) {
         tfc_kernel_error(c, TFC_INVALID_ARGUMENT,
@@ -617,15 +619,8 @@ static int check_component(tfc_queue *q, int i, const tfc_tensor *t, int many, t
                          kind_name(q->kind), q->name, i);
         return -1;
     }
-    if (!q->nshapes) return 0;
-    const tfc_shape *s = &q->shapes[i];
-    int rank = t->rank - many;
-    const int64_t *dims = t->dims + many;
-    int ok = s->rank < 0 || s->rank == rank;
-    for (int d = 0; ok && s->rank >= 0 && d < rank; d++)
-        ok = s->dims[d] < 0 || s->dims[d] == dims[d];
-    if (ok) return 0;
-    tfc_shape want = *s;
+    /* the shape is what does not fit */
+    tfc_shape want = q->shapes[i];
     if (many && want.rank >= 0 && want.rank < TFC_MAX_RANK) {
         memmove(want.dims + 1, want.dims, sizeof *want.dims * (size_t)want.rank);
         want.dims[0] = t->dims[0];
@@ -636,6 +631,12 @@ static int check_component(tfc_queue *q, int i, const tfc_tensor *t, int many, t
                      kind_name(q->kind), q->name, i, tfc_shape_str(&want, a, sizeof a),
                      shape_str(t->rank, t->dims, b, sizeof b));
     return -1;
+}
+
+/* Checks component i of a tuple: 0, or -1 with the kernel's error. */
+static inline int check_component(tfc_queue *q, int i, const tfc_tensor *t, int many,
+                                  tfc_kernel_ctx *c) {
+    return component_fits(q, i, t, many) ? 0 : component_error(q, i, t, many, c);
 }
 
 static q_elem *elem_new(const tfc_queue *q) {
@@ -678,8 +679,7 @@ static tfc_tensor *row_of(const tfc_queue *q, tfc_tensor *t, int64_t k) {
 void tfc_queue_start_enqueue(tfc_queue *q, tfc_kernel_ctx *c, tfc_tensor *const *tuple, int many,
                              tfc_queue_done_fn done, void *arg) {
     for (int i = 0; i < q->ncomp; i++)
-        if (!component_fits(q, i, tuple[i], many) && check_component(q, i, tuple[i], many, c))
-            return;
+        if (check_component(q, i, tuple[i], many, c)) return;
     int64_t n = many ? tuple[0]->dims[0] : 1;
     for (int i = 1; many && i < q->ncomp; i++)
         if (tuple[i]->dims[0] != n) {

@@ -181,12 +181,6 @@ void tfc_math_cast_kernel(tfc_kernel_ctx *c) {
     int s = dslot(x->dtype), d = dslot(dst);
     cast_job j = {s >= 0 && d >= 0 ? convs[s][d] : NULL, x->dtype, dst, x->data, y->data,
                   tfc_dtype_bytes(x->dtype), tfc_dtype_bytes(dst)};
-    /* (what tfc_parallel_for does with one grain or less, without its checks:
-     * an input pipeline casts every record's small tensors) */
-    if (x->nelem <= TFC_MATH_GRAIN) {
-        if (x->nelem > 0) cast_chunk(&j, 0, x->nelem);
-        return;
-    }
     tfc_parallel_for(c->pool, x->nelem, TFC_MATH_GRAIN, cast_chunk, &j);
 }
 
