@@ -33,6 +33,8 @@ typedef struct run_ref { /* the user pointer of one asynchronous run */
 typedef struct iter {
     int64_t k;             /* the iteration held, -1 when the slot is free */
     tfc_tensor **vars;     /* its loop variables, as they arrive */
+    tfc_tensor **early;    /* its body's outputs that came before its own input of
+                              the same variable (checked when that input comes) */
     int have;              /* how many have arrived */
     int pred;              /* the cond's answer, -1 while unknown */
     tfc_async_run *run[2]; /* cond, body: NULL before the start and after the end */
@@ -74,6 +76,36 @@ static void fail(pipe *pp, tfc_code code, const char *fn, const char *msg) {
         tfc_kernel_error(pp->c, code, "%s", msg);
 }
 
+/* Output f of iteration k's body: checked against the variable's shape
+ * invariant once iteration k's own input f is known, then handed to
+ * iteration k + 1. A later iteration's body can finish first (its input
+ * f may come after the inputs its outputs depend on); held back until
+ * then, its error never wins over an earlier iteration's. Lock held. */
+static void body_output(pipe *pp, int64_t k, int f, tfc_tensor *value) {
+    iter *it = slot_of(pp, k);
+    if (!it || pp->failed) return;
+    if (!it->vars[f]) {
+        if (!it->early[f]) it->early[f] = tfc_tensor_ref(value);
+        return;
+    }
+    if (tfc_while_check_invariant(pp->c, pp->fn[1], f, it->vars[f], value, k)) {
+        pp->failed = 1;
+        return;
+    }
+    iter *nx = slot_of(pp, k + 1);
+    if (!nx || nx->vars[f]) return;
+    nx->vars[f] = tfc_tensor_ref(value);
+    nx->have++;
+    for (int w = 0; w < 2; w++)
+        if (nx->run[w]) tfc_async_run_feed(nx->run[w], f, value);
+    tfc_tensor *held = nx->early[f];
+    if (held) {
+        nx->early[f] = NULL;
+        body_output(pp, k + 1, f, held);
+        tfc_tensor_free(held);
+    }
+}
+
 static void on_output(void *user, int f, tfc_tensor *value) {
     run_ref *ref = user;
     pipe *pp = ref->pp;
@@ -91,15 +123,7 @@ static void on_output(void *user, int f, tfc_tensor *value) {
             it->pred = tfc_tensor_get_double(value, 0) != 0;
         }
     } else {
-        iter *nx = slot_of(pp, ref->k + 1);
-        if (tfc_while_check_invariant(pp->c, pp->fn[1], f, it->vars[f], value, ref->k)) {
-            pp->failed = 1;
-        } else if (nx && !nx->vars[f]) {
-            nx->vars[f] = tfc_tensor_ref(value);
-            nx->have++;
-            for (int w = 0; w < 2; w++)
-                if (nx->run[w]) tfc_async_run_feed(nx->run[w], f, value);
-        }
+        body_output(pp, ref->k, f, value);
     }
     wake(pp);
     pthread_mutex_unlock(&pp->lock);
@@ -139,7 +163,7 @@ static iter *new_iter(pipe *pp, int64_t k) {
     it->k = k;
     it->have = 0;
     it->pred = -1;
-    for (int i = 0; i < pp->nv; i++) it->vars[i] = NULL;
+    for (int i = 0; i < pp->nv; i++) it->vars[i] = it->early[i] = NULL;
     return it;
 }
 
@@ -184,7 +208,8 @@ static void retire(pipe *pp) {
         if (!it || pp->first >= pp->next_body || it->run[0] || it->run[1]) return;
         for (int i = 0; i < pp->nv; i++) {
             tfc_tensor_free(it->vars[i]);
-            it->vars[i] = NULL;
+            tfc_tensor_free(it->early[i]);
+            it->vars[i] = it->early[i] = NULL;
         }
         it->k = -1;
         pp->first++;
@@ -251,13 +276,16 @@ void tfc_while_pipelined(tfc_kernel_ctx *c, tfc_session *cs, tfc_session *bs,
     pp.final_k = -1;
     pp.ring = calloc((size_t)pp.nslots, sizeof *pp.ring);
     pp.feeds = calloc((size_t)pp.np + 1, sizeof *pp.feeds);
-    tfc_tensor **vars = calloc((size_t)pp.nslots * (size_t)nv + 1, sizeof *vars);
+    /* each slot's vars, then each slot's early outputs */
+    size_t nvars = (size_t)pp.nslots * (size_t)nv;
+    tfc_tensor **vars = calloc(2 * nvars + 1, sizeof *vars);
     if (!pp.ring || !pp.feeds || !vars) {
         tfc_kernel_error(c, TFC_INTERNAL, "out of memory");
     } else {
         for (int s = 0; s < pp.nslots; s++) {
             pp.ring[s].k = -1;
             pp.ring[s].vars = vars + (size_t)s * (size_t)nv;
+            pp.ring[s].early = vars + nvars + (size_t)s * (size_t)nv;
         }
         pthread_mutex_lock(&pp.lock);
         pp.first = pp.next_body = k0;
@@ -292,7 +320,7 @@ void tfc_while_pipelined(tfc_kernel_ctx *c, tfc_session *cs, tfc_session *bs,
             pthread_mutex_lock(&pp.lock);
         }
         pthread_mutex_unlock(&pp.lock);
-        for (int s = 0; s < pp.nslots * nv; s++) tfc_tensor_free(vars[s]);
+        for (size_t s = 0; s < 2 * nvars; s++) tfc_tensor_free(vars[s]);
     }
     free(vars);
     free(pp.ring);
