@@ -809,11 +809,30 @@ typedef struct row_copy {
     size_t row_bytes;
 } row_copy;
 
+/* Elements leave a shuffle queue in random order, long after they came:
+ * each row starts with a cache miss the hardware cannot foresee, so the
+ * start of the row after next is asked for ahead (its header was by the
+ * shape pass). */
+enum { PREFETCH_ROWS = 2, PREFETCH_LINES = 4 };
+
 static void copy_rows(void *arg, int64_t begin, int64_t end) {
     const row_copy *j = arg;
-    for (int64_t k = begin; k < end; k++)
+    for (int64_t k = begin; k < end; k++) {
+        if (k + PREFETCH_ROWS < end) {
+            const char *next = j->got[k + PREFETCH_ROWS][j->comp]->data;
+            for (int l = 0; l < PREFETCH_LINES; l++) __builtin_prefetch(next + 64 * l);
+        }
         memcpy(j->dst + (size_t)k * j->row_bytes, j->got[k][j->comp]->data,
                j->got[k][j->comp]->nbytes);
+    }
+}
+
+/* Headers of elements ahead of k, for a pass over the batch's shapes:
+ * the element's component array 8 ahead, its tensor 4 ahead (the array
+ * asked for 4 elements before). */
+static inline void prefetch_elements(tfc_tensor ***got, int64_t k, int64_t n, int comp) {
+    if (k + 8 < n) __builtin_prefetch(got[k + 8]);
+    if (k + 4 < n) __builtin_prefetch(got[k + 4][comp]);
 }
 
 /* Bytes a thread copies at the least when a batch's copy is split: the
@@ -835,6 +854,7 @@ int tfc_queue_stack(tfc_queue_attempt *a, tfc_tensor **outs) {
             r = t0->rank;
             memcpy(dims + 1, t0->dims, sizeof *dims * (size_t)r);
             for (int64_t k = 1; k < n; k++) {
+                prefetch_elements(a->got, k, n, i);
                 const tfc_tensor *t = a->got[k][i];
                 for (int d = 0; d < r; d++)
                     if (t->dims[d] > dims[d + 1]) dims[d + 1] = t->dims[d];
