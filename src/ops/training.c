@@ -231,13 +231,70 @@ static void adam_range(void *arg, int64_t b, int64_t e) {
     else adam_range_any(arg, b, e);
 }
 
+/* Gradient descent and momentum on float variables in float, as
+ * TensorFlow's float kernels compute them (var -= grad * lr; accum =
+ * accum * momentum + grad, var -= lr * accum or with Nesterov grad * lr +
+ * accum * momentum * lr). The double rules converted each element twice
+ * and ran at about one element a cycle: the MLP's 784x256 weight took 46
+ * us to update, a fourteenth of its 2-thread step. */
+TFC_VECTOR_CLONES static void gd_float(const apply_job *j, int64_t b, int64_t e) {
+    float *restrict var = j->s[0];
+    const float *restrict g = j->g;
+    const float lr = (float)j->h[0];
+    for (int64_t i = b; i < e; i++) var[i] -= g[i] * lr;
+}
+
+static void gd_range_fast(void *arg, int64_t b, int64_t e) {
+    const apply_job *j = arg;
+    if (j->dt == TFC_FLOAT) gd_float(j, b, e);
+    else gd_range(arg, b, e);
+}
+
+TFC_VECTOR_CLONES static void momentum_float(const apply_job *j, int64_t b, int64_t e) {
+    float *restrict var = j->s[0], *restrict accum = j->s[1];
+    const float *restrict g = j->g;
+    const float lr = (float)j->h[0], mu = (float)j->h[1];
+    if (j->h[2] != 0) {
+        for (int64_t i = b; i < e; i++) {
+            float a = accum[i] * mu + g[i];
+            var[i] -= g[i] * lr + a * mu * lr;
+            accum[i] = a;
+        }
+    } else {
+        for (int64_t i = b; i < e; i++) {
+            float a = accum[i] * mu + g[i];
+            var[i] -= lr * a;
+            accum[i] = a;
+        }
+    }
+}
+
+static void momentum_range_fast(void *arg, int64_t b, int64_t e) {
+    const apply_job *j = arg;
+    if (j->dt == TFC_FLOAT) momentum_float(j, b, e);
+    else momentum_range(arg, b, e);
+}
+
+/* SparseApplyMomentum's row: the dense rule over the row, so that a
+ * sparse update equals the dense one on the rows it touches */
+static void momentum_rows_fast(const apply_job *j, int64_t row, int64_t grow) {
+    if (j->dt != TFC_FLOAT) {
+        momentum_range_rows(j, row, grow);
+        return;
+    }
+    apply_job r = *j;
+    for (int k = 0; k < 2; k++) r.s[k] = (float *)j->s[k] + row * j->inner;
+    r.g = (const float *)j->g + grow * j->inner;
+    momentum_float(&r, 0, j->inner);
+}
+
 APPLY_RANGE(ftrl_range, 3, ftrl_elem)
 APPLY_RANGE(rmsprop_range, 3, rmsprop_elem)
 APPLY_RANGE(centered_rmsprop_range, 4, centered_rmsprop_elem)
 
 static const apply_def apply_defs[] = {
-    {"ApplyGradientDescent", 1, 2, 1, -1, gd_range, NULL, 0, NULL},
-    {"ApplyMomentum", 2, 3, 2, -1, momentum_range, momentum_prep, 0, NULL},
+    {"ApplyGradientDescent", 1, 2, 1, -1, gd_range_fast, NULL, 0, NULL},
+    {"ApplyMomentum", 2, 3, 2, -1, momentum_range_fast, momentum_prep, 0, NULL},
     {"ApplyAdagrad", 2, 3, 1, -1, adagrad_range, NULL, 0, NULL},
     {"ApplyAdagradDA", 3, 3, 4, 7, adagrad_da_range, NULL, 0, NULL},
     {"ApplyAdadelta", 3, 6, 3, -1, adadelta_range, NULL, 0, NULL},
@@ -246,7 +303,7 @@ static const apply_def apply_defs[] = {
     {"ApplyFtrlV2", 3, 3, 5, -1, ftrl_range, NULL, 0, NULL},
     {"ApplyRMSProp", 3, 7, 4, -1, rmsprop_range, NULL, 0, NULL},
     {"ApplyCenteredRMSProp", 4, 8, 4, -1, centered_rmsprop_range, NULL, 0, NULL},
-    {"SparseApplyMomentum", 2, 3, 2, -1, NULL, momentum_prep, 4, momentum_range_rows},
+    {"SparseApplyMomentum", 2, 3, 2, -1, NULL, momentum_prep, 4, momentum_rows_fast},
     {"SparseApplyAdagrad", 2, 3, 1, -1, NULL, NULL, 4, adagrad_range_rows},
     {"SparseApplyAdagradDA", 3, 3, 4, 8, NULL, NULL, 4, adagrad_da_range_rows},
     {"SparseApplyAdadelta", 3, 6, 3, -1, NULL, NULL, 7, adadelta_range_rows},
