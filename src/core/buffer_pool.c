@@ -161,7 +161,7 @@ static void local_refill(local_cache *lc, int c, size_t rounded) {
     pthread_mutex_lock(&sc->lock);
     int got = sc->n < (size_t)want ? (int)sc->n : want;
     sc->n -= (size_t)got;
-    memcpy(lc->blocks[c], sc->block + sc->n, sizeof(void *) * (size_t)got);
+    if (got) memcpy(lc->blocks[c], sc->block + sc->n, sizeof(void *) * (size_t)got);
     pthread_mutex_unlock(&sc->lock);
     if (got) atomic_fetch_sub_explicit(&cached_bytes, rounded * (size_t)got, memory_order_relaxed);
     lc->s[c].n = got;
@@ -250,7 +250,7 @@ static void shared_free_batch(void **b, int k, int c, size_t rounded) {
     size_class *sc = &classes[c];
     pthread_mutex_lock(&sc->lock);
     int keep = (int)class_room(sc, (size_t)k);
-    memcpy(sc->block + sc->n, b, sizeof(void *) * (size_t)keep);
+    if (keep) memcpy(sc->block + sc->n, b, sizeof(void *) * (size_t)keep);
     sc->n += (size_t)keep;
     pthread_mutex_unlock(&sc->lock);
     if (keep == k) return;
