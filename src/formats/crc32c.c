@@ -22,6 +22,9 @@ static uint32_t crc_table(uint32_t c, const uint8_t *p, size_t n) {
 
 static uint32_t (*crc_impl)(uint32_t, const uint8_t *, size_t) = crc_table;
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <nmmintrin.h>
+
 /* The state c after STREAM zero bytes: a linear map of c, one table per
  * byte of c (the raw state; crc(c, X || Y) = shift(crc(c, X)) ^ crc(0, Y)
  * for Y of STREAM bytes). */
@@ -38,9 +41,6 @@ static void init_shift(void) {
     for (int b = 0; b < 4; b++)
         for (uint32_t v = 0; v < 256; v++) shift_table[b][v] = crc_table(v << (8 * b), zeros, STREAM);
 }
-
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <nmmintrin.h>
 
 __attribute__((target("sse4.2"))) static uint32_t crc_sse42(uint32_t c, const uint8_t *p,
                                                              size_t n) {
@@ -75,10 +75,12 @@ static void init(void) {
         for (int k = 0; k < 8; k++) c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
         table[i] = c;
     }
-    init_shift();
 #if defined(__x86_64__) && defined(__GNUC__)
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("sse4.2")) crc_impl = crc_sse42;
+    if (__builtin_cpu_supports("sse4.2")) {
+        init_shift();
+        crc_impl = crc_sse42;
+    }
 #endif
 }
 
