@@ -120,3 +120,15 @@ double tfc_test_max_diff(const tfc_tensor *a, const tfc_tensor *b) {
     }
     return m;
 }
+
+tfc_session *tfc_test_session_initialized(tfc_graph *g, int threads, tfc_status *st) {
+    tfc_node *init = tfc_global_variables_initializer(g);
+    tfc_session_options o = {.intra_op_threads = threads, .inter_op_threads = threads};
+    tfc_session *s = tfc_session_new(g, &o, st);
+    if (s) tfc_session_run(s, NULL, NULL, 0, NULL, 0, NULL, &init, 1, st);
+    if (s && tfc_status_code(st) != TFC_OK) {
+        tfc_session_free(s);
+        return NULL;
+    }
+    return s;
+}

@@ -82,6 +82,9 @@ tfc_tensor *tfc_test_random_tensor(tfc_dtype dt, int rank, const int64_t *dims, 
 /* Runs one fetch in a fresh session; returns the tensor or NULL (prints why). */
 tfc_tensor *tfc_test_eval(tfc_graph *g, tfc_output fetch, const tfc_output *feeds,
                           tfc_tensor *const *values, int nfeeds);
+/* A session of g with `threads` intra- and inter-op threads whose global
+ * variables are initialized; NULL (with st set) when either fails. */
+tfc_session *tfc_test_session_initialized(tfc_graph *g, int threads, tfc_status *st);
 /* Same, as a double of element i. */
 double tfc_test_eval_scalar(tfc_graph *g, tfc_output fetch);
 /* Max |a - b| over the elements of two tensors of the same size (as doubles). */

@@ -59,12 +59,9 @@ static void check_case(int nesterov, int threads) {
     tfc_op_add_input(d, grad);
     tfc_op_set_attr_bool(d, "use_nesterov", nesterov);
     tfc_node *apply = tfc_op_finish(d);
-    tfc_node *init = tfc_global_variables_initializer(g);
     CHECK_GRAPH_OK(g);
     tfc_status *st = tfc_status_new();
-    tfc_session_options o = {.intra_op_threads = threads, .inter_op_threads = threads};
-    tfc_session *s = tfc_session_new(g, &o, st);
-    tfc_session_run(s, NULL, NULL, 0, NULL, 0, NULL, &init, 1, st);
+    tfc_session *s = tfc_test_session_initialized(g, threads, st);
     CHECK_STATUS_OK(st);
     for (int step = 0; step < STEPS; step++) {
         tfc_tensor *gt = random_floats(-1, 1);

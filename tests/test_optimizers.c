@@ -936,12 +936,9 @@ static void test_float_rules_as_tensorflow(void) {
                 tfc_op_set_attr_bool(d, "use_nesterov", kind == 2);
             }
             tfc_node *apply = tfc_op_finish(d);
-            tfc_node *init = tfc_global_variables_initializer(g);
             CHECK_GRAPH_OK(g);
             tfc_status *st = tfc_status_new();
-            tfc_session_options o = {.intra_op_threads = threads, .inter_op_threads = threads};
-            tfc_session *s = tfc_session_new(g, &o, st);
-            tfc_session_run(s, NULL, NULL, 0, NULL, 0, NULL, &init, 1, st);
+            tfc_session *s = tfc_test_session_initialized(g, threads, st);
             tfc_session_run(s, NULL, NULL, 0, NULL, 0, NULL, &apply, 1, st);
             tfc_output both[2] = {var, acc};
             tfc_tensor *out[2] = {0};

@@ -191,8 +191,8 @@ RULE centered_rmsprop_elem(double *s, double g, const double *h) {
     s[0] -= s[3];
 }
 
-APPLY_RANGE(gd_range, 1, gd_elem)
-APPLY_RANGE(momentum_range, 2, momentum_elem)
+APPLY_RANGE(gd_range_any, 1, gd_elem)
+APPLY_RANGE(momentum_range_any, 2, momentum_elem)
 APPLY_RANGE(adagrad_range, 2, adagrad_elem)
 APPLY_RANGE(adagrad_da_range, 3, adagrad_da_elem)
 APPLY_RANGE(adadelta_range, 3, adadelta_elem)
@@ -244,10 +244,10 @@ TFC_VECTOR_CLONES static void gd_float(const apply_job *j, int64_t b, int64_t e)
     for (int64_t i = b; i < e; i++) var[i] -= g[i] * lr;
 }
 
-static void gd_range_fast(void *arg, int64_t b, int64_t e) {
+static void gd_range(void *arg, int64_t b, int64_t e) {
     const apply_job *j = arg;
     if (j->dt == TFC_FLOAT) gd_float(j, b, e);
-    else gd_range(arg, b, e);
+    else gd_range_any(arg, b, e);
 }
 
 TFC_VECTOR_CLONES static void momentum_float(const apply_job *j, int64_t b, int64_t e) {
@@ -269,17 +269,17 @@ TFC_VECTOR_CLONES static void momentum_float(const apply_job *j, int64_t b, int6
     }
 }
 
-static void momentum_range_fast(void *arg, int64_t b, int64_t e) {
+static void momentum_range(void *arg, int64_t b, int64_t e) {
     const apply_job *j = arg;
     if (j->dt == TFC_FLOAT) momentum_float(j, b, e);
-    else momentum_range(arg, b, e);
+    else momentum_range_any(arg, b, e);
 }
 
 /* SparseApplyMomentum's row: the dense rule over the row, so that a
  * sparse update equals the dense one on the rows it touches */
-static void momentum_rows_fast(const apply_job *j, int64_t row, int64_t grow) {
+static void momentum_rows(const apply_job *j, int64_t row, int64_t grow) {
     if (j->dt != TFC_FLOAT) {
-        momentum_range_rows(j, row, grow);
+        momentum_range_any_rows(j, row, grow);
         return;
     }
     apply_job r = *j;
@@ -293,8 +293,8 @@ APPLY_RANGE(rmsprop_range, 3, rmsprop_elem)
 APPLY_RANGE(centered_rmsprop_range, 4, centered_rmsprop_elem)
 
 static const apply_def apply_defs[] = {
-    {"ApplyGradientDescent", 1, 2, 1, -1, gd_range_fast, NULL, 0, NULL},
-    {"ApplyMomentum", 2, 3, 2, -1, momentum_range_fast, momentum_prep, 0, NULL},
+    {"ApplyGradientDescent", 1, 2, 1, -1, gd_range, NULL, 0, NULL},
+    {"ApplyMomentum", 2, 3, 2, -1, momentum_range, momentum_prep, 0, NULL},
     {"ApplyAdagrad", 2, 3, 1, -1, adagrad_range, NULL, 0, NULL},
     {"ApplyAdagradDA", 3, 3, 4, 7, adagrad_da_range, NULL, 0, NULL},
     {"ApplyAdadelta", 3, 6, 3, -1, adadelta_range, NULL, 0, NULL},
@@ -303,7 +303,7 @@ static const apply_def apply_defs[] = {
     {"ApplyFtrlV2", 3, 3, 5, -1, ftrl_range, NULL, 0, NULL},
     {"ApplyRMSProp", 3, 7, 4, -1, rmsprop_range, NULL, 0, NULL},
     {"ApplyCenteredRMSProp", 4, 8, 4, -1, centered_rmsprop_range, NULL, 0, NULL},
-    {"SparseApplyMomentum", 2, 3, 2, -1, NULL, momentum_prep, 4, momentum_rows_fast},
+    {"SparseApplyMomentum", 2, 3, 2, -1, NULL, momentum_prep, 4, momentum_rows},
     {"SparseApplyAdagrad", 2, 3, 1, -1, NULL, NULL, 4, adagrad_range_rows},
     {"SparseApplyAdagradDA", 3, 3, 4, 8, NULL, NULL, 4, adagrad_da_range_rows},
     {"SparseApplyAdadelta", 3, 6, 3, -1, NULL, NULL, 7, adadelta_range_rows},
