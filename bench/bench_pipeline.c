@@ -470,13 +470,18 @@ int main(int argc, char **argv) {
     const char *only = getenv("TFC_BENCH_THREADS");
     for (int threads = 1; threads <= 2; threads++) {
         if (only && atoi(only) != threads) continue;
-        double ca, cb, cc;
-        double a = fed(data, threads, &ca), b = pipeline(dir, threads, 0, &cb),
-               c = pipeline(dir, threads, 1, &cc);
-        printf("  %d thread%s: fed %7.0f   pipeline %7.0f (%.2fx)   batched reads %7.0f (%.2fx)\n",
-               threads, threads > 1 ? "s" : " ", a, b, b / a, c, c / a);
-        printf("             CPU us/example: fed %5.2f   pipeline %5.2f   batched reads %5.2f\n",
-               ca, cb, cc);
+        /* TFC_BENCH_INTERLEAVED_ONLY: only the interleaved rounds (A/B runs) */
+        if (!getenv("TFC_BENCH_INTERLEAVED_ONLY")) {
+            double ca, cb, cc;
+            double a = fed(data, threads, &ca), b = pipeline(dir, threads, 0, &cb),
+                   c = pipeline(dir, threads, 1, &cc);
+            printf("  %d thread%s: fed %7.0f   pipeline %7.0f (%.2fx)   batched reads %7.0f "
+                   "(%.2fx)\n",
+                   threads, threads > 1 ? "s" : " ", a, b, b / a, c, c / a);
+            printf("             CPU us/example: fed %5.2f   pipeline %5.2f   batched reads "
+                   "%5.2f\n",
+                   ca, cb, cc);
+        }
         double ratio[2][3];
         interleaved(data, dir, threads, ratio);
         printf("             interleaved, %d rounds of %d steps, median [quartiles] of pipeline / "

@@ -1,5 +1,5 @@
 /* Two threads against one, measured in one process (issue 21's goal 2):
- *     bench_scaling [mlp|cnn|lstm|all] [ROUNDS]
+ *     bench_scaling [softmax|mlp|cnn|lstm|all] [ROUNDS]
  * Each workload of bench_train (bench_models.h) gets two sessions on one
  * graph, of 1 and of 2 threads, which train in alternating rounds of a few
  * steps (A B B A ...), each round after one step it does not time. A host
@@ -125,12 +125,15 @@ static int build(workload *w, const char *name) {
         w->train = tfc_optimizer_minimize(w->opt, w->g, loss, NULL, 0, (tfc_output){0});
         fill(w->values[0] = tfc_tensor_new(TFC_FLOAT, 2, xd), 0, 3);
         fill(w->values[1] = tfc_tensor_new(TFC_INT32, 1, yd), 10, 5);
-        w->steps_per_round = cnn ? 2 : 50;
+        int softmax = strcmp(name, "softmax") == 0;
+        w->steps_per_round = cnn ? 2 : softmax ? 500 : 50;
         /* forward, input and weight gradients of each layer, less the
          * first layer's input gradient (its input is a placeholder) */
-        double conv1 = 28.0 * 28 * 25 * 32, first = cnn ? conv1 : 784.0 * 256;
-        double layers = cnn ? conv1 + 14.0 * 14 * 25 * 32 * 64 + 3136.0 * 1024 + 1024 * 10
-                            : 784.0 * 256 + 256 * 256 + 256 * 10;
+        double conv1 = 28.0 * 28 * 25 * 32;
+        double first = cnn ? conv1 : softmax ? 784.0 * 10 : 784.0 * 256;
+        double layers = cnn       ? conv1 + 14.0 * 14 * 25 * 32 * 64 + 3136.0 * 1024 + 1024 * 10
+                        : softmax ? 784.0 * 10
+                                  : 784.0 * 256 + 256 * 256 + 256 * 10;
         w->mflop_per_example = 2 * (3 * layers - first) / 1e6;
     }
     w->init = tfc_global_variables_initializer(w->g);
@@ -209,16 +212,16 @@ int main(int argc, char **argv) {
     const char *which = argc > 1 ? argv[1] : "all";
     int rounds = argc > 2 ? atoi(argv[2]) : 20;
     if (rounds < 2 || rounds > MAX_ROUNDS) {
-        fprintf(stderr, "usage: bench_scaling [mlp|cnn|lstm|all] [ROUNDS in 2..%d]\n", MAX_ROUNDS);
+        fprintf(stderr, "usage: bench_scaling [softmax|mlp|cnn|lstm|all] [ROUNDS in 2..%d]\n", MAX_ROUNDS);
         return 2;
     }
     /* the host's clock moves: the best of the limit measured before and after each workload */
     double limit = fma_limit_gflops();
     tfc_status *st = tfc_status_new();
-    static const char *all[] = {"mlp", "cnn", "lstm"};
-    result res[3];
-    int ran[3] = {0}, rc = 0;
-    for (int i = 0; i < 3; i++)
+    static const char *all[] = {"softmax", "mlp", "cnn", "lstm"};
+    result res[4];
+    int ran[4] = {0}, rc = 0;
+    for (int i = 0; i < 4; i++)
         if (strcmp(which, "all") == 0 || strcmp(which, all[i]) == 0) {
             ran[i] = run(all[i], rounds, &res[i], st) == 0;
             rc |= !ran[i];
@@ -227,10 +230,10 @@ int main(int argc, char **argv) {
         }
     printf("one core's FMA limit: %.1f GFLOP/s (10 chains of 8-lane FMAs, thread CPU time, best)\n",
            limit);
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 4; i++) {
         if (!ran[i]) continue;
         result *r = &res[i];
-        printf("%-5s 1 thread %9.1f ex/s   2 threads %9.1f ex/s   2/1: median %.2fx [%.2f-%.2f] "
+        printf("%-7s 1 thread %9.1f ex/s   2 threads %9.1f ex/s   2/1: median %.2fx [%.2f-%.2f] "
                "over %d rounds",
                all[i], r->one, r->two, r->ratio[1], r->ratio[0], r->ratio[2], rounds);
         if (limit > 0)

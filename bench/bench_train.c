@@ -210,7 +210,7 @@ int main(int argc, char **argv) {
     tfc_session *s = tfc_session_new(g, &o, st);
     tfc_session_run(s, NULL, NULL, 0, NULL, 0, NULL, &init, 1, st);
     tfc_output feeds[] = {x, y};
-    double t0 = 0, c0 = 0;
+    double t0 = 0, c0 = 0, draw_s = 0;
     int warmup = steps / 10 + 1;
     for (int i = 0; i < warmup + steps; i++) {
         if (i == warmup) {
@@ -218,7 +218,9 @@ int main(int argc, char **argv) {
             c0 = cpu_s();
         }
         tfc_tensor *bx, *by;
+        double draw0 = now_s(); /* the batch draw's share of a step (stderr) */
         tfc_dataset_next_batch(data->train, batch, &bx, &by, st);
+        if (i >= warmup) draw_s += now_s() - draw0;
         tfc_tensor *vals[] = {bx, by};
         tfc_session_run(s, feeds, vals, 2, NULL, 0, NULL, &train, 1, st);
         tfc_tensor_free(bx);
@@ -229,6 +231,8 @@ int main(int argc, char **argv) {
         }
     }
     double dt = now_s() - t0, dc = cpu_s() - c0;
+    fprintf(stderr, "%s: a step %.1f us, its batch draw %.1f us\n", work, dt / steps * 1e6,
+            draw_s / steps * 1e6);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     fprintf(stderr, "%s: %.1f examples per CPU-second (%d threads)\n", work, steps * batch / dc,

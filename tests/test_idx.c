@@ -2,6 +2,7 @@
  * files written here (plain and gzipped) in a temporary directory: values,
  * shuffling and batching, and every way a file can be missing or corrupt. */
 #include "harness.h"
+#include "train/dataset_internal.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -368,6 +369,17 @@ static void test_dataset_errors(void) {
     CHECK(tfc_status_code(st) == TFC_INVALID_ARGUMENT);
     CHECK_CONTAINS(tfc_status_message(st), "[4,2]");
     CHECK(tfc_dataset_new(ta, NULL, 1, 0, st) == NULL);
+    /* a data set of bytes drawn as float takes bytes and a scale */
+    tfc_tensor *four = tfc_tensor_new(TFC_INT32, 1, a);
+    CHECK(tfc_dataset_new_scaled_bytes(ta, four, 0.5f, 1, 0, st) == NULL);
+    CHECK_CONTAINS(tfc_status_message(st), "images of float32 with scale 0.5, expected uint8");
+    tfc_tensor *bytes = tfc_tensor_new(TFC_UINT8, 2, a);
+    CHECK(tfc_dataset_new_scaled_bytes(bytes, four, 0.0f, 1, 0, st) == NULL);
+    CHECK(tfc_status_code(st) == TFC_INVALID_ARGUMENT);
+    CHECK(tfc_dataset_new_scaled_bytes(bytes, tb, 0.5f, 1, 0, st) == NULL);
+    CHECK_CONTAINS(tfc_status_message(st), "[4,2]");
+    tfc_tensor_free(bytes);
+    tfc_tensor_free(four);
     tfc_tensor_free(ta);
     tfc_tensor_free(tb);
     tfc_dataset_free(NULL);
@@ -433,13 +445,37 @@ static void check_part(tfc_dataset *d, uint32_t n, const uint8_t *img, const uin
     CHECK(tfc_tensor_dtype(y) == TFC_INT32 && tfc_tensor_dim(y, 0) == n);
     const float *xp = tfc_tensor_data(x);
     const int32_t *yp = tfc_tensor_data(y);
-    double maxdiff = 0;
-    for (size_t i = 0; i < (size_t)n * 784; i++) {
-        double dif = fabs(xp[i] - img[i] / 255.0);
-        if (dif > maxdiff) maxdiff = dif;
-    }
-    CHECK_MSG(maxdiff < 1e-6, "max diff %g", maxdiff);
+    /* input_data's pixels: float32(byte) * float32(1 / 255), bit for bit */
+    size_t differ = 0;
+    for (size_t i = 0; i < (size_t)n * 784; i++) differ += xp[i] != (float)img[i] * (1.0f / 255.0f);
+    CHECK_MSG(differ == 0, "%zu pixels differ", differ);
     for (uint32_t i = 0; i < n; i++) CHECK(yp[i] == lab[i]);
+}
+
+/* The loader's data set keeps bytes and scales the rows it draws: its
+ * batches equal, bit for bit, those of a data set over its float images
+ * with the same seed, across epochs (13 examples, batches of 4). */
+static void check_same_batches(tfc_dataset *bytes) {
+    tfc_status *st = tfc_status_new();
+    tfc_dataset *floats = tfc_dataset_new(tfc_dataset_images(bytes), tfc_dataset_labels(bytes), 1,
+                                          7, st);
+    CHECK_STATUS_OK(st);
+    tfc_dataset_reset(bytes, 7);
+    for (int b = 0; b < 10 && floats; b++) {
+        tfc_tensor *x[2], *y[2];
+        CHECK(tfc_dataset_next_batch(bytes, 4, &x[0], &y[0], st) == 0);
+        CHECK(tfc_dataset_next_batch(floats, 4, &x[1], &y[1], st) == 0);
+        CHECK(tfc_tensor_dtype(x[0]) == TFC_FLOAT && tfc_tensor_dim(x[0], 1) == 784);
+        CHECK(memcmp(tfc_tensor_data(x[0]), tfc_tensor_data(x[1]), 4 * 784 * sizeof(float)) == 0);
+        CHECK(memcmp(tfc_tensor_data(y[0]), tfc_tensor_data(y[1]), 4 * sizeof(int32_t)) == 0);
+        for (int k = 0; k < 2; k++) {
+            tfc_tensor_free(x[k]);
+            tfc_tensor_free(y[k]);
+        }
+    }
+    CHECK(tfc_dataset_epochs_completed(bytes) == 3);
+    tfc_dataset_free(floats);
+    tfc_status_free(st);
 }
 
 static void test_mnist_load_fake(void) {
@@ -467,12 +503,13 @@ static void test_mnist_load_fake(void) {
                 for (int k = 0; k < 13 && !found; k++) {
                     found = yp[i] == tl[k];
                     for (int j = 0; j < 784 && found; j++)
-                        found = fabs(xp[i * 784 + j] - ti[k * 784 + j] / 255.0) < 1e-6;
+                        found = xp[i * 784 + j] == (float)ti[k * 784 + j] * (1.0f / 255.0f);
                 }
                 CHECK(found);
             }
             tfc_tensor_free(x);
             tfc_tensor_free(y);
+            check_same_batches(m->train);
         }
         tfc_mnist_free(m);
 

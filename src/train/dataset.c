@@ -1,17 +1,28 @@
 /* An in-memory data set of (image, label) examples with the tutorials'
  * next_batch: examples are visited in a permutation drawn from a seeded
- * generator, a fresh one each epoch, so training runs are reproducible. */
+ * generator, a fresh one each epoch, so training runs are reproducible.
+ * A data set of byte images (dataset_internal.h) keeps the bytes and
+ * scales each batch's rows to float as it draws them: a batch is 100 rows
+ * from all over the data set, so it is memory traffic, and bytes are a
+ * quarter of it. */
+#include "train/dataset_internal.h"
+
 #include "core/status.h"
 #include "core/tensor.h"
-#include "tfc.h"
+#include "core/vector_clones.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct tfc_dataset {
-    tfc_tensor *images, *labels;
+    tfc_tensor *stored;  /* what batches are drawn from: the images, or their bytes */
+    tfc_tensor *images;  /* as float when `scale`: made on the first tfc_dataset_images */
+    tfc_tensor *labels;
+    float scale;         /* byte images: drawn as (float)byte * scale; 0 otherwise */
+    pthread_mutex_t images_lock;
     int64_t n;
-    size_t image_bytes, label_bytes; /* bytes of one example */
+    size_t image_bytes, label_bytes; /* stored bytes of one example */
     int shuffle;
     uint64_t rng;
     int64_t *order; /* the current epoch's permutation */
@@ -47,8 +58,8 @@ static void new_epoch_order(tfc_dataset *d) {
     }
 }
 
-tfc_dataset *tfc_dataset_new(tfc_tensor *images, tfc_tensor *labels, int shuffle, uint64_t seed,
-                             tfc_status *st) {
+static tfc_dataset *dataset_new(tfc_tensor *images, tfc_tensor *labels, float scale,
+                                int shuffle, uint64_t seed, tfc_status *st) {
     if (!images || !labels) {
         tfc_status_set(st, TFC_INVALID_ARGUMENT, "tfc_dataset_new: images or labels is NULL");
         return NULL;
@@ -69,8 +80,11 @@ tfc_dataset *tfc_dataset_new(tfc_tensor *images, tfc_tensor *labels, int shuffle
         tfc_status_set(st, TFC_INTERNAL, "tfc_dataset_new: out of memory");
         return NULL;
     }
-    d->images = tfc_tensor_ref(images);
+    d->stored = tfc_tensor_ref(images);
+    d->images = scale ? NULL : tfc_tensor_ref(images);
     d->labels = tfc_tensor_ref(labels);
+    d->scale = scale;
+    pthread_mutex_init(&d->images_lock, NULL);
     d->n = n;
     d->image_bytes = n ? images->nbytes / (size_t)n : 0;
     d->label_bytes = n ? labels->nbytes / (size_t)n : 0;
@@ -80,8 +94,27 @@ tfc_dataset *tfc_dataset_new(tfc_tensor *images, tfc_tensor *labels, int shuffle
     return d;
 }
 
+tfc_dataset *tfc_dataset_new(tfc_tensor *images, tfc_tensor *labels, int shuffle, uint64_t seed,
+                             tfc_status *st) {
+    return dataset_new(images, labels, 0.0f, shuffle, seed, st);
+}
+
+tfc_dataset *tfc_dataset_new_scaled_bytes(tfc_tensor *bytes, tfc_tensor *labels, float scale,
+                                          int shuffle, uint64_t seed, tfc_status *st) {
+    if (bytes && (bytes->dtype != TFC_UINT8 || scale == 0.0f)) {
+        tfc_status_set(st, TFC_INVALID_ARGUMENT,
+                       "tfc_dataset_new_scaled_bytes: images of %s with scale %g, expected "
+                       "uint8 and a nonzero scale",
+                       tfc_dtype_name(bytes->dtype), (double)scale);
+        return NULL;
+    }
+    return dataset_new(bytes, labels, scale, shuffle, seed, st);
+}
+
 void tfc_dataset_free(tfc_dataset *d) {
     if (!d) return;
+    pthread_mutex_destroy(&d->images_lock);
+    tfc_tensor_free(d->stored);
     tfc_tensor_free(d->images);
     tfc_tensor_free(d->labels);
     free(d->order);
@@ -89,7 +122,32 @@ void tfc_dataset_free(tfc_dataset *d) {
 }
 
 int64_t tfc_dataset_size(const tfc_dataset *d) { return d ? d->n : 0; }
-tfc_tensor *tfc_dataset_images(const tfc_dataset *d) { return d ? d->images : NULL; }
+/* dst[i] = (float)src[i] * scale: the float data set's own values, bit for bit */
+TFC_VECTOR_CLONES static void scale_bytes(float *dst, const uint8_t *src, size_t n, float scale) {
+    for (size_t i = 0; i < n; i++) dst[i] = (float)src[i] * scale;
+}
+
+static tfc_tensor *float_like(const tfc_tensor *src, int64_t rows) {
+    int64_t dims[TFC_MAX_RANK];
+    memcpy(dims, src->dims, sizeof dims);
+    dims[0] = rows;
+    return tfc_tensor_alloc(TFC_FLOAT, src->rank, dims);
+}
+
+/* Byte images become float here, once, on the first call (under a lock:
+ * two threads may ask at once); NULL when memory runs out. */
+tfc_tensor *tfc_dataset_images(const tfc_dataset *d) {
+    if (!d) return NULL;
+    tfc_dataset *m = (tfc_dataset *)d; /* the cache is not part of the value */
+    pthread_mutex_lock(&m->images_lock);
+    if (!m->images) {
+        m->images = float_like(d->stored, d->n);
+        if (m->images)
+            scale_bytes(m->images->data, d->stored->data, d->stored->nbytes, d->scale);
+    }
+    pthread_mutex_unlock(&m->images_lock);
+    return m->images;
+}
 tfc_tensor *tfc_dataset_labels(const tfc_dataset *d) { return d ? d->labels : NULL; }
 int64_t tfc_dataset_epochs_completed(const tfc_dataset *d) { return d ? d->epochs : 0; }
 
@@ -109,6 +167,17 @@ static tfc_tensor *batch_like(const tfc_tensor *src, int64_t rows) {
     return tfc_tensor_alloc(src->dtype, src->rank, dims);
 }
 
+/* Rows are asked for this many rows ahead: each lies anywhere in the data
+ * set, so its cache lines come from memory, and the ones asked for together
+ * come in parallel. */
+enum { AHEAD = 8 };
+
+static inline void prefetch_row(const tfc_dataset *d, size_t k) {
+    const char *row = (const char *)d->stored->data + k * d->image_bytes;
+    for (size_t b = 0; b < d->image_bytes; b += 64) __builtin_prefetch(row + b);
+    if (d->image_bytes) __builtin_prefetch(row + d->image_bytes - 1);
+}
+
 int tfc_dataset_next_batch(tfc_dataset *d, int64_t batch_size, tfc_tensor **images,
                            tfc_tensor **labels, tfc_status *st) {
     if (images) *images = NULL;
@@ -124,15 +193,18 @@ int tfc_dataset_next_batch(tfc_dataset *d, int64_t batch_size, tfc_tensor **imag
                        (long long)batch_size, (long long)d->n);
         return -1;
     }
-    tfc_tensor *x = batch_like(d->images, batch_size), *y = batch_like(d->labels, batch_size);
+    tfc_tensor *x = d->scale ? float_like(d->stored, batch_size) : batch_like(d->stored, batch_size),
+               *y = batch_like(d->labels, batch_size);
     if (!x || !y) {
         tfc_tensor_free(x);
         tfc_tensor_free(y);
         tfc_status_set(st, TFC_INTERNAL, "tfc_dataset_next_batch: out of memory");
         return -1;
     }
-    const char *xs = d->images->data, *ys = d->labels->data;
+    const char *xs = d->stored->data, *ys = d->labels->data;
     char *xd = x->data, *yd = y->data;
+    size_t out_bytes = d->scale ? d->image_bytes * sizeof(float) : d->image_bytes;
+    for (int64_t q = d->pos; q < d->pos + AHEAD && q < d->n; q++) prefetch_row(d, (size_t)d->order[q]);
     for (int64_t i = 0; i < batch_size; i++) {
         if (d->pos == d->n) {
             d->epochs++;
@@ -140,7 +212,12 @@ int tfc_dataset_next_batch(tfc_dataset *d, int64_t batch_size, tfc_tensor **imag
             new_epoch_order(d);
         }
         size_t k = (size_t)d->order[d->pos++];
-        memcpy(xd + (size_t)i * d->image_bytes, xs + k * d->image_bytes, d->image_bytes);
+        if (d->pos + AHEAD - 1 < d->n) prefetch_row(d, (size_t)d->order[d->pos + AHEAD - 1]);
+        if (d->scale)
+            scale_bytes((float *)(xd + (size_t)i * out_bytes), (const uint8_t *)xs + k * d->image_bytes,
+                        d->image_bytes, d->scale);
+        else
+            memcpy(xd + (size_t)i * out_bytes, xs + k * d->image_bytes, d->image_bytes);
         memcpy(yd + (size_t)i * d->label_bytes, ys + k * d->label_bytes, d->label_bytes);
     }
     /* An epoch that ends exactly with this batch counts now, as in TensorFlow. */

@@ -1,6 +1,9 @@
 /* MNIST / Fashion-MNIST (input_data.read_data_sets): reads the four IDX
- * files, turns images into float32 [N, 784] in [0, 1] and labels into int32,
- * and wraps each part in a tfc_dataset. */
+ * files, keeps the images' bytes (a data set of them gives float32
+ * [N, 784] in [0, 1]) and turns labels into int32, and wraps each part in a
+ * tfc_dataset. */
+#include "train/dataset_internal.h"
+
 #include "core/status.h"
 #include "core/tensor.h"
 #include "tfc.h"
@@ -70,15 +73,12 @@ static tfc_dataset *load_part(const char *dir, const char *prefix, int shuffle,
     }
     int64_t n = raw_images->dims[0];
     int64_t idims[2] = {n, MNIST_SIDE * MNIST_SIDE};
-    images = tfc_tensor_alloc(TFC_FLOAT, 2, idims);
+    images = tfc_tensor_alias(raw_images, 2, idims);
     labels = tfc_tensor_alloc(TFC_INT32, 1, &n);
     if (!images || !labels) {
         tfc_status_set(st, TFC_INTERNAL, "tfc_mnist_load: out of memory");
         goto done;
     }
-    const uint8_t *src = raw_images->data;
-    float *dst = images->data;
-    for (int64_t i = 0; i < images->nelem; i++) dst[i] = (float)src[i] * (1.0f / 255.0f);
     const uint8_t *lsrc = raw_labels->data;
     int32_t *ldst = labels->data;
     for (int64_t i = 0; i < n; i++) {
@@ -89,7 +89,8 @@ static tfc_dataset *load_part(const char *dir, const char *prefix, int shuffle,
         }
         ldst[i] = lsrc[i];
     }
-    d = tfc_dataset_new(images, labels, shuffle, 1, st);
+    /* the bytes, drawn as (float)byte * (1 / 255) (see train/dataset.c) */
+    d = tfc_dataset_new_scaled_bytes(images, labels, 1.0f / 255.0f, shuffle, 1, st);
 done:
     tfc_tensor_free(images);
     tfc_tensor_free(labels);
