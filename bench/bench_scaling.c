@@ -212,7 +212,8 @@ int main(int argc, char **argv) {
     const char *which = argc > 1 ? argv[1] : "all";
     int rounds = argc > 2 ? atoi(argv[2]) : 20;
     if (rounds < 2 || rounds > MAX_ROUNDS) {
-        fprintf(stderr, "usage: bench_scaling [softmax|mlp|cnn|lstm|all] [ROUNDS in 2..%d]\n", MAX_ROUNDS);
+        fprintf(stderr, "usage: bench_scaling [softmax|mlp|cnn|lstm|all] [ROUNDS in 2..%d]\n",
+                MAX_ROUNDS);
         return 2;
     }
     /* the host's clock moves: the best of the limit measured before and after each workload */

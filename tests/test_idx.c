@@ -2,6 +2,7 @@
  * files written here (plain and gzipped) in a temporary directory: values,
  * shuffling and batching, and every way a file can be missing or corrupt. */
 #include "harness.h"
+#include "core/tensor.h"
 #include "train/dataset_internal.h"
 
 #include <stdint.h>
@@ -322,6 +323,43 @@ static void test_dataset_epochs(void) {
     }
 }
 
+/* The data set reuses the tensors of batches the caller has freed, never
+ * one the caller still holds (or an alias of it does): a batch kept over
+ * 30 later draws keeps its rows, and every later batch holds the rows its
+ * labels name. */
+static void test_dataset_batches_kept(void) {
+    tfc_status *st = tfc_status_new();
+    tfc_dataset *d = numbered_dataset(20, 3, 1, 5);
+    tfc_tensor *kept_x, *kept_y, *x, *y;
+    CHECK(tfc_dataset_next_batch(d, 4, &kept_x, &kept_y, st) == 0);
+    float before[12], alias_before[12];
+    memcpy(before, tfc_tensor_data(kept_x), sizeof before);
+    int64_t dims[] = {12};
+    tfc_tensor *alias = NULL;
+    for (int b = 0; b < 30; b++) {
+        CHECK(tfc_dataset_next_batch(d, b % 3 ? 4 : 5, &x, &y, st) == 0);
+        const float *xp = tfc_tensor_data(x);
+        const int64_t *yp = tfc_tensor_data(y);
+        for (int64_t i = 0; i < tfc_tensor_dim(x, 0); i++)
+            CHECK(xp[i * 3 + 2] == (float)yp[i] + 0.002f);
+        if (b == 10) { /* held only through a reshape of it */
+            alias = tfc_tensor_alias(x, 1, dims);
+            memcpy(alias_before, tfc_tensor_data(alias), sizeof alias_before);
+        }
+        tfc_tensor_free(x);
+        tfc_tensor_free(y);
+    }
+    CHECK(memcmp(before, tfc_tensor_data(kept_x), sizeof before) == 0);
+    const int64_t *ky = tfc_tensor_data(kept_y);
+    for (int i = 0; i < 4; i++) CHECK(before[i * 3] == (float)ky[i]);
+    CHECK(memcmp(alias_before, tfc_tensor_data(alias), sizeof alias_before) == 0);
+    tfc_tensor_free(alias);
+    tfc_tensor_free(kept_x);
+    tfc_tensor_free(kept_y);
+    tfc_dataset_free(d);
+    tfc_status_free(st);
+}
+
 static void test_dataset_reproducible(void) {
     int64_t n = 20, bs = 6, total = 60;
     int64_t a[60], b[60], c[60], r[60];
@@ -556,5 +594,6 @@ static void test_mnist_load_fake(void) {
 
 TFC_TEST_MAIN(T(test_read_plain_and_gzip), T(test_missing_file), T(test_corrupt_headers),
               T(test_data_size_mismatch), T(test_corrupt_gzip), T(test_dataset_epochs),
-              T(test_dataset_reproducible), T(test_dataset_unshuffled), T(test_dataset_errors),
-              T(test_one_hot), T(test_mnist_load_fake))
+              T(test_dataset_batches_kept), T(test_dataset_reproducible),
+              T(test_dataset_unshuffled), T(test_dataset_errors), T(test_one_hot),
+              T(test_mnist_load_fake))
