@@ -3,8 +3,10 @@
  * differently (n from 1 to 16, k and m with and without tails, B either
  * way round, beta 0 with NaNs in C and beta 1); the same bits on 1 and 2
  * threads; NaN and infinity where they belong; and the shapes it leaves to
- * the libraries. Where the CPU lacks AVX2 + FMA (the arm64 suite) it must
- * decline every product, which is checked instead. */
+ * the libraries. Each check runs with the AVX2 tiles and, where the CPU
+ * has AVX-512, with those too; the weight gradients' bits agree between
+ * them. Where the CPU lacks AVX2 + FMA (the arm64 suite) it must decline
+ * every product, which is checked instead. */
 #include "harness.h"
 
 #include "ops/gemm.h"
@@ -70,7 +72,16 @@ static double check_product(int ta, int tb, int64_t m, int64_t n, int64_t k, flo
     return worst;
 }
 
-static void test_against_loops(void) {
+/* the tile widths this CPU runs: 8 (AVX2), then 16 (AVX-512) where it has it */
+static int widths(int *out) {
+    int n = 0;
+    for (int lanes = 8; lanes <= 16; lanes += 8)
+        if (tfc_gemm_skinny_use_lanes(lanes) == lanes) out[n++] = lanes;
+    tfc_gemm_skinny_use_lanes(-1);
+    return n;
+}
+
+static void against_loops(void) {
     tfc_test_seed(21);
     const int64_t ms[] = {33, 64, 100, 101};
     const int64_t ks[] = {32, 40, 99, 784};
@@ -95,7 +106,7 @@ static void test_against_loops(void) {
 }
 
 /* The rows of C split over 2 threads: the same bits as on one. */
-static void test_same_bits_on_two_threads(void) {
+static void same_bits_on_two_threads(void) {
     tfc_threadpool *pool = tfc_threadpool_new(2);
     const int64_t shapes[][3] = {{100, 10, 784}, {784, 10, 100}, {1000, 16, 256}, {4096, 3, 64}};
     for (int ta = 0; ta < 2; ta++)
@@ -116,7 +127,7 @@ static void test_same_bits_on_two_threads(void) {
 }
 
 /* A NaN or infinity in A reaches exactly the elements of C it is a term of. */
-static void test_nan_and_inf(void) {
+static void nan_and_inf(void) {
     if (!have_kernels()) return;
     int64_t m = 64, n = 10, k = 96;
     for (int ta = 0; ta < 2; ta++) {
@@ -139,6 +150,46 @@ static void test_nan_and_inf(void) {
         free(b);
         free(c);
     }
+}
+
+/* Each check above with every tile width the CPU has. */
+static void test_each_width(void) {
+    int w[2], n = have_kernels() ? widths(w) : 0;
+    CHECK(n >= 1 || !have_kernels());
+    for (int i = 0; i < n; i++) {
+        CHECK(tfc_gemm_skinny_use_lanes(w[i]) == w[i]);
+        int failed = tfc_test_failures;
+        against_loops();
+        same_bits_on_two_threads();
+        nan_and_inf();
+        CHECK_MSG(tfc_test_failures == failed, "(with the %d-lane tiles)", w[i]);
+    }
+    tfc_gemm_skinny_use_lanes(-1);
+    if (!n) against_loops(); /* declines every product */
+}
+
+/* A weight gradient sums each element over the batch in order, in one
+ * lane, in either width: the same bits (shapes with row and column tails). */
+static void test_weight_gradients_agree(void) {
+    int w[2];
+    if (!have_kernels() || widths(w) < 2) return;
+    const int64_t shapes[][3] = {{784, 10, 100}, {101, 7, 48}, {1000, 16, 64}, {70, 3, 512}};
+    for (int s = 0; s < 4; s++)
+        for (int tb = 0; tb < 2; tb++) {
+            int64_t m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
+            float *c[2];
+            for (int i = 0; i < 2; i++) {
+                tfc_gemm_skinny_use_lanes(w[i]);
+                tfc_test_seed(11);
+                check_product(1, tb, m, n, k, 0.0f, NULL, &c[i]);
+            }
+            CHECK_MSG(memcmp(c[0], c[1], sizeof(float) * (size_t)(m * n)) == 0,
+                      "%lldx%lldx%lld tb %d: the widths differ", (long long)m, (long long)n,
+                      (long long)k, tb);
+            free(c[0]);
+            free(c[1]);
+        }
+    tfc_gemm_skinny_use_lanes(-1);
 }
 
 /* Shapes the kernels leave to the libraries: nothing is written. */
@@ -182,5 +233,5 @@ static void test_tfc_gemm_uses_them(void) {
     free(c2);
 }
 
-TFC_TEST_MAIN(T(test_against_loops), T(test_same_bits_on_two_threads), T(test_nan_and_inf),
+TFC_TEST_MAIN(T(test_each_width), T(test_weight_gradients_agree),
               T(test_declines_other_shapes), T(test_tfc_gemm_uses_them))
