@@ -185,6 +185,11 @@ static int softmax_infer(tfc_infer_ctx *c) {
     return 0;
 }
 
+/* The row helpers are inlined into each build of the row kernels (below):
+ * called once a row, through the clones' dispatch, they cost more than
+ * their work on rows of 10 classes. */
+#define ROW_INLINE __attribute__((always_inline))
+
 typedef struct row_job {
     const void *x;      /* logits [rows, n] */
     const void *labels; /* dense labels [rows, n] or class ids [rows] */
@@ -209,7 +214,7 @@ static double d_exp_row(const double *x, double m, double *y, int64_t n) {
  * loss). Below -87, -inf included, e^v counts as e^-87 = 2e-38: nothing next
  * to the row max's 1. The sum takes eight fixed lanes, then the tail: the
  * same order on every thread count. */
-TFC_VECTOR_CLONES static double f_exp_row(const float *x, float m, float *y, int64_t n) {
+static inline ROW_INLINE double f_exp_row(const float *x, float m, float *y, int64_t n) {
     for (int64_t k = 0; k < n; k++) y[k] = tfc_fast_expf(x[k] - m);
     double lane[8] = {0};
     int64_t k = 0;
@@ -225,7 +230,7 @@ TFC_VECTOR_CLONES static double f_exp_row(const float *x, float m, float *y, int
  * negative ones' magnitude bits flipped, order as the floats do), so the
  * loop vectorizes. A NaN makes the row NaN either way (its exponential
  * enters the sum), as with a float compare. */
-TFC_VECTOR_CLONES static float f_row_max(const float *x, int64_t n) {
+static inline ROW_INLINE float f_row_max(const float *x, int64_t n) {
     int32_t best = INT32_MIN;
     for (int64_t k = 0; k < n; k++) {
         int32_t b;
@@ -246,7 +251,7 @@ static double d_row_max(const double *x, int64_t n) {
 }
 
 /* y[k] = y[k] * inv, the product taken in double. */
-TFC_VECTOR_CLONES static void f_scale_row(float *y, double inv, int64_t n) {
+static inline ROW_INLINE void f_scale_row(float *y, double inv, int64_t n) {
     for (int64_t k = 0; k < n; k++) y[k] = (float)((double)y[k] * inv);
 }
 
@@ -256,7 +261,7 @@ static void d_scale_row(double *y, double inv, int64_t n) {
 
 /* Row-wise kernels, shifted by the row max so no exponential overflows. */
 #define SOFTMAX_DEFINE(NAME, T, EXP)                                                               \
-    static void NAME##_softmax(void *arg, int64_t lo, int64_t hi) {                                \
+    TFC_VECTOR_CLONES static void NAME##_softmax(void *arg, int64_t lo, int64_t hi) {              \
         const row_job *j = arg;                                                                    \
         for (int64_t r = lo; r < hi; r++) {                                                        \
             const T *x = (const T *)j->x + r * j->n;                                               \
@@ -274,7 +279,7 @@ static void d_scale_row(double *y, double inv, int64_t n) {
         }                                                                                          \
     }                                                                                              \
     /* loss = sum(labels * (logsumexp - shifted)), backprop = softmax - labels */                  \
-    static void NAME##_xent(void *arg, int64_t lo, int64_t hi) {                                   \
+    TFC_VECTOR_CLONES static void NAME##_xent(void *arg, int64_t lo, int64_t hi) {                 \
         const row_job *j = arg;                                                                    \
         for (int64_t r = lo; r < hi; r++) {                                                        \
             const T *x = (const T *)j->x + r * j->n;                                               \
@@ -291,7 +296,7 @@ static void d_scale_row(double *y, double inv, int64_t n) {
         }                                                                                          \
     }                                                                                              \
     /* labels were range-checked before */                                                         \
-    static void NAME##_sparse_xent(void *arg, int64_t lo, int64_t hi) {                            \
+    TFC_VECTOR_CLONES static void NAME##_sparse_xent(void *arg, int64_t lo, int64_t hi) {          \
         const row_job *j = arg;                                                                    \
         for (int64_t r = lo; r < hi; r++) {                                                        \
             const T *x = (const T *)j->x + r * j->n;                                               \
