@@ -99,7 +99,27 @@ AVX2_INLINE float lane_sum(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
-AVX2_INLINE void put(float *c, float v, float beta) { *c = beta != 0.0f ? v + beta * *c : v; }
+/* (plain scalar code: inlined into the tiles of either width) */
+static inline void put(float *c, float v, float beta) { *c = beta != 0.0f ? v + beta * *c : v; }
+
+/* c[i0 + r, j0 + q] for r < rows, q < nc from a tile's sums stored by
+ * column: out[q * ld + r] */
+static inline void put_rows(const skinny_job *j, int64_t i0, int64_t rows, int64_t j0, int nc,
+                            const float *out, int ld) {
+    for (int64_t r = 0; r < rows; r++)
+        for (int q = 0; q < nc; q++) put(j->c + (i0 + r) * j->n + j0 + q, out[q * ld + r], j->beta);
+}
+
+/* TILE(..., NC) with the constant NC (1 to 5) that equals nc: each tile is
+ * built once per column count, its column steps unrolled. */
+#define BY_COLUMNS(nc, TILE, ...)                                                              \
+    switch (nc) {                                                                              \
+    case 1: TILE(__VA_ARGS__, 1); break;                                                       \
+    case 2: TILE(__VA_ARGS__, 2); break;                                                       \
+    case 3: TILE(__VA_ARGS__, 3); break;                                                       \
+    case 4: TILE(__VA_ARGS__, 4); break;                                                       \
+    default: TILE(__VA_ARGS__, 5); break;                                                      \
+    }
 
 /* ---- SMALL_N: C[i, j] = sum over p of A[i, p] Bt[j, p] ---- */
 
@@ -149,13 +169,7 @@ AVX2_INLINE void small_n_tile(const skinny_job *j, int64_t i0, int R, int64_t j0
 
 #define SMALL_N_TILE(R)                                                                         \
     static AVX2 void small_n_tile_##R(const skinny_job *j, int64_t i0, int64_t j0, int nc) {   \
-        switch (nc) {                                                                           \
-        case 1: small_n_tile(j, i0, R, j0, 1); break;                                           \
-        case 2: small_n_tile(j, i0, R, j0, 2); break;                                           \
-        case 3: small_n_tile(j, i0, R, j0, 3); break;                                           \
-        case 4: small_n_tile(j, i0, R, j0, 4); break;                                           \
-        default: small_n_tile(j, i0, R, j0, 5); break;                                          \
-        }                                                                                       \
+        BY_COLUMNS(nc, small_n_tile, j, i0, R, j0)                                              \
     }
 SMALL_N_TILE(1)
 SMALL_N_TILE(2)
@@ -215,8 +229,7 @@ AVX2_INLINE void weight_grad_tile(const skinny_job *j, int64_t i0, int64_t rows,
         _mm256_storeu_ps(out[q] + 8, s1_##q);                                                  \
     }
     WG_OUT(0); WG_OUT(1); WG_OUT(2); WG_OUT(3); WG_OUT(4);
-    for (int64_t r = 0; r < rows; r++)
-        for (int q = 0; q < NC; q++) put(j->c + (i0 + r) * n + j0 + q, out[q][r], j->beta);
+    put_rows(j, i0, rows, j0, NC, out[0], 16);
 #undef WG_ACC
 #undef WG_STEP
 #undef WG_OUT
@@ -224,13 +237,7 @@ AVX2_INLINE void weight_grad_tile(const skinny_job *j, int64_t i0, int64_t rows,
 
 static AVX2 void weight_grad_block(const skinny_job *j, int64_t i0, int64_t rows, int64_t j0,
                                    int nc) {
-    switch (nc) {
-    case 1: weight_grad_tile(j, i0, rows, j0, 1); break;
-    case 2: weight_grad_tile(j, i0, rows, j0, 2); break;
-    case 3: weight_grad_tile(j, i0, rows, j0, 3); break;
-    case 4: weight_grad_tile(j, i0, rows, j0, 4); break;
-    default: weight_grad_tile(j, i0, rows, j0, 5); break;
-    }
+    BY_COLUMNS(nc, weight_grad_tile, j, i0, rows, j0)
 }
 
 /* blocks of 16 rows [begin, end) */
@@ -249,8 +256,6 @@ static AVX2 void weight_grad_rows(void *arg, int64_t begin, int64_t end) {
 AVX512_INLINE __mmask16 first_lanes(int64_t n) {
     return n >= 16 ? (__mmask16)0xFFFF : n <= 0 ? (__mmask16)0 : (__mmask16)((1u << n) - 1);
 }
-
-AVX512_INLINE void put16(float *c, float v, float beta) { *c = beta != 0.0f ? v + beta * *c : v; }
 
 /* SMALL_N: rows i0 .. i0 + R (R is 1 or 4), columns j0 .. j0 + NC (NC <= 5) */
 AVX512_INLINE void small_n_tile16(const skinny_job *j, int64_t i0, int R, int64_t j0, int NC) {
@@ -294,11 +299,11 @@ AVX512_INLINE void small_n_tile16(const skinny_job *j, int64_t i0, int R, int64_
     float *c0 = j->c + i0 * n + j0;
 #define ZN_OUT(q)                                                                              \
     if (NC > q) {                                                                              \
-        put16(c0 + q, _mm512_reduce_add_ps(s0_##q), j->beta);                                  \
+        put(c0 + q, _mm512_reduce_add_ps(s0_##q), j->beta);                                  \
         if (R > 1) {                                                                           \
-            put16(c0 + n + q, _mm512_reduce_add_ps(s1_##q), j->beta);                          \
-            put16(c0 + 2 * n + q, _mm512_reduce_add_ps(s2_##q), j->beta);                      \
-            put16(c0 + 3 * n + q, _mm512_reduce_add_ps(s3_##q), j->beta);                      \
+            put(c0 + n + q, _mm512_reduce_add_ps(s1_##q), j->beta);                          \
+            put(c0 + 2 * n + q, _mm512_reduce_add_ps(s2_##q), j->beta);                      \
+            put(c0 + 3 * n + q, _mm512_reduce_add_ps(s3_##q), j->beta);                      \
         }                                                                                      \
     }
     ZN_OUT(0); ZN_OUT(1); ZN_OUT(2); ZN_OUT(3); ZN_OUT(4);
@@ -309,13 +314,7 @@ AVX512_INLINE void small_n_tile16(const skinny_job *j, int64_t i0, int R, int64_
 
 #define SMALL_N_TILE16(R)                                                                       \
     static AVX512 void small_n_tile16_##R(const skinny_job *j, int64_t i0, int64_t j0, int nc) { \
-        switch (nc) {                                                                           \
-        case 1: small_n_tile16(j, i0, R, j0, 1); break;                                         \
-        case 2: small_n_tile16(j, i0, R, j0, 2); break;                                         \
-        case 3: small_n_tile16(j, i0, R, j0, 3); break;                                         \
-        case 4: small_n_tile16(j, i0, R, j0, 4); break;                                         \
-        default: small_n_tile16(j, i0, R, j0, 5); break;                                        \
-        }                                                                                       \
+        BY_COLUMNS(nc, small_n_tile16, j, i0, R, j0)                                            \
     }
 SMALL_N_TILE16(1)
 SMALL_N_TILE16(4)
@@ -381,8 +380,7 @@ AVX512_INLINE void weight_grad_tile16(const skinny_job *j, int64_t i0, int64_t r
         _mm512_storeu_ps(out[q] + 48, s3_##q);                                                 \
     }
     ZW_OUT(0); ZW_OUT(1); ZW_OUT(2); ZW_OUT(3); ZW_OUT(4);
-    for (int64_t r = 0; r < rows; r++)
-        for (int q = 0; q < NC; q++) put16(j->c + (i0 + r) * n + j0 + q, out[q][r], j->beta);
+    put_rows(j, i0, rows, j0, NC, out[0], 64);
 #undef ZW_ACC
 #undef ZW_STEP
 #undef ZW_OUT
@@ -390,13 +388,7 @@ AVX512_INLINE void weight_grad_tile16(const skinny_job *j, int64_t i0, int64_t r
 
 static AVX512 void weight_grad_block16(const skinny_job *j, int64_t i0, int64_t rows, int64_t j0,
                                        int nc) {
-    switch (nc) {
-    case 1: weight_grad_tile16(j, i0, rows, j0, 1); break;
-    case 2: weight_grad_tile16(j, i0, rows, j0, 2); break;
-    case 3: weight_grad_tile16(j, i0, rows, j0, 3); break;
-    case 4: weight_grad_tile16(j, i0, rows, j0, 4); break;
-    default: weight_grad_tile16(j, i0, rows, j0, 5); break;
-    }
+    BY_COLUMNS(nc, weight_grad_tile16, j, i0, rows, j0)
 }
 
 /* blocks of 64 rows [begin, end) */
