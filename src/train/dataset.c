@@ -140,11 +140,12 @@ TFC_VECTOR_CLONES static void scale_bytes(float *dst, const uint8_t *src, size_t
     for (size_t i = 0; i < n; i++) dst[i] = (float)src[i] * scale;
 }
 
-static tfc_tensor *float_like(const tfc_tensor *src, int64_t rows) {
+/* A tensor of `dt` in the source's shape with dim 0 replaced by `rows`. */
+static tfc_tensor *rows_like(const tfc_tensor *src, tfc_dtype dt, int64_t rows) {
     int64_t dims[TFC_MAX_RANK];
     memcpy(dims, src->dims, sizeof dims);
     dims[0] = rows;
-    return tfc_tensor_alloc(TFC_FLOAT, src->rank, dims);
+    return tfc_tensor_alloc(dt, src->rank, dims);
 }
 
 /* Byte images become float here, once, on the first call (under a lock:
@@ -154,7 +155,7 @@ tfc_tensor *tfc_dataset_images(const tfc_dataset *d) {
     tfc_dataset *m = (tfc_dataset *)d; /* the cache is not part of the value */
     pthread_mutex_lock(&m->images_lock);
     if (!m->images) {
-        m->images = float_like(d->stored, d->n);
+        m->images = rows_like(d->stored, TFC_FLOAT, d->n);
         if (m->images) scale_bytes(m->images->data, d->stored->data, d->stored->nbytes, d->scale);
     }
     pthread_mutex_unlock(&m->images_lock);
@@ -171,14 +172,6 @@ void tfc_dataset_reset(tfc_dataset *d, uint64_t seed) {
     new_epoch_order(d);
 }
 
-/* A batch tensor: the source's shape with dim 0 replaced by `rows`. */
-static tfc_tensor *batch_like(const tfc_tensor *src, int64_t rows) {
-    int64_t dims[TFC_MAX_RANK];
-    memcpy(dims, src->dims, sizeof dims);
-    dims[0] = rows;
-    return tfc_tensor_alloc(src->dtype, src->rank, dims);
-}
-
 /* A tensor for a batch of images: the oldest recent one when only the
  * data set still holds it and it has the size, else a new one, kept in its
  * place when small enough. */
@@ -189,7 +182,7 @@ static tfc_tensor *image_batch(tfc_dataset *d, int64_t rows) {
     if (old && old->dims[0] == rows &&
         atomic_load_explicit(&old->refcount, memory_order_acquire) == 1)
         return tfc_tensor_ref(old);
-    tfc_tensor *x = d->scale ? float_like(d->stored, rows) : batch_like(d->stored, rows);
+    tfc_tensor *x = rows_like(d->stored, d->scale ? TFC_FLOAT : d->stored->dtype, rows);
     if (!x) return NULL;
     tfc_tensor_free(old);
     *slot = x->nbytes <= RECENT_MAX_BYTES ? tfc_tensor_ref(x) : NULL;
@@ -222,7 +215,8 @@ int tfc_dataset_next_batch(tfc_dataset *d, int64_t batch_size, tfc_tensor **imag
                        (long long)batch_size, (long long)d->n);
         return -1;
     }
-    tfc_tensor *x = image_batch(d, batch_size), *y = batch_like(d->labels, batch_size);
+    tfc_tensor *x = image_batch(d, batch_size);
+    tfc_tensor *y = rows_like(d->labels, d->labels->dtype, batch_size);
     if (!x || !y) {
         tfc_tensor_free(x);
         tfc_tensor_free(y);
