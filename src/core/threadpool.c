@@ -1,9 +1,10 @@
 /* Worker threads with one FIFO queue of tasks guarded by a mutex, and a
  * list of open parallel_for jobs: jobs with chunks no thread has claimed
- * yet. Any thread may take their chunks: an idle one (after the queued
- * tasks: a queued node is usually a kernel as large as the open one, and
- * two kernels side by side, each helped at its end, lose less to the last
- * chunk than one after the other), a parallel_for caller waiting for its
+ * yet. Any thread may take their chunks: an idle one (a job of at most one
+ * chunk a thread first, then the queued tasks: a queued node is usually a
+ * kernel as large as the open one, and two kernels of many chunks side by
+ * side, each helped at its end, lose less to the last chunk than one after
+ * the other), a parallel_for caller waiting for its
  * last chunks, and an executor before a cheap ready node of its own (the
  * kernel that opened the job waits for its chunks, and whatever waits on
  * that kernel too). */
@@ -130,17 +131,36 @@ static int work_ready(tfc_threadpool *p) {
     return p->len || atomic_load_explicit(&p->open_chunks, memory_order_relaxed);
 }
 
-/* Runs one piece of work (the oldest task, else chunks of an open job)
- * with the lock held on entry and on return; 0 when there was none. */
+/* An open job with a chunk left and at most one chunk a thread: each of
+ * its chunks is a thread's share of the kernel, and one left unclaimed
+ * runs after the caller's own, doubling the kernel's time (the weight
+ * gradients' products, cut in two). Call with the lock held; a reference
+ * is taken for the caller. */
+static pfor_job *claim_coarse_job(tfc_threadpool *p) {
+    for (pfor_job *j = p->open_jobs; j; j = j->next_open)
+        if (j->nchunks <= p->nthreads &&
+            atomic_load_explicit(&j->next, memory_order_relaxed) < j->nchunks) {
+            atomic_fetch_add(&j->refs, 1);
+            return j;
+        }
+    return NULL;
+}
+
+/* Runs one piece of work with the lock held on entry and on return; 0
+ * when there was none: a coarse job's chunk, else the oldest task, else
+ * chunks of an open job. */
 static int run_one_locked(tfc_threadpool *p) {
-    if (p->len) {
+    pfor_job *j = atomic_load_explicit(&p->open_chunks, memory_order_relaxed)
+                      ? claim_coarse_job(p)
+                      : NULL;
+    if (!j && p->len) {
         task t = pop_task(p);
         pthread_mutex_unlock(&p->lock);
         t.fn(t.arg);
         pthread_mutex_lock(&p->lock);
         return 1;
     }
-    pfor_job *j = claim_open_job(p);
+    if (!j) j = claim_open_job(p);
     if (!j) return 0;
     pthread_mutex_unlock(&p->lock);
     pfor_work(j);
