@@ -61,7 +61,7 @@ set(TFC_MOBILE_EXCLUDE
   "/src/autodiff/gradients\\.c$"
   "/src/train/" "/src/data/" "/src/distributed/" "/src/nn/"
   "/src/formats/(events|event_reader|tfrecord|idx|sstable|tensor_bundle|meta_graph|meta_graph_saver|saved_model|queue_runner_def|checkpoint[a-z_]*)\\.c$"
-  "/src/ops/(summary|image|image_gif|image_bmp|training|save_restore|string_io|resource_variable_training|serialize_tensor|mutex)\\.c$"
+  "/src/ops/(summary|image|image_gif|image_bmp|training|training_fused|save_restore|string_io|resource_variable_training|serialize_tensor|mutex)\\.c$"
   # oneDNN's convolutions (im2col + the portable GEMM instead), its
   # bfloat16 products (src/inference_only/ says no) and LAPACK's
   "/src/ops/conv_dnnl\\.c$" "/src/ops/bfloat16_products\\.c$" "/src/ops/linalg\\.c$"

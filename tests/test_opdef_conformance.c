@@ -38,6 +38,9 @@ static const char *const tfc_only_ops[] = {
     "HorovodBroadcast",
     "TfcOrderedAllreduce",
     "TfcGroupedBroadcast",
+    /* a plan's fusion of a weight's gradient product into its update
+     * (src/ops/training_fused.c); never in a graph */
+    "_MatMulApplyGradientDescent",
     NULL,
 };
 

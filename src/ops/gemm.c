@@ -7,6 +7,9 @@
 
 #include <cblas.h>
 #include <omp.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
 #include <oneapi/dnnl/dnnl.h>
 
 /* Multiply-adds a block must hold to be worth a hand-off. Each call packs
@@ -23,7 +26,7 @@ typedef struct gemm_job {
     int by_cols; /* blocks are column ranges of C rather than row ranges */
     int64_t m, n, k, block;
     const char *a, *b;
-    double beta;
+    double alpha, beta;
     char *c;
     char *partial; /* k-cut products: one m x n product per block of k */
 } gemm_job;
@@ -39,12 +42,12 @@ typedef struct gemm_job {
  * there are). Pool threads ask once, at their start; on any other thread
  * (the caller of a run) the thread's own OpenMP setting is put back after
  * the call, for the user's parallel regions. */
-static void dnnl_sgemm_single_threaded(char ta, char tb, int m, int n, int k, const float *a,
-                                       int lda, const float *b, int ldb, float beta, float *c,
-                                       int ldc) {
+static void dnnl_sgemm_single_threaded(char ta, char tb, int m, int n, int k, float alpha,
+                                       const float *a, int lda, const float *b, int ldb,
+                                       float beta, float *c, int ldc) {
     int threads = omp_get_max_threads();
     if (threads != 1) omp_set_num_threads(1);
-    dnnl_sgemm(ta, tb, m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc);
+    dnnl_sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     if (threads != 1) omp_set_num_threads(threads);
 }
 
@@ -62,13 +65,14 @@ static void gemm_block(const gemm_job *j, int64_t r0, int64_t r1, int64_t c0, in
     enum CBLAS_TRANSPOSE opb = j->tb ? CblasTrans : CblasNoTrans;
     int m = (int)(r1 - r0), n = (int)(c1 - c0), k = (int)(k1 - k0);
     if (j->dt == TFC_FLOAT && (int64_t)m * n * k >= GEMM_DNNL_WORK)
-        dnnl_sgemm_single_threaded(j->ta ? 'T' : 'N', j->tb ? 'T' : 'N', m, n, k, (const float *)a,
-                                   lda, (const float *)b, ldb, (float)beta, (float *)c, (int)ldc);
+        dnnl_sgemm_single_threaded(j->ta ? 'T' : 'N', j->tb ? 'T' : 'N', m, n, k, (float)j->alpha,
+                                   (const float *)a, lda, (const float *)b, ldb, (float)beta,
+                                   (float *)c, (int)ldc);
     else if (j->dt == TFC_FLOAT)
-        cblas_sgemm(CblasRowMajor, opa, opb, m, n, k, 1.0f, (const float *)a, lda, (const float *)b,
-                    ldb, (float)beta, (float *)c, (int)ldc);
+        cblas_sgemm(CblasRowMajor, opa, opb, m, n, k, (float)j->alpha, (const float *)a, lda,
+                    (const float *)b, ldb, (float)beta, (float *)c, (int)ldc);
     else
-        cblas_dgemm(CblasRowMajor, opa, opb, m, n, k, 1.0, (const double *)a, lda,
+        cblas_dgemm(CblasRowMajor, opa, opb, m, n, k, j->alpha, (const double *)a, lda,
                     (const double *)b, ldb, beta, (double *)c, (int)ldc);
 }
 
@@ -155,20 +159,78 @@ static int gemm_cut_k(tfc_threadpool *pool, gemm_job *j, int64_t blocks) {
     return 1;
 }
 
+/* Runs j (its cut set) over the pool: one call, or a block a chunk. */
+static void gemm_run(tfc_threadpool *pool, gemm_job *j, int64_t blocks) {
+    int64_t len = j->by_cols ? j->n : j->m;
+    if (blocks == 1) {
+        gemm_block(j, 0, j->m, 0, j->n, 0, j->k, j->c, j->n, j->beta);
+        return;
+    }
+    j->block = (len + blocks - 1) / blocks;
+    tfc_parallel_for(pool, (len + j->block - 1) / j->block, 1, gemm_blocks, j);
+}
+
 void tfc_gemm(tfc_threadpool *pool, tfc_dtype dt, int ta, int tb, int64_t m, int64_t n, int64_t k,
               const void *a, const void *b, double beta, void *c) {
     if (dt == TFC_FLOAT && tfc_gemm_skinny(pool, ta, tb, m, n, k, a, b, (float)beta, c)) return;
     /* cut the longer side of C: the copies of the other operand stay fewer */
     int by_cols = n > m;
-    gemm_job j = {dt, ta, tb, by_cols, m, n, k, 0, a, b, beta, c, NULL};
+    gemm_job j = {dt, ta, tb, by_cols, m, n, k, 0, a, b, 1.0, beta, c, NULL};
     int64_t kblocks = k_block_count(m, n, k);
     /* (were scratch memory to run out, one call gives the product) */
     if (kblocks > 1 && gemm_cut_k(pool, &j, kblocks)) return;
+    gemm_run(pool, &j, block_count(by_cols ? n : m, by_cols ? m : n, k));
+}
+
+/* A deterministic pseudo-random float in [-1, 1) */
+static float probe_value(uint32_t *state) {
+    *state = *state * 1664525u + 1013904223u;
+    return (float)(int32_t)*state / 2147483648.0f;
+}
+
+/* Whether oneDNN's sgemm, asked for C + alpha A B, gives C - fl(fl(A B) *
+ * -alpha) (the product scaled, rounded, then added) for both forms of A:
+ * a random 48x40x64 product (oneDNN's size) with two alphas. */
+static int update_is_scaled_product(void) {
+    enum { M = 48, N = 40, K = 64 };
+    float *a = malloc(sizeof(float) * (M * K + K * N + 3 * M * N));
+    if (!a) return 0;
+    float *b = a + M * K, *p = b + K * N, *c1 = p + M * N, *c2 = c1 + M * N;
+    uint32_t state = 12345;
+    for (int i = 0; i < M * K + K * N; i++) a[i] = probe_value(&state);
+    int same = 1;
+    static const float lrs[] = {0.1f, 0.37f};
+    for (int ta = 0; ta < 2; ta++)
+        for (int l = 0; l < 2; l++) {
+            for (int i = 0; i < M * N; i++) c1[i] = c2[i] = probe_value(&state);
+            dnnl_sgemm_single_threaded(ta ? 'T' : 'N', 'N', M, N, K, 1.0f, a, ta ? M : K, b, N,
+                                       0.0f, p, N);
+            for (int i = 0; i < M * N; i++) c1[i] -= p[i] * lrs[l];
+            dnnl_sgemm_single_threaded(ta ? 'T' : 'N', 'N', M, N, K, -lrs[l], a, ta ? M : K, b, N,
+                                       1.0f, c2, N);
+            same &= memcmp(c1, c2, sizeof(float) * M * N) == 0;
+        }
+    free(a);
+    return same;
+}
+
+int tfc_gemm_update(tfc_threadpool *pool, int ta, int tb, int64_t m, int64_t n, int64_t k,
+                    const float *a, const float *b, float alpha, float *c) {
+    static atomic_int checked = -1; /* -1: not yet; then update_is_scaled_product() */
+    if (tfc_gemm_skinny_takes(ta, m, n, k) || k_block_count(m, n, k) > 1) return 0;
+    int by_cols = n > m;
     int64_t len = by_cols ? n : m, blocks = block_count(len, by_cols ? m : n, k);
-    if (blocks == 1) {
-        gemm_block(&j, 0, m, 0, n, 0, k, j.c, n, beta);
-        return;
+    /* every block must go to oneDNN: the last is the smallest */
+    int64_t block = (len + blocks - 1) / blocks, last = len - (len - 1) / block * block;
+    if ((by_cols ? m * last : last * n) * k < GEMM_DNNL_WORK) return 0;
+    int ok = atomic_load_explicit(&checked, memory_order_acquire);
+    if (ok < 0) {
+        ok = update_is_scaled_product();
+        atomic_store_explicit(&checked, ok, memory_order_release);
     }
-    j.block = (len + blocks - 1) / blocks;
-    tfc_parallel_for(pool, (len + j.block - 1) / j.block, 1, gemm_blocks, &j);
+    if (!ok) return 0;
+    gemm_job j = {TFC_FLOAT, ta, tb, by_cols, m, n, k, 0, (const char *)a, (const char *)b,
+                  alpha, 1.0, (char *)c, NULL};
+    gemm_run(pool, &j, blocks);
+    return 1;
 }

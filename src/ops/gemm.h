@@ -18,4 +18,15 @@
 void tfc_gemm(tfc_threadpool *pool, tfc_dtype dt, int ta, int tb, int64_t m, int64_t n, int64_t k,
               const void *a, const void *b, double beta, void *c);
 
+/* C[m,n] += alpha op(A) op(B) in float32, C the whole of its buffer:
+ * done, returning 1, when the product of that shape goes to oneDNN in
+ * blocks of rows or columns (not skinny, not cut along k) and oneDNN's
+ * kernels here compute it as fl(C + fl(alpha * product)), with the
+ * product's bits those of tfc_gemm's, which a check on a random product
+ * confirms at the first call. Then with alpha = -lr it equals tfc_gemm's
+ * product followed by var -= grad * lr, bit for bit. Otherwise computes
+ * nothing and returns 0. */
+int tfc_gemm_update(tfc_threadpool *pool, int ta, int tb, int64_t m, int64_t n, int64_t k,
+                    const float *a, const float *b, float alpha, float *c);
+
 #endif

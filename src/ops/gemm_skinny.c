@@ -441,6 +441,12 @@ static void spread(tfc_threadpool *pool, int64_t units, int64_t unit_work,
 
 #endif /* SKINNY_X86 */
 
+int tfc_gemm_skinny_takes(int ta, int64_t m, int64_t n, int64_t k) {
+    if (case_of(ta, m, n, k) == SKINNY_NONE) return 0;
+    int lanes = atomic_load_explicit(&lanes_in_use, memory_order_relaxed);
+    return (lanes < 0 ? tfc_gemm_skinny_use_lanes(-1) : lanes) != 0;
+}
+
 int tfc_gemm_skinny(tfc_threadpool *pool, int ta, int tb, int64_t m, int64_t n, int64_t k,
                     const float *a, const float *b, float beta, float *c) {
     skinny_case kind = case_of(ta, m, n, k);

@@ -22,6 +22,9 @@
 int tfc_gemm_skinny(tfc_threadpool *pool, int ta, int tb, int64_t m, int64_t n, int64_t k,
                     const float *a, const float *b, float beta, float *c);
 
+/* 1 when tfc_gemm_skinny would take a product of this shape. */
+int tfc_gemm_skinny_takes(int ta, int64_t m, int64_t n, int64_t k);
+
 /* Which tiles the products use: 16 (AVX-512), 8 (AVX2 + FMA) or 0 (none),
  * at most what the CPU has; -1 goes back to what the first product
  * decides (the widest the CPU has; TFC_GEMM_SKINNY=avx2 in the

@@ -63,5 +63,7 @@ void tfc_math_bcast_args_kernel(tfc_kernel_ctx *c);
 int tfc_math_matmul_infer(tfc_infer_ctx *c);
 void tfc_math_matmul_kernel(tfc_kernel_ctx *c);
 int tfc_math_matmul_grad(tfc_graph *g, tfc_node *op, const tfc_output *dy, tfc_output *dx);
+/* A MatMul node's transpose_a and transpose_b. */
+void tfc_math_matmul_transposes(const tfc_node *n, int *ta, int *tb);
 
 #endif

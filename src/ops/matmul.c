@@ -18,6 +18,12 @@ typedef struct matmul_data {
     int ta, tb;
 } matmul_data;
 
+void tfc_math_matmul_transposes(const tfc_node *n, int *ta, int *tb) {
+    const matmul_data *d = n->op_data;
+    *ta = d->ta;
+    *tb = d->tb;
+}
+
 static int matmul_dtype_ok(tfc_dtype dt) {
     return dt == TFC_FLOAT || dt == TFC_DOUBLE || dt == TFC_INT32 || dt == TFC_INT64;
 }

@@ -340,6 +340,9 @@ void tfc_graph_view_free(tfc_graph_view *v) {
     free(v->fetch);
     free(v->src_store);
     free(v->control_store);
+    free(v->ninputs);
+    free(v->op);
+    free(v->fused_store);
     memset(v, 0, sizeof *v);
 }
 
@@ -428,6 +431,105 @@ static int prune(opt *o, int nfetches, tfc_node *const *targets, int ntargets) {
     return 0;
 }
 
+/* ---- fusions ---- */
+
+/* A node that reads the only use of a product's output as input `input`
+ * runs `fused` instead, on its inputs with that one replaced by the
+ * product's; the product does not run. The fused op's kernel finds the
+ * product behind that input of its node (src/ops/training_fused.c). */
+static const struct {
+    const char *consumer;
+    int input;
+    const char *producer;
+    const char *fused;
+} fusions[] = {
+    {"ApplyGradientDescent", 2, "MatMul", "_MatMulApplyGradientDescent"},
+};
+
+/* Node id's output reads by running nodes and fetches, in uses[id]; 1 in
+ * waited[id] when a running node waits for it (a control input). */
+static void count_uses(const opt *o, int nfetches, int *uses, char *waited) {
+    const tfc_graph_view *v = o->v;
+    for (int id = 0; id < v->nnodes; id++) {
+        if (!v->run[id]) continue;
+        for (int i = 0; i < v->ninputs[id]; i++)
+            if (v->inputs[id][i].kind == TFC_SRC_NODE) uses[v->inputs[id][i].id]++;
+        for (int i = 0; i < v->ncontrol[id]; i++) waited[v->control[id][i]] = 1;
+    }
+    for (int i = 0; i < nfetches; i++)
+        if (v->fetch[i].kind == TFC_SRC_NODE) uses[v->fetch[i].id]++;
+}
+
+/* Whether product p may run inside consumer c: its one output read once,
+ * by c, nothing waiting for it or waited for by it, and none of its inputs
+ * a variable's storage (its reads would move to c, after the plan has
+ * ordered the variable's reads and writes). */
+static int may_fuse(const opt *o, int c, int input, int p, const int *uses, const char *waited) {
+    const tfc_graph_view *v = o->v;
+    tfc_src s = v->inputs[c][input];
+    if (s.kind != TFC_SRC_NODE || s.id != p || s.index != 0 || uses[p] != 1 || waited[p] ||
+        v->ncontrol[p] || o->nodes[p]->noutputs != 1 || o->flags[p])
+        return 0;
+    for (int i = 0; i < v->ninputs[p]; i++)
+        if (v->inputs[p][i].kind == TFC_SRC_NODE && o->aliases[v->inputs[p][i].id]) return 0;
+    return 1;
+}
+
+static int fuse(opt *o, int nfetches) {
+    tfc_graph_view *v = o->v;
+    int n = v->nnodes;
+    const tfc_op_def *ops[sizeof fusions / sizeof *fusions];
+    int any = 0;
+    for (size_t f = 0; f < sizeof fusions / sizeof *fusions; f++)
+        any |= (ops[f] = tfc_op_lookup(fusions[f].fused)) != NULL; /* (an inference-only build has none) */
+    if (!any) return 0;
+    int *uses = calloc((size_t)n + 1, sizeof *uses);
+    char *waited = calloc((size_t)n + 1, 1);
+    size_t room = 0;
+    for (int id = 0; id < n; id++) room += v->run[id] ? (size_t)v->ninputs[id] : 0;
+    v->fused_store = malloc((room + 1) * sizeof *v->fused_store);
+    if (!uses || !waited || !v->fused_store) {
+        free(uses);
+        free(waited);
+        return -1;
+    }
+    count_uses(o, nfetches, uses, waited);
+    size_t used = 0;
+    for (int c = 0; c < n; c++) {
+        if (!v->run[c] || v->op[c]) continue;
+        for (size_t f = 0; f < sizeof fusions / sizeof *fusions; f++) {
+            int in = fusions[f].input;
+            if (!ops[f] || strcmp(o->nodes[c]->op->type, fusions[f].consumer) ||
+                v->ninputs[c] <= in || v->inputs[c][in].kind != TFC_SRC_NODE)
+                continue;
+            int p = v->inputs[c][in].id;
+            if (strcmp(o->nodes[p]->op->type, fusions[f].producer) ||
+                !may_fuse(o, c, in, p, uses, waited))
+                continue;
+            /* the consumer's inputs, with `in` replaced by the product's */
+            tfc_src *merged = v->fused_store + used;
+            int k = 0;
+            for (int i = 0; i < v->ninputs[c]; i++) {
+                if (i != in) {
+                    merged[k++] = v->inputs[c][i];
+                    continue;
+                }
+                for (int j = 0; j < v->ninputs[p]; j++) merged[k++] = v->inputs[p][j];
+            }
+            used += (size_t)k;
+            v->inputs[c] = merged;
+            v->ninputs[c] = k;
+            v->op[c] = ops[f];
+            v->run[p] = 0;
+            v->stats.fused++;
+            break;
+        }
+    }
+    free(uses);
+    free(waited);
+    return 0;
+}
+
 static void opt_free(opt *o) {
     free(o->out_base);
     free(o->outmap);
@@ -462,6 +564,8 @@ int tfc_graph_view_build(tfc_graph_view *v, tfc_node *const *nodes, int nnodes, 
     size_t nn = (size_t)nnodes + 1;
     v->run = calloc(nn, 1);
     v->inputs = calloc(nn, sizeof *v->inputs);
+    v->ninputs = calloc(nn, sizeof *v->ninputs);
+    v->op = calloc(nn, sizeof *v->op);
     v->ncontrol = calloc(nn, sizeof *v->ncontrol);
     v->control = calloc(nn, sizeof *v->control);
     v->fetch = calloc((size_t)nfetches + 1, sizeof *v->fetch);
@@ -482,7 +586,7 @@ int tfc_graph_view_build(tfc_graph_view *v, tfc_node *const *nodes, int nnodes, 
     while (csize < 2 * nout) csize *= 2;
     o.const_mask = (int)(csize - 1);
     o.const_table = malloc(csize * sizeof *o.const_table);
-    if (!v->run || !v->inputs || !v->ncontrol || !v->control || !v->fetch || !v->src_store ||
+    if (!v->run || !v->inputs || !v->ninputs || !v->op || !v->ncontrol || !v->control || !v->fetch || !v->src_store ||
         !v->control_store || !o.out_base || !o.outmap || !o.wait_for || !o.aliases || !o.flags ||
         !o.writers || !o.hash || !o.table || !o.const_table)
         goto oom;
@@ -505,6 +609,7 @@ int tfc_graph_view_build(tfc_graph_view *v, tfc_node *const *nodes, int nnodes, 
         if (!keep[id]) continue;
         const tfc_node *n = nodes[id];
         v->inputs[id] = v->src_store + pin;
+        v->ninputs[id] = n->ninputs;
         v->control[id] = v->control_store + pctl;
         o.out_base[id] = (int)pout;
         pin += (size_t)n->ninputs;
@@ -561,6 +666,8 @@ int tfc_graph_view_build(tfc_graph_view *v, tfc_node *const *nodes, int nnodes, 
                              : o.outmap[o.out_base[fetches[i].node->id] + fetches[i].index];
     }
     if (prune(&o, nfetches, targets, ntargets)) goto oom;
+    if ((optimize & TFC_VIEW_OPTIMIZE) && (optimize & TFC_VIEW_FUSE) && fuse(&o, nfetches))
+        goto oom;
     opt_free(&o);
     return 0;
 oom:

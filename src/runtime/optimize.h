@@ -26,12 +26,15 @@ typedef struct tfc_opt_stats {
     int merged;    /* nodes replaced by an identical earlier node */
     int forwarded; /* Identity/StopGradient nodes whose readers read their input */
     int pruned;    /* nodes that fed nothing any more after the rewrites */
+    int fused;     /* products run inside the node that was their only reader */
 } tfc_opt_stats;
 
 typedef struct tfc_graph_view {
     int nnodes;       /* graph nodes at planning time, indexed by node id */
     char *run;        /* run[id]: the node's kernel runs in the plan */
     tfc_src **inputs; /* inputs[id][i]: where input i of a running node comes from */
+    int *ninputs;     /* by id: how many (a fused node's differ from its graph node's) */
+    const tfc_op_def **op; /* by id: the op a running node runs (a fusion's, or its own) */
     int *ncontrol;    /* by id: how many nodes a running node waits for */
     int **control;    /* by id: the ids of those nodes (all running) */
     tfc_src *fetch;   /* where each fetch comes from */
@@ -41,10 +44,16 @@ typedef struct tfc_graph_view {
     /* storage behind the arrays above */
     tfc_src *src_store;
     int *control_store;
+    tfc_src *fused_store;
 } tfc_graph_view;
 
+/* What tfc_graph_view_build may do: 0 gives the graph as written. */
+enum { TFC_VIEW_OPTIMIZE = 1, TFC_VIEW_FUSE = 2 };
+
 /* Builds the view of the nodes marked in `keep` (the pruned graph; ids index
- * `nodes`). `optimize` 0 gives the graph as written. Kernels folded at plan
+ * `nodes`). `optimize` is TFC_VIEW_* flags: TFC_VIEW_OPTIMIZE folds,
+ * forwards and merges; TFC_VIEW_FUSE (with it) fuses, for a plan on one
+ * device. Kernels folded at plan
  * time may use `pool`. Returns 0, or -1 with `status` set (out of memory);
  * a kernel failing at plan time is not an error: its node simply runs. */
 int tfc_graph_view_build(tfc_graph_view *v, tfc_node *const *nodes, int nnodes, const char *keep,

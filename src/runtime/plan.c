@@ -202,7 +202,7 @@ static int order_reads_before_writes(const tfc_plan *p, const int *index_of,
     for (int j = 0; j < n; j++) {
         tfc_node *node = p->nodes[j].node;
         const tfc_src *in = v->inputs[node->id];
-        for (int i = 0; i < node->ninputs; i++)
+        for (int i = 0; i < v->ninputs[node->id]; i++)
             if (in[i].kind == TFC_SRC_NODE) count[index_of[in[i].id]]++;
     }
     for (int j = 0; j < n; j++) start[j + 1] = start[j] + count[j];
@@ -212,7 +212,7 @@ static int order_reads_before_writes(const tfc_plan *p, const int *index_of,
     for (int j = 0; j < n; j++) {
         tfc_node *node = p->nodes[j].node;
         const tfc_src *in = v->inputs[node->id];
-        for (int i = 0; i < node->ninputs; i++) {
+        for (int i = 0; i < v->ninputs[node->id]; i++) {
             if (in[i].kind != TFC_SRC_NODE) continue;
             int src = index_of[in[i].id];
             cons[start[src] + count[src]++] = j;
@@ -225,9 +225,9 @@ static int order_reads_before_writes(const tfc_plan *p, const int *index_of,
     }
     for (int w = 0; w < n; w++) {
         tfc_node *writer = p->nodes[w].node;
-        unsigned refs = writer->op->ref_inputs;
-        for (int i = 0; refs && i < writer->ninputs; i++) {
-            if (!tfc_op_input_is_ref(writer->op, i)) continue;
+        const tfc_op_def *op = p->nodes[w].op; /* (a fusion's inputs are its own) */
+        for (int i = 0; op->ref_inputs && i < p->nodes[w].ninputs; i++) {
+            if (!tfc_op_input_is_ref(op, i)) continue;
             tfc_src var = v->inputs[writer->id][i];
             if (var.kind != TFC_SRC_NODE) continue;
             int sp = 0;
@@ -340,8 +340,12 @@ tfc_plan *tfc_plan_build(tfc_session *s, const tfc_output *feeds, int nfeeds,
             placeholder_error(status, nodes[i]);
             goto fail;
         }
+    /* fusions on one device only: plan_partition.c cuts plain nodes */
+    int view = s->opts.opt_level == TFC_OPT_L0 ? 0
+               : s->devices->n == 1            ? TFC_VIEW_OPTIMIZE | TFC_VIEW_FUSE
+                                               : TFC_VIEW_OPTIMIZE;
     if (tfc_graph_view_build(&v, nodes, nnodes, keep, feeds, nfeeds, fetches, nfetches, targets,
-                             ntargets, s->opts.opt_level != TFC_OPT_L0, s->pool, status))
+                             ntargets, view, s->pool, status))
         goto fail;
     p->stats = v.stats;
     /* the plan takes over the constants */
@@ -363,11 +367,11 @@ tfc_plan *tfc_plan_build(tfc_session *s, const tfc_output *feeds, int nfeeds,
         tfc_plan_node *pn = &p->nodes[k];
         index_of[i] = k++;
         pn->node = n;
-        pn->op = n->op;
-        pn->ninputs = n->ninputs;
+        pn->op = v.op[i] ? v.op[i] : n->op;
+        pn->ninputs = v.ninputs[i];
         pn->noutputs = n->noutputs;
         pn->input_base = p->total_inputs;
-        p->total_inputs += n->ninputs;
+        p->total_inputs += pn->ninputs;
     }
     /* slots: feeds, constants, the outputs of resource handles (which a
      * run may borrow, as it does the constants), then every output of
@@ -391,12 +395,12 @@ tfc_plan *tfc_plan_build(tfc_session *s, const tfc_output *feeds, int nfeeds,
         tfc_plan_node *pn = &p->nodes[j];
         tfc_node *n = pn->node;
         const tfc_src *in = v.inputs[n->id];
-        pn->input_slot = malloc((size_t)(n->ninputs + 1) * sizeof *pn->input_slot);
-        pn->input_state = calloc((size_t)n->ninputs + 1, sizeof *pn->input_state);
+        pn->input_slot = malloc((size_t)(pn->ninputs + 1) * sizeof *pn->input_slot);
+        pn->input_state = calloc((size_t)pn->ninputs + 1, sizeof *pn->input_state);
         if (!pn->input_slot || !pn->input_state) goto oom;
         if (n->op->flags & TFC_OP_STATEFUL) pn->state = tfc_session_node_state(s, n);
         atomic_init(&pn->cheap, is_cheap(n));
-        for (int i = 0; i < n->ninputs; i++) {
+        for (int i = 0; i < pn->ninputs; i++) {
             pn->input_slot[i] = src_slot(p, index_of, in[i]);
             if (in[i].kind == TFC_SRC_NODE) {
                 if (nodes[in[i].id]->op->flags & TFC_OP_STATEFUL)
@@ -427,7 +431,7 @@ tfc_plan *tfc_plan_build(tfc_session *s, const tfc_output *feeds, int nfeeds,
     for (int j = 0; j < p->nnodes; j++) {
         tfc_node *n = p->nodes[j].node;
         const tfc_src *in = v.inputs[n->id];
-        for (int i = 0; i < n->ninputs; i++) {
+        for (int i = 0; i < p->nodes[j].ninputs; i++) {
             if (in[i].kind != TFC_SRC_NODE) continue;
             tfc_plan_node *src = &p->nodes[index_of[in[i].id]];
             src->succ[src->nsucc++] = j;

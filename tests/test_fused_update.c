@@ -1,0 +1,186 @@
+/* The plan's fusion of a weight's gradient product into its
+ * ApplyGradientDescent (src/runtime/optimize.c, src/ops/training_fused.c):
+ * it happens where it should (the plan's fused count), and training is bit
+ * for bit what it is without it (TFC_OPT_L0, every node as written) at 1
+ * and 2 threads: products that oneDNN scales into the variable, products
+ * the fused kernel computes first (skinny, float64, tiny), transposed
+ * forms; it does not happen where the product has another reader; an
+ * uninitialized variable is reported as ApplyGradientDescent reports it. */
+#include "harness.h"
+
+#include "runtime/runtime.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct model {
+    tfc_dtype dt;
+    int64_t widths[4]; /* input, two hidden layers, classes */
+    int64_t batch;
+    int transpose_forward; /* x W as (W^T)^T: the gradient's product is W-shaped with ta = 0 */
+    int fetch_gradient;    /* also fetch the first weight's gradient product */
+} model;
+
+typedef struct trained {
+    char *bytes; /* every trainable variable's bytes, in collection order */
+    size_t n;
+    tfc_opt_stats stats;
+} trained;
+
+static tfc_session *new_session(tfc_graph *g, tfc_opt_level level, int threads) {
+    tfc_session_options o = {.intra_op_threads = threads, .inter_op_threads = threads};
+    o.opt_level = level;
+    tfc_status *st = tfc_status_new();
+    tfc_session *s = tfc_session_new(g, &o, st);
+    CHECK_STATUS_OK(st);
+    tfc_status_free(st);
+    return s;
+}
+
+/* 4 steps of SGD on m from the same start and batches; the variables after. */
+static trained train(const model *m, tfc_opt_level level, int threads) {
+    trained t = {NULL, 0, {0}};
+    tfc_graph *g = tfc_graph_new();
+    tfc_graph_set_seed(g, 5);
+    int64_t xd[] = {-1, m->widths[0]}, yd[] = {-1};
+    tfc_output x = tfc_placeholder(g, "x", m->dt, 2, xd);
+    tfc_output y = tfc_placeholder(g, "y", TFC_INT32, 1, yd);
+    tfc_output h = x, first_w = {0};
+    for (int l = 0; l < 3; l++) {
+        int64_t wd[] = {m->widths[l], m->widths[l + 1]}, td[] = {wd[1], wd[0]};
+        int tr = m->transpose_forward && l == 0;
+        tfc_output w =
+            tfc_variable(g, NULL, tfc_truncated_normal(g, m->dt, 2, tr ? td : wd, 0, 0.2, 0));
+        if (l == 0) first_w = w;
+        tfc_output b = tfc_variable(g, NULL, tfc_zeros(g, m->dt, 1, &wd[1]));
+        h = tfc_bias_add(g, tfc_matmul_ex(g, h, w, 0, tr), b);
+        if (l < 2) h = tfc_relu(g, h);
+    }
+    tfc_output loss =
+        tfc_reduce_mean(g, tfc_sparse_softmax_cross_entropy_with_logits(g, y, h), NULL, 0, 0);
+    tfc_optimizer *opt = tfc_gradient_descent_optimizer(0.05);
+    int ngv = 0;
+    tfc_grad_and_var *gv = tfc_optimizer_compute_gradients(opt, g, loss, NULL, 0, &ngv);
+    tfc_output first_grad = {0};
+    for (int i = 0; i < ngv; i++)
+        if (gv[i].var.node == first_w.node) first_grad = gv[i].grad;
+    tfc_node *step = tfc_optimizer_apply_gradients(opt, g, gv, ngv, (tfc_output){0});
+    free(gv);
+    tfc_node *init = tfc_global_variables_initializer(g);
+    CHECK_GRAPH_OK(g);
+    tfc_session *s = new_session(g, level, threads);
+    tfc_status *st = tfc_status_new();
+    tfc_session_run(s, NULL, NULL, 0, NULL, 0, NULL, &init, 1, st);
+    CHECK_STATUS_OK(st);
+    tfc_test_seed(17);
+    int64_t bxd[] = {m->batch, m->widths[0]}, byd[] = {m->batch};
+    tfc_output feeds[] = {x, y};
+    tfc_output fetches[] = {loss, first_grad};
+    int nfetch = m->fetch_gradient ? 2 : 1;
+    for (int i = 0; i < 4 && tfc_status_code(st) == TFC_OK; i++) {
+        tfc_tensor *vals[] = {tfc_test_random_tensor(m->dt, 2, bxd, -1, 1),
+                              tfc_test_random_tensor(TFC_INT32, 1, byd, 0, (double)m->widths[3])};
+        tfc_tensor *out[2] = {NULL, NULL};
+        tfc_session_run(s, feeds, vals, 2, fetches, nfetch, out, &step, 1, st);
+        CHECK_STATUS_OK(st);
+        for (int k = 0; k < 2; k++) tfc_tensor_free(out[k]);
+        for (int k = 0; k < 2; k++) tfc_tensor_free(vals[k]);
+    }
+    tfc_plan *p = tfc_session_find_plan(s, feeds, 2, fetches, nfetch, &step, 1);
+    CHECK(p != NULL);
+    if (p) t.stats = p->stats;
+    int nv = tfc_graph_collection_size(g, TFC_TRAINABLE_VARIABLES);
+    for (int i = 0; i < nv; i++) {
+        tfc_output v = tfc_out(tfc_graph_collection_get(g, TFC_TRAINABLE_VARIABLES, i), 0);
+        tfc_tensor *value = tfc_session_run1(s, NULL, NULL, 0, v, st);
+        CHECK_STATUS_OK(st);
+        if (!value) continue;
+        size_t bytes = tfc_tensor_nbytes(value);
+        t.bytes = realloc(t.bytes, t.n + bytes);
+        memcpy(t.bytes + t.n, tfc_tensor_data(value), bytes);
+        t.n += bytes;
+        tfc_tensor_free(value);
+    }
+    tfc_status_free(st);
+    tfc_session_free(s);
+    tfc_optimizer_free(opt);
+    tfc_graph_free(g);
+    return t;
+}
+
+/* Trains m fused at 1 and 2 threads and as written; the variables must
+ * agree bit for bit, and `fused` products must have been fused. */
+static void check_model(const model *m, int fused, const char *what) {
+    trained off = train(m, TFC_OPT_L0, 1);
+    for (int threads = 1; threads <= 2; threads++) {
+        trained on = train(m, TFC_OPT_L1, threads);
+        CHECK_MSG(on.stats.fused == fused, "%s, %d thread(s): %d products fused, expected %d", what,
+                  threads, on.stats.fused, fused);
+        CHECK_MSG(on.n == off.n && on.n > 0 && memcmp(on.bytes, off.bytes, on.n) == 0,
+                  "%s, %d thread(s): the variables differ from the unfused run's", what, threads);
+        free(on.bytes);
+    }
+    free(off.bytes);
+}
+
+/* The MLP of the benchmarks: the first two weights' gradients go to
+ * oneDNN in blocks (784x256 in two), the last one (256x10) to the skinny
+ * tiles, which the fused kernel computes first. */
+static void test_mlp(void) {
+    model m = {TFC_FLOAT, {784, 256, 256, 10}, 100, 0, 0};
+    check_model(&m, 3, "784-256-256-10");
+}
+
+/* Small layers: products below oneDNN's size, computed first. */
+static void test_small(void) {
+    model m = {TFC_FLOAT, {12, 8, 6, 3}, 5, 0, 0};
+    check_model(&m, 3, "12-8-6-3");
+}
+
+/* float64 variables: computed first (oneDNN's sgemm is float32). */
+static void test_double(void) {
+    model m = {TFC_DOUBLE, {40, 48, 32, 4}, 30, 0, 0};
+    check_model(&m, 3, "float64");
+}
+
+/* x W^T as the first layer: its weight's gradient is dY^T x (ta = 1 on
+ * the other operand), still fused. */
+static void test_transposed_forward(void) {
+    model m = {TFC_FLOAT, {96, 64, 48, 5}, 50, 1, 0};
+    check_model(&m, 3, "transposed");
+}
+
+/* A gradient that is also fetched stays a product of its own. */
+static void test_fetched_gradient_not_fused(void) {
+    model m = {TFC_FLOAT, {96, 64, 48, 5}, 50, 0, 1};
+    check_model(&m, 2, "fetched gradient");
+}
+
+/* Running the update before the variables are initialized: the error
+ * ApplyGradientDescent gives, naming the variable. */
+static void test_uninitialized_variable(void) {
+    tfc_graph *g = tfc_graph_new();
+    int64_t xd[] = {8, 64}, wd[] = {64, 48};
+    tfc_output x = tfc_placeholder(g, "x", TFC_FLOAT, 2, xd);
+    tfc_output w = tfc_variable(g, "weights", tfc_zeros(g, TFC_FLOAT, 2, wd));
+    tfc_output loss = tfc_reduce_sum(g, tfc_matmul(g, x, w), NULL, 0, 0);
+    tfc_optimizer *opt = tfc_gradient_descent_optimizer(0.1);
+    tfc_node *step = tfc_optimizer_minimize(opt, g, loss, NULL, 0, (tfc_output){0});
+    CHECK_GRAPH_OK(g);
+    tfc_session *s = new_session(g, TFC_OPT_L1, 2);
+    tfc_tensor *xv = tfc_test_random_tensor(TFC_FLOAT, 2, xd, -1, 1);
+    tfc_status *st = tfc_status_new();
+    tfc_session_run(s, &x, &xv, 1, NULL, 0, NULL, &step, 1, st);
+    CHECK(tfc_status_code(st) == TFC_FAILED_PRECONDITION);
+    CHECK_CONTAINS(tfc_status_message(st), "Attempting to use uninitialized value weights");
+    tfc_plan *p = tfc_session_find_plan(s, &x, 1, NULL, 0, &step, 1);
+    CHECK(p && p->stats.fused == 1);
+    tfc_status_free(st);
+    tfc_tensor_free(xv);
+    tfc_session_free(s);
+    tfc_optimizer_free(opt);
+    tfc_graph_free(g);
+}
+
+TFC_TEST_MAIN(T(test_mlp), T(test_small), T(test_double), T(test_transposed_forward),
+              T(test_fetched_gradient_not_fused), T(test_uninitialized_variable))
