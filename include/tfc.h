@@ -296,6 +296,13 @@ TFC_API tfc_output tfc_out(tfc_node *n, int i);
 TFC_API tfc_dtype tfc_output_dtype(tfc_output o);
 /* The statically inferred shape of an output (may be partial). */
 TFC_API tfc_shape tfc_output_shape(tfc_output o);
+/* Refines that shape with what the caller knows (TensorFlow's
+ * Tensor.set_shape): unknown dims, or an unknown rank, take the given
+ * ones; rank -1 (or a dim -1) adds nothing. Ops built afterwards see the
+ * result, as shuffle_batch needs the fixed shape of an image decoded by
+ * DecodeRaw. Nothing is checked at run time. Returns 0, or -1 with the
+ * graph's error set when the shapes are not compatible. */
+TFC_API int tfc_output_set_shape(tfc_graph *g, tfc_output o, int rank, const int64_t *dims);
 
 /* Attribute readers; `dflt` is returned when the node has no such attr. */
 TFC_API int64_t tfc_node_attr_int(const tfc_node *n, const char *name, int64_t dflt);

@@ -117,6 +117,37 @@ static void test_shape_inference_at_construction(void) {
     tfc_graph_free(g);
 }
 
+/* tfc_output_set_shape refines a static shape; later ops see it; an
+ * incompatible one is the graph's error, naming the node. */
+static void test_set_shape(void) {
+    tfc_graph *g = tfc_graph_new();
+    tfc_output bytes = tfc_placeholder(g, "bytes", TFC_STRING, 0, NULL);
+    tfc_output image = tfc_decode_raw(g, bytes, TFC_UINT8, 1);
+    tfc_shape s = tfc_output_shape(image);
+    CHECK(s.rank == 1 && s.dims[0] == -1);
+    CHECK(tfc_output_set_shape(g, image, -1, NULL) == 0); /* adds nothing */
+    CHECK(tfc_output_set_shape(g, image, 1, (int64_t[]){784}) == 0);
+    s = tfc_output_shape(image);
+    CHECK(s.rank == 1 && s.dims[0] == 784);
+    tfc_output scaled = tfc_cast(g, image, TFC_FLOAT);
+    s = tfc_output_shape(scaled);
+    CHECK(s.rank == 1 && s.dims[0] == 784);
+    CHECK_GRAPH_OK(g);
+    /* an unknown rank takes the whole shape; a partial one fills its unknown dims */
+    tfc_output any = tfc_placeholder(g, "any", TFC_FLOAT, -1, NULL);
+    CHECK(tfc_output_set_shape(g, any, 2, (int64_t[]){-1, 3}) == 0);
+    CHECK(tfc_output_set_shape(g, any, 2, (int64_t[]){5, -1}) == 0);
+    s = tfc_output_shape(any);
+    CHECK(s.rank == 2 && s.dims[0] == 5 && s.dims[1] == 3);
+    CHECK_GRAPH_OK(g);
+    CHECK(tfc_output_set_shape(g, image, 1, (int64_t[]){783}) == -1);
+    CHECK_CONTAINS(tfc_graph_error(g), "are not compatible");
+    CHECK_CONTAINS(tfc_graph_error(g), tfc_node_name(image.node));
+    s = tfc_output_shape(image);
+    CHECK(s.rank == 1 && s.dims[0] == 784);
+    tfc_graph_free(g);
+}
+
 static void test_inputs_from_other_graph(void) {
     tfc_graph *g1 = tfc_graph_new(), *g2 = tfc_graph_new();
     tfc_output a = tfc_const_float(g1, 1);
@@ -177,5 +208,6 @@ static void test_tensors(void) {
 
 TFC_TEST_MAIN(T(test_default_names_are_unique), T(test_user_names_and_duplicates),
               T(test_name_scopes), T(test_devices_and_control_deps), T(test_generic_builder),
-              T(test_shape_inference_at_construction), T(test_inputs_from_other_graph),
+              T(test_shape_inference_at_construction), T(test_set_shape),
+              T(test_inputs_from_other_graph),
               T(test_collections), T(test_free_null), T(test_tensors))

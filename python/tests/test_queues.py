@@ -317,6 +317,49 @@ def test_tfrecord_pipeline_batch(tmp_path):
     np.testing.assert_array_equal(np.concatenate(ls), np.arange(10) % 3)
 
 
+def test_decode_raw_set_shape_shuffle_batch(tmp_path):
+    # TensorFlow's fully_connected_reader.py: an image's bytes decoded by
+    # decode_raw have no static length until set_shape gives it, which
+    # shuffle_batch needs
+    path = str(tmp_path / "images.tfrecord")
+    images = np.arange(12 * 6, dtype=np.uint8).reshape(12, 6)
+    with tf.python_io.TFRecordWriter(path) as w:
+        for i, img in enumerate(images):
+            ex = tf.train.Example(features=tf.train.Features(feature={
+                "image_raw": tf.train.Feature(bytes_list=tf.train.BytesList(value=[img.tobytes()])),
+                "label": tf.train.Feature(int64_list=tf.train.Int64List(value=[i]))}))
+            w.write(ex.SerializeToString())
+    fq = tf.train.string_input_producer([path], num_epochs=1)
+    _, serialized = tf.TFRecordReader().read(fq)
+    f = tf.parse_single_example(serialized, {"image_raw": tf.FixedLenFeature([], tf.string),
+                                             "label": tf.FixedLenFeature([], tf.int64)})
+    image = tf.decode_raw(f["image_raw"], tf.uint8)
+    assert image.get_shape().as_list() == [None]
+    image.set_shape([6])
+    assert image.get_shape().as_list() == [6]
+    with pytest.raises(ValueError):
+        image.set_shape([7])
+    image = tf.cast(image, tf.float32) * (1. / 255) - 0.5
+    label = tf.cast(f["label"], tf.int32)
+    xb, lb = tf.train.shuffle_batch([image, label], batch_size=4, capacity=12,
+                                    min_after_dequeue=4, seed=3)
+    assert xb.get_shape().as_list() == [4, 6]
+    got = []
+    with tf.Session() as sess:
+        sess.run(tf.local_variables_initializer())
+        coord = tf.train.Coordinator()
+        threads = tf.train.start_queue_runners(sess=sess, coord=coord)
+        for _ in range(2):
+            x, l = sess.run([xb, lb])
+            got.append((x, l))
+        coord.request_stop()
+        coord.join(threads)
+    for x, l in got:
+        np.testing.assert_allclose(x, images[l].astype(np.float32) * (1. / 255) - 0.5, rtol=1e-6)
+    labels = np.concatenate([l for _, l in got])
+    assert len(set(labels.tolist())) == 8
+
+
 def test_tfrecord_read_up_to(tmp_path):
     path = str(tmp_path / "ex.tfrecord")
     _write_examples(path, 5)

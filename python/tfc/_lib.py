@@ -141,6 +141,7 @@ _PROTOTYPES = [
     ("tfc_node_input", Output, P, c_int), ("tfc_node_num_control_inputs", c_int, P),
     ("tfc_node_control_input", P, P, c_int), ("tfc_node_num_outputs", c_int, P),
     ("tfc_output_dtype", c_int, Output), ("tfc_output_shape", Shape, Output),
+    ("tfc_output_set_shape", c_int, P, Output, c_int, P),
     ("tfc_node_attr_int", c_int64, P, c_char_p, c_int64),
     ("tfc_node_attr_float", c_double, P, c_char_p, c_double),
     ("tfc_node_attr_string", c_char_p, P, c_char_p),

@@ -23,7 +23,7 @@ import numpy as np
 from . import dtypes
 from . import errors
 from . import tensor_shape
-from ._lib import lib, Output, c_int64, c_double
+from ._lib import lib, Output, c_int64, c_double, int64_array
 
 _b = lambda s: s.encode() if isinstance(s, str) else s  # noqa: E731
 
@@ -704,9 +704,15 @@ class Tensor(_Overloads):
         return self.shape
 
     def set_shape(self, shape):
+        """Refines the static shape with `shape` (ops built afterwards see it)."""
+        shape = tensor_shape.as_shape(shape)
         if not self.shape.is_compatible_with(shape):
-            raise ValueError("Shapes %s and %s are not compatible" % (self.shape,
-                                                                      tensor_shape.as_shape(shape)))
+            raise ValueError("Shapes %s and %s are not compatible" % (self.shape, shape))
+        if shape.ndims is None:
+            return
+        dims = [-1 if d is None else d for d in shape.as_list()]
+        g = self.graph
+        g._check(lib.tfc_output_set_shape(g._h, self._c, len(dims), int64_array(dims)) == 0)
 
     def _static_dims(self):
         """The static dims as a list with -1 for unknown; None for unknown rank."""

@@ -311,6 +311,31 @@ tfc_shape tfc_output_shape(tfc_output o) {
     return o.node->out_shapes[o.index];
 }
 
+int tfc_output_set_shape(tfc_graph *g, tfc_output o, int rank, const int64_t *dims) {
+    if (!g || !o.node || o.index < 0 || o.index >= o.node->noutputs || rank > TFC_MAX_RANK ||
+        (rank > 0 && !dims))
+        return tfc_graph_fail(g, TFC_INVALID_ARGUMENT, "tfc_output_set_shape: no such output, "
+                                                       "or a rank over %d", TFC_MAX_RANK);
+    if (rank < 0) return 0;
+    tfc_shape given = {rank, {0}}, *have = &o.node->out_shapes[o.index];
+    for (int i = 0; i < rank; i++) given.dims[i] = dims[i] < 0 ? -1 : dims[i];
+    if (!tfc_shape_compatible(have, &given)) {
+        char a[128], b[128];
+        return tfc_graph_fail(g, TFC_INVALID_ARGUMENT,
+                              "Shapes %s and %s are not compatible (output %d of node %s)",
+                              tfc_shape_str(have, a, sizeof a), tfc_shape_str(&given, b, sizeof b),
+                              o.index, o.node->name);
+    }
+    pthread_mutex_lock(&g->lock);
+    if (have->rank < 0)
+        *have = given;
+    else
+        for (int i = 0; i < rank; i++)
+            if (have->dims[i] < 0) have->dims[i] = given.dims[i];
+    pthread_mutex_unlock(&g->lock);
+    return 0;
+}
+
 int64_t tfc_node_attr_int(const tfc_node *n, const char *name, int64_t dflt) {
     return n ? tfc_attrs_int(&n->attrs, name, dflt) : dflt;
 }
