@@ -100,9 +100,10 @@ typedef struct trainer {
     int train; /* 0: a pipeline's batches are only fetched */
 } trainer;
 
-/* TFC_BENCH_QUEUE_FLOATS=1: images cast to float32 and scaled before the
- * queue, as TensorFlow's fully_connected_reader.py does, rather than
- * after the batch (the default) */
+/* TFC_BENCH_QUEUE_FLOATS=1: images cast to float32 and scaled, and
+ * labels cast to int32, before the queue, as TensorFlow's
+ * fully_connected_reader.py does, rather than after the batch (the
+ * default) */
 static int queue_floats(void) {
     const char *e = getenv("TFC_BENCH_QUEUE_FLOATS");
     return e && atoi(e);
@@ -111,8 +112,8 @@ static int queue_floats(void) {
 /* the pipeline's graph: TFRecordReader -> parse -> shuffle_batch. batched:
  * read_up_to(BATCH) + parse_example + enqueue_many, so each reader run
  * handles BATCH records instead of one. The queue holds each image's 784
- * bytes, and the batch is cast and scaled (the same expression, so the
- * same floats) in the training step: the fed side's data set likewise
+ * bytes and its int64 label, and the batch is cast and scaled (the same
+ * expressions, so the same values) in the training step: the fed side's data set likewise
  * keeps bytes and scales the rows it draws, and TensorFlow's input
  * pipeline guide advises mapping after batching. A quarter of the bytes
  * to copy into the queue and out into the batch, whose rows the runner
@@ -134,16 +135,22 @@ static void pipeline_graph(trainer *t, const char *dir, int batched) {
         tfc_reader_read(g, reader, names, kv);
         tfc_parse_single_example(g, kv[1], f, 2, parsed);
     }
+    /* DecodeRaw knows no length: set_shape gives it, as TensorFlow's example does */
     int64_t shape[2] = {-1, 784};
-    tfc_output image = tfc_reshape(g, tfc_decode_raw(g, parsed[0], TFC_UINT8, 1), batched ? 2 : 1,
-                                   batched ? shape : shape + 1);
+    tfc_output image = tfc_decode_raw(g, parsed[0], TFC_UINT8, 1), label = parsed[1];
+    tfc_output_set_shape(g, image, batched ? 2 : 1, batched ? shape : shape + 1);
     int floats = queue_floats();
-    if (floats) image = tfc_mul(g, tfc_cast(g, image, TFC_FLOAT), tfc_const_float(g, 1.0f / 255.0f));
-    tfc_output example[2] = {image, tfc_cast(g, parsed[1], TFC_INT32)};
+    if (floats) {
+        image = tfc_mul(g, tfc_cast(g, image, TFC_FLOAT), tfc_const_float(g, 1.0f / 255.0f));
+        label = tfc_cast(g, label, TFC_INT32);
+    }
+    tfc_output example[2] = {image, label};
     tfc_shuffle_batch(g, example, 2, BATCH, 1000 + 3 * BATCH, 1000, 2, 0, batched, 0, t->batch);
-    if (!floats)
+    if (!floats) {
         t->batch[0] =
             tfc_mul(g, tfc_cast(g, t->batch[0], TFC_FLOAT), tfc_const_float(g, 1.0f / 255.0f));
+        t->batch[1] = tfc_cast(g, t->batch[1], TFC_INT32);
+    }
 }
 
 /* dir NULL: fed from data. Exits on a graph error (a bench, not a test). */

@@ -42,8 +42,8 @@ static void decode(tfc_graph *g, tfc_output record, tfc_output *image, tfc_outpu
     if (tfc_parse_single_example(g, record, f, 2, parsed)) return;
     tfc_output pixels = tfc_decode_raw(g, parsed[0], TFC_UINT8, 1);
     int64_t d784 = 784;
-    *image = tfc_mul(g, tfc_cast(g, tfc_reshape(g, pixels, 1, &d784), TFC_FLOAT),
-                     tfc_const_float(g, 1.0f / 255.0f));
+    tfc_output_set_shape(g, pixels, 1, &d784); /* image.set_shape([784]) */
+    *image = tfc_mul(g, tfc_cast(g, pixels, TFC_FLOAT), tfc_const_float(g, 1.0f / 255.0f));
     *label = tfc_cast(g, parsed[1], TFC_INT32);
 }
 
