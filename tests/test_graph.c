@@ -209,5 +209,5 @@ static void test_tensors(void) {
 TFC_TEST_MAIN(T(test_default_names_are_unique), T(test_user_names_and_duplicates),
               T(test_name_scopes), T(test_devices_and_control_deps), T(test_generic_builder),
               T(test_shape_inference_at_construction), T(test_set_shape),
-              T(test_inputs_from_other_graph),
-              T(test_collections), T(test_free_null), T(test_tensors))
+              T(test_inputs_from_other_graph), T(test_collections), T(test_free_null),
+              T(test_tensors))

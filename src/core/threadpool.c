@@ -150,9 +150,8 @@ static pfor_job *claim_coarse_job(tfc_threadpool *p) {
  * when there was none: a coarse job's chunk, else the oldest task, else
  * chunks of an open job. */
 static int run_one_locked(tfc_threadpool *p) {
-    pfor_job *j = atomic_load_explicit(&p->open_chunks, memory_order_relaxed)
-                      ? claim_coarse_job(p)
-                      : NULL;
+    pfor_job *j =
+        atomic_load_explicit(&p->open_chunks, memory_order_relaxed) ? claim_coarse_job(p) : NULL;
     if (!j && p->len) {
         task t = pop_task(p);
         pthread_mutex_unlock(&p->lock);

@@ -229,8 +229,18 @@ int tfc_gemm_update(tfc_threadpool *pool, int ta, int tb, int64_t m, int64_t n, 
         atomic_store_explicit(&checked, ok, memory_order_release);
     }
     if (!ok) return 0;
-    gemm_job j = {TFC_FLOAT, ta, tb, by_cols, m, n, k, 0, (const char *)a, (const char *)b,
-                  alpha, 1.0, (char *)c, NULL};
+    gemm_job j = {.dt = TFC_FLOAT,
+                  .ta = ta,
+                  .tb = tb,
+                  .by_cols = by_cols,
+                  .m = m,
+                  .n = n,
+                  .k = k,
+                  .a = (const char *)a,
+                  .b = (const char *)b,
+                  .alpha = alpha,
+                  .beta = 1.0,
+                  .c = (char *)c};
     gemm_run(pool, &j, blocks);
     return 1;
 }

@@ -479,9 +479,9 @@ static int fuse(opt *o, int nfetches) {
     tfc_graph_view *v = o->v;
     int n = v->nnodes;
     const tfc_op_def *ops[sizeof fusions / sizeof *fusions];
-    int any = 0;
+    int any = 0; /* (an inference-only build registers none of the fused ops) */
     for (size_t f = 0; f < sizeof fusions / sizeof *fusions; f++)
-        any |= (ops[f] = tfc_op_lookup(fusions[f].fused)) != NULL; /* (an inference-only build has none) */
+        any |= (ops[f] = tfc_op_lookup(fusions[f].fused)) != NULL;
     if (!any) return 0;
     int *uses = calloc((size_t)n + 1, sizeof *uses);
     char *waited = calloc((size_t)n + 1, 1);
@@ -586,9 +586,10 @@ int tfc_graph_view_build(tfc_graph_view *v, tfc_node *const *nodes, int nnodes, 
     while (csize < 2 * nout) csize *= 2;
     o.const_mask = (int)(csize - 1);
     o.const_table = malloc(csize * sizeof *o.const_table);
-    if (!v->run || !v->inputs || !v->ninputs || !v->op || !v->ncontrol || !v->control || !v->fetch || !v->src_store ||
-        !v->control_store || !o.out_base || !o.outmap || !o.wait_for || !o.aliases || !o.flags ||
-        !o.writers || !o.hash || !o.table || !o.const_table)
+    if (!v->run || !v->inputs || !v->ninputs || !v->op || !v->ncontrol || !v->control ||
+        !v->fetch || !v->src_store || !v->control_store || !o.out_base || !o.outmap ||
+        !o.wait_for || !o.aliases || !o.flags || !o.writers || !o.hash || !o.table ||
+        !o.const_table)
         goto oom;
     memset(o.table, 0xff, tsize * sizeof *o.table);
     memset(o.const_table, 0xff, csize * sizeof *o.const_table);
