@@ -156,6 +156,39 @@ static void test_fetched_gradient_not_fused(void) {
     check_model(&m, 2, "fetched gradient");
 }
 
+/* Empty weights (64x0, 0x0): nothing to update, no crash. */
+static void check_empty_weight(int64_t rows, int64_t cols) {
+    tfc_graph *g = tfc_graph_new();
+    int64_t xd[] = {8, rows}, wd[] = {rows, cols};
+    tfc_output x = tfc_placeholder(g, "x", TFC_FLOAT, 2, xd);
+    tfc_output w = tfc_variable(g, "weights", tfc_zeros(g, TFC_FLOAT, 2, wd));
+    tfc_output loss = tfc_reduce_sum(g, tfc_matmul(g, x, w), NULL, 0, 0);
+    tfc_optimizer *opt = tfc_gradient_descent_optimizer(0.1);
+    tfc_node *step = tfc_optimizer_minimize(opt, g, loss, NULL, 0, (tfc_output){0});
+    tfc_node *init = tfc_global_variables_initializer(g);
+    CHECK_GRAPH_OK(g);
+    for (int threads = 1; threads <= 2; threads++) {
+        tfc_session *s = new_session(g, TFC_OPT_L1, threads);
+        tfc_tensor *xv = tfc_test_random_tensor(TFC_FLOAT, 2, xd, -1, 1);
+        tfc_status *st = tfc_status_new();
+        tfc_session_run(s, NULL, NULL, 0, NULL, 0, NULL, &init, 1, st);
+        tfc_session_run(s, &x, &xv, 1, NULL, 0, NULL, &step, 1, st);
+        CHECK_STATUS_OK(st);
+        tfc_plan *p = tfc_session_find_plan(s, &x, 1, NULL, 0, &step, 1);
+        CHECK(p && p->stats.fused == 1);
+        tfc_status_free(st);
+        tfc_tensor_free(xv);
+        tfc_session_free(s);
+    }
+    tfc_optimizer_free(opt);
+    tfc_graph_free(g);
+}
+
+static void test_empty_weight(void) {
+    check_empty_weight(64, 0);
+    check_empty_weight(0, 0);
+}
+
 /* Running the update before the variables are initialized: the error
  * ApplyGradientDescent gives, naming the variable. */
 static void test_uninitialized_variable(void) {
@@ -183,4 +216,5 @@ static void test_uninitialized_variable(void) {
 }
 
 TFC_TEST_MAIN(T(test_mlp), T(test_small), T(test_double), T(test_transposed_forward),
-              T(test_fetched_gradient_not_fused), T(test_uninitialized_variable))
+              T(test_fetched_gradient_not_fused), T(test_empty_weight),
+              T(test_uninitialized_variable))

@@ -217,6 +217,7 @@ static int update_is_scaled_product(void) {
 int tfc_gemm_update(tfc_threadpool *pool, int ta, int tb, int64_t m, int64_t n, int64_t k,
                     const float *a, const float *b, float alpha, float *c) {
     static atomic_int checked = -1; /* -1: not yet; then update_is_scaled_product() */
+    if (m <= 0 || n <= 0 || k <= 0) return 0; /* (an empty product: nothing to cut) */
     if (tfc_gemm_skinny_takes(ta, m, n, k) || k_block_count(m, n, k) > 1) return 0;
     int by_cols = n > m;
     int64_t len = by_cols ? n : m, blocks = block_count(len, by_cols ? m : n, k);
