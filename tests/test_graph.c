@@ -146,6 +146,15 @@ static void test_set_shape(void) {
     s = tfc_output_shape(image);
     CHECK(s.rank == 1 && s.dims[0] == 784);
     tfc_graph_free(g);
+    /* no graph, or an output of another graph */
+    CHECK(tfc_output_set_shape(NULL, (tfc_output){0}, 2, (int64_t[]){5, 3}) == -1);
+    tfc_graph *g1 = tfc_graph_new(), *g2 = tfc_graph_new();
+    tfc_output c = tfc_const_float(g1, 1);
+    CHECK(tfc_output_set_shape(g2, c, 0, NULL) == -1);
+    CHECK_CONTAINS(tfc_graph_error(g2), "no such output in this graph");
+    CHECK(tfc_graph_error(g1) == NULL);
+    tfc_graph_free(g1);
+    tfc_graph_free(g2);
 }
 
 static void test_inputs_from_other_graph(void) {

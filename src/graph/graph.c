@@ -312,11 +312,12 @@ tfc_shape tfc_output_shape(tfc_output o) {
 }
 
 int tfc_output_set_shape(tfc_graph *g, tfc_output o, int rank, const int64_t *dims) {
-    if (!g || !o.node || o.index < 0 || o.index >= o.node->noutputs || rank > TFC_MAX_RANK ||
-        (rank > 0 && !dims))
-        return tfc_graph_fail(g, TFC_INVALID_ARGUMENT,
-                              "tfc_output_set_shape: no such output, or a rank over %d",
-                              TFC_MAX_RANK);
+    if (!g) return -1;
+    if (!o.node || o.node->graph != g || o.index < 0 || o.index >= o.node->noutputs ||
+        rank > TFC_MAX_RANK || (rank > 0 && !dims))
+        return tfc_graph_fail(
+            g, TFC_INVALID_ARGUMENT,
+            "tfc_output_set_shape: no such output in this graph, or a rank over %d", TFC_MAX_RANK);
     if (rank < 0) return 0;
     tfc_shape given = {rank, {0}}, *have = &o.node->out_shapes[o.index];
     for (int i = 0; i < rank; i++) given.dims[i] = dims[i] < 0 ? -1 : dims[i];
