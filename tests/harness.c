@@ -121,6 +121,16 @@ double tfc_test_max_diff(const tfc_tensor *a, const tfc_tensor *b) {
     return m;
 }
 
+tfc_session *tfc_test_session_at(tfc_graph *g, int threads, tfc_opt_level level) {
+    tfc_session_options o = {.intra_op_threads = threads, .inter_op_threads = threads};
+    o.opt_level = level;
+    tfc_status *st = tfc_status_new();
+    tfc_session *s = tfc_session_new(g, &o, st);
+    CHECK_STATUS_OK(st);
+    tfc_status_free(st);
+    return s;
+}
+
 tfc_session *tfc_test_session_initialized(tfc_graph *g, int threads, tfc_status *st) {
     tfc_node *init = tfc_global_variables_initializer(g);
     tfc_session_options o = {.intra_op_threads = threads, .inter_op_threads = threads};

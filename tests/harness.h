@@ -85,6 +85,9 @@ tfc_tensor *tfc_test_eval(tfc_graph *g, tfc_output fetch, const tfc_output *feed
 /* A session of g with `threads` intra- and inter-op threads whose global
  * variables are initialized; NULL (with st set) when either fails. */
 tfc_session *tfc_test_session_initialized(tfc_graph *g, int threads, tfc_status *st);
+/* A session of g with `threads` intra- and inter-op threads and graph
+ * optimizations `level`; a failure to make it fails the test. */
+tfc_session *tfc_test_session_at(tfc_graph *g, int threads, tfc_opt_level level);
 /* Same, as a double of element i. */
 double tfc_test_eval_scalar(tfc_graph *g, tfc_output fetch);
 /* Max |a - b| over the elements of two tensors of the same size (as doubles). */

@@ -10,16 +10,6 @@
 
 #include <stdlib.h>
 
-static tfc_session *new_session(tfc_graph *g, tfc_opt_level level, int threads) {
-    tfc_session_options o = {.intra_op_threads = threads, .inter_op_threads = threads};
-    o.opt_level = level;
-    tfc_status *st = tfc_status_new();
-    tfc_session *s = tfc_session_new(g, &o, st);
-    CHECK_STATUS_OK(st);
-    tfc_status_free(st);
-    return s;
-}
-
 /* Runs once; returns the number of kernels the run's plan executes (-1 on
  * error) and its optimizer counts in *stats. */
 static int run(tfc_session *s, const tfc_output *feeds, tfc_tensor *const *vals, int nfeeds,
@@ -52,7 +42,8 @@ static tfc_tensor *fetch1(tfc_session *s, tfc_output o) {
 static void compare(tfc_graph *g, tfc_output x, int rank, const int64_t *dims,
                     const tfc_output *fetches, int nfetches, int rounds, int *nodes_on,
                     int *nodes_off, tfc_opt_stats *stats) {
-    tfc_session *on = new_session(g, TFC_OPT_L1, 1), *off = new_session(g, TFC_OPT_L0, 1);
+    tfc_session *on = tfc_test_session_at(g, 1, TFC_OPT_L1),
+                *off = tfc_test_session_at(g, 1, TFC_OPT_L0);
     for (int r = 0; r < rounds; r++) {
         tfc_tensor *xt = tfc_test_random_tensor(TFC_FLOAT, rank, dims, -2, 2);
         tfc_tensor *a[8] = {0}, *b[8] = {0};
@@ -119,7 +110,7 @@ static void test_fed_constant_not_folded(void) {
     tfc_graph *g = tfc_graph_new();
     tfc_output c = tfc_const_float(g, 2.0f);
     tfc_output y = tfc_mul(g, c, tfc_const_float(g, 3.0f));
-    tfc_session *s = new_session(g, TFC_OPT_L1, 1);
+    tfc_session *s = tfc_test_session_at(g, 1, TFC_OPT_L1);
     tfc_tensor *out = NULL, *five = tfc_tensor_scalar_float(5);
     tfc_opt_stats st;
     CHECK(run(s, NULL, NULL, 0, &y, 1, &out, NULL, 0, &st) == 0);
@@ -150,7 +141,7 @@ static void test_big_outputs_not_folded(void) {
         tfc_fill(g, tfc_const_ints(g, (int32_t[]){16, 16}, 2), tfc_const_float(g, 0.5f));
     tfc_output sb = tfc_reduce_sum(g, big, NULL, 0, 0), ss = tfc_reduce_sum(g, small, NULL, 0, 0);
     CHECK_GRAPH_OK(g);
-    tfc_session *s = new_session(g, TFC_OPT_L1, 1);
+    tfc_session *s = tfc_test_session_at(g, 1, TFC_OPT_L1);
     tfc_tensor *out = NULL;
     CHECK(run(s, NULL, NULL, 0, &sb, 1, &out, NULL, 0, NULL) == 2); /* Fill, Sum */
     CHECK(out && *(float *)tfc_tensor_data(out) == 524288.0f);
@@ -168,7 +159,7 @@ static void test_fold_error_reported_at_run(void) {
     tfc_graph *g = tfc_graph_new();
     tfc_output q = tfc_div(g, tfc_const_int32(g, 1), tfc_const_int32(g, 0));
     for (int level = 0; level >= -1; level--) {
-        tfc_session *s = new_session(g, (tfc_opt_level)level, 1);
+        tfc_session *s = tfc_test_session_at(g, 1, (tfc_opt_level)level);
         tfc_status *st = tfc_status_new();
         tfc_tensor *out = tfc_session_run1(s, NULL, NULL, 0, q, st);
         CHECK(out == NULL && tfc_status_code(st) != TFC_OK);
@@ -188,7 +179,7 @@ static void test_random_not_merged(void) {
     tfc_output r2 = tfc_random_uniform(g, TFC_FLOAT, 1, d, 0, 1, 0);
     tfc_output y1 = tfc_add(g, r1, tfc_const_float(g, 1.0f));
     tfc_output y2 = tfc_add(g, r2, tfc_const_float(g, 1.0f));
-    tfc_session *s = new_session(g, TFC_OPT_L1, 1);
+    tfc_session *s = tfc_test_session_at(g, 1, TFC_OPT_L1);
     tfc_output fetches[] = {y1, y2};
     tfc_tensor *a[2] = {0}, *b[2] = {0};
     tfc_opt_stats st;
@@ -241,7 +232,7 @@ static void test_stateful_not_folded(void) {
     tfc_output v = tfc_variable(g, "v", tfc_zeros(g, TFC_FLOAT, 1, d));
     tfc_output set =
         tfc_assign(g, v, tfc_add(g, tfc_ones(g, TFC_FLOAT, 1, d), tfc_const_float(g, 1.0f)));
-    tfc_session *s = new_session(g, TFC_OPT_L1, 1);
+    tfc_session *s = tfc_test_session_at(g, 1, TFC_OPT_L1);
     tfc_opt_stats st;
     CHECK(run(s, NULL, NULL, 0, NULL, 0, NULL, &set.node, 1, &st) == 2); /* v, Assign */
     CHECK(st.folded >= 3);
@@ -265,7 +256,7 @@ static void test_cse_respects_control_inputs(void) {
     tfc_control_dependencies_pop(g);
     tfc_output y = tfc_add(g, a, b);
     CHECK_GRAPH_OK(g);
-    tfc_session *s = new_session(g, TFC_OPT_L1, 1);
+    tfc_session *s = tfc_test_session_at(g, 1, TFC_OPT_L1);
     run(s, NULL, NULL, 0, NULL, 0, NULL, &init, 1, NULL);
     tfc_tensor *xt = tfc_tensor_scalar_float(2), *out = NULL;
     tfc_opt_stats st;
@@ -307,7 +298,7 @@ static void test_identity_removal(void) {
     tfc_output i3 = tfc_identity(g, x);
     tfc_control_dependencies_pop(g);
     tfc_output z = tfc_square(g, i3);
-    tfc_session *s = new_session(g, TFC_OPT_L1, 1);
+    tfc_session *s = tfc_test_session_at(g, 1, TFC_OPT_L1);
     run(s, NULL, NULL, 0, NULL, 0, NULL, &init, 1, NULL);
     tfc_tensor *xt = tfc_test_random_tensor(TFC_FLOAT, 1, xd, -1, 1), *out = NULL;
     CHECK(run(s, &x, &xt, 1, &z, 1, &out, NULL, 0, &st) == 4); /* v, inc, i3, Square */
@@ -353,7 +344,7 @@ static void test_variables_around_updates(void) {
     tfc_opt_stats st[2];
     for (int level = 0; level >= -1; level--) {
         int l = -level;
-        tfc_session *s = new_session(g, (tfc_opt_level)level, 2);
+        tfc_session *s = tfc_test_session_at(g, 2, (tfc_opt_level)level);
         run(s, NULL, NULL, 0, NULL, 0, NULL, &init, 1, NULL);
         for (int r = 0; r < 3; r++) {
             tfc_tensor *out[3] = {0};
@@ -402,7 +393,7 @@ static void test_graph_untouched(void) {
     for (int k = 0; k < n; k++)
         for (int j = 0; j < tfc_node_num_inputs(tfc_graph_node(g, k)) && j < 2; j++)
             inputs[k][j] = tfc_node_input(tfc_graph_node(g, k), j);
-    tfc_session *s = new_session(g, TFC_OPT_L1, 1);
+    tfc_session *s = tfc_test_session_at(g, 1, TFC_OPT_L1);
     tfc_tensor *xt = tfc_tensor_scalar_float(4), *out = NULL;
     CHECK(run(s, &x, &xt, 1, &y, 1, &out, NULL, 0, NULL) == 2);
     CHECK(out && *(float *)tfc_tensor_data(out) == 24.0f);
@@ -433,13 +424,13 @@ static void test_option_off(void) {
     tfc_output fetches[] = {z, w};
     tfc_tensor *out[2];
     tfc_opt_stats st;
-    tfc_session *s = new_session(g, TFC_OPT_L0, 1);
+    tfc_session *s = tfc_test_session_at(g, 1, TFC_OPT_L0);
     CHECK(run(s, NULL, NULL, 0, fetches, 2, out, NULL, 0, &st) == 6);
     CHECK(st.folded == 0 && st.merged == 0 && st.forwarded == 0 && st.pruned == 0);
     tfc_tensor_free(out[0]);
     tfc_tensor_free(out[1]);
     tfc_session_free(s);
-    s = new_session(g, TFC_OPT_L1, 1);
+    s = tfc_test_session_at(g, 1, TFC_OPT_L1);
     CHECK(run(s, NULL, NULL, 0, fetches, 2, out, NULL, 0, &st) == 0);
     CHECK(out[0] && out[1] && *(float *)tfc_tensor_data(out[1]) == -2.0f);
     tfc_tensor_free(out[0]);
@@ -455,7 +446,7 @@ static void test_targets(void) {
     tfc_output x = tfc_placeholder(g, "x", TFC_FLOAT, 0, NULL);
     tfc_node *c = tfc_add(g, tfc_const_float(g, 1.0f), tfc_const_float(g, 2.0f)).node;
     tfc_output a = tfc_neg(g, x), b = tfc_neg(g, x);
-    tfc_session *s = new_session(g, TFC_OPT_L1, 1);
+    tfc_session *s = tfc_test_session_at(g, 1, TFC_OPT_L1);
     CHECK(run(s, NULL, NULL, 0, NULL, 0, NULL, &c, 1, NULL) == 0);
     tfc_tensor *xt = tfc_tensor_scalar_float(1), *out = NULL;
     CHECK(run(s, &x, &xt, 1, &a, 1, &out, &b.node, 1, NULL) == 1);
@@ -490,7 +481,7 @@ static float *train(tfc_opt_level level, int threads, int64_t *n, int *kernels,
     tfc_node *step = tfc_optimizer_minimize(opt, g, loss, NULL, 0, (tfc_output){0});
     tfc_node *init = tfc_global_variables_initializer(g);
     CHECK_GRAPH_OK(g);
-    tfc_session *s = new_session(g, level, threads);
+    tfc_session *s = tfc_test_session_at(g, threads, level);
     run(s, NULL, NULL, 0, NULL, 0, NULL, &init, 1, NULL);
     tfc_test_seed(11);
     int64_t bxd[] = {16, 20}, byd[] = {16};

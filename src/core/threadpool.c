@@ -114,31 +114,12 @@ static task pop_task(tfc_threadpool *p) {
 static void pfor_work(pfor_job *j);
 static void pfor_release(pfor_job *j);
 
-/* An open job with a chunk left, with a reference taken for the caller;
- * NULL when there is none. Call with the lock held. */
-static pfor_job *claim_open_job(tfc_threadpool *p) {
+/* An open job of at most `most_chunks` chunks with a chunk left, with a
+ * reference taken for the caller; NULL when there is none. Call with the
+ * lock held. */
+static pfor_job *claim_job_of(tfc_threadpool *p, int64_t most_chunks) {
     for (pfor_job *j = p->open_jobs; j; j = j->next_open)
-        if (atomic_load_explicit(&j->next, memory_order_relaxed) < j->nchunks) {
-            atomic_fetch_add(&j->refs, 1);
-            return j;
-        }
-    return NULL;
-}
-
-/* Work the lock holder can take: 1 when a task is queued or an open job
- * has a chunk left. */
-static int work_ready(tfc_threadpool *p) {
-    return p->len || atomic_load_explicit(&p->open_chunks, memory_order_relaxed);
-}
-
-/* An open job with a chunk left and at most one chunk a thread: each of
- * its chunks is a thread's share of the kernel, and one left unclaimed
- * runs after the caller's own, doubling the kernel's time (the weight
- * gradients' products, cut in two). Call with the lock held; a reference
- * is taken for the caller. */
-static pfor_job *claim_coarse_job(tfc_threadpool *p) {
-    for (pfor_job *j = p->open_jobs; j; j = j->next_open)
-        if (j->nchunks <= p->nthreads &&
+        if (j->nchunks <= most_chunks &&
             atomic_load_explicit(&j->next, memory_order_relaxed) < j->nchunks) {
             atomic_fetch_add(&j->refs, 1);
             return j;
@@ -146,12 +127,23 @@ static pfor_job *claim_coarse_job(tfc_threadpool *p) {
     return NULL;
 }
 
+static pfor_job *claim_open_job(tfc_threadpool *p) { return claim_job_of(p, INT64_MAX); }
+
+/* Work the lock holder can take: 1 when a task is queued or an open job
+ * has a chunk left. */
+static int work_ready(tfc_threadpool *p) {
+    return p->len || atomic_load_explicit(&p->open_chunks, memory_order_relaxed);
+}
+
 /* Runs one piece of work with the lock held on entry and on return; 0
- * when there was none: a coarse job's chunk, else the oldest task, else
- * chunks of an open job. */
+ * when there was none: a chunk of a job of at most one chunk a thread
+ * (each chunk a thread's share of the kernel: one left unclaimed runs
+ * after the caller's own and doubles the kernel, as the weight gradients'
+ * products cut in two), else the oldest task, else chunks of an open job. */
 static int run_one_locked(tfc_threadpool *p) {
-    pfor_job *j =
-        atomic_load_explicit(&p->open_chunks, memory_order_relaxed) ? claim_coarse_job(p) : NULL;
+    pfor_job *j = atomic_load_explicit(&p->open_chunks, memory_order_relaxed)
+                      ? claim_job_of(p, p->nthreads)
+                      : NULL;
     if (!j && p->len) {
         task t = pop_task(p);
         pthread_mutex_unlock(&p->lock);

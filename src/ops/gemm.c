@@ -159,7 +159,12 @@ static int gemm_cut_k(tfc_threadpool *pool, gemm_job *j, int64_t blocks) {
     return 1;
 }
 
-/* Runs j (its cut set) over the pool: one call, or a block a chunk. */
+/* How many blocks C is cut into along its longer side (j->by_cols). */
+static int64_t cut_blocks(const gemm_job *j) {
+    return j->by_cols ? block_count(j->n, j->m, j->k) : block_count(j->m, j->n, j->k);
+}
+
+/* Runs j over the pool in `blocks` blocks: one call, or a block a chunk. */
 static void gemm_run(tfc_threadpool *pool, gemm_job *j, int64_t blocks) {
     int64_t len = j->by_cols ? j->n : j->m;
     if (blocks == 1) {
@@ -174,12 +179,11 @@ void tfc_gemm(tfc_threadpool *pool, tfc_dtype dt, int ta, int tb, int64_t m, int
               const void *a, const void *b, double beta, void *c) {
     if (dt == TFC_FLOAT && tfc_gemm_skinny(pool, ta, tb, m, n, k, a, b, (float)beta, c)) return;
     /* cut the longer side of C: the copies of the other operand stay fewer */
-    int by_cols = n > m;
-    gemm_job j = {dt, ta, tb, by_cols, m, n, k, 0, a, b, 1.0, beta, c, NULL};
+    gemm_job j = {dt, ta, tb, n > m, m, n, k, 0, a, b, 1.0, beta, c, NULL};
     int64_t kblocks = k_block_count(m, n, k);
     /* (were scratch memory to run out, one call gives the product) */
     if (kblocks > 1 && gemm_cut_k(pool, &j, kblocks)) return;
-    gemm_run(pool, &j, block_count(by_cols ? n : m, by_cols ? m : n, k));
+    gemm_run(pool, &j, cut_blocks(&j));
 }
 
 /* A deterministic pseudo-random float in [-1, 1) */
@@ -215,33 +219,22 @@ static int update_is_scaled_product(void) {
 }
 
 int tfc_gemm_update(tfc_threadpool *pool, int ta, int tb, int64_t m, int64_t n, int64_t k,
-                    const float *a, const float *b, float alpha, float *c) {
-    static atomic_int checked = -1; /* -1: not yet; then update_is_scaled_product() */
+                    const void *a, const void *b, float alpha, void *c) {
+    static atomic_int checked = -1;           /* -1: not yet; then update_is_scaled_product() */
     if (m <= 0 || n <= 0 || k <= 0) return 0; /* (an empty product: nothing to cut) */
     if (tfc_gemm_skinny_takes(ta, m, n, k) || k_block_count(m, n, k) > 1) return 0;
-    int by_cols = n > m;
-    int64_t len = by_cols ? n : m, blocks = block_count(len, by_cols ? m : n, k);
+    /* tfc_gemm's cut, with alpha and beta = 1 */
+    gemm_job j = {TFC_FLOAT, ta, tb, n > m, m, n, k, 0, a, b, alpha, 1.0, c, NULL};
+    int64_t len = j.by_cols ? n : m, blocks = cut_blocks(&j);
     /* every block must go to oneDNN: the last is the smallest */
     int64_t block = (len + blocks - 1) / blocks, last = len - (len - 1) / block * block;
-    if ((by_cols ? m * last : last * n) * k < GEMM_DNNL_WORK) return 0;
+    if ((j.by_cols ? m * last : last * n) * k < GEMM_DNNL_WORK) return 0;
     int ok = atomic_load_explicit(&checked, memory_order_acquire);
     if (ok < 0) {
         ok = update_is_scaled_product();
         atomic_store_explicit(&checked, ok, memory_order_release);
     }
     if (!ok) return 0;
-    gemm_job j = {.dt = TFC_FLOAT,
-                  .ta = ta,
-                  .tb = tb,
-                  .by_cols = by_cols,
-                  .m = m,
-                  .n = n,
-                  .k = k,
-                  .a = (const char *)a,
-                  .b = (const char *)b,
-                  .alpha = alpha,
-                  .beta = 1.0,
-                  .c = (char *)c};
     gemm_run(pool, &j, blocks);
     return 1;
 }

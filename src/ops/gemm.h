@@ -18,7 +18,8 @@
 void tfc_gemm(tfc_threadpool *pool, tfc_dtype dt, int ta, int tb, int64_t m, int64_t n, int64_t k,
               const void *a, const void *b, double beta, void *c);
 
-/* C[m,n] += alpha op(A) op(B) in float32, C the whole of its buffer:
+/* C[m,n] += alpha op(A) op(B) in float32 (A, B and C float arrays), C the
+ * whole of its buffer:
  * done, returning 1, when the product of that shape goes to oneDNN in
  * blocks of rows or columns (not skinny, not cut along k) and oneDNN's
  * kernels here compute it as fl(C + fl(alpha * product)), with the
@@ -27,6 +28,6 @@ void tfc_gemm(tfc_threadpool *pool, tfc_dtype dt, int ta, int tb, int64_t m, int
  * product followed by var -= grad * lr, bit for bit. Otherwise computes
  * nothing and returns 0. */
 int tfc_gemm_update(tfc_threadpool *pool, int ta, int tb, int64_t m, int64_t n, int64_t k,
-                    const float *a, const float *b, float alpha, float *c);
+                    const void *a, const void *b, float alpha, void *c);
 
 #endif

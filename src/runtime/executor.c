@@ -268,8 +268,8 @@ static inline __attribute__((always_inline)) void compute_node(run_state *r, int
         in[i] = x->values[pn->input_slot[i]];
         if (!in[i] && !tfc_op_input_is_ref(pn->op, i)) {
             tfc_status st = {0};
-            /* (a fused node's inputs past its graph node's are the product's) */
-            tfc_node *src = i < pn->node->ninputs ? pn->node->inputs[i].node : NULL;
+            /* (a fused node's inputs are not its graph node's) */
+            tfc_node *src = pn->op == pn->node->op ? pn->node->inputs[i].node : NULL;
             if (src && src->op->flags & TFC_OP_VARIABLE)
                 tfc_status_set(&st, TFC_FAILED_PRECONDITION,
                                "Attempting to use uninitialized value %s [[node %s (%s)]]",
