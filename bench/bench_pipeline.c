@@ -491,6 +491,21 @@ int main(int argc, char **argv) {
     }
     /* TFC_BENCH_THREADS=n: only sessions of n threads (for profiling) */
     const char *only = getenv("TFC_BENCH_THREADS");
+    /* TFC_BENCH_TRAIN=fed|per-record|batched: that training alone, STEPS
+     * steps at TFC_BENCH_THREADS threads (default 2), to profile */
+    const char *train = getenv("TFC_BENCH_TRAIN");
+    if (train) {
+        int threads = only ? atoi(only) : 2, kind = strcmp(train, "fed") == 0 ? 0
+                                                    : strcmp(train, "batched") == 0 ? 2
+                                                                                    : 1;
+        double cpu, rate = timed_run(kind ? NULL : data, kind ? dir : NULL, threads, kind == 2, 1,
+                                     STEPS, &cpu, NULL);
+        printf("  %s, %d thread%s: %.0f examples/s, %.2f CPU us/example\n", train, threads,
+               threads > 1 ? "s" : "", rate, cpu);
+        tfc_mnist_free(data);
+        tfc_status_free(st);
+        return 0;
+    }
     for (int threads = 1; threads <= 2; threads++) {
         if (only && atoi(only) != threads) continue;
         /* TFC_BENCH_INTERLEAVED_ONLY: only the interleaved rounds (A/B runs) */

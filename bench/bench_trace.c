@@ -128,7 +128,10 @@ int main(int argc, char **argv) {
     for (int i = 0; i < n; i++) {
         int k = order[i];
         double d = median_duration(mds, steps, tfc_run_metadata_node_name(med, k));
-        if (d < 1.0) continue;
+        if (getenv("TFC_TRACE_OWN")) /* the median step's own durations, every node */
+            d = tfc_run_metadata_node_end_us(med, k) - tfc_run_metadata_node_start_us(med, k);
+        else if (d < 1.0)
+            continue;
         printf("%9.1f %9.1f  %-6s %-28s %s\n", tfc_run_metadata_node_start_us(med, k), d,
                tfc_run_metadata_node_thread(med, k) == caller ? "A" : "B",
                tfc_run_metadata_node_op(med, k), tfc_run_metadata_node_name(med, k));

@@ -411,8 +411,55 @@ static void test_plan_times_nodes(void) {
     tfc_graph_free(g);
 }
 
+/* After the timed runs each node's rank is its own time plus the largest
+ * rank among its successors (the longest path to the run's end), so the
+ * head of a chain of two 256x256 products outranks a lone scalar add. */
+static void test_plan_ranks_nodes(void) {
+    tfc_graph *g = tfc_graph_new();
+    int64_t d[] = {256, 256};
+    tfc_output a = tfc_placeholder(g, "a", TFC_FLOAT, 2, d);
+    tfc_output x = tfc_placeholder(g, "x", TFC_FLOAT, 0, NULL);
+    tfc_output chain = tfc_matmul(g, tfc_matmul(g, tfc_relu(g, a), a), a);
+    tfc_output lone = tfc_add(g, x, x);
+    tfc_output fetches[] = {chain, lone}, feeds[] = {a, x};
+    CHECK_GRAPH_OK(g);
+    tfc_session *s = tfc_test_session_at(g, 2, TFC_OPT_L1);
+    tfc_status *st = tfc_status_new();
+    tfc_tensor *vals[] = {tfc_test_random_tensor(TFC_FLOAT, 2, d, -1, 1),
+                          tfc_tensor_from_data(TFC_FLOAT, 0, NULL, (float[]){1})};
+    for (int r = 0; r < PLAN_TIMED_RUNS + 1; r++) {
+        tfc_tensor *out[2] = {NULL, NULL};
+        tfc_session_run(s, feeds, vals, 2, fetches, 2, out, NULL, 0, st);
+        CHECK_STATUS_OK(st);
+        tfc_tensor_free(out[0]);
+        tfc_tensor_free(out[1]);
+    }
+    tfc_plan *p = tfc_session_find_plan(s, feeds, 2, fetches, 2, NULL, 0);
+    CHECK(p != NULL);
+    int64_t relu_rank = -1, add_rank = -1;
+    for (int j = 0; p && j < p->nnodes; j++) {
+        const tfc_plan_node *pn = &p->nodes[j];
+        int64_t longest = 0;
+        for (int i = 0; i < pn->nsucc; i++)
+            if (atomic_load(&p->nodes[pn->succ[i]].rank_ns) > longest)
+                longest = atomic_load(&p->nodes[pn->succ[i]].rank_ns);
+        CHECK(atomic_load(&pn->cost_ns) > 0);
+        CHECK(atomic_load(&pn->rank_ns) == atomic_load(&pn->cost_ns) + longest);
+        const char *type = tfc_node_type(pn->node);
+        if (strcmp(type, "Relu") == 0) relu_rank = atomic_load(&pn->rank_ns);
+        if (strcmp(type, "Add") == 0) add_rank = atomic_load(&pn->rank_ns);
+    }
+    CHECK(relu_rank > add_rank && add_rank > 0);
+    tfc_tensor_free(vals[0]);
+    tfc_tensor_free(vals[1]);
+    tfc_session_free(s);
+    tfc_status_free(st);
+    tfc_graph_free(g);
+}
+
 TFC_TEST_MAIN(T(test_const_fetch), T(test_first_lesson), T(test_counter_and_separate_sessions),
               T(test_fetched_variable_is_a_snapshot), T(test_pruning), T(test_feed_cuts_producer),
               T(test_fan_out), T(test_feed_and_fetch_errors), T(test_plan_is_cached),
               T(test_concurrent_runs), T(test_parallel_executor_matches_serial),
-              T(test_run_error_names_node), T(test_plan_times_nodes))
+              T(test_run_error_names_node), T(test_plan_times_nodes),
+              T(test_plan_ranks_nodes))

@@ -371,8 +371,30 @@ static inline __attribute__((always_inline)) void run_node(run_state *r, int j) 
 static void run_node_timed(run_state *r, int j) {
     int64_t t0 = tfc_now_ns();
     run_node(r, j);
-    atomic_store_explicit(&r->p->nodes[j].cheap, tfc_now_ns() - t0 < CHEAP_NODE_NS,
-                          memory_order_relaxed);
+    int64_t ns = tfc_now_ns() - t0;
+    atomic_store_explicit(&r->p->nodes[j].cheap, ns < CHEAP_NODE_NS, memory_order_relaxed);
+    atomic_store_explicit(&r->p->nodes[j].cost_ns, ns, memory_order_relaxed);
+}
+
+/* After a timed run: each node's rank, the longest chain of timed costs
+ * from it to the run's end (the nodes are in topological order). Ranks
+ * only order ready nodes, so runs that read them while they change are
+ * still correct. */
+static void rank_nodes(tfc_plan *p) {
+    for (int j = p->nnodes - 1; j >= 0; j--) {
+        tfc_plan_node *pn = &p->nodes[j];
+        int64_t longest = 0;
+        for (int i = 0; i < pn->nsucc; i++) {
+            int64_t r = atomic_load_explicit(&p->nodes[pn->succ[i]].rank_ns, memory_order_relaxed);
+            if (r > longest) longest = r;
+        }
+        longest += atomic_load_explicit(&pn->cost_ns, memory_order_relaxed);
+        atomic_store_explicit(&pn->rank_ns, longest, memory_order_relaxed);
+    }
+}
+
+static inline int64_t rank_of(const run_state *r, int j) {
+    return atomic_load_explicit(&r->p->nodes[j].rank_ns, memory_order_relaxed);
 }
 
 /* Did node j's kernel defer its completion (tfc_kernel_defer)? */
@@ -431,20 +453,37 @@ static void schedule_node(run_state *r, int j) {
 
 enum { LOCAL_STACK = 128 };
 
-/* Sorts ready nodes: cheap ones and the first expensive one stay with this
- * thread (pushed on its stack), other expensive ones go to the pool. */
+/* Puts node s in the thread's stack, which is ordered by rank (the top
+ * runs next): above every node of its rank or less, so that among nodes of
+ * one rank (all of them, before the plan's runs are timed) it is a stack. */
+static void push_ranked(run_state *r, int s, int *stack, int *sp) {
+    int64_t rank = rank_of(r, s);
+    int at = *sp;
+    while (at > 0 && rank_of(r, stack[at - 1]) > rank) {
+        stack[at] = stack[at - 1];
+        at--;
+    }
+    stack[at] = s;
+    (*sp)++;
+}
+
+/* Sorts ready nodes: cheap ones and the expensive one of the highest rank
+ * stay with this thread, other expensive ones go to the pool. The node on
+ * the step's longest path runs first wherever it is in the stack: a bias's
+ * update made ready after it waits rather than holding it up. */
 static void dispatch_ready(run_state *r, const int *ready, int n, int *stack, int *sp) {
-    int kept_expensive = 0;
+    int kept = -1; /* the expensive node this thread keeps: the first of the highest rank */
+    for (int i = n - 1; i >= 0; i--)
+        if (!atomic_load_explicit(&r->p->nodes[ready[i]].cheap, memory_order_relaxed) &&
+            (kept < 0 || rank_of(r, ready[i]) > rank_of(r, kept)))
+            kept = ready[i];
     for (int i = n - 1; i >= 0; i--) {
         int s = ready[i];
         int cheap = atomic_load_explicit(&r->p->nodes[s].cheap, memory_order_relaxed);
-        int keep = cheap || !kept_expensive;
-        if (keep && *sp < LOCAL_STACK) {
-            if (!cheap) kept_expensive = 1;
-            stack[(*sp)++] = s;
-        } else {
+        if ((cheap || s == kept) && *sp < LOCAL_STACK)
+            push_ranked(r, s, stack, sp);
+        else
             schedule_node(r, s);
-        }
     }
 }
 
@@ -549,13 +588,12 @@ static void execute_parallel(run_state *r) {
     atomic_store(&r->remaining, r->nrun);
     r->timing = atomic_load(&p->runs_to_time) > 0 && atomic_fetch_sub(&p->runs_to_time, 1) > 0;
     run_local(r, r->initial, r->ninitial);
-    if (r->deadline_ns) {
+    if (r->deadline_ns)
         wait_parallel(r);
-        return;
-    }
-    /* wait for the flag itself, not only the count: r lives on our stack;
-     * meanwhile run the pool's tasks (nodes, parallel_for chunks) */
-    tfc_threadpool_help_until(r->pool, &r->finished);
+    else /* wait for the flag itself, not only the count: r lives on our stack;
+          * meanwhile run the pool's tasks (nodes, parallel_for chunks) */
+        tfc_threadpool_help_until(r->pool, &r->finished);
+    if (r->timing) rank_nodes(p);
 }
 
 /* A run of plan p in scratch block x: counters from the plan, the feeds

@@ -400,6 +400,8 @@ tfc_plan *tfc_plan_build(tfc_session *s, const tfc_output *feeds, int nfeeds,
         if (!pn->input_slot || !pn->input_state) goto oom;
         if (n->op->flags & TFC_OP_STATEFUL) pn->state = tfc_session_node_state(s, n);
         atomic_init(&pn->cheap, is_cheap(n));
+        atomic_init(&pn->cost_ns, 0);
+        atomic_init(&pn->rank_ns, 0);
         for (int i = 0; i < pn->ninputs; i++) {
             pn->input_slot[i] = src_slot(p, index_of, in[i]);
             if (in[i].kind == TFC_SRC_NODE) {

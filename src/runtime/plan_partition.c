@@ -161,6 +161,8 @@ static tfc_plan *build_part(split *sp, int part, tfc_device *d) {
         slot += src->noutputs;
         pn->state = src->state;
         atomic_init(&pn->cheap, atomic_load(&src->cheap));
+        atomic_init(&pn->cost_ns, 0);
+        atomic_init(&pn->rank_ns, 0);
         pn->input_state = calloc((size_t)src->ninputs + 1, sizeof *pn->input_state);
         pn->input_slot = malloc(((size_t)src->ninputs + 1) * sizeof *pn->input_slot);
         if (!pn->input_state || !pn->input_slot) goto oom;
@@ -181,6 +183,8 @@ static tfc_plan *build_part(split *sp, int part, tfc_device *d) {
         pn->out_slot = slot;
         slot += node->noutputs;
         atomic_init(&pn->cheap, 1);
+        atomic_init(&pn->cost_ns, 0);
+        atomic_init(&pn->rank_ns, 0);
         pn->input_state = calloc(2, sizeof *pn->input_state);
         pn->input_slot = malloc(2 * sizeof *pn->input_slot);
         if (!pn->input_state || !pn->input_slot) goto oom;

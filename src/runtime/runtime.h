@@ -38,6 +38,10 @@ typedef struct tfc_plan_node {
     atomic_int cheap;       /* small enough to run inline rather than hand to a thread:
                                guessed from static shapes, then set from the time the
                                node took in the plan's first parallel runs */
+    atomic_llong cost_ns;   /* the time it took in the last of those runs */
+    atomic_llong rank_ns;   /* the longest chain of such times from this node to the
+                               run's end, its own included (0 until timed): a thread
+                               runs its ready node of the highest rank first */
     tfc_node_state *state;
     tfc_node_state **input_state;
 } tfc_plan_node;
