@@ -3,12 +3,16 @@
  * string_input_producer's queue runner, batching, epochs ending in
  * OUT_OF_RANGE, the coordinator (first error, grace period), a corrupt
  * file naming itself and the offset with every thread stopped, and
- * slice_input_producer. Each pipeline runs with 1 and 2 inter-op threads
- * (under TSan in the build-*-tsan directories). */
+ * slice_input_producer, and the runners' scheduling policy. Each
+ * pipeline runs with 1 and 2 inter-op threads (under TSan in the
+ * build-*-tsan directories). */
+#define _GNU_SOURCE /* SCHED_BATCH */
 #include "harness.h"
 #include "record_files.h"
 
+#include <dirent.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -308,6 +312,54 @@ static void test_slice_and_shuffle_batch(void) {
     }
 }
 
+/* How many of this process's threads run under `policy` (Linux: a
+ * thread id is a pid to sched_getscheduler). */
+static int threads_under(int policy) {
+    DIR *d = opendir("/proc/self/task");
+    int n = 0;
+    for (struct dirent *e; d && (e = readdir(d));)
+        if (e->d_name[0] != '.' && sched_getscheduler((pid_t)atoi(e->d_name)) == policy) n++;
+    if (d) closedir(d);
+    return n;
+}
+
+/* Enqueue threads run as batch work (SCHED_BATCH: woken by a dequeue,
+ * they do not preempt the training step's threads); the cancel thread,
+ * the caller and the session's pool keep the normal policy. */
+static void test_runners_are_batch_work(void) {
+    tfc_graph *g = tfc_graph_new();
+    tfc_dtype dt = TFC_FLOAT;
+    tfc_output q = tfc_fifo_queue(g, 4, &dt, 1, NULL, NULL), one = tfc_const_float(g, 1.0f), x;
+    tfc_node *enq[2] = {tfc_queue_enqueue(g, q, &one, 1), tfc_queue_enqueue(g, q, &one, 1)};
+    CHECK(tfc_add_queue_runner(g, q, enq, 2, NULL, NULL) == 0);
+    CHECK(tfc_queue_dequeue(g, q, &x, 1) == 1);
+    CHECK_GRAPH_OK(g);
+    int before = threads_under(SCHED_BATCH);
+    tfc_session *s = session(g, 2);
+    tfc_coordinator *coord = tfc_coordinator_new();
+    tfc_status *st = tfc_status_new();
+    CHECK(tfc_start_queue_runners(s, coord, st) == 3);
+    /* values come out once a runner runs; the other may start later */
+    int batch = 0;
+    for (int i = 0; i < 2000 && batch < 2; i++) {
+        tfc_tensor *out = NULL;
+        tfc_session_run(s, NULL, NULL, 0, &x, 1, &out, NULL, 0, st);
+        CHECK_STATUS_OK(st);
+        tfc_tensor_free(out);
+        batch = threads_under(SCHED_BATCH) - before;
+        if (batch < 2) usleep(1000);
+    }
+    CHECK(batch == 2);
+    CHECK(sched_getscheduler(0) == SCHED_OTHER);
+    tfc_coordinator_request_stop(coord, NULL);
+    CHECK(tfc_coordinator_join(coord, 5000, st) == 0);
+    tfc_session_close(s);
+    tfc_coordinator_free(coord);
+    tfc_session_free(s);
+    tfc_status_free(st);
+    tfc_graph_free(g);
+}
+
 /* ---- the coordinator alone ---- */
 
 static void stops_with_error(void *arg, tfc_coordinator *c) {
@@ -376,4 +428,4 @@ static void test_cleanup(void) { cleanup(); }
 
 TFC_TEST_MAIN(T(test_setup), T(test_coordinator), T(test_tfrecord_epochs), T(test_text_fixed_whole),
               T(test_read_up_to_and_counts), T(test_corrupt_file), T(test_slice_and_shuffle_batch),
-              T(test_cleanup))
+              T(test_runners_are_batch_work), T(test_cleanup))

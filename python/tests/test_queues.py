@@ -180,6 +180,14 @@ def test_queue_runner_python_threads():
         coord = tf.train.Coordinator()
         threads = qr.create_threads(sess, coord=coord, start=True)
         got = [int(sess.run(d)) for _ in range(40)]
+        # the enqueue threads run as batch work (Linux; each sets it as it
+        # starts), the caller does not
+        def batch():
+            return sum(os.sched_getscheduler(t.native_id) == os.SCHED_BATCH for t in threads)
+        deadline = time.time() + 5
+        while batch() < 2 and time.time() < deadline:
+            time.sleep(0.001)
+        assert batch() == 2 and os.sched_getscheduler(0) == os.SCHED_OTHER
         coord.request_stop()
         coord.join(threads)
     ups = [g for g in got if g > 0]

@@ -13,6 +13,7 @@ all of them. QueueRunner.create_threads runs one runner from Python
 threads instead, as TensorFlow does."""
 
 import contextlib
+import os
 import threading
 
 from . import errors
@@ -211,6 +212,7 @@ class QueueRunner(object):
         live = [len(self._enqueue_ops)]
 
         def run(op):
+            _run_as_batch_work()
             try:
                 while not (coord and coord.should_stop()):
                     try:
@@ -250,6 +252,16 @@ class QueueRunner(object):
             if start:
                 t.start()
         return threads
+
+
+def _run_as_batch_work():
+    """The calling thread under SCHED_BATCH (Linux), as the C runners: an
+    enqueue thread woken by a dequeue then does not preempt the training
+    step's threads (src/data/queue_runner.c)."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
+    except (AttributeError, OSError):  # not Linux, or not allowed: as before
+        pass
 
 
 def add_queue_runner(qr, collection="queue_runners"):
