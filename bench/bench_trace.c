@@ -7,7 +7,10 @@
  * more in the median step, in the order it started, with its median
  * duration over all the traced steps and the thread that ran it there
  * ("A" is the caller's). A parallel_for chunk another thread ran for a
- * node counts in that node's time, not as a row of its own. */
+ * node counts in that node's time, not as a row of its own.
+ * TFC_TRACE_OWN=1: every node of the median step with its own duration
+ * there; TFC_TRACE_FRESH=1: the images rewritten before each step, as a
+ * batch drawn on the caller's core would be. */
 #include "bench_models.h"
 #include "tfc.h"
 
@@ -88,13 +91,19 @@ int main(int argc, char **argv) {
     tfc_session *s = tfc_session_new(g, &o, st);
     tfc_session_run(s, NULL, NULL, 0, NULL, 0, NULL, &init, 1, st);
     int warmup = strcmp(work, "cnn") == 0 ? 20 : WARMUP;
-    for (int i = 0; i < warmup && tfc_status_code(st) == TFC_OK; i++)
+    /* TFC_TRACE_FRESH=1: the images rewritten before each step, as a
+     * batch drawn on the caller's core would be (bench_train) */
+    int fresh = getenv("TFC_TRACE_FRESH") != NULL;
+    for (int i = 0; i < warmup && tfc_status_code(st) == TFC_OK; i++) {
+        if (fresh) fill(values[0], 7 + (uint64_t)i);
         tfc_session_run(s, feeds, values, 2, NULL, 0, NULL, &train, 1, st);
+    }
     tfc_run_options ro = {.trace_level = TFC_TRACE_FULL};
     tfc_run_metadata *mds[MAX_STEPS];
     double times[MAX_STEPS], sorted[MAX_STEPS];
     for (int i = 0; i < steps; i++) {
         mds[i] = tfc_run_metadata_new();
+        if (fresh) fill(values[0], 1000 + (uint64_t)i);
         if (tfc_status_code(st) == TFC_OK)
             tfc_session_run_v2(s, &ro, feeds, values, 2, NULL, 0, NULL, &train, 1, mds[i], st);
         sorted[i] = times[i] = step_us(mds[i]);
