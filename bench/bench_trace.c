@@ -71,8 +71,11 @@ int main(int argc, char **argv) {
     int64_t batch = strcmp(work, "cnn") == 0 ? 50 : 100, xd[] = {batch, 784}, yd[] = {batch};
     tfc_graph *g = tfc_graph_new();
     tfc_graph_set_seed(g, 1);
-    tfc_output feeds[2] = {tfc_placeholder(g, "x", TFC_FLOAT, 2, xd),
-                           tfc_placeholder(g, "y", TFC_INT32, 1, yd)};
+    /* TFC_TRACE_ANY_BATCH=1: placeholders of unknown batch size, as bench_train's */
+    int64_t any_x[] = {-1, 784}, any_y[] = {-1};
+    int any = getenv("TFC_TRACE_ANY_BATCH") != NULL;
+    tfc_output feeds[2] = {tfc_placeholder(g, "x", TFC_FLOAT, 2, any ? any_x : xd),
+                           tfc_placeholder(g, "y", TFC_INT32, 1, any ? any_y : yd)};
     tfc_optimizer *opt;
     tfc_output logits = bench_mnist_model(g, work, feeds[0], &opt);
     if (!opt) {
