@@ -450,8 +450,36 @@ static void test_plan_ranks_nodes(void) {
         if (strcmp(type, "Add") == 0) add_rank = atomic_load(&pn->rank_ns);
     }
     CHECK(relu_rank > add_rank && add_rank > 0);
+    /* the products' chain holds nearly all the time: the plan runs serially */
+    CHECK(p && atomic_load(&p->chain) == 1);
     tfc_tensor_free(vals[0]);
     tfc_tensor_free(vals[1]);
+    tfc_session_free(s);
+    tfc_status_free(st);
+    tfc_graph_free(g);
+}
+
+/* Two products of one size side by side: the longest path holds about
+ * half the time, so the plan's nodes run side by side (no chain). */
+static void test_plan_of_branches_is_no_chain(void) {
+    tfc_graph *g = tfc_graph_new();
+    int64_t d[] = {256, 256};
+    tfc_output a = tfc_placeholder(g, "a", TFC_FLOAT, 2, d);
+    tfc_output fetches[] = {tfc_matmul(g, a, a), tfc_matmul(g, a, tfc_relu(g, a))};
+    CHECK_GRAPH_OK(g);
+    tfc_session *s = tfc_test_session_at(g, 2, TFC_OPT_L1);
+    tfc_status *st = tfc_status_new();
+    tfc_tensor *val = tfc_test_random_tensor(TFC_FLOAT, 2, d, -1, 1);
+    for (int r = 0; r < PLAN_TIMED_RUNS + 1; r++) {
+        tfc_tensor *out[2] = {NULL, NULL};
+        tfc_session_run(s, &a, &val, 1, fetches, 2, out, NULL, 0, st);
+        CHECK_STATUS_OK(st);
+        tfc_tensor_free(out[0]);
+        tfc_tensor_free(out[1]);
+    }
+    tfc_plan *p = tfc_session_find_plan(s, &a, 1, fetches, 2, NULL, 0);
+    CHECK(p && atomic_load(&p->chain) == 0);
+    tfc_tensor_free(val);
     tfc_session_free(s);
     tfc_status_free(st);
     tfc_graph_free(g);
@@ -462,4 +490,4 @@ TFC_TEST_MAIN(T(test_const_fetch), T(test_first_lesson), T(test_counter_and_sepa
               T(test_fan_out), T(test_feed_and_fetch_errors), T(test_plan_is_cached),
               T(test_concurrent_runs), T(test_parallel_executor_matches_serial),
               T(test_run_error_names_node), T(test_plan_times_nodes),
-              T(test_plan_ranks_nodes))
+              T(test_plan_ranks_nodes), T(test_plan_of_branches_is_no_chain))

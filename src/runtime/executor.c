@@ -372,8 +372,11 @@ static void run_node_timed(run_state *r, int j) {
     int64_t t0 = tfc_now_ns();
     run_node(r, j);
     int64_t ns = tfc_now_ns() - t0;
-    atomic_store_explicit(&r->p->nodes[j].cheap, ns < CHEAP_NODE_NS, memory_order_relaxed);
-    atomic_store_explicit(&r->p->nodes[j].cost_ns, ns, memory_order_relaxed);
+    tfc_plan_node *pn = &r->p->nodes[j];
+    atomic_store_explicit(&pn->cheap, ns < CHEAP_NODE_NS, memory_order_relaxed);
+    /* the least of the timed runs: a thread preempted in one only adds */
+    int64_t least = atomic_load_explicit(&pn->cost_ns, memory_order_relaxed);
+    if (least == 0 || ns < least) atomic_store_explicit(&pn->cost_ns, ns, memory_order_relaxed);
 }
 
 /* After a timed run: each node's rank, the longest chain of timed costs
@@ -381,16 +384,20 @@ static void run_node_timed(run_state *r, int j) {
  * only order ready nodes, so runs that read them while they change are
  * still correct. */
 static void rank_nodes(tfc_plan *p) {
+    int64_t total = 0, path = 0; /* all the timed cost, and the longest path's */
     for (int j = p->nnodes - 1; j >= 0; j--) {
         tfc_plan_node *pn = &p->nodes[j];
-        int64_t longest = 0;
+        int64_t longest = 0, cost = atomic_load_explicit(&pn->cost_ns, memory_order_relaxed);
         for (int i = 0; i < pn->nsucc; i++) {
             int64_t r = atomic_load_explicit(&p->nodes[pn->succ[i]].rank_ns, memory_order_relaxed);
             if (r > longest) longest = r;
         }
-        longest += atomic_load_explicit(&pn->cost_ns, memory_order_relaxed);
+        longest += cost;
         atomic_store_explicit(&pn->rank_ns, longest, memory_order_relaxed);
+        total += cost;
+        if (longest > path) path = longest;
     }
+    atomic_store_explicit(&p->chain, total > 0 && path * 20 >= total * 19, memory_order_relaxed);
 }
 
 static inline int64_t rank_of(const run_state *r, int j) {
@@ -733,17 +740,22 @@ void tfc_execute_traced(tfc_session *s, tfc_plan *p, tfc_tensor *const *feed_val
     tfc_execute_deadline(s, p, feed_values, fetch_values, md, 0, status);
 }
 
-/* A plan of at most this many nodes, each of which took less than
- * CHEAP_NODE_NS in its timed runs, runs serially on the caller: handing
- * its nodes around costs more than it can gain (a warm 10-node chain took
- * longer at 2 threads than at 1). Its kernels still split their own work
- * over the pool. */
+/* A timed plan runs serially on the caller, where handing its nodes
+ * around costs more than it can gain; its kernels still split their own
+ * work over the pool. So do plans of at most SERIAL_PLAN_NODES nodes that
+ * each took less than CHEAP_NODE_NS (a warm 10-node chain took longer at
+ * 2 threads than at 1), and plans whose longest path holds at least 95%
+ * of their timed cost (rank_nodes): nothing of note can run beside that
+ * chain. The softmax step (a product, its gradient and small nodes) ran
+ * at 1.3-1.6M examples/s at 2 threads with its nodes handed around, at
+ * 1.8-1.96M serially; which it got had hung on whether its fused update
+ * timed just under 20 us or just over. */
 #define SERIAL_PLAN_NODES 32
 
-static int small_cheap_plan(tfc_plan *p) {
-    if (p->nnodes > SERIAL_PLAN_NODES ||
-        atomic_load_explicit(&p->runs_to_time, memory_order_relaxed) > 0)
-        return 0;
+static int serial_plan(tfc_plan *p) {
+    if (atomic_load_explicit(&p->runs_to_time, memory_order_relaxed) > 0) return 0;
+    if (atomic_load_explicit(&p->chain, memory_order_relaxed)) return 1;
+    if (p->nnodes > SERIAL_PLAN_NODES) return 0;
     for (int j = 0; j < p->nnodes; j++)
         if (!atomic_load_explicit(&p->nodes[j].cheap, memory_order_relaxed)) return 0;
     return 1;
@@ -770,7 +782,7 @@ void tfc_execute_deadline(tfc_session *s, tfc_plan *p, tfc_tensor *const *feed_v
     r.deadline_ns = deadline_ns;
 
     if (s->inter_op_parallel && r.pool && r.nrun > 1 && !tfc_threadpool_inline_thread() &&
-        !small_cheap_plan(p)) {
+        !serial_plan(p)) {
         execute_parallel(&r);
     } else {
         r.serial = 1;

@@ -329,6 +329,7 @@ tfc_plan *tfc_plan_build(tfc_session *s, const tfc_output *feeds, int nfeeds,
     if (p) {
         pthread_mutex_init(&p->scratch_lock, NULL);
         atomic_init(&p->runs_to_time, PLAN_TIMED_RUNS);
+        atomic_init(&p->chain, 0);
     }
     if (!nodes || !keep || !index_of || !p) goto oom;
     if (copy_signature(p, feeds, nfeeds, fetches, nfetches, targets, ntargets)) goto oom;

@@ -119,6 +119,7 @@ static tfc_plan *build_part(split *sp, int part, tfc_device *d) {
     if (!q || !loc || !local_slot) goto oom;
     pthread_mutex_init(&q->scratch_lock, NULL);
     atomic_init(&q->runs_to_time, 0);
+    atomic_init(&q->chain, 0);
     q->device = d;
     q->nfeeds = p->nfeeds;
     q->nconsts = p->nconsts;

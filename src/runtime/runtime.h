@@ -38,7 +38,7 @@ typedef struct tfc_plan_node {
     atomic_int cheap;       /* small enough to run inline rather than hand to a thread:
                                guessed from static shapes, then set from the time the
                                node took in the plan's first parallel runs */
-    atomic_llong cost_ns;   /* the time it took in the last of those runs */
+    atomic_llong cost_ns;   /* the least time it took in those runs (0: not yet timed) */
     atomic_llong rank_ns;   /* the longest chain of such times from this node to the
                                run's end, its own included (0 until timed): a thread
                                runs its ready node of the highest rank first */
@@ -80,6 +80,8 @@ typedef struct tfc_plan {
     int *initial_skip;
     int total_inputs;
     atomic_int runs_to_time; /* parallel runs left that time their nodes */
+    atomic_int chain;        /* set after a timed run: its longest path held nearly all
+                                the timed cost, so the plan runs serially (executor.c) */
     tfc_opt_stats stats; /* what the graph optimizations did */
     /* scratch blocks of finished runs, reused by the next ones */
     pthread_mutex_t scratch_lock;
