@@ -740,13 +740,13 @@ void tfc_execute_traced(tfc_session *s, tfc_plan *p, tfc_tensor *const *feed_val
     tfc_execute_deadline(s, p, feed_values, fetch_values, md, 0, status);
 }
 
-/* A timed plan runs serially on the caller, where handing its nodes
- * around costs more than it can gain; its kernels still split their own
- * work over the pool. So do plans of at most SERIAL_PLAN_NODES nodes that
- * each took less than CHEAP_NODE_NS (a warm 10-node chain took longer at
- * 2 threads than at 1), and plans whose longest path holds at least 95%
- * of their timed cost (rank_nodes): nothing of note can run beside that
- * chain. The softmax step (a product, its gradient and small nodes) ran
+/* Whether a timed plan runs serially on the caller (its kernels still
+ * split their own work over the pool) because handing its nodes around
+ * would cost more than it can gain: plans of at most SERIAL_PLAN_NODES
+ * nodes that each took less than CHEAP_NODE_NS (a warm 10-node chain took
+ * longer at 2 threads than at 1), and plans whose longest path holds at
+ * least 95% of their timed cost (rank_nodes): nothing of note can run
+ * beside that chain. The softmax step (a product, its gradient and small nodes) ran
  * at 1.3-1.6M examples/s at 2 threads with its nodes handed around, at
  * 1.8-1.96M serially; which it got had hung on whether its fused update
  * timed just under 20 us or just over. */
