@@ -14,6 +14,8 @@
  *   (batches fetched, nothing trained): the process's CPU per example and
  *   the runner threads' alone (every thread but the one fetching), and
  *   the mode to profile them in (TFC_BENCH_BATCHED=0|1: one of them).
+ *   TFC_BENCH_TRAIN=fed|per-record|batched runs one training alone (at
+ *   TFC_BENCH_THREADS threads, default 2), to profile (perf sched...).
  *     ./bench_pipeline [tfrecord_dir [data_dir]]   (write the files with
  *     examples/mnist_to_tfrecord first; default /tmp/tfc-mnist-tfrecord) */
 #include <tfc.h>
