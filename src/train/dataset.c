@@ -236,14 +236,6 @@ int tfc_dataset_next_batch(tfc_dataset *d, int64_t batch_size, tfc_tensor **imag
         }
         size_t k = (size_t)d->order[d->pos++];
         if (d->pos + AHEAD - 1 < d->n) prefetch_row(d, (size_t)d->order[d->pos + AHEAD - 1]);
-        /* the row a batch ahead (the next call's, when it asks as many):
-         * it comes from memory while the caller's step runs, and that draw
-         * finds it in the caches instead of waiting on memory for it */
-        if (d->pos + batch_size - 1 < d->n) {
-            size_t far = (size_t)d->order[d->pos + batch_size - 1];
-            prefetch_row(d, far);
-            __builtin_prefetch(ys + far * d->label_bytes);
-        }
         if (d->scale)
             scale_bytes((float *)(xd + (size_t)i * out_bytes),
                         (const uint8_t *)xs + k * d->image_bytes, d->image_bytes, d->scale);
