@@ -94,9 +94,7 @@ int main(int argc, char **argv) {
     tfc_session *s = tfc_session_new(g, &o, st);
     tfc_session_run(s, NULL, NULL, 0, NULL, 0, NULL, &init, 1, st);
     int warmup = strcmp(work, "cnn") == 0 ? 20 : WARMUP;
-    /* TFC_TRACE_FRESH=1: the images rewritten before each step, as a
-     * batch drawn on the caller's core would be (bench_train) */
-    int fresh = getenv("TFC_TRACE_FRESH") != NULL;
+    int fresh = getenv("TFC_TRACE_FRESH") != NULL, own = getenv("TFC_TRACE_OWN") != NULL;
     for (int i = 0; i < warmup && tfc_status_code(st) == TFC_OK; i++) {
         if (fresh) fill(values[0], 7 + (uint64_t)i);
         tfc_session_run(s, feeds, values, 2, NULL, 0, NULL, &train, 1, st);
@@ -140,7 +138,7 @@ int main(int argc, char **argv) {
     for (int i = 0; i < n; i++) {
         int k = order[i];
         double d = median_duration(mds, steps, tfc_run_metadata_node_name(med, k));
-        if (getenv("TFC_TRACE_OWN")) /* the median step's own durations, every node */
+        if (own) /* the median step's own durations, every node */
             d = tfc_run_metadata_node_end_us(med, k) - tfc_run_metadata_node_start_us(med, k);
         else if (d < 1.0)
             continue;

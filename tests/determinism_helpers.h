@@ -23,28 +23,37 @@ static inline tfc_session *det_session(tfc_graph *g, int threads, tfc_status *st
     return s;
 }
 
-/* The values of g's trainable variables in s, concatenated in collection
- * order (the caller frees them; NULL when there are none); their count in
- * *n. */
-static inline float *det_trainable_values(tfc_graph *g, tfc_session *s, tfc_status *st,
-                                          int64_t *n) {
+/* The bytes of g's trainable variables in s, of any dtype, concatenated
+ * in collection order (the caller frees them; NULL when there are none);
+ * their count in *nbytes. */
+static inline char *det_trainable_bytes(tfc_graph *g, tfc_session *s, tfc_status *st,
+                                        size_t *nbytes) {
     int nv = tfc_graph_collection_size(g, TFC_TRAINABLE_VARIABLES);
-    float *all = NULL;
-    *n = 0;
+    char *all = NULL;
+    *nbytes = 0;
     for (int i = 0; i < nv; i++) {
         tfc_output v = tfc_out(tfc_graph_collection_get(g, TFC_TRAINABLE_VARIABLES, i), 0);
         tfc_tensor *t = tfc_session_run1(s, NULL, NULL, 0, v, st);
         CHECK_STATUS_OK(st);
         if (!t) continue;
-        int64_t k = tfc_tensor_num_elements(t);
-        float *grown = realloc(all, (size_t)(*n + k) * sizeof *all);
+        size_t k = tfc_tensor_nbytes(t);
+        char *grown = realloc(all, *nbytes + k);
         if (grown) {
             all = grown;
-            memcpy(all + *n, tfc_tensor_data(t), (size_t)k * sizeof *all);
-            *n += k;
+            memcpy(all + *nbytes, tfc_tensor_data(t), k);
+            *nbytes += k;
         }
         tfc_tensor_free(t);
     }
+    return all;
+}
+
+/* The same for float variables: their values, and their count in *n. */
+static inline float *det_trainable_values(tfc_graph *g, tfc_session *s, tfc_status *st,
+                                          int64_t *n) {
+    size_t nbytes;
+    float *all = (float *)det_trainable_bytes(g, s, st, &nbytes);
+    *n = (int64_t)(nbytes / sizeof *all);
     return all;
 }
 

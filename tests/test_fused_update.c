@@ -6,6 +6,7 @@
  * the fused kernel computes first (skinny, float64, tiny), transposed
  * forms; it does not happen where the product has another reader; an
  * uninitialized variable is reported as ApplyGradientDescent reports it. */
+#include "determinism_helpers.h"
 #include "harness.h"
 
 #include "runtime/runtime.h"
@@ -79,18 +80,7 @@ static trained train(const model *m, tfc_opt_level level, int threads) {
     tfc_plan *p = tfc_session_find_plan(s, feeds, 2, fetches, nfetch, &step, 1);
     CHECK(p != NULL);
     if (p) t.stats = p->stats;
-    int nv = tfc_graph_collection_size(g, TFC_TRAINABLE_VARIABLES);
-    for (int i = 0; i < nv; i++) {
-        tfc_output v = tfc_out(tfc_graph_collection_get(g, TFC_TRAINABLE_VARIABLES, i), 0);
-        tfc_tensor *value = tfc_session_run1(s, NULL, NULL, 0, v, st);
-        CHECK_STATUS_OK(st);
-        if (!value) continue;
-        size_t bytes = tfc_tensor_nbytes(value);
-        t.bytes = realloc(t.bytes, t.n + bytes);
-        memcpy(t.bytes + t.n, tfc_tensor_data(value), bytes);
-        t.n += bytes;
-        tfc_tensor_free(value);
-    }
+    t.bytes = det_trainable_bytes(g, s, st, &t.n);
     tfc_status_free(st);
     tfc_session_free(s);
     tfc_optimizer_free(opt);

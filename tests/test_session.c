@@ -411,6 +411,24 @@ static void test_plan_times_nodes(void) {
     tfc_graph_free(g);
 }
 
+/* Runs s on the feeds with two fetches until its plan's timed runs are
+ * over, one run more, and returns that plan (a failed run fails the test). */
+static tfc_plan *timed_plan(tfc_session *s, const tfc_output *feeds, tfc_tensor *const *vals,
+                            int nfeeds, const tfc_output fetches[2]) {
+    tfc_status *st = tfc_status_new();
+    for (int r = 0; r < PLAN_TIMED_RUNS + 1; r++) {
+        tfc_tensor *out[2] = {NULL, NULL};
+        tfc_session_run(s, feeds, vals, nfeeds, fetches, 2, out, NULL, 0, st);
+        CHECK_STATUS_OK(st);
+        tfc_tensor_free(out[0]);
+        tfc_tensor_free(out[1]);
+    }
+    tfc_status_free(st);
+    tfc_plan *p = tfc_session_find_plan(s, feeds, nfeeds, fetches, 2, NULL, 0);
+    CHECK(p != NULL);
+    return p;
+}
+
 /* After the timed runs each node's rank is its own time plus the largest
  * rank among its successors (the longest path to the run's end), so the
  * head of a chain of two 256x256 products outranks a lone scalar add. */
@@ -424,18 +442,9 @@ static void test_plan_ranks_nodes(void) {
     tfc_output fetches[] = {chain, lone}, feeds[] = {a, x};
     CHECK_GRAPH_OK(g);
     tfc_session *s = tfc_test_session_at(g, 2, TFC_OPT_L1);
-    tfc_status *st = tfc_status_new();
     tfc_tensor *vals[] = {tfc_test_random_tensor(TFC_FLOAT, 2, d, -1, 1),
                           tfc_tensor_from_data(TFC_FLOAT, 0, NULL, (float[]){1})};
-    for (int r = 0; r < PLAN_TIMED_RUNS + 1; r++) {
-        tfc_tensor *out[2] = {NULL, NULL};
-        tfc_session_run(s, feeds, vals, 2, fetches, 2, out, NULL, 0, st);
-        CHECK_STATUS_OK(st);
-        tfc_tensor_free(out[0]);
-        tfc_tensor_free(out[1]);
-    }
-    tfc_plan *p = tfc_session_find_plan(s, feeds, 2, fetches, 2, NULL, 0);
-    CHECK(p != NULL);
+    tfc_plan *p = timed_plan(s, feeds, vals, 2, fetches);
     int64_t relu_rank = -1, add_rank = -1;
     for (int j = 0; p && j < p->nnodes; j++) {
         const tfc_plan_node *pn = &p->nodes[j];
@@ -455,7 +464,6 @@ static void test_plan_ranks_nodes(void) {
     tfc_tensor_free(vals[0]);
     tfc_tensor_free(vals[1]);
     tfc_session_free(s);
-    tfc_status_free(st);
     tfc_graph_free(g);
 }
 
@@ -468,20 +476,11 @@ static void test_plan_of_branches_is_no_chain(void) {
     tfc_output fetches[] = {tfc_matmul(g, a, a), tfc_matmul(g, a, tfc_relu(g, a))};
     CHECK_GRAPH_OK(g);
     tfc_session *s = tfc_test_session_at(g, 2, TFC_OPT_L1);
-    tfc_status *st = tfc_status_new();
     tfc_tensor *val = tfc_test_random_tensor(TFC_FLOAT, 2, d, -1, 1);
-    for (int r = 0; r < PLAN_TIMED_RUNS + 1; r++) {
-        tfc_tensor *out[2] = {NULL, NULL};
-        tfc_session_run(s, &a, &val, 1, fetches, 2, out, NULL, 0, st);
-        CHECK_STATUS_OK(st);
-        tfc_tensor_free(out[0]);
-        tfc_tensor_free(out[1]);
-    }
-    tfc_plan *p = tfc_session_find_plan(s, &a, 1, fetches, 2, NULL, 0);
+    tfc_plan *p = timed_plan(s, &a, &val, 1, fetches);
     CHECK(p && atomic_load(&p->chain) == 0);
     tfc_tensor_free(val);
     tfc_session_free(s);
-    tfc_status_free(st);
     tfc_graph_free(g);
 }
 

@@ -2,9 +2,11 @@
  * when it reaches zero the node is ready. With one thread the ready nodes
  * run from a stack in the caller; with several, a finishing node keeps its
  * cheap ready successors and one expensive one on its thread's stack and
- * hands the others to the pool, and a thread hands the oldest node of its
- * stack to a thread that has nothing to do (run_loop). A tensor is
- * released as soon as the last of its uses has run. */
+ * hands the others to the pool; a thread's stack is kept in order of the
+ * nodes' ranks (the longest path from each to the run's end, once the
+ * plan's runs are timed) and its bottom node goes to a thread that has
+ * nothing to do (run_loop). A tensor is released as soon as the last of
+ * its uses has run. */
 #include "runtime/runtime.h"
 #include "core/clock.h"
 #include "device/rendezvous.h"
@@ -538,10 +540,11 @@ static void after_node(run_state *r, int j, int *stack, int *sp) {
 }
 
 /* Runs the nodes on a thread-local stack until it is empty. Between two
- * nodes it hands its oldest ready node (the bottom of the stack: another
- * branch of the graph, such as the next layer of an RNN) to a thread with
- * nothing to do, which would otherwise wait while this one runs that
- * branch after its own; and before a cheap node it helps another thread's
+ * nodes it hands the bottom of its stack (the ready node of the lowest
+ * rank; before the plan's runs are timed, the oldest: another branch of
+ * the graph, such as the next layer of an RNN) to a thread with nothing
+ * to do, which would otherwise wait while this one runs that branch after
+ * its own; and before a cheap node it helps another thread's
  * kernel that waits for its parallel_for chunks (a large product waiting
  * on a helper costs more than the cheap node's delay; before an expensive
  * node it does not: two large kernels side by side, each helped at its
