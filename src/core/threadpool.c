@@ -10,6 +10,7 @@
  * that kernel too). */
 #include "core/threadpool.h"
 #include "core/clock.h"
+#include "core/thread_scratch.h"
 
 #ifdef _OPENMP /* not in the inference-only build (cmake/mobile.cmake) */
 #include <omp.h>
@@ -174,6 +175,9 @@ static void *worker_main(void *arg) {
      * allocated now rather than in some later training step */
 #ifdef _OPENMP
     omp_set_num_threads(1);
+#endif
+#ifdef __x86_64__
+    (void)tfc_thread_scratch(); /* the register tiles' (see core/thread_scratch.h) */
 #endif
     pthread_mutex_lock(&p->lock);
     p->workers_started++;

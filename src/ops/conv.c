@@ -384,8 +384,9 @@ static void conv2d_kernel(tfc_kernel_ctx *c) {
     int64_t od[4] = {t.q.n, t.q.oh, t.q.ow, t.q.o};
     tfc_tensor *out = tfc_kernel_output(c, 0, x->dtype, 4, od);
     if (!out || out->nelem == 0) return;
-    if (t.dt == TFC_FLOAT && tfc_conv_dnnl(c, TFC_CONV_FORWARD, &t.q, x->data, f->data, NULL,
-                                           out->data))
+    if (t.dt == TFC_FLOAT &&
+        (tfc_conv_tiles(c, TFC_CONV_FORWARD, &t.q, x->data, f->data, NULL, out->data) ||
+         tfc_conv_dnnl(c, TFC_CONV_FORWARD, &t.q, x->data, f->data, NULL, out->data)))
         return;
     int64_t chunk = task_begin(c, &t);
     if (!chunk) return;
@@ -415,8 +416,9 @@ static void conv2d_bi_kernel(tfc_kernel_ctx *c) {
         memset(out->data, 0, out->nbytes);
         return;
     }
-    if (t.dt == TFC_FLOAT && tfc_conv_dnnl(c, TFC_CONV_BACKWARD_DATA, &t.q, NULL, f->data,
-                                           dy->data, out->data))
+    if (t.dt == TFC_FLOAT &&
+        (tfc_conv_tiles(c, TFC_CONV_BACKWARD_DATA, &t.q, NULL, f->data, dy->data, out->data) ||
+         tfc_conv_dnnl(c, TFC_CONV_BACKWARD_DATA, &t.q, NULL, f->data, dy->data, out->data)))
         return;
     int64_t chunk = task_begin(c, &t);
     if (!chunk) return;
@@ -448,8 +450,9 @@ static void conv2d_bf_kernel(tfc_kernel_ctx *c) {
         memset(out->data, 0, out->nbytes);
         return;
     }
-    if (t.dt == TFC_FLOAT && tfc_conv_dnnl(c, TFC_CONV_BACKWARD_WEIGHTS, &t.q, x->data, NULL,
-                                           dy->data, out->data))
+    if (t.dt == TFC_FLOAT &&
+        (tfc_conv_tiles(c, TFC_CONV_BACKWARD_WEIGHTS, &t.q, x->data, NULL, dy->data, out->data) ||
+         tfc_conv_dnnl(c, TFC_CONV_BACKWARD_WEIGHTS, &t.q, x->data, NULL, dy->data, out->data)))
         return;
     int64_t chunk = task_begin(c, &t);
     if (!chunk) return;

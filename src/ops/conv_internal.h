@@ -66,6 +66,15 @@ typedef struct tfc_conv_geom {
 /* The three passes of a convolution. */
 enum { TFC_CONV_FORWARD, TFC_CONV_BACKWARD_DATA, TFC_CONV_BACKWARD_WEIGHTS };
 
+/* Runs one pass of a float32 convolution through tfc's register tiles
+ * (conv_tiles.c): forward x, f -> out (NHWC); backward-data f, dy -> out
+ * (NHWC, stride 1 only); backward-weights x, dy -> out (HWIO). Returns 1
+ * when done, 0 when left to oneDNN or im2col (no AVX2, a strided
+ * backward-data pass, scratch memory short). Bit-identical at any thread
+ * count; no heap allocation in the steady state. */
+int tfc_conv_tiles(tfc_kernel_ctx *c, int pass, const tfc_conv_geom *q, const float *x,
+                   const float *f, const float *dy, float *out);
+
 /* Runs one pass of a float32 convolution through oneDNN's convolution
  * primitives (conv_dnnl.c): forward x, f -> out (NHWC); backward-data f, dy
  * -> out (NHWC); backward-weights x, dy -> out (HWIO). Returns 1 when done,

@@ -1,6 +1,7 @@
 /* The deterministic split of a GEMM into single-threaded library calls (see gemm.h). */
 #include "ops/gemm.h"
 #include "ops/gemm_skinny.h"
+#include "ops/gemm_tiles.h"
 
 #include "core/buffer_pool.h"
 #include "core/vector_clones.h"
@@ -25,17 +26,19 @@ typedef struct gemm_job {
     int ta, tb;
     int by_cols; /* blocks are column ranges of C rather than row ranges */
     int64_t m, n, k, block;
+    int64_t unit, units; /* the tiles' blocks: whole tile widths (or row groups), and their count */
     const char *a, *b;
     double alpha, beta;
     char *c;
     char *partial; /* k-cut products: one m x n product per block of k */
 } gemm_job;
 
-/* Float products of at least this many multiply-adds go to oneDNN's sgemm,
- * whose JIT kernels use the CPU's widest vectors (AVX-512 where there is
- * one: twice OpenBLAS's Haswell kernels on this machine); smaller ones to
- * OpenBLAS, whose call costs 0.05 us against oneDNN's 0.2 us. */
-#define GEMM_DNNL_WORK ((int64_t)32 * 32 * 32)
+/* Float products of at least this many multiply-adds go to tfc's register
+ * tiles (gemm_tiles.h) where the CPU has AVX2 or AVX-512, else to oneDNN's
+ * sgemm, whose JIT kernels use the CPU's widest vectors (twice OpenBLAS's
+ * Haswell kernels on Zen 4) but which takes its packing buffer from malloc
+ * on every call; smaller ones to OpenBLAS, whose call costs 0.05 us. */
+#define GEMM_LARGE_WORK ((int64_t)32 * 32 * 32)
 
 /* oneDNN runs on OpenMP: each call asks for a team of one, so that the
  * pool's threads are the only ones (and results never depend on how many
@@ -64,7 +67,14 @@ static void gemm_block(const gemm_job *j, int64_t r0, int64_t r1, int64_t c0, in
     enum CBLAS_TRANSPOSE opa = j->ta ? CblasTrans : CblasNoTrans;
     enum CBLAS_TRANSPOSE opb = j->tb ? CblasTrans : CblasNoTrans;
     int m = (int)(r1 - r0), n = (int)(c1 - c0), k = (int)(k1 - k0);
-    if (j->dt == TFC_FLOAT && (int64_t)m * n * k >= GEMM_DNNL_WORK)
+    /* alpha is not 1 only in tfc_gemm_update: C + alpha op(A) op(B) */
+    tfc_tile_mode mode = j->alpha != 1.0 ? TILE_UPDATE : beta != 0.0 ? TILE_BETA : TILE_SET;
+    float scale = (float)(j->alpha != 1.0 ? j->alpha : beta);
+    if (j->dt == TFC_FLOAT && (int64_t)m * n * k >= GEMM_LARGE_WORK &&
+        tfc_gemm_tiles(j->ta, j->tb, m, n, k, (const float *)a, lda, (const float *)b, ldb,
+                       (float *)c, ldc, mode, scale))
+        return;
+    if (j->dt == TFC_FLOAT && (int64_t)m * n * k >= GEMM_LARGE_WORK)
         dnnl_sgemm_single_threaded(j->ta ? 'T' : 'N', j->tb ? 'T' : 'N', m, n, k, (float)j->alpha,
                                    (const float *)a, lda, (const float *)b, ldb, (float)beta,
                                    (float *)c, (int)ldc);
@@ -77,11 +87,24 @@ static void gemm_block(const gemm_job *j, int64_t r0, int64_t r1, int64_t c0, in
 }
 
 /* one call per block, even when one thread gets several */
+/* Where block blk starts along the cut side of length len: blocks of j->block,
+ * or, for the tiles, blocks of whole units (tile widths or row groups),
+ * their numbers differing by at most one, so that no tile is cut short
+ * but at the end (a 10000-wide product in 12 blocks of 834 columns left a
+ * tile of 2 columns in each). */
+static int64_t block_start(const gemm_job *j, int64_t len, int64_t blk) {
+    if (j->unit <= 1) return blk * j->block < len ? blk * j->block : len;
+    int64_t blocks = (len + j->block - 1) / j->block, q = j->units / blocks, r = j->units % blocks;
+    int64_t at = j->unit * (blk * q + (blk < r ? blk : r));
+    return at < len ? at : len;
+}
+
 static void gemm_blocks(void *arg, int64_t begin, int64_t end) {
     const gemm_job *j = arg;
     int64_t len = j->by_cols ? j->n : j->m;
     for (int64_t blk = begin; blk < end; blk++) {
-        int64_t s0 = blk * j->block, s1 = s0 + j->block < len ? s0 + j->block : len;
+        int64_t s0 = block_start(j, len, blk), s1 = block_start(j, len, blk + 1);
+        if (s0 >= s1) continue;
         if (j->by_cols)
             gemm_block(j, 0, j->m, s0, s1, 0, j->k, j->c, j->n, j->beta);
         else
@@ -164,6 +187,25 @@ static int64_t cut_blocks(const gemm_job *j) {
     return j->by_cols ? block_count(j->n, j->m, j->k) : block_count(j->m, j->n, j->k);
 }
 
+/* Sets j's cut of its side of length len into `blocks` blocks. */
+static void cut_into(gemm_job *j, int64_t len, int64_t blocks) {
+    j->block = (len + blocks - 1) / blocks;
+    /* float products on the tiles: blocks of whole tiles */
+    int64_t width = j->dt == TFC_FLOAT ? tfc_tile_width() : 0;
+    j->unit = !width ? 1 : j->by_cols ? width : TILE_ROWS;
+    j->units = (len + j->unit - 1) / j->unit;
+}
+
+/* The fewest rows or columns a block of j's cut holds. */
+static int64_t smallest_block(const gemm_job *j, int64_t len) {
+    int64_t least = len, blocks = (len + j->block - 1) / j->block;
+    for (int64_t b = 0; b < blocks; b++) {
+        int64_t size = block_start(j, len, b + 1) - block_start(j, len, b);
+        if (size > 0 && size < least) least = size;
+    }
+    return least;
+}
+
 /* Runs j over the pool in `blocks` blocks: one call, or a block a chunk. */
 static void gemm_run(tfc_threadpool *pool, gemm_job *j, int64_t blocks) {
     int64_t len = j->by_cols ? j->n : j->m;
@@ -171,7 +213,7 @@ static void gemm_run(tfc_threadpool *pool, gemm_job *j, int64_t blocks) {
         gemm_block(j, 0, j->m, 0, j->n, 0, j->k, j->c, j->n, j->beta);
         return;
     }
-    j->block = (len + blocks - 1) / blocks;
+    cut_into(j, len, blocks);
     tfc_parallel_for(pool, (len + j->block - 1) / j->block, 1, gemm_blocks, j);
 }
 
@@ -179,7 +221,7 @@ void tfc_gemm(tfc_threadpool *pool, tfc_dtype dt, int ta, int tb, int64_t m, int
               const void *a, const void *b, double beta, void *c) {
     if (dt == TFC_FLOAT && tfc_gemm_skinny(pool, ta, tb, m, n, k, a, b, (float)beta, c)) return;
     /* cut the longer side of C: the copies of the other operand stay fewer */
-    gemm_job j = {dt, ta, tb, n > m, m, n, k, 0, a, b, 1.0, beta, c, NULL};
+    gemm_job j = {dt, ta, tb, n > m, m, n, k, 0, 0, 0, a, b, 1.0, beta, c, NULL};
     int64_t kblocks = k_block_count(m, n, k);
     /* (were scratch memory to run out, one call gives the product) */
     if (kblocks > 1 && gemm_cut_k(pool, &j, kblocks)) return;
@@ -224,11 +266,18 @@ int tfc_gemm_update(tfc_threadpool *pool, int ta, int tb, int64_t m, int64_t n, 
     if (m <= 0 || n <= 0 || k <= 0) return 0; /* (an empty product: nothing to cut) */
     if (tfc_gemm_skinny_takes(ta, m, n, k) || k_block_count(m, n, k) > 1) return 0;
     /* tfc_gemm's cut, with alpha and beta = 1 */
-    gemm_job j = {TFC_FLOAT, ta, tb, n > m, m, n, k, 0, a, b, alpha, 1.0, c, NULL};
+    gemm_job j = {TFC_FLOAT, ta, tb, n > m, m, n, k, 0, 0, 0, a, b, alpha, 1.0, c, NULL};
     int64_t len = j.by_cols ? n : m, blocks = cut_blocks(&j);
-    /* every block must go to oneDNN: the last is the smallest */
-    int64_t block = (len + blocks - 1) / blocks, last = len - (len - 1) / block * block;
-    if ((j.by_cols ? m * last : last * n) * k < GEMM_DNNL_WORK) return 0;
+    /* every block must go to the tiles or oneDNN, as tfc_gemm's would */
+    cut_into(&j, len, blocks);
+    int64_t least = smallest_block(&j, len);
+    if ((j.by_cols ? m * least : least * n) * k < GEMM_LARGE_WORK) return 0;
+    /* the tiles scale the product and add it to C, as the update does */
+    if (tfc_tile_width()) {
+        if (k > GEMM_TILES_KC) return 0; /* (C would hold partial sums) */
+        gemm_run(pool, &j, blocks);
+        return 1;
+    }
     int ok = atomic_load_explicit(&checked, memory_order_acquire);
     if (ok < 0) {
         ok = update_is_scaled_product();

@@ -1,7 +1,8 @@
-/* Row-major float32/float64 GEMM through oneDNN (large float products) and
- * OpenBLAS (small ones, float64), or tfc's own kernels for float products
- * with a side of at most 16 (gemm_skinny.h), split over a thread pool in a
- * way that never changes the result. */
+/* Row-major float32/float64 GEMM: large float products through tfc's
+ * register tiles (gemm_tiles.h; oneDNN's sgemm on CPUs without AVX2),
+ * float products with a side of at most 16 through tfc's skinny kernels
+ * (gemm_skinny.h), small ones and float64 through OpenBLAS; split over a
+ * thread pool in a way that never changes the result. */
 #ifndef TFC_OPS_GEMM_H
 #define TFC_OPS_GEMM_H
 
@@ -20,11 +21,12 @@ void tfc_gemm(tfc_threadpool *pool, tfc_dtype dt, int ta, int tb, int64_t m, int
 
 /* C[m,n] += alpha op(A) op(B) in float32 (A, B and C float arrays), C the
  * whole of its buffer:
- * done, returning 1, when the product of that shape goes to oneDNN in
- * blocks of rows or columns (not skinny, not cut along k) and oneDNN's
- * kernels here compute it as fl(C + fl(alpha * product)), with the
- * product's bits those of tfc_gemm's, which a check on a random product
- * confirms at the first call. Then with alpha = -lr it equals tfc_gemm's
+ * done, returning 1, when the product of that shape goes to the tiles or
+ * oneDNN in blocks of rows or columns (not skinny, not cut along k) and
+ * the kernels compute it as fl(C + fl(alpha * product)), with the
+ * product's bits those of tfc_gemm's: the tiles do by construction (k of
+ * at most GEMM_TILES_KC), oneDNN's a check on a random product confirms
+ * at the first call. Then with alpha = -lr it equals tfc_gemm's
  * product followed by var -= grad * lr, bit for bit. Otherwise computes
  * nothing and returns 0. */
 int tfc_gemm_update(tfc_threadpool *pool, int ta, int tb, int64_t m, int64_t n, int64_t k,

@@ -1,0 +1,75 @@
+/* Register tiles for float32 products: the one inner kernel of tfc's own
+ * matrix products (gemm_tiles.c) and convolutions (conv_tiles.c), so that
+ * a training step calls no library that allocates (oneDNN's sgemm takes
+ * a packing buffer from malloc, its primitives an argument map).
+ *
+ * A tile is up to TILE_ROWS rows of C by up to tfc_tile_width() columns,
+ * held in vector registers while it sums, for each segment s in order and
+ * each k in order,
+ *
+ *     C[i, j] += A_s(i, k) * B_s(k, j),
+ *     A_s(i, k) = row[i][a_off[s] + k * a_step]   (a_off NULL: offset 0),
+ *     B_s(k, j) = b[s * b_seg + k * ldb + j],
+ *
+ * one fused multiply-add a term. Rows of A are pointers of their own, so
+ * that a tile's rows may be pixels of an image (a convolution's window
+ * positions) or rows or columns of a matrix; segments let one tile sum
+ * over a convolution's window. Each element's sum is the same sequence
+ * of operations whatever the tile's size, the CPU's vector width or the
+ * thread that runs it: results are bit-identical across thread counts and
+ * between the AVX2 and AVX-512 tiles. */
+#ifndef TFC_OPS_TILES_H
+#define TFC_OPS_TILES_H
+
+#include <stdint.h>
+
+#define TILE_ROWS 6
+
+/* How a tile starts and ends. */
+typedef enum {
+    TILE_SET,        /* C = sum */
+    TILE_ACCUMULATE, /* the sum starts from C: C = C + terms, term by term */
+    TILE_BETA,       /* the sum starts from fl(scale * C) (scale 0: C is not read) */
+    TILE_UPDATE      /* C = C + fl(scale * sum): a fused optimizer update */
+} tfc_tile_mode;
+/* (The first three are where one chain of multiply-adds starts: a product
+ * cut along k into blocks, the later ones accumulating, has the same bits
+ * as one made whole.) */
+
+/* Columns a tile covers: 64 (AVX-512), 16 (AVX2 + FMA), or 0 where the CPU
+ * has neither or the build is not for x86-64 (the callers then leave the
+ * product to the libraries). TFC_TILES=0 in the environment gives 0, and
+ * TFC_TILES=avx2 asks for the AVX2 tiles (benchmarks, tests). */
+int tfc_tile_width(void);
+
+/* Sets the width in use: 64, 16 or 0 (at most what the CPU has), or -1 to
+ * go back to what the environment says. Returns the width now in use, or
+ * -1 (nothing changed). For tests and benchmarks: not while tiles run. */
+int tfc_tile_use_width(int width);
+
+/* One tile: rows 0..rows-1 (rows <= TILE_ROWS) and columns 0..cols-1
+ * (cols <= tfc_tile_width()) of C at c (row stride ldc), over nseg
+ * segments of kseg terms (see above). */
+typedef struct tfc_tile_args {
+    const float *const *row; /* rows pointers */
+    int64_t a_step;
+    const int64_t *a_off;
+    const float *b;
+    int64_t b_seg, ldb;
+    int64_t nseg, kseg;
+    float *c;
+    int64_t ldc;
+    tfc_tile_mode mode;
+    float scale;
+} tfc_tile_args;
+
+void tfc_register_tile(const tfc_tile_args *t, int rows, int cols);
+
+/* The first of m rows in tile t of `tiles` (ceil(m / TILE_ROWS) or more):
+ * tiles whose sizes differ by at most one, the larger first. */
+static inline int64_t tfc_tile_first_row(int64_t m, int64_t tiles, int64_t t) {
+    int64_t base = m / tiles, extra = m % tiles;
+    return t * base + (t < extra ? t : extra);
+}
+
+#endif
