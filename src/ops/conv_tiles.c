@@ -366,14 +366,22 @@ static int backward_filter(tfc_threadpool *pool, const tfc_conv_geom *q, const f
 }
 
 /* filter [fh, fw, c, o] turned half a turn, channels swapped: [fh, fw, o, c] */
-static void turn_filter(const tfc_conv_geom *q, const float *f, float *to) {
-    for (int64_t ky = 0; ky < q->fh; ky++)
-        for (int64_t kx = 0; kx < q->fw; kx++) {
-            const float *from = f + ((q->fh - 1 - ky) * q->fw + (q->fw - 1 - kx)) * q->c * q->o;
-            float *tap = to + (ky * q->fw + kx) * q->o * q->c;
-            for (int64_t ci = 0; ci < q->c; ci++)
-                for (int64_t co = 0; co < q->o; co++) tap[co * q->c + ci] = from[ci * q->o + co];
-        }
+typedef struct turning {
+    const tfc_conv_geom *q;
+    const float *f;
+    float *to;
+} turning;
+
+static void turn_taps(void *arg, int64_t begin, int64_t end) {
+    const turning *t = arg;
+    const tfc_conv_geom *q = t->q;
+    for (int64_t tap = begin; tap < end; tap++) {
+        int64_t ky = tap / q->fw, kx = tap % q->fw;
+        const float *from = t->f + ((q->fh - 1 - ky) * q->fw + (q->fw - 1 - kx)) * q->c * q->o;
+        float *to = t->to + tap * q->o * q->c;
+        for (int64_t ci = 0; ci < q->c; ci++)
+            for (int64_t co = 0; co < q->o; co++) to[co * q->c + ci] = from[ci * q->o + co];
+    }
 }
 
 static int backward_data(tfc_threadpool *pool, const tfc_conv_geom *q, const float *f,
@@ -383,7 +391,8 @@ static int backward_data(tfc_threadpool *pool, const tfc_conv_geom *q, const flo
     size_t bytes = sizeof(float) * (size_t)(q->fh * q->fw * q->c * q->o);
     float *turned = tfc_block_alloc(bytes);
     if (!turned) return 0;
-    turn_filter(q, f, turned);
+    turning turn = {q, f, turned};
+    tfc_parallel_for(pool, q->fh * q->fw, 1 + RANGE_WORK / (q->c * q->o), turn_taps, &turn);
     int done = forward(pool, dy, q->n, q->oh, q->ow, q->o, top, left, turned, q->fh, q->fw, q->c, 1,
                        1, q->dh, q->dw, q->h, q->w, out);
     tfc_block_free(turned, bytes);
