@@ -10,8 +10,9 @@
 #include <stdint.h>
 
 /* Terms a tile sums before it stores C and goes on from there (k is cut
- * into blocks of this many: B's block then stays in the core's L2). */
-#define GEMM_TILES_KC 512
+ * into blocks of this many: B's block then stays in the core's L2; 1024
+ * rather than 512: the MLP's first layer, k = 784, in one block, 1% faster). */
+#define GEMM_TILES_KC 1024
 
 /* C[m, n] (row stride ldc) from op(A)[m, k] (row stride lda) and
  * op(B)[k, n] (row stride ldb), op transposing where ta / tb say so, by
