@@ -1,9 +1,12 @@
 /* One thread's product through the register tiles (see gemm_tiles.h).
- * For each block of k: for each panel of tile-width columns of C: for
- * each group of TILE_ROWS rows: one tile. A's rows are read where they lie
- * (a transposed A is read by columns: a tile's rows are then neighbours
- * in memory); B is read in place, or, transposed, copied a panel at a
- * time into k-major order, so that each term loads whole vectors. */
+ * For each block of k, one tile for each group of up to TILE_ROWS rows
+ * and each panel of tile-width columns of C: row group after row group
+ * (each across all panels) where B's block is small, else panel after
+ * panel. A's rows are read where they lie (a transposed A is read by
+ * columns: a tile's rows are then neighbours in memory); B is read in
+ * place, or copied panel by panel into k-major order when it comes
+ * transposed (so that each term loads whole vectors) or when many row
+ * groups will read it (ROW_ORDER_BYTES, PACK_ROWS_LEAST below). */
 #include "ops/gemm_tiles.h"
 
 #include "core/thread_scratch.h"
