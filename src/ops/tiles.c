@@ -15,8 +15,8 @@
 #include <immintrin.h>
 #define AVX2 __attribute__((target("avx2,fma")))
 #define AVX2_INLINE static inline __attribute__((always_inline, target("avx2,fma")))
-#define AVX512 __attribute__((target("avx512f,avx2,fma")))
-#define AVX512_INLINE static inline __attribute__((always_inline, target("avx512f,avx2,fma")))
+#define AVX512 __attribute__((target("avx512f,avx2,fma,prfchw")))
+#define AVX512_INLINE static inline __attribute__((always_inline, target("avx512f,avx2,fma,prfchw")))
 #endif
 
 static atomic_int width_in_use = -1; /* -1: not yet decided */
