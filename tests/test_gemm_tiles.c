@@ -3,7 +3,8 @@
  * fused multiply-adds over k in order (fmaf here, one at a time), with
  * C's start and end as each mode says, whatever the tile's rows and
  * columns; so the bits also agree between the AVX2 and AVX-512 tiles.
- * Shapes with tails in every direction, k over a block of GEMM_TILES_KC
+ * Shapes with tails in every direction, narrow ones (AVX-512's tiles of up
+ * to 12 rows), k over a block of GEMM_TILES_KC
  * (C stored and taken up again), A and B either way round. Where the CPU
  * lacks AVX2 + FMA (the arm64 suite) the product must be declined. */
 #include "harness.h"
@@ -64,8 +65,22 @@ static int check_product(int ta, int tb, int64_t m, int64_t n, int64_t k, tfc_ti
 }
 
 static const int64_t SHAPES[][3] = {
-    {1, 1, 1},      {5, 3, 7},      {6, 16, 8},  {7, 17, 9},    {12, 64, 33},  {13, 65, 31},
-    {100, 256, 78}, {31, 130, 200}, {2, 200, 3}, {50, 70, 600}, {9, 33, 1100},
+    {1, 1, 1},
+    {5, 3, 7},
+    {6, 16, 8},
+    {7, 17, 9},
+    {12, 64, 33},
+    {13, 65, 31},
+    {100, 256, 78},
+    {31, 130, 200},
+    {2, 200, 3},
+    {50, 70, 600},
+    {9, 33, 1100},
+    /* at most 32 columns: AVX-512's tall tiles, up to 12 rows */
+    {12, 32, 50},
+    {25, 20, 70},
+    {30, 31, 1100},
+    {11, 1, 40},
 };
 
 static int widths_to_try(int *w) {

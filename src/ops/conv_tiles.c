@@ -30,6 +30,8 @@
 /* bytes of the output gradient the filter pass sums per chunk (stays in L2) */
 #define FILTER_CHUNK_BYTES (96 * 1024)
 #define FILTER_CHUNK_SEGMENTS 256
+/* terms a segment holds at the least for a forward pass's tiles to be tall */
+#define TALL_KSEG_LEAST 16
 /* multiply-adds a thread's range should hold at the least */
 #define RANGE_WORK ((int64_t)1 << 17)
 
@@ -69,7 +71,7 @@ static void pad_images(void *arg, int64_t begin, int64_t end) {
  * pixels share which taps fall on the image: those of an output row's
  * middle, where every column of the window does (a tile of neighbours in
  * the row), or of one output position near the left or right edge in up
- * to TILE_ROWS images (a tile across the batch). A dilated window, whose
+ * to a tile's rows of images (a tile across the batch). A dilated window, whose
  * taps along a row are apart, leaves out only its rows. */
 typedef struct forward_job {
     const float *img, *f;        /* img: the images, or their padded copies (dilated windows) */
@@ -96,7 +98,7 @@ static void taps_on_image(int64_t o, int64_t s, int64_t d, int64_t k, int64_t fi
 
 static void forward_tiles(void *arg, int64_t begin, int64_t end) {
     const forward_job *j = arg;
-    const float *rows[TILE_ROWS];
+    const float *rows[TILE_ROWS_MOST];
     const int64_t width = tfc_tile_width(), runs = j->dw == 1;
     tfc_tile_args t = {.row = rows, .a_step = 1, .b_seg = j->b_seg, .ldb = j->o, .mode = TILE_SET};
     for (int64_t tile = begin; tile < end; tile++) {
@@ -199,11 +201,16 @@ static int forward(tfc_threadpool *pool, const float *src, int64_t n, int64_t h,
         if (j.middle_hi > ow) j.middle_hi = ow;
         if (j.middle_lo > j.middle_hi) j.middle_lo = j.middle_hi = 0; /* all edges */
     }
-    j.row_tiles = (j.middle_hi - j.middle_lo + TILE_ROWS - 1) / TILE_ROWS;
-    j.batch_tiles = (n + TILE_ROWS - 1) / TILE_ROWS;
+    /* rows a tile: the tall tiles where a segment holds terms enough to pay
+     * for their 12 rows' pointers (not the first layer's 5 x 1 runs) */
+    const int64_t tall = j.kseg < TALL_KSEG_LEAST
+                             ? TILE_ROWS
+                             : tfc_tile_rows((int)(o < tfc_tile_width() ? o : tfc_tile_width()));
+    j.row_tiles = (j.middle_hi - j.middle_lo + tall - 1) / tall;
+    j.batch_tiles = (n + tall - 1) / tall;
     j.middle_count = n * oh * j.row_tiles;
     j.tiles = j.middle_count + oh * (ow - (j.middle_hi - j.middle_lo)) * j.batch_tiles;
-    tfc_parallel_for(pool, j.tiles, grain_of(TILE_ROWS * o * fh * fw * c), forward_tiles, &j);
+    tfc_parallel_for(pool, j.tiles, grain_of(tall * o * fh * fw * c), forward_tiles, &j);
     if (padded) tfc_block_free(padded, bytes);
     return 1;
 }
@@ -217,7 +224,7 @@ typedef struct filter_job {
 
 static void filter_tiles(void *arg, int64_t begin, int64_t end) {
     const filter_job *j = arg;
-    const float *rows[TILE_ROWS];
+    const float *rows[TILE_ROWS_MOST];
     int64_t a_off[FILTER_CHUNK_SEGMENTS];
     const int64_t width = tfc_tile_width();
     tfc_tile_args t = {.row = rows,
@@ -276,7 +283,7 @@ static void positions_on_image(int64_t k, int64_t s, int64_t d, int64_t p, int64
 static void tap_tiles(void *arg, int64_t begin, int64_t end) {
     const tap_job *j = arg;
     const tfc_conv_geom *q = j->q;
-    const float *rows[TILE_ROWS];
+    const float *rows[TILE_ROWS_MOST];
     int64_t a_off[FILTER_CHUNK_SEGMENTS];
     const int64_t width = tfc_tile_width(), image = q->h * q->w * q->c;
     for (int64_t s = 0; s < FILTER_CHUNK_SEGMENTS; s++) a_off[s] = s * q->sh * q->w * q->c;
@@ -324,14 +331,14 @@ static void tap_tiles(void *arg, int64_t begin, int64_t end) {
 
 static int backward_filter(tfc_threadpool *pool, const tfc_conv_geom *q, const float *x,
                            const float *dy, float *out) {
+    const int64_t tall = tfc_tile_rows((int)(q->o < tfc_tile_width() ? q->o : tfc_tile_width()));
     if (q->c >= TAP_ROWS_LEAST) {
-        tap_job j = {
-            .x = x, .dy = dy, .q = q, .tap_tiles = (q->c + TILE_ROWS - 1) / TILE_ROWS, .out = out};
+        tap_job j = {.x = x, .dy = dy, .q = q, .tap_tiles = (q->c + tall - 1) / tall, .out = out};
         j.tiles = q->fh * q->fw * j.tap_tiles;
         j.images_a_chunk = FILTER_CHUNK_BYTES / (int64_t)sizeof(float) / (q->oh * q->ow * q->o);
         if (j.images_a_chunk < 1) j.images_a_chunk = 1;
-        tfc_parallel_for(pool, j.tiles, grain_of(TILE_ROWS * q->o * q->n * q->oh * q->ow),
-                         tap_tiles, &j);
+        tfc_parallel_for(pool, j.tiles, grain_of(tall * q->o * q->n * q->oh * q->ow), tap_tiles,
+                         &j);
         return 1;
     }
     filter_job j = {.dy = dy,
@@ -358,9 +365,8 @@ static int backward_filter(tfc_threadpool *pool, const tfc_conv_geom *q, const f
     padding p = {x, q->h, q->w, q->c, q->ph, q->pw, j.hp, j.wp, img};
     tfc_parallel_for(pool, q->n, 1 + RANGE_WORK / (j.hp * j.wp * q->c + 1), pad_images, &p);
     j.img = img;
-    j.tiles = (j.rows + TILE_ROWS - 1) / TILE_ROWS;
-    tfc_parallel_for(pool, j.tiles, grain_of(TILE_ROWS * q->o * q->n * q->oh * q->ow), filter_tiles,
-                     &j);
+    j.tiles = (j.rows + tall - 1) / tall;
+    tfc_parallel_for(pool, j.tiles, grain_of(tall * q->o * q->n * q->oh * q->ow), filter_tiles, &j);
     tfc_block_free(img, bytes);
     return 1;
 }

@@ -192,7 +192,7 @@ static void cut_into(gemm_job *j, int64_t len, int64_t blocks) {
     j->block = (len + blocks - 1) / blocks;
     /* float products on the tiles: blocks of whole tiles */
     int64_t width = j->dt == TFC_FLOAT ? tfc_tile_width() : 0;
-    j->unit = !width ? 1 : j->by_cols ? width : TILE_ROWS;
+    j->unit = !width ? 1 : j->by_cols ? width : tfc_tile_rows((int)(j->n < width ? j->n : width));
     j->units = (len + j->unit - 1) / j->unit;
 }
 

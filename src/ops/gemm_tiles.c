@@ -1,5 +1,5 @@
 /* One thread's product through the register tiles (see gemm_tiles.h).
- * For each block of k, one tile for each group of up to TILE_ROWS rows
+ * For each block of k, one tile for each group of up to tfc_tile_rows rows
  * and each panel of tile-width columns of C: row group after row group
  * (each across all panels) where B's block is small, else panel after
  * panel. A's rows are read where they lie (a transposed A is read by
@@ -96,7 +96,7 @@ typedef struct tiles_pass {
     const float *a, *b;
     const float *packed; /* packs: B's block, panel after panel (kc x width each) */
     tfc_tile_args t;
-    const float *rows[TILE_ROWS];
+    const float *rows[TILE_ROWS_MOST];
 } tiles_pass;
 
 /* one tile: row group `tile`, the panel at column j0 (p->t.c already set) */
@@ -118,6 +118,7 @@ int tfc_gemm_tiles(int ta, int tb, int64_t m, int64_t n, int64_t k, const float 
                    float scale) {
     const int64_t width = tfc_tile_width();
     if (!width || m <= 0 || n <= 0 || k <= 0) return 0;
+    const int64_t tall = tfc_tile_rows((int)(n < width ? n : width)); /* rows a tile */
     if (mode == TILE_UPDATE && k > GEMM_TILES_KC) return 0;
     int64_t kc = k < GEMM_TILES_KC ? k : GEMM_TILES_KC;
     int rows_first = (size_t)(kc * n) * sizeof(float) <= ROW_ORDER_BYTES;
@@ -136,7 +137,7 @@ int tfc_gemm_tiles(int ta, int tb, int64_t m, int64_t n, int64_t k, const float 
                     .lda = lda,
                     .ldb = ldb,
                     .width = width,
-                    .tiles = (m + TILE_ROWS - 1) / TILE_ROWS,
+                    .tiles = (m + tall - 1) / tall,
                     .a = a,
                     .b = b,
                     .packed = packed};

@@ -16,7 +16,8 @@
 #define AVX2 __attribute__((target("avx2,fma")))
 #define AVX2_INLINE static inline __attribute__((always_inline, target("avx2,fma")))
 #define AVX512 __attribute__((target("avx512f,avx2,fma,prfchw")))
-#define AVX512_INLINE static inline __attribute__((always_inline, target("avx512f,avx2,fma,prfchw")))
+#define AVX512_INLINE                                                                              \
+    static inline __attribute__((always_inline, target("avx512f,avx2,fma,prfchw")))
 #endif
 
 static atomic_int width_in_use = -1; /* -1: not yet decided */
@@ -46,6 +47,10 @@ int tfc_tile_use_width(int width) {
     return width;
 }
 
+int tfc_tile_rows(int cols) {
+    return tfc_tile_width() == 64 && cols <= TILE_TALL_COLS ? TILE_ROWS_MOST : TILE_ROWS;
+}
+
 int tfc_tile_width(void) {
     int w = atomic_load_explicit(&width_in_use, memory_order_relaxed);
     return w >= 0 ? w : tfc_tile_use_width(-1);
@@ -55,7 +60,7 @@ int tfc_tile_width(void) {
 
 /* (the tiles' macros are laid out by hand) */
 // clang-format off
-/* The body of every tile: R rows (1..6) by V vectors, the last of which
+/* The body of every tile: R rows (1..12) by V vectors, the last of which
  * loads and stores through `mask`. LOADV, STOREV, FMA, SET1, ADD, MUL and
  * ZERO are the width's operations, VEC_T its vector and LANES its floats. */
 #define TILE_BODY(VEC, R, V)                                                                       \
@@ -63,9 +68,14 @@ int tfc_tile_width(void) {
     float *const c = t->c;                                                                         \
     VEC s00, s01, s02, s03, s10, s11, s12, s13, s20, s21, s22, s23;                                \
     VEC s30, s31, s32, s33, s40, s41, s42, s43, s50, s51, s52, s53;                                \
+    VEC s60, s61, s62, s63, s70, s71, s72, s73, s80, s81, s82, s83;                                \
+    VEC s90, s91, s92, s93, s100, s101, s102, s103, s110, s111, s112, s113;                        \
     (void)s00, (void)s01, (void)s02, (void)s03, (void)s10, (void)s11, (void)s12, (void)s13;        \
     (void)s20, (void)s21, (void)s22, (void)s23, (void)s30, (void)s31, (void)s32, (void)s33;        \
     (void)s40, (void)s41, (void)s42, (void)s43, (void)s50, (void)s51, (void)s52, (void)s53;        \
+    (void)s60, (void)s61, (void)s62, (void)s63, (void)s70, (void)s71, (void)s72, (void)s73;        \
+    (void)s80, (void)s81, (void)s82, (void)s83, (void)s90, (void)s91, (void)s92, (void)s93;        \
+    (void)s100, (void)s101, (void)s102, (void)s103, (void)s110, (void)s111, (void)s112, (void)s113; \
     /* the sums start from C, from scale * C, or from zero */                                      \
     const int from_c = t->mode == TILE_ACCUMULATE || (t->mode == TILE_BETA && t->scale == 1.0f);   \
     const int scaled_c = t->mode == TILE_BETA && t->scale != 0.0f && t->scale != 1.0f;             \
@@ -74,32 +84,34 @@ int tfc_tile_width(void) {
     for (int64_t s = 0; s < t->nseg; s++) {                                                        \
         const int64_t off = t->a_off ? t->a_off[s] : 0;                                            \
         const float *r0 = t->row[0] + off;                                                         \
-        const float *r1 = R > 1 ? t->row[1] + off : r0;                                            \
-        const float *r2 = R > 2 ? t->row[2] + off : r0;                                            \
-        const float *r3 = R > 3 ? t->row[3] + off : r0;                                            \
-        const float *r4 = R > 4 ? t->row[4] + off : r0;                                            \
-        const float *r5 = R > 5 ? t->row[5] + off : r0;                                            \
+        ROW_PTR(1, R) ROW_PTR(2, R) ROW_PTR(3, R) ROW_PTR(4, R) ROW_PTR(5, R) ROW_PTR(6, R)          \
+        ROW_PTR(7, R) ROW_PTR(8, R) ROW_PTR(9, R) ROW_PTR(10, R) ROW_PTR(11, R)                     \
         const float *bp = t->b + s * t->b_seg;                                                     \
         for (int64_t k = 0, ak = 0; k < t->kseg; k++, ak += a_step, bp += ldb) {                   \
             VEC b0 = LOADV(bp, 0, V), b1 = V > 1 ? LOADV(bp, 1, V) : b0;                           \
             VEC b2 = V > 2 ? LOADV(bp, 2, V) : b0, b3 = V > 3 ? LOADV(bp, 3, V) : b0;              \
             (void)b1, (void)b2, (void)b3;                                                          \
-            TERM_ROW(0, R, V) TERM_ROW(1, R, V) TERM_ROW(2, R, V)                                  \
-            TERM_ROW(3, R, V) TERM_ROW(4, R, V) TERM_ROW(5, R, V)                                  \
+            TERM_ROW(0, R, V) TERM_ROW(1, R, V) TERM_ROW(2, R, V) TERM_ROW(3, R, V)                \
+            TERM_ROW(4, R, V) TERM_ROW(5, R, V) TERM_ROW(6, R, V) TERM_ROW(7, R, V)                \
+            TERM_ROW(8, R, V) TERM_ROW(9, R, V) TERM_ROW(10, R, V) TERM_ROW(11, R, V)              \
         }                                                                                          \
     }                                                                                              \
     EACH_SUM(R, V, FINISH)
 
 /* OP(i, v, V) for every sum of an R x V tile */
 #define EACH_SUM(R, V, OP)                                                                         \
-    EACH_V(0, R, V, OP) EACH_V(1, R, V, OP) EACH_V(2, R, V, OP)                                    \
-    EACH_V(3, R, V, OP) EACH_V(4, R, V, OP) EACH_V(5, R, V, OP)
+    EACH_V(0, R, V, OP) EACH_V(1, R, V, OP) EACH_V(2, R, V, OP) EACH_V(3, R, V, OP)                \
+    EACH_V(4, R, V, OP) EACH_V(5, R, V, OP) EACH_V(6, R, V, OP) EACH_V(7, R, V, OP)                \
+    EACH_V(8, R, V, OP) EACH_V(9, R, V, OP) EACH_V(10, R, V, OP) EACH_V(11, R, V, OP)
 #define EACH_V(i, R, V, OP)                                                                        \
     ONE_SUM(i, 0, R, V, OP) ONE_SUM(i, 1, R, V, OP) ONE_SUM(i, 2, R, V, OP) ONE_SUM(i, 3, R, V, OP)
 #define ONE_SUM(i, v, R, V, OP)                                                                    \
     if (R > i && V > v) {                                                                          \
         OP(i, v, V)                                                                                \
     }
+
+/* row i's pointer (of R), at this segment's offset */
+#define ROW_PTR(i, R) const float *r##i = R > i ? t->row[i] + off : r0;
 
 /* one term for row i (of R): A(i, k) broadcast, times each vector of B */
 #define TERM_ROW(i, R, V)                                                                          \
@@ -156,13 +168,24 @@ TILE512_ROWS(3)
 TILE512_ROWS(4)
 TILE512_ROWS(5)
 TILE512_ROWS(6)
+/* the tall tiles: 7 to 12 rows of at most 2 vectors (24 sums) */
+#define TILE512_TALL(R) TILE512(R, 1) TILE512(R, 2)
+TILE512_TALL(7)
+TILE512_TALL(8)
+TILE512_TALL(9)
+TILE512_TALL(10)
+TILE512_TALL(11)
+TILE512_TALL(12)
 
 typedef void (*tile_fn)(const tfc_tile_args *, int);
 #define TILE512_ROW_FNS(R)                                                                         \
     { tile512_##R##_1, tile512_##R##_2, tile512_##R##_3, tile512_##R##_4 }
-static const tile_fn tiles512[TILE_ROWS][4] = {TILE512_ROW_FNS(1), TILE512_ROW_FNS(2),
-                                               TILE512_ROW_FNS(3), TILE512_ROW_FNS(4),
-                                               TILE512_ROW_FNS(5), TILE512_ROW_FNS(6)};
+#define TILE512_TALL_FNS(R)                                                                        \
+    { tile512_##R##_1, tile512_##R##_2, NULL, NULL }
+static const tile_fn tiles512[TILE_ROWS_MOST][4] = {
+    TILE512_ROW_FNS(1),  TILE512_ROW_FNS(2),   TILE512_ROW_FNS(3),   TILE512_ROW_FNS(4),
+    TILE512_ROW_FNS(5),  TILE512_ROW_FNS(6),   TILE512_TALL_FNS(7),  TILE512_TALL_FNS(8),
+    TILE512_TALL_FNS(9), TILE512_TALL_FNS(10), TILE512_TALL_FNS(11), TILE512_TALL_FNS(12)};
 
 #undef VEC_T
 #undef LANES
