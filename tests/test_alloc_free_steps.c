@@ -4,7 +4,7 @@
  * without the sanitizers, which interpose them themselves).
  *
  * The libraries' allocations are counted apart, by the library their
- * caller lies in. Where the CPU has AVX2 or AVX-512, float products and
+ * caller lies in. Where the CPU has AVX-512, float products and
  * convolutions run on tfc's register tiles (src/ops/tiles.h) and no
  * library allocates either: the count is zero. Elsewhere they go to
  * oneDNN, whose sgemm takes one packing buffer from malloc per call and

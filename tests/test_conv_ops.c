@@ -165,7 +165,7 @@ static void check_conv_kernels(void) {
 }
 
 /* The tile widths this CPU has (ops/tiles.h), and 0: the libraries' paths
- * (oneDNN's primitives, im2col) that CPUs without AVX2 take. */
+ * (oneDNN's primitives, im2col) that CPUs without AVX-512 take. */
 static int tile_widths(int *w) {
     int n = 0;
     if (tfc_tile_use_width(64) == 64) w[n++] = 64;

@@ -69,7 +69,7 @@ enum { TFC_CONV_FORWARD, TFC_CONV_BACKWARD_DATA, TFC_CONV_BACKWARD_WEIGHTS };
 /* Runs one pass of a float32 convolution through tfc's register tiles
  * (conv_tiles.c): forward x, f -> out (NHWC); backward-data f, dy -> out
  * (NHWC, stride 1 only); backward-weights x, dy -> out (HWIO). Returns 1
- * when done, 0 when left to oneDNN or im2col (no AVX2, a strided
+ * when done, 0 when left to oneDNN or im2col (no AVX-512, a strided
  * backward-data pass, scratch memory short). Bit-identical at any thread
  * count; no heap allocation in the steady state. */
 int tfc_conv_tiles(tfc_kernel_ctx *c, int pass, const tfc_conv_geom *q, const float *x,

@@ -34,7 +34,7 @@ typedef struct gemm_job {
 } gemm_job;
 
 /* Float products of at least this many multiply-adds go to tfc's register
- * tiles (gemm_tiles.h) where the CPU has AVX2 or AVX-512, else to oneDNN's
+ * tiles (gemm_tiles.h) where the CPU has AVX-512, else to oneDNN's
  * sgemm, whose JIT kernels use the CPU's widest vectors (twice OpenBLAS's
  * Haswell kernels on Zen 4) but which takes its packing buffer from malloc
  * on every call; smaller ones to OpenBLAS, whose call costs 0.05 us. */

@@ -1,5 +1,5 @@
 /* Row-major float32/float64 GEMM: large float products through tfc's
- * register tiles (gemm_tiles.h; oneDNN's sgemm on CPUs without AVX2),
+ * register tiles (gemm_tiles.h; oneDNN's sgemm on CPUs without AVX-512),
  * float products with a side of at most 16 through tfc's skinny kernels
  * (gemm_skinny.h), small ones and float64 through OpenBLAS; split over a
  * thread pool in a way that never changes the result. */

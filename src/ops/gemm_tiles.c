@@ -83,6 +83,8 @@ static void pack(int tb, float *to, const float *b, int64_t ldb, int64_t k0, int
  * gradient's 3136 x 1024 C, 20% slower). Larger: panel after panel,
  * B's panel staying in the caches while A's rows stream past it. */
 #define ROW_ORDER_BYTES (256 * 1024)
+/* columns of a panel when B's block is large (a multiple of every width) */
+#define PANEL_COLUMNS 64
 /* rows of A from which on a copy of B (not transposed) pays */
 #define PACK_ROWS_LEAST 256
 /* the most a copy of B's panels takes: a block of ROW_ORDER_BYTES with its
@@ -156,16 +158,19 @@ int tfc_gemm_tiles(int ta, int tb, int64_t m, int64_t n, int64_t k, const float 
                     run_tile(&p, tile, j0);
                 }
         } else {
-            for (int64_t j0 = 0; j0 < n; j0 += width) {
-                if (packs) {
-                    pack(tb, packed, b, ldb, p.k0, p.t.kseg, j0, n - j0 < width ? n - j0 : width,
-                         width);
-                    p.packed = packed - j0 / width * p.t.kseg * width; /* run_tile's offset */
-                }
-                for (int64_t tile = 0; tile < p.tiles; tile++) {
-                    p.t.c = c + tfc_tile_first_row(m, p.tiles, tile) * ldc + j0;
-                    run_tile(&p, tile, j0);
-                }
+            /* panels PANEL_COLUMNS wide (several AVX2 tiles side by side, so
+             * that each row of B's panel is read as 256 bytes, not 64) */
+            for (int64_t p0 = 0; p0 < n; p0 += PANEL_COLUMNS) {
+                int64_t p1 = p0 + PANEL_COLUMNS < n ? p0 + PANEL_COLUMNS : n;
+                for (int64_t j0 = p0; packs && j0 < p1; j0 += width)
+                    pack(tb, packed + (j0 - p0) / width * p.t.kseg * width, b, ldb, p.k0,
+                         p.t.kseg, j0, p1 - j0 < width ? p1 - j0 : width, width);
+                p.packed = packed - p0 / width * p.t.kseg * width; /* run_tile's offset */
+                for (int64_t tile = 0; tile < p.tiles; tile++)
+                    for (int64_t j0 = p0; j0 < p1; j0 += width) {
+                        p.t.c = c + tfc_tile_first_row(m, p.tiles, tile) * ldc + j0;
+                        run_tile(&p, tile, j0);
+                    }
             }
         }
     }

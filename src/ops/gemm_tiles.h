@@ -1,7 +1,7 @@
 /* One thread's float32 product through tfc's register tiles (tiles.h):
- * the path of tfc_gemm's blocks (gemm.c) where the CPU has AVX2 or
- * AVX-512, in place of oneDNN's sgemm, which takes its packing buffer
- * from malloc on every call. */
+ * the path of tfc_gemm's blocks (gemm.c) where the CPU has AVX-512, in
+ * place of oneDNN's sgemm, which takes its packing buffer from malloc on
+ * every call. */
 #ifndef TFC_OPS_GEMM_TILES_H
 #define TFC_OPS_GEMM_TILES_H
 

@@ -42,10 +42,11 @@ typedef enum {
  * cut along k into blocks, the later ones accumulating, has the same bits
  * as one made whole.) */
 
-/* Columns a tile covers: 64 (AVX-512), 16 (AVX2 + FMA), or 0 where the CPU
- * has neither or the build is not for x86-64 (the callers then leave the
- * product to the libraries). TFC_TILES=0 in the environment gives 0, and
- * TFC_TILES=avx2 asks for the AVX2 tiles (benchmarks, tests). */
+/* Columns a tile covers: 64 where the CPU has AVX-512, else 0 (the callers
+ * then leave the product to the libraries; so does a build not for
+ * x86-64). The AVX2 + FMA tiles (16) run when asked for: TFC_TILES=avx2 in
+ * the environment, or tfc_tile_use_width(16) (tests); TFC_TILES=0 turns
+ * the tiles off (benchmarks against the libraries). */
 int tfc_tile_width(void);
 
 /* Sets the width in use: 64, 16 or 0 (at most what the CPU has), or -1 to
