@@ -96,7 +96,8 @@ typedef struct tiles_pass {
     int ta, packs;
     int64_t m, n, lda, ldb, width, tiles, k0;
     const float *a, *b;
-    const float *packed; /* packs: B's block, panel after panel (kc x width each) */
+    const float *packed; /* packs: B's block, panel after panel (kc x width each), */
+    int64_t packed_from; /* from this column on */
     tfc_tile_args t;
     const float *rows[TILE_ROWS_MOST];
 } tiles_pass;
@@ -108,10 +109,13 @@ static void run_tile(tiles_pass *p, int64_t tile, int64_t j0) {
     int nc = (int)(p->n - j0 < p->width ? p->n - j0 : p->width);
     for (int i = 0; i < nr; i++)
         p->rows[i] = p->ta ? p->a + p->k0 * p->lda + i0 + i : p->a + (i0 + i) * p->lda + p->k0;
-    if (p->packs)
-        p->t.b = p->packed + j0 / p->width * p->t.kseg * p->width, p->t.ldb = p->width;
-    else
-        p->t.b = p->b + p->k0 * p->ldb + j0, p->t.ldb = p->ldb;
+    if (p->packs) {
+        p->t.b = p->packed + (j0 - p->packed_from) / p->width * p->t.kseg * p->width;
+        p->t.ldb = p->width;
+    } else {
+        p->t.b = p->b + p->k0 * p->ldb + j0;
+        p->t.ldb = p->ldb;
+    }
     tfc_register_tile(&p->t, nr, nc);
 }
 
@@ -163,9 +167,9 @@ int tfc_gemm_tiles(int ta, int tb, int64_t m, int64_t n, int64_t k, const float 
             for (int64_t p0 = 0; p0 < n; p0 += PANEL_COLUMNS) {
                 int64_t p1 = p0 + PANEL_COLUMNS < n ? p0 + PANEL_COLUMNS : n;
                 for (int64_t j0 = p0; packs && j0 < p1; j0 += width)
-                    pack(tb, packed + (j0 - p0) / width * p.t.kseg * width, b, ldb, p.k0,
-                         p.t.kseg, j0, p1 - j0 < width ? p1 - j0 : width, width);
-                p.packed = packed - p0 / width * p.t.kseg * width; /* run_tile's offset */
+                    pack(tb, packed + (j0 - p0) / width * p.t.kseg * width, b, ldb, p.k0, p.t.kseg,
+                         j0, p1 - j0 < width ? p1 - j0 : width, width);
+                p.packed_from = p0;
                 for (int64_t tile = 0; tile < p.tiles; tile++)
                     for (int64_t j0 = p0; j0 < p1; j0 += width) {
                         p.t.c = c + tfc_tile_first_row(m, p.tiles, tile) * ldc + j0;
