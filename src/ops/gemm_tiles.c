@@ -87,6 +87,12 @@ static void pack(int tb, float *to, const float *b, int64_t ldb, int64_t k0, int
 #define PANEL_COLUMNS 64
 /* rows of A from which on a copy of B (not transposed) pays */
 #define PACK_ROWS_LEAST 256
+/* and, for tiles narrower than a panel (AVX2), in panel order: each of
+ * B's rows then lies in a page of its own, and a 6 x 16 tile does too
+ * little a row to hide the TLB's misses (the CNN's dense forward, 50 x
+ * 1024 x 3136, 45 -> 67-78 GFLOP/s; the LSTM's gates, 20 rows, 103 -> 75
+ * with the copy, hence the rows) */
+#define NARROW_PACK_ROWS_LEAST 48
 /* the most a copy of B's panels takes: a block of ROW_ORDER_BYTES with its
  * last panel filled out, or one panel of the longest block of k */
 #define PACK_SPACE_BYTES (ROW_ORDER_BYTES + sizeof(float) * GEMM_TILES_KC * 64)
@@ -133,7 +139,8 @@ int tfc_gemm_tiles(int ta, int tb, int64_t m, int64_t n, int64_t k, const float 
      * rather than as rows apart: a 3136 x 1024 weight gradient 14% faster;
      * for the MLP's 100 rows the copy costs more than it gains); the whole
      * block when rows go first, else one panel */
-    int packs = tb || (rows_first && m >= PACK_ROWS_LEAST);
+    int packs = tb || (rows_first && m >= PACK_ROWS_LEAST) ||
+                (!rows_first && width < PANEL_COLUMNS && m >= NARROW_PACK_ROWS_LEAST);
     float *packed = packs ? tfc_thread_scratch() : NULL;
     if (packs && !packed) return 0;
     tiles_pass p = {.ta = ta,
