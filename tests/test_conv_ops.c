@@ -5,7 +5,7 @@
 #include "gradcheck.h"
 #include "harness.h"
 #include "window_ref.h"
-#include "ops/tiles.h"
+#include "tile_widths.h"
 
 #include <stdlib.h>
 
@@ -166,19 +166,10 @@ static void check_conv_kernels(void) {
         }
 }
 
-/* The tile widths this CPU has (ops/tiles.h), and 0: the libraries' paths
- * (oneDNN's primitives, im2col) that CPUs without AVX-512 take. */
-static int tile_widths(int *w) {
-    int n = 0;
-    if (tfc_tile_use_width(64) == 64) w[n++] = 64;
-    if (tfc_tile_use_width(16) == 16) w[n++] = 16;
-    w[n++] = 0;
-    tfc_tile_use_width(-1);
-    return n;
-}
-
+/* on each tile width the CPU has, and on the libraries' paths (oneDNN's
+ * primitives, im2col) that CPUs without AVX-512 take */
 static void test_conv2d_forward_and_backprops(void) {
-    int widths[3], nw = tile_widths(widths);
+    int widths[3], nw = tile_widths_to_try(widths, 1);
     for (int i = 0; i < nw; i++) {
         CHECK(tfc_tile_use_width(widths[i]) == widths[i]);
         check_conv_kernels();
@@ -226,7 +217,7 @@ static void test_conv_same_bits_at_any_thread_count(void) {
                            tfc_test_random_tensor(TFC_FLOAT, 4, yd, -1, 1)};
     tfc_output feeds[3] = {xp, fp, dyp}, fetches[3] = {y, dx, df};
     tfc_tensor *first[3] = {NULL};
-    int widths[3], nw = tile_widths(widths);
+    int widths[3], nw = tile_widths_to_try(widths, 1);
     /* each width with 1, 2 and 3 threads; the tiles' widths against the first */
     for (int run = 0; run < 3 * nw; run++) {
         int threads = 1 + run % 3, width = widths[run / 3];

@@ -10,6 +10,7 @@
 #include "harness.h"
 
 #include "ops/gemm_tiles.h"
+#include "tile_widths.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -83,16 +84,8 @@ static const int64_t SHAPES[][3] = {
     {11, 1, 40},
 };
 
-static int widths_to_try(int *w) {
-    int n = 0;
-    if (tfc_tile_use_width(64) == 64) w[n++] = 64;
-    if (tfc_tile_use_width(16) == 16) w[n++] = 16;
-    tfc_tile_use_width(-1);
-    return n;
-}
-
 static void test_products_are_fma_chains(void) {
-    int widths[2], nw = widths_to_try(widths);
+    int widths[2], nw = tile_widths_to_try(widths, 0);
     for (int wi = 0; wi < nw; wi++) {
         CHECK(tfc_tile_use_width(widths[wi]) == widths[wi]);
         for (size_t s = 0; s < sizeof SHAPES / sizeof SHAPES[0]; s++)
@@ -105,7 +98,7 @@ static void test_products_are_fma_chains(void) {
 }
 
 static void test_modes(void) {
-    int widths[2], nw = widths_to_try(widths);
+    int widths[2], nw = tile_widths_to_try(widths, 0);
     for (int wi = 0; wi < nw; wi++) {
         CHECK(tfc_tile_use_width(widths[wi]) == widths[wi]);
         for (int t = 0; t < 4; t++) {

@@ -1,20 +1,24 @@
 /* The passes of a float32 convolution through the register tiles
- * (tiles.h), the images first copied with their zero padding:
+ * (tiles.h), reading the images where they lie and leaving out the taps
+ * that fall on the zero padding:
  *
- *   forward          a tile's rows are output pixels (any of the batch),
- *                    each pointing at its window in the padded input; the
- *                    segments are the window's rows (its columns and the
- *                    channels lie next to each other there: one run of
- *                    fw x c terms), or each tap of a dilated window;
+ *   forward          a tile's rows are output pixels whose windows meet
+ *                    the image alike (neighbours in an output row's
+ *                    middle, or one edge position in several images);
+ *                    the segments are the window's rows on the image (its
+ *                    columns and the channels lie next to each other
+ *                    there: one run of terms), or each tap of a dilated
+ *                    window, read from a zero-padded copy;
  *   backward data    (stride 1) the forward pass over the output gradient,
- *                    padded so that every window that reached an input
- *                    pixel finds it, with the filter turned half a turn
- *                    and its channels swapped;
- *   backward filter  a tile's rows are the filter's (tap, in-channel)
- *                    rows, each pointing at that tap's first pixel; the
- *                    terms are the output pixels, a segment an output row
- *                    of one image, summed a chunk of rows at a time into
- *                    the filter's gradient.
+ *                    as if padded so that every window that reached an
+ *                    input pixel finds it, with the filter turned half a
+ *                    turn and its channels swapped;
+ *   backward filter  a tile's rows are one tap's in-channels, the terms
+ *                    the output pixels whose input under the tap lies on
+ *                    the image, a segment an output row of one image,
+ *                    summed a chunk of images at a time into the filter's
+ *                    gradient (fewer than 4 in-channels: rows across the
+ *                    taps, over a zero-padded copy).
  *
  * Every sum runs in one fixed order: the bits do not depend on the
  * thread count. */
@@ -64,8 +68,9 @@ static void pad_images(void *arg, int64_t begin, int64_t end) {
     }
 }
 
-/* A forward pass: out[n, oh, ow, o] from padded images [n, hp, wp, c] and a
- * filter [fh, fw, c, o], stride (sh, sw), dilation (dh, dw). The taps
+/* A forward pass: out[n, oh, ow, o] from images [n, h, w, c] padded by
+ * (top, left) and a filter [fh, fw, c, o], stride (sh, sw), dilation
+ * (dh, dw). The taps
  * that fall on the padding are left out rather than summed as zeros (a
  * sixth of a 5x5 SAME convolution's terms on 14 x 14 images), so a tile's
  * pixels share which taps fall on the image: those of an output row's
@@ -81,19 +86,25 @@ typedef struct forward_job {
     int64_t row_tiles, batch_tiles; /* tiles an output row's middle, and an edge position */
     int64_t middle_count, tiles;    /* tiles of the middles; of all */
     int64_t a_off[MAX_WINDOW_SEGMENTS];
-    int64_t nseg, kseg, b_seg, seg_rows; /* seg_rows: segments a window row */
+    int64_t kseg, b_seg, seg_rows; /* seg_rows: segments a window row */
     float *out;
 } forward_job;
+
+/* [*lo, *hi): the i in [0, count) whose i * step lies in [from, end), the
+ * positions of a window's taps, or of its outputs, that meet the image */
+static void on_image(int64_t step, int64_t from, int64_t end, int64_t count, int64_t *lo,
+                     int64_t *hi) {
+    *lo = from <= 0 ? 0 : (from + step - 1) / step;
+    *hi = end <= 0 ? 0 : (end - 1) / step + 1;
+    if (*hi > count) *hi = count;
+    if (*lo > *hi) *lo = *hi;
+}
 
 /* the taps [*lo, *hi) of a window (k taps, dilation d) at output position
  * o (stride s) that fall on the image's `size` positions from `first` on */
 static void taps_on_image(int64_t o, int64_t s, int64_t d, int64_t k, int64_t first, int64_t size,
                           int64_t *lo, int64_t *hi) {
-    int64_t from = first - o * s, end = first + size - o * s; /* tap offsets in [from, end) */
-    *lo = from <= 0 ? 0 : (from + d - 1) / d;
-    *hi = end <= 0 ? 0 : (end - 1) / d + 1;
-    if (*hi > k) *hi = k;
-    if (*lo > *hi) *lo = *hi;
+    on_image(d, first - o * s, first + size - o * s, k, lo, hi);
 }
 
 static void forward_tiles(void *arg, int64_t begin, int64_t end) {
@@ -143,8 +154,8 @@ static void forward_tiles(void *arg, int64_t begin, int64_t end) {
 
 static int64_t grain_of(int64_t tile_work) { return 1 + RANGE_WORK / (tile_work ? tile_work : 1); }
 
-/* The forward pass over images `src` [n, h, w, c] padded by (top, left) to
- * hp x wp: 1, or 0 when left undone (too many taps, no scratch memory). */
+/* The forward pass over images `src` [n, h, w, c] padded by (top, left):
+ * 1, or 0 when left undone (too many taps, no scratch memory). */
 static int forward(tfc_threadpool *pool, const float *src, int64_t n, int64_t h, int64_t w,
                    int64_t c, int64_t top, int64_t left, const float *f, int64_t fh, int64_t fw,
                    int64_t o, int64_t sh, int64_t sw, int64_t dh, int64_t dw, int64_t oh,
@@ -176,11 +187,11 @@ static int forward(tfc_threadpool *pool, const float *src, int64_t n, int64_t h,
         j.ptop = top, j.pleft = left;
     }
     j.seg_rows = runs ? 1 : fw;
-    j.nseg = runs ? fh : fh * fw;
-    if (j.nseg > MAX_WINDOW_SEGMENTS) return 0;
+    int64_t nseg = runs ? fh : fh * fw;
+    if (nseg > MAX_WINDOW_SEGMENTS) return 0;
     j.kseg = runs ? fw * c : c;
     j.b_seg = j.kseg * o;
-    for (int64_t s = 0; s < j.nseg; s++) {
+    for (int64_t s = 0; s < nseg; s++) {
         int64_t ky = runs ? s : s / fw, kx = runs ? 0 : s % fw;
         j.a_off[s] = (ky * dh * j.bw + kx * dw) * c;
     }
@@ -273,11 +284,7 @@ typedef struct tap_job {
  * tap k (dilation d, leading padding p) falls on the image's size */
 static void positions_on_image(int64_t k, int64_t s, int64_t d, int64_t p, int64_t size, int64_t n,
                                int64_t *lo, int64_t *hi) {
-    int64_t from = p - k * d, end = size + p - k * d; /* o * s in [from, end) */
-    *lo = from <= 0 ? 0 : (from + s - 1) / s;
-    *hi = end <= 0 ? 0 : (end - 1) / s + 1;
-    if (*hi > n) *hi = n;
-    if (*lo > *hi) *lo = *hi;
+    on_image(s, p - k * d, size + p - k * d, n, lo, hi);
 }
 
 static void tap_tiles(void *arg, int64_t begin, int64_t end) {

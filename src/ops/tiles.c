@@ -16,8 +16,6 @@
 #define AVX2 __attribute__((target("avx2,fma")))
 #define AVX2_INLINE static inline __attribute__((always_inline, target("avx2,fma")))
 #define AVX512 __attribute__((target("avx512f,avx2,fma,prfchw")))
-#define AVX512_INLINE                                                                              \
-    static inline __attribute__((always_inline, target("avx512f,avx2,fma,prfchw")))
 #endif
 
 static atomic_int width_in_use = -1; /* -1: not yet decided */
@@ -214,8 +212,7 @@ static const tile_fn tiles512[TILE_ROWS_MOST][4] = {
 /* (a masked load costs more than a plain one here: only a partial last
  * vector takes it) */
 #define LOADV(p, v, V)                                                                             \
-    ((v) == (V)-1 && partial ? _mm256_maskload_ps((p) + (v)*8, mask)                               \
-                             : _mm256_loadu_ps((p) + (v)*8))
+    ((v) == (V)-1 && partial ? _mm256_maskload_ps((p) + (v)*8, mask) : _mm256_loadu_ps((p) + (v)*8))
 #define STOREV(p, v, V, x)                                                                         \
     ((v) == (V)-1 && partial ? _mm256_maskstore_ps((p) + (v)*8, mask, x)                           \
                              : _mm256_storeu_ps((p) + (v)*8, x))
