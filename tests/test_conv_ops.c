@@ -334,6 +334,8 @@ static const pcfg POOL_CFGS[] = {
     /* windows that tile the input (MaxPoolGrad's direct path): padded, odd sizes */
     {2, 7, 5, 33, 2, 2, 2, 2, 1}, {2, 6, 9, 5, 3, 3, 3, 3, 1},
     {1, 7, 7, 3, 2, 2, 2, 2, 0}, /* VALID leaves a row and a column out: not a tiling */
+    /* 2 x 2 windows inside even sizes (the CNNs'): the gradient's own kernel */
+    {2, 8, 6, 37, 2, 2, 2, 2, 1},
 };
 #define NPOOL ((int)(sizeof POOL_CFGS / sizeof *POOL_CFGS))
 

@@ -215,6 +215,30 @@ static void test_activations(void) {
     tfc_graph_free(g);
 }
 
+/* Floor of float32 (vector lanes, then a scalar tail) is floorf, bit for
+ * bit: signed zeros, halves, values past 2^23, infinities and NaN. */
+static void test_floor_special_values(void) {
+    static const float specials[] = {-0.0f,      0.0f,      -0.5f,       0.5f,     -1.0f,
+                                     1.0f,       -1.5f,     2.5f,        1e10f,    -1e10f,
+                                     8388607.5f, -8388607.5f, 16777217.0f, INFINITY, -INFINITY,
+                                     NAN,        1e-30f,    -1e-30f,     -2.75f,   3.999f};
+    enum { N = 45 }; /* two vectors of 16 and a tail */
+    float x[N];
+    for (int i = 0; i < N; i++) x[i] = specials[i % 20] * (i >= 20 && i < 40 ? -1.0f : 1.0f);
+    tfc_graph *g = tfc_graph_new();
+    int64_t n = N;
+    tfc_tensor *got =
+        tfc_test_eval(g, tfc_floor(g, tfc_const_data(g, TFC_FLOAT, 1, &n, x)), NULL, NULL, 0);
+    CHECK(got != NULL);
+    for (int i = 0; got && i < N; i++) {
+        float want = floorf(x[i]), have = ((const float *)tfc_tensor_data(got))[i];
+        CHECK_MSG(isnan(want) ? isnan(have) : memcmp(&want, &have, sizeof want) == 0,
+                  "floor(%g): %g, expected %g", x[i], have, want);
+    }
+    tfc_tensor_free(got);
+    tfc_graph_free(g);
+}
+
 /* The *Grad ops' own gradients (differentiating twice). */
 static void test_activation_grad_gradcheck(void) {
     const char *types[4] = {"EluGrad", "SeluGrad", "LeakyReluGrad", "SoftplusGrad"};
@@ -607,7 +631,7 @@ static void test_moments_gradcheck(void) {
 }
 
 TFC_TEST_MAIN(T(test_gather), T(test_gather_errors), T(test_gather_gradcheck),
-              T(test_unsorted_segment_sum), T(test_activations),
+              T(test_unsorted_segment_sum), T(test_activations), T(test_floor_special_values),
               T(test_activation_grad_gradcheck), T(test_dropout),
               T(test_get_variable_scopes), T(test_initializers), T(test_layers_cnn),
               T(test_batch_norm), T(test_moments_gradcheck))

@@ -381,8 +381,39 @@ typedef struct act_task {
             for (int64_t i = begin; i < end; i++) o[i] = (T)act_fwd(t->d.kind, a[i], t->d.alpha); \
     } while (0)
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+/* floorf a vector at a time (GCC leaves floorf's loop scalar: the dropout
+ * mask's 50 x 1024 Floor took 78 us); returns the elements done */
+static __attribute__((target("avx512f"))) int64_t floor_by_16(const float *a, float *o,
+                                                              int64_t n) {
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        _mm512_storeu_ps(o + i, _mm512_roundscale_ps(_mm512_loadu_ps(a + i),
+                                                     _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC));
+    return i;
+}
+static __attribute__((target("avx"))) int64_t floor_by_8(const float *a, float *o, int64_t n) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(o + i, _mm256_floor_ps(_mm256_loadu_ps(a + i)));
+    return i;
+}
+static int64_t floor_floats(const float *a, float *o, int64_t n) {
+    if (__builtin_cpu_supports("avx512f")) return floor_by_16(a, o, n);
+    if (__builtin_cpu_supports("avx")) return floor_by_8(a, o, n);
+    return 0;
+}
+#else
+static int64_t floor_floats(const float *a, float *o, int64_t n) {
+    (void)a, (void)o, (void)n;
+    return 0;
+}
+#endif
+
 static void act_range(void *arg, int64_t begin, int64_t end) {
     act_task *t = arg;
+    if (t->is_float && !t->backward && t->d.kind == ACT_FLOOR)
+        begin += floor_floats((const float *)t->a + begin, (float *)t->out + begin, end - begin);
     if (t->is_float)
         ACT_LOOP(float);
     else

@@ -65,8 +65,16 @@ static AVX2 void pack_transposed_panel(float *to, const float *b, int64_t ldb, i
 /* to[p * width + j] = B's panel: b[(k0 + p) * ldb + j0 + j] */
 static void pack_panel(float *to, const float *b, int64_t ldb, int64_t k0, int64_t kc, int64_t j0,
                        int64_t nc, int64_t width) {
-    for (int64_t p = 0; p < kc; p++)
-        memcpy(to + p * width, b + (k0 + p) * ldb + j0, sizeof(float) * (size_t)nc);
+    const float *from = b + k0 * ldb + j0;
+    /* a whole tile's row as one copy of known size, in registers (a call
+     * to memcpy a row took longer than the tile's multiply-adds on it) */
+    if (nc == 16 && width == 16)
+        for (int64_t p = 0; p < kc; p++) memcpy(to + p * 16, from + p * ldb, sizeof(float) * 16);
+    else if (nc == 64 && width == 64)
+        for (int64_t p = 0; p < kc; p++) memcpy(to + p * 64, from + p * ldb, sizeof(float) * 64);
+    else
+        for (int64_t p = 0; p < kc; p++)
+            memcpy(to + p * width, from + p * ldb, sizeof(float) * (size_t)nc);
 }
 
 static void pack(int tb, float *to, const float *b, int64_t ldb, int64_t k0, int64_t kc, int64_t j0,

@@ -293,6 +293,51 @@ static int geom_make(tfc_kernel_ctx *c, const int64_t *x, pool_geom *q) {
                 }                                                                        \
     }
 
+/* MaxPoolGrad for 2 x 2 windows of stride 2 that all lie inside the image
+ * (even sizes, no padding: the CNNs' pooling): the tiled kernel's values,
+ * with a window's four pixels and its maximum's place held in registers,
+ * channels in vector lanes. A row of windows is a function of its own, so
+ * that its pointers are restrict parameters (GCC did not vectorize the
+ * loop with restrict locals). */
+#define DEFINE_POOL_2X2_GRAD(T)                                                                    \
+    TFC_VECTOR_CLONES static void row_2x2_grad_##T(const T *restrict top,                         \
+                                                   const T *restrict bottom, const T *restrict g, \
+                                                   T *restrict dtop, T *restrict dbottom,         \
+                                                   int64_t ow, int64_t c) {                       \
+        for (int64_t ox = 0; ox < ow; ox++)                                                        \
+            for (int64_t k = 0; k < c; k++) {                                                      \
+                int64_t left = 2 * ox * c + k, right = left + c;                                   \
+                /* the first maximum; its place a T, so that every select is as wide as the data */ \
+                T best = top[left], p = 0;                                                         \
+                p = top[right] > best ? (T)1 : p;                                                  \
+                best = top[right] > best ? top[right] : best;                                      \
+                p = bottom[left] > best ? (T)2 : p;                                                \
+                best = bottom[left] > best ? bottom[left] : best;                                  \
+                p = bottom[right] > best ? (T)3 : p;                                               \
+                T gk = g[ox * c + k];                                                              \
+                dtop[left] = p == (T)0 ? gk : (T)0;                                                \
+                dtop[right] = p == (T)1 ? gk : (T)0;                                               \
+                dbottom[left] = p == (T)2 ? gk : (T)0;                                             \
+                dbottom[right] = p == (T)3 ? gk : (T)0;                                            \
+            }                                                                                      \
+    }                                                                                              \
+    static void max_pool_grad_2x2_##T(void *arg, int64_t b, int64_t e) {                           \
+        const pool_task *t = arg;                                                                  \
+        const pool_geom *q = &t->q;                                                                \
+        const int64_t row = q->w * q->c;                                                           \
+        const T *x = t->x, *dy = t->dy;                                                            \
+        T *dx = t->out;                                                                            \
+        for (int64_t n = b; n < e; n++)                                                            \
+            for (int64_t oy = 0; oy < q->oh; oy++) {                                               \
+                int64_t at = (n * q->h + 2 * oy) * row;                                            \
+                row_2x2_grad_##T(x + at, x + at + row, dy + (n * q->oh + oy) * q->ow * q->c,       \
+                                 dx + at, dx + at + row, q->ow, q->c);                             \
+            }                                                                                      \
+    }
+
+DEFINE_POOL_2X2_GRAD(float)
+DEFINE_POOL_2X2_GRAD(double)
+
 DEFINE_POOL_KERNELS(float)
 DEFINE_POOL_KERNELS(double)
 
@@ -303,6 +348,12 @@ typedef void (*range_fn)(void *, int64_t, int64_t);
 static int pool_tiles(const pool_geom *q) {
     return q->kh == q->sh && q->kw == q->sw && q->oh * q->sh - q->ph >= q->h &&
            q->ow * q->sw - q->pw >= q->w;
+}
+
+/* 2 x 2 windows of stride 2 covering the image exactly, none on padding. */
+static int pool_in_2x2(const pool_geom *q) {
+    return q->kh == 2 && q->kw == 2 && q->sh == 2 && q->sw == 2 && q->ph == 0 && q->pw == 0 &&
+           q->h == 2 * q->oh && q->w == 2 * q->ow;
 }
 
 /* Runs fn over the batch into a new output of dims `od`. */
@@ -349,7 +400,9 @@ void tfc_max_pool_grad_kernel(tfc_kernel_ctx *c) {
     if (pool_rank4(c, x, "orig_input") || geom_make(c, x->dims, &t.q) ||
         check_out(c, &t.q, y, "orig_output") || check_out(c, &t.q, dy, "grad"))
         return;
-    if (pool_tiles(&t.q))
+    if (pool_in_2x2(&t.q))
+        pool_run(c, &t, x->dtype, x->dims, max_pool_grad_2x2_float, max_pool_grad_2x2_double);
+    else if (pool_tiles(&t.q))
         pool_run(c, &t, x->dtype, x->dims, max_pool_grad_tiled_float, max_pool_grad_tiled_double);
     else
         pool_run(c, &t, x->dtype, x->dims, max_pool_grad_float, max_pool_grad_double);

@@ -117,6 +117,13 @@ static void fill_range(void *arg, int64_t b, int64_t e) {
         return;
     }
     int per = dbl ? 2 : 4;
+    if (d->kind == RANDOM_UNIFORM && !dbl) {
+        /* whole blocks in vector lanes; the last block may be partial */
+        int64_t whole = e * 4 <= j->n ? e : e - 1;
+        if (whole > b) tfc_philox_uniform_floats(&p, (uint64_t)b, whole - b, of + b * 4);
+        if (whole == e) return;
+        b = whole;
+    }
     double v[4];
     tfc_philox_seek(&p, (uint64_t)b);
     for (int64_t blk = b; blk < e; blk++) {
