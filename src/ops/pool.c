@@ -16,6 +16,7 @@ typedef struct pool_geom {
 typedef struct pool_task {
     pool_geom q;
     const void *x, *y, *dy; /* input, pooled output, output gradient */
+    const void *features;   /* _MaxPoolGradReluGrad: the relu's output (else NULL) */
     void *out;
 } pool_task;
 
@@ -98,8 +99,7 @@ int tfc_avg_pool_grad_infer(tfc_infer_ctx *c) {
 
 /* ---- kernels ---- */
 
-static int geom_make(tfc_kernel_ctx *c, const int64_t *x, pool_geom *q) {
-    const tfc_window *w = c->node->op_data;
+static int geom_of(tfc_kernel_ctx *c, const tfc_window *w, const int64_t *x, pool_geom *q) {
     *q = (pool_geom){.n = x[0], .h = x[1], .w = x[2], .c = x[3], .kh = w->kh, .kw = w->kw,
                      .sh = w->sh, .sw = w->sw};
     if (tfc_window_out(q->h, q->kh, q->sh, 1, w->same, &q->oh, &q->ph) ||
@@ -111,6 +111,10 @@ static int geom_make(tfc_kernel_ctx *c, const int64_t *x, pool_geom *q) {
         return -1;
     }
     return 0;
+}
+
+static int geom_make(tfc_kernel_ctx *c, const int64_t *x, pool_geom *q) {
+    return geom_of(c, c->node->op_data, x, q);
 }
 
 /* Visits the in-bounds input pixels (iy, ix) of the window of output
@@ -299,11 +303,12 @@ static int geom_make(tfc_kernel_ctx *c, const int64_t *x, pool_geom *q) {
  * channels in vector lanes. A row of windows is a function of its own, so
  * that its pointers are restrict parameters (GCC did not vectorize the
  * loop with restrict locals). */
-#define DEFINE_POOL_2X2_GRAD(T)                                                                    \
-    TFC_VECTOR_CLONES static void row_2x2_grad_##T(const T *restrict top,                         \
-                                                   const T *restrict bottom, const T *restrict g, \
-                                                   T *restrict dtop, T *restrict dbottom,         \
-                                                   int64_t ow, int64_t c) {                       \
+#define DEFINE_POOL_2X2_GRAD(T, NAME, RELU)                                                        \
+    TFC_VECTOR_CLONES static void row_##NAME##_##T(                                                \
+        const T *restrict top, const T *restrict bottom, const T *restrict g,                      \
+        const T *restrict ftop, const T *restrict fbottom, T *restrict dtop, T *restrict dbottom,  \
+        int64_t ow, int64_t c) {                                                                   \
+        (void)ftop, (void)fbottom;                                                                 \
         for (int64_t ox = 0; ox < ow; ox++)                                                        \
             for (int64_t k = 0; k < c; k++) {                                                      \
                 int64_t left = 2 * ox * c + k, right = left + c;                                   \
@@ -315,28 +320,40 @@ static int geom_make(tfc_kernel_ctx *c, const int64_t *x, pool_geom *q) {
                 best = bottom[left] > best ? bottom[left] : best;                                  \
                 p = bottom[right] > best ? (T)3 : p;                                               \
                 T gk = g[ox * c + k];                                                              \
-                dtop[left] = p == (T)0 ? gk : (T)0;                                                \
-                dtop[right] = p == (T)1 ? gk : (T)0;                                               \
-                dbottom[left] = p == (T)2 ? gk : (T)0;                                             \
-                dbottom[right] = p == (T)3 ? gk : (T)0;                                            \
+                /* ReluGrad's mask (RELU): the gradient where the feature is above 0 (as     \
+                 * selects of their own: a select on two comparisons stayed scalar) */         \
+                T g0 = gk, g1 = gk, g2 = gk, g3 = gk;                                              \
+                if (RELU) {                                                                        \
+                    g0 = ftop[left] > (T)0 ? gk : (T)0;                                            \
+                    g1 = ftop[right] > (T)0 ? gk : (T)0;                                           \
+                    g2 = fbottom[left] > (T)0 ? gk : (T)0;                                         \
+                    g3 = fbottom[right] > (T)0 ? gk : (T)0;                                        \
+                }                                                                                  \
+                dtop[left] = p == (T)0 ? g0 : (T)0;                                                \
+                dtop[right] = p == (T)1 ? g1 : (T)0;                                               \
+                dbottom[left] = p == (T)2 ? g2 : (T)0;                                             \
+                dbottom[right] = p == (T)3 ? g3 : (T)0;                                            \
             }                                                                                      \
     }                                                                                              \
-    static void max_pool_grad_2x2_##T(void *arg, int64_t b, int64_t e) {                           \
+    static void max_pool_##NAME##_##T(void *arg, int64_t b, int64_t e) {                           \
         const pool_task *t = arg;                                                                  \
         const pool_geom *q = &t->q;                                                                \
         const int64_t row = q->w * q->c;                                                           \
-        const T *x = t->x, *dy = t->dy;                                                            \
+        const T *x = t->x, *dy = t->dy, *f = t->features;                                          \
         T *dx = t->out;                                                                            \
         for (int64_t n = b; n < e; n++)                                                            \
             for (int64_t oy = 0; oy < q->oh; oy++) {                                               \
                 int64_t at = (n * q->h + 2 * oy) * row;                                            \
-                row_2x2_grad_##T(x + at, x + at + row, dy + (n * q->oh + oy) * q->ow * q->c,       \
-                                 dx + at, dx + at + row, q->ow, q->c);                             \
+                row_##NAME##_##T(x + at, x + at + row, dy + (n * q->oh + oy) * q->ow * q->c,       \
+                                 RELU ? f + at : NULL, RELU ? f + at + row : NULL, dx + at,        \
+                                 dx + at + row, q->ow, q->c);                                      \
             }                                                                                      \
     }
 
-DEFINE_POOL_2X2_GRAD(float)
-DEFINE_POOL_2X2_GRAD(double)
+DEFINE_POOL_2X2_GRAD(float, grad_2x2, 0)
+DEFINE_POOL_2X2_GRAD(double, grad_2x2, 0)
+DEFINE_POOL_2X2_GRAD(float, grad_relu_2x2, 1)
+DEFINE_POOL_2X2_GRAD(double, grad_relu_2x2, 1)
 
 DEFINE_POOL_KERNELS(float)
 DEFINE_POOL_KERNELS(double)
@@ -394,19 +411,89 @@ static void pool_forward(tfc_kernel_ctx *c, range_fn ff, range_fn fd) {
 void tfc_max_pool_kernel(tfc_kernel_ctx *c) { pool_forward(c, max_pool_float, max_pool_double); }
 void tfc_avg_pool_kernel(tfc_kernel_ctx *c) { pool_forward(c, avg_pool_float, avg_pool_double); }
 
-void tfc_max_pool_grad_kernel(tfc_kernel_ctx *c) {
+/* MaxPoolGrad(orig_input, orig_output, grad) with the pooling's window w;
+ * 0 when its checks passed */
+static int max_pool_grad_run(tfc_kernel_ctx *c, const tfc_window *w) {
     const tfc_tensor *x = c->inputs[0], *y = c->inputs[1], *dy = c->inputs[2];
     pool_task t = {.x = x->data, .y = y->data, .dy = dy->data};
-    if (pool_rank4(c, x, "orig_input") || geom_make(c, x->dims, &t.q) ||
+    if (pool_rank4(c, x, "orig_input") || geom_of(c, w, x->dims, &t.q) ||
         check_out(c, &t.q, y, "orig_output") || check_out(c, &t.q, dy, "grad"))
-        return;
+        return -1;
     if (pool_in_2x2(&t.q))
         pool_run(c, &t, x->dtype, x->dims, max_pool_grad_2x2_float, max_pool_grad_2x2_double);
     else if (pool_tiles(&t.q))
         pool_run(c, &t, x->dtype, x->dims, max_pool_grad_tiled_float, max_pool_grad_tiled_double);
     else
         pool_run(c, &t, x->dtype, x->dims, max_pool_grad_float, max_pool_grad_double);
+    return 0;
 }
+
+void tfc_max_pool_grad_kernel(tfc_kernel_ctx *c) { max_pool_grad_run(c, c->node->op_data); }
+
+typedef struct relu_mask_task {
+    const void *features;
+    void *out;
+} relu_mask_task;
+
+#define DEFINE_RELU_MASK(T)                                                                        \
+    TFC_VECTOR_CLONES static void relu_mask_##T(void *arg, int64_t b, int64_t e) {                 \
+        const relu_mask_task *t = arg;                                                             \
+        const T *restrict f = t->features;                                                         \
+        T *restrict o = t->out;                                                                    \
+        for (int64_t i = b; i < e; i++) o[i] = f[i] > 0 ? o[i] : (T)0;                             \
+    }
+DEFINE_RELU_MASK(float)
+DEFINE_RELU_MASK(double)
+
+/* _MaxPoolGradReluGrad(orig_input, orig_output, grad, features):
+ * ReluGrad(MaxPoolGrad(orig_input, orig_output, grad), features), the
+ * plan's fusion (src/runtime/optimize.c) of a max pooling's gradient into
+ * the ReluGrad that is its only reader: a CNN's relu before its pooling,
+ * where the gradient of the pooling's input is written once, masked,
+ * rather than written and then read, masked and written again (the Deep
+ * MNIST's first layer: a pass over 5 MB). The values are the two ops'
+ * bit for bit. The node is the ReluGrad; the MaxPoolGrad, which does not
+ * run, is its first input's node and holds the window. */
+static int fused_pool_infer(tfc_infer_ctx *c) {
+    return tfc_infer_error(c, "_MaxPoolGradReluGrad is made by a plan, not built into a graph");
+}
+
+static void max_pool_grad_relu_kernel(tfc_kernel_ctx *c) {
+    const tfc_node *pool = c->node->inputs[0].node;
+    while (!strcmp(pool->op->type, "Identity") || !strcmp(pool->op->type, "StopGradient"))
+        pool = pool->inputs[0].node;
+    const tfc_tensor *x = c->inputs[0], *f = c->inputs[3];
+    if (f->dtype != x->dtype || !tfc_tensor_same_shape(f, x)) {
+        char a[64], b[64];
+        tfc_kernel_error(c, TFC_INVALID_ARGUMENT,
+                         "features (%s %s) must have the gradient's dtype and shape (%s %s)",
+                         tfc_dtype_name(f->dtype), tfc_dims_str(f->rank, f->dims, a, sizeof a),
+                         tfc_dtype_name(x->dtype), tfc_dims_str(x->rank, x->dims, b, sizeof b));
+        return;
+    }
+    pool_task t = {.x = x->data, .y = c->inputs[1]->data, .dy = c->inputs[2]->data,
+                   .features = f->data};
+    if (pool_rank4(c, x, "orig_input") || geom_of(c, pool->op_data, x->dims, &t.q) ||
+        check_out(c, &t.q, c->inputs[1], "orig_output") ||
+        check_out(c, &t.q, c->inputs[2], "grad"))
+        return;
+    if (pool_in_2x2(&t.q)) {
+        pool_run(c, &t, x->dtype, x->dims, max_pool_grad_relu_2x2_float,
+                 max_pool_grad_relu_2x2_double);
+        return;
+    }
+    /* other windows: the gradient, then the mask over it */
+    if (max_pool_grad_run(c, pool->op_data) || !c->outputs[0]) return;
+    relu_mask_task m = {f->data, c->outputs[0]->data};
+    tfc_parallel_for(c->pool, x->nelem, 16384, x->dtype == TFC_FLOAT ? relu_mask_float : relu_mask_double,
+                     &m);
+}
+
+const tfc_op_def tfc_ops_pool_fused[] = {
+    {"_MaxPoolGradReluGrad", 4, 4, 1, TFC_OP_NO_GRADIENT, 0, fused_pool_infer,
+     max_pool_grad_relu_kernel, NULL},
+    {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
+};
 
 /* MaxPoolGradGrad(orig_input, orig_output, grad): grad is shaped like the
  * input; each output takes grad at its window's first maximum. */

@@ -444,6 +444,7 @@ static const struct {
     const char *fused;
 } fusions[] = {
     {"ApplyGradientDescent", 2, "MatMul", "_MatMulApplyGradientDescent"},
+    {"ReluGrad", 0, "MaxPoolGrad", "_MaxPoolGradReluGrad"}, /* src/ops/pool.c */
 };
 
 /* Node id's output reads by running nodes and fetches, in uses[id]; 1 in
