@@ -41,6 +41,9 @@ static const char *const tfc_only_ops[] = {
     /* a plan's fusion of a weight's gradient product into its update
      * (src/ops/training_fused.c); never in a graph */
     "_MatMulApplyGradientDescent",
+    /* a plan's fusion of a max pooling's gradient into its ReluGrad
+     * (src/ops/pool.c); never in a graph */
+    "_MaxPoolGradReluGrad",
     NULL,
 };
 
