@@ -4,8 +4,10 @@
  * beta 0 (NaNs in C ignored) and 1, float and double, shapes that do and do
  * not fill its blocks; and the same bits on 1 and 4 threads. */
 #define tfc_gemm tfc_gemm_portable_under_test
+#define tfc_gemm_then tfc_gemm_then_portable_under_test
 #include "../src/ops/gemm_portable.c"
 #undef tfc_gemm
+#undef tfc_gemm_then
 
 #include "harness.h"
 

@@ -44,6 +44,12 @@ static const char *const tfc_only_ops[] = {
     /* a plan's fusion of a max pooling's gradient into its ReluGrad
      * (src/ops/pool.c); never in a graph */
     "_MaxPoolGradReluGrad",
+    /* a plan's fusions of a bias (and a relu) into a product or a
+     * convolution (src/ops/bias_fused.c); never in a graph */
+    "_MatMulBiasAdd",
+    "_MatMulBiasAddRelu",
+    "_Conv2DBiasAdd",
+    "_Conv2DBiasAddRelu",
     NULL,
 };
 

@@ -15,6 +15,7 @@ extern const tfc_op_def tfc_ops_state[];
 extern const tfc_op_def tfc_ops_training[];
 extern const tfc_op_def tfc_ops_training_fused[];
 extern const tfc_op_def tfc_ops_pool_fused[]; /* src/ops/pool.c */
+extern const tfc_op_def tfc_ops_bias_fused[]; /* src/ops/bias_fused.c */
 extern const tfc_op_def tfc_ops_io[];
 /* SaveV2, RestoreV2, ShardedFilename, MergeV2Checkpoints (src/ops/save_restore.c) */
 extern const tfc_op_def tfc_ops_save_restore[];
@@ -67,7 +68,7 @@ extern const tfc_op_def tfc_ops_allreduce[];
 static const tfc_op_def *const families[] = {
     tfc_ops_core, tfc_ops_math, tfc_ops_reduce, tfc_ops_array,
     tfc_ops_nn,   tfc_ops_random, tfc_ops_state, tfc_ops_training,
-    tfc_ops_training_fused, tfc_ops_pool_fused,
+    tfc_ops_training_fused, tfc_ops_pool_fused, tfc_ops_bias_fused,
     tfc_ops_io,   tfc_ops_save_restore, tfc_ops_summary, tfc_ops_conv, tfc_ops_depthwise_conv, tfc_ops_embedding,
     tfc_ops_sampling, tfc_ops_control_flow, tfc_ops_scatter, tfc_ops_check_numerics,
     tfc_ops_array_dynamic, tfc_ops_math_floor_div,

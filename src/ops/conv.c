@@ -9,6 +9,7 @@
 #include "core/buffer_pool.h"
 #include "core/vector_clones.h"
 #include "ops/conv_internal.h"
+#include "ops/epilogue.h"
 #include "ops/gemm.h"
 
 #include <stdlib.h>
@@ -375,7 +376,9 @@ static int check_dy(tfc_kernel_ctx *c, const conv_geom *q, const tfc_tensor *dy)
     return -1;
 }
 
-static void conv2d_kernel(tfc_kernel_ctx *c) {
+static void conv2d_kernel(tfc_kernel_ctx *c) { tfc_conv2d_run(c, NULL); }
+
+void tfc_conv2d_run(tfc_kernel_ctx *c, const tfc_epilogue *ep) {
     const tfc_tensor *x = c->inputs[0], *f = c->inputs[1];
     conv_task t = {.dt = x->dtype, .src = x->data};
     if (kernel_rank4(c, x, "input") || kernel_rank4(c, f, "filter") ||
@@ -384,21 +387,25 @@ static void conv2d_kernel(tfc_kernel_ctx *c) {
     int64_t od[4] = {t.q.n, t.q.oh, t.q.ow, t.q.o};
     tfc_tensor *out = tfc_kernel_output(c, 0, x->dtype, 4, od);
     if (!out || out->nelem == 0) return;
-    if (t.dt == TFC_FLOAT &&
-        (tfc_conv_tiles(c, TFC_CONV_FORWARD, &t.q, x->data, f->data, NULL, out->data) ||
-         tfc_conv_dnnl(c, TFC_CONV_FORWARD, &t.q, x->data, f->data, NULL, out->data)))
+    if (t.dt == TFC_FLOAT && tfc_conv_tiles_forward(c, &t.q, x->data, f->data, out->data, ep))
         return;
+    int done = t.dt == TFC_FLOAT
+                   ? tfc_conv_dnnl(c, TFC_CONV_FORWARD, &t.q, x->data, f->data, NULL, out->data)
+                   : 0;
+    if (done > 0) tfc_epilogue_run(c->pool, ep, t.dt, out->data, t.q.n * t.q.oh * t.q.ow, t.q.o);
+    if (done) return;
     int64_t chunk = task_begin(c, &t);
     if (!chunk) return;
     if (!t.col) {
-        tfc_gemm(c->pool, t.dt, 0, 0, t.q.n * t.p, t.q.o, t.k, x->data, f->data, 0.0, out->data);
+        tfc_gemm_then(c->pool, t.dt, 0, 0, t.q.n * t.p, t.q.o, t.k, x->data, f->data, out->data,
+                      ep);
         return;
     }
     for (t.first = 0; t.first < t.q.n; t.first += chunk) {
         int64_t nb = t.q.n - t.first < chunk ? t.q.n - t.first : chunk;
         tfc_parallel_for(c->pool, nb, 1, im2col_range, &t);
-        tfc_gemm(c->pool, t.dt, 0, 0, nb * t.p, t.q.o, t.k, t.col, f->data, 0.0,
-             (char *)out->data + (size_t)(t.first * t.p * t.q.o) * t.esz);
+        tfc_gemm_then(c->pool, t.dt, 0, 0, nb * t.p, t.q.o, t.k, t.col, f->data,
+                      (char *)out->data + (size_t)(t.first * t.p * t.q.o) * t.esz, ep);
     }
     tfc_block_free(t.col, t.col_bytes);
 }

@@ -74,6 +74,14 @@ enum { TFC_CONV_FORWARD, TFC_CONV_BACKWARD_DATA, TFC_CONV_BACKWARD_WEIGHTS };
  * count; no heap allocation in the steady state. */
 int tfc_conv_tiles(tfc_kernel_ctx *c, int pass, const tfc_conv_geom *q, const float *x,
                    const float *f, const float *dy, float *out);
+/* The forward pass with `ep` (a fused bias, relu) on each tile of the
+ * output as soon as it is summed (NULL: none). */
+struct tfc_epilogue;
+int tfc_conv_tiles_forward(tfc_kernel_ctx *c, const tfc_conv_geom *q, const float *x,
+                           const float *f, float *out, const struct tfc_epilogue *ep);
+/* Conv2D's kernel with `ep` on its output (NULL: none), for the plan's
+ * fusions (bias_fused.c); c->node is the Conv2D. */
+void tfc_conv2d_run(tfc_kernel_ctx *c, const struct tfc_epilogue *ep);
 
 /* Runs one pass of a float32 convolution through oneDNN's convolution
  * primitives (conv_dnnl.c): forward x, f -> out (NHWC); backward-data f, dy

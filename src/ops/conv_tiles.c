@@ -25,6 +25,7 @@
 #include "core/buffer_pool.h"
 #include "ops/bfloat16_products.h"
 #include "ops/conv_internal.h"
+#include "ops/epilogue.h"
 #include "ops/tiles.h"
 
 #include <string.h>
@@ -88,6 +89,7 @@ typedef struct forward_job {
     int64_t a_off[MAX_WINDOW_SEGMENTS];
     int64_t kseg, b_seg, seg_rows; /* seg_rows: segments a window row */
     float *out;
+    const tfc_epilogue *ep; /* on each tile once summed (a fused bias, relu); NULL: none */
 } forward_job;
 
 /* [*lo, *hi): the i in [0, count) whose i * step lies in [from, end), the
@@ -147,7 +149,9 @@ static void forward_tiles(void *arg, int64_t begin, int64_t end) {
         for (int64_t j0 = 0; j0 < j->o; j0 += width) {
             t.b = j->f + ky_lo * j->seg_rows * j->b_seg + kx_lo * j->c * j->o + j0;
             t.c = j->out + ((img * j->oh + oy) * j->ow + ox) * j->o + j0;
-            tfc_register_tile(&t, (int)nr, (int)(j->o - j0 < width ? j->o - j0 : width));
+            int nc = (int)(j->o - j0 < width ? j->o - j0 : width);
+            tfc_register_tile(&t, (int)nr, nc);
+            tfc_epilogue_apply(j->ep, TFC_FLOAT, t.c - j0, t.ldc, nr, j0, nc);
         }
     }
 }
@@ -159,8 +163,9 @@ static int64_t grain_of(int64_t tile_work) { return 1 + RANGE_WORK / (tile_work 
 static int forward(tfc_threadpool *pool, const float *src, int64_t n, int64_t h, int64_t w,
                    int64_t c, int64_t top, int64_t left, const float *f, int64_t fh, int64_t fw,
                    int64_t o, int64_t sh, int64_t sw, int64_t dh, int64_t dw, int64_t oh,
-                   int64_t ow, float *out) {
+                   int64_t ow, float *out, const tfc_epilogue *ep) {
     forward_job j = {.f = f,
+                     .ep = ep,
                      .c = c,
                      .fh = fh,
                      .fw = fw,
@@ -407,18 +412,24 @@ static int backward_data(tfc_threadpool *pool, const tfc_conv_geom *q, const flo
     turning turn = {q, f, turned};
     tfc_parallel_for(pool, q->fh * q->fw, 1 + RANGE_WORK / (q->c * q->o), turn_taps, &turn);
     int done = forward(pool, dy, q->n, q->oh, q->ow, q->o, top, left, turned, q->fh, q->fw, q->c, 1,
-                       1, q->dh, q->dw, q->h, q->w, out);
+                       1, q->dh, q->dw, q->h, q->w, out, NULL);
     tfc_block_free(turned, bytes);
     return done;
 }
 
-int tfc_conv_tiles(tfc_kernel_ctx *c, int pass, const tfc_conv_geom *q, const float *x,
-                   const float *f, const float *dy, float *out) {
+int tfc_conv_tiles_forward(tfc_kernel_ctx *c, const tfc_conv_geom *q, const float *x,
+                           const float *f, float *out, const tfc_epilogue *ep) {
     /* (bfloat16 products: conv_dnnl.c rounds the operands) */
     if (!tfc_tile_width() || tfc_bf16_products_on(c)) return 0;
-    if (pass == TFC_CONV_FORWARD)
-        return forward(c->pool, x, q->n, q->h, q->w, q->c, q->ph, q->pw, f, q->fh, q->fw, q->o,
-                       q->sh, q->sw, q->dh, q->dw, q->oh, q->ow, out);
+    return forward(c->pool, x, q->n, q->h, q->w, q->c, q->ph, q->pw, f, q->fh, q->fw, q->o, q->sh,
+                   q->sw, q->dh, q->dw, q->oh, q->ow, out, ep);
+}
+
+int tfc_conv_tiles(tfc_kernel_ctx *c, int pass, const tfc_conv_geom *q, const float *x,
+                   const float *f, const float *dy, float *out) {
+    if (pass == TFC_CONV_FORWARD) return tfc_conv_tiles_forward(c, q, x, f, out, NULL);
+    /* (bfloat16 products: conv_dnnl.c rounds the operands) */
+    if (!tfc_tile_width() || tfc_bf16_products_on(c)) return 0;
     if (pass == TFC_CONV_BACKWARD_DATA) return backward_data(c->pool, q, f, dy, out);
     return backward_filter(c->pool, q, x, dy, out);
 }

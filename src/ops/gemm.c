@@ -31,6 +31,7 @@ typedef struct gemm_job {
     double alpha, beta;
     char *c;
     char *partial; /* k-cut products: one m x n product per block of k */
+    const tfc_epilogue *ep; /* tfc_gemm_then's, on each block once summed (NULL: none) */
 } gemm_job;
 
 /* Float products of at least this many multiply-adds go to tfc's register
@@ -105,10 +106,15 @@ static void gemm_blocks(void *arg, int64_t begin, int64_t end) {
     for (int64_t blk = begin; blk < end; blk++) {
         int64_t s0 = block_start(j, len, blk), s1 = block_start(j, len, blk + 1);
         if (s0 >= s1) continue;
-        if (j->by_cols)
+        size_t esz = tfc_dtype_size(j->dt);
+        if (j->by_cols) {
             gemm_block(j, 0, j->m, s0, s1, 0, j->k, j->c, j->n, j->beta);
-        else
+            tfc_epilogue_apply(j->ep, j->dt, j->c, j->n, j->m, s0, s1 - s0);
+        } else {
             gemm_block(j, s0, s1, 0, j->n, 0, j->k, j->c, j->n, j->beta);
+            tfc_epilogue_apply(j->ep, j->dt, j->c + (size_t)(s0 * j->n) * esz, j->n, s1 - s0, 0,
+                               j->n);
+        }
     }
 }
 
@@ -211,21 +217,40 @@ static void gemm_run(tfc_threadpool *pool, gemm_job *j, int64_t blocks) {
     int64_t len = j->by_cols ? j->n : j->m;
     if (blocks == 1) {
         gemm_block(j, 0, j->m, 0, j->n, 0, j->k, j->c, j->n, j->beta);
+        tfc_epilogue_apply(j->ep, j->dt, j->c, j->n, j->m, 0, j->n);
         return;
     }
     cut_into(j, len, blocks);
     tfc_parallel_for(pool, (len + j->block - 1) / j->block, 1, gemm_blocks, j);
 }
 
-void tfc_gemm(tfc_threadpool *pool, tfc_dtype dt, int ta, int tb, int64_t m, int64_t n, int64_t k,
-              const void *a, const void *b, double beta, void *c) {
-    if (dt == TFC_FLOAT && tfc_gemm_skinny(pool, ta, tb, m, n, k, a, b, (float)beta, c)) return;
+/* tfc_gemm, then ep on each block of C as it is done (ep NULL: none) */
+static void gemm_with(tfc_threadpool *pool, tfc_dtype dt, int ta, int tb, int64_t m, int64_t n,
+                      int64_t k, const void *a, const void *b, double beta, void *c,
+                      const tfc_epilogue *ep) {
+    if (dt == TFC_FLOAT && tfc_gemm_skinny(pool, ta, tb, m, n, k, a, b, (float)beta, c)) {
+        tfc_epilogue_run(pool, ep, dt, c, m, n);
+        return;
+    }
     /* cut the longer side of C: the copies of the other operand stay fewer */
-    gemm_job j = {dt, ta, tb, n > m, m, n, k, 0, 0, 0, a, b, 1.0, beta, c, NULL};
+    gemm_job j = {dt, ta, tb, n > m, m, n, k, 0, 0, 0, a, b, 1.0, beta, c, NULL, ep};
     int64_t kblocks = k_block_count(m, n, k);
     /* (were scratch memory to run out, one call gives the product) */
-    if (kblocks > 1 && gemm_cut_k(pool, &j, kblocks)) return;
+    if (kblocks > 1 && gemm_cut_k(pool, &j, kblocks)) {
+        tfc_epilogue_run(pool, ep, dt, c, m, n);
+        return;
+    }
     gemm_run(pool, &j, cut_blocks(&j));
+}
+
+void tfc_gemm(tfc_threadpool *pool, tfc_dtype dt, int ta, int tb, int64_t m, int64_t n, int64_t k,
+              const void *a, const void *b, double beta, void *c) {
+    gemm_with(pool, dt, ta, tb, m, n, k, a, b, beta, c, NULL);
+}
+
+void tfc_gemm_then(tfc_threadpool *pool, tfc_dtype dt, int ta, int tb, int64_t m, int64_t n,
+                   int64_t k, const void *a, const void *b, void *c, const tfc_epilogue *ep) {
+    gemm_with(pool, dt, ta, tb, m, n, k, a, b, 0.0, c, ep);
 }
 
 /* A deterministic pseudo-random float in [-1, 1) */
@@ -266,7 +291,7 @@ int tfc_gemm_update(tfc_threadpool *pool, int ta, int tb, int64_t m, int64_t n, 
     if (m <= 0 || n <= 0 || k <= 0) return 0; /* (an empty product: nothing to cut) */
     if (tfc_gemm_skinny_takes(ta, m, n, k) || k_block_count(m, n, k) > 1) return 0;
     /* tfc_gemm's cut, with alpha and beta = 1 */
-    gemm_job j = {TFC_FLOAT, ta, tb, n > m, m, n, k, 0, 0, 0, a, b, alpha, 1.0, c, NULL};
+    gemm_job j = {TFC_FLOAT, ta, tb, n > m, m, n, k, 0, 0, 0, a, b, alpha, 1.0, c, NULL, NULL};
     int64_t len = j.by_cols ? n : m, blocks = cut_blocks(&j);
     /* every block must go to the tiles or oneDNN, as tfc_gemm's would */
     cut_into(&j, len, blocks);

@@ -7,6 +7,7 @@
 #define TFC_OPS_GEMM_H
 
 #include "core/threadpool.h"
+#include "ops/epilogue.h"
 #include "tfc.h"
 
 /* C[m,n] = op(A)[m,k] * op(B)[k,n] + beta * C, op transposing when ta / tb
@@ -29,6 +30,12 @@ void tfc_gemm(tfc_threadpool *pool, tfc_dtype dt, int ta, int tb, int64_t m, int
  * at the first call. Then with alpha = -lr it equals tfc_gemm's
  * product followed by var -= grad * lr, bit for bit. Otherwise computes
  * nothing and returns 0. */
+/* C = op(A) op(B) as tfc_gemm with beta 0, then ep (a bias, a relu) on
+ * each of C's blocks as soon as it is summed, while it is in the cache of
+ * the thread that summed it (ep NULL: tfc_gemm). */
+void tfc_gemm_then(tfc_threadpool *pool, tfc_dtype dt, int ta, int tb, int64_t m, int64_t n,
+                   int64_t k, const void *a, const void *b, void *c, const tfc_epilogue *ep);
+
 int tfc_gemm_update(tfc_threadpool *pool, int ta, int tb, int64_t m, int64_t n, int64_t k,
                     const void *a, const void *b, float alpha, void *c);
 

@@ -134,3 +134,10 @@ void tfc_gemm(tfc_threadpool *pool, tfc_dtype dt, int ta, int tb, int64_t m, int
     int64_t grain = per_band >= ((int64_t)1 << 20) ? 1 : 1 + ((int64_t)1 << 20) / per_band;
     tfc_parallel_for(pool, bands, grain, dt == TFC_FLOAT ? bands_f : bands_d, &j);
 }
+
+/* (the inference-only build's: the product, then the epilogue over it) */
+void tfc_gemm_then(tfc_threadpool *pool, tfc_dtype dt, int ta, int tb, int64_t m, int64_t n,
+                   int64_t k, const void *a, const void *b, void *c, const tfc_epilogue *ep) {
+    tfc_gemm(pool, dt, ta, tb, m, n, k, a, b, 0.0, c);
+    tfc_epilogue_run(pool, ep, dt, c, m, n);
+}

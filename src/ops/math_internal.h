@@ -62,6 +62,10 @@ void tfc_math_bcast_args_kernel(tfc_kernel_ctx *c);
 /* MatMul (matmul.c). */
 int tfc_math_matmul_infer(tfc_infer_ctx *c);
 void tfc_math_matmul_kernel(tfc_kernel_ctx *c);
+/* The MatMul kernel with the transposes given, then `ep` on the product
+ * (NULL: none); for the plan's fusions (bias_fused.c). */
+struct tfc_epilogue;
+void tfc_math_matmul_run(tfc_kernel_ctx *c, int ta, int tb, const struct tfc_epilogue *ep);
 int tfc_math_matmul_grad(tfc_graph *g, tfc_node *op, const tfc_output *dy, tfc_output *dx);
 /* A MatMul node's transpose_a and transpose_b. */
 void tfc_math_matmul_transposes(const tfc_node *n, int *ta, int *tb);

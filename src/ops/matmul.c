@@ -111,6 +111,11 @@ static void matmul_rows(void *arg, int64_t r0, int64_t r1) {
 
 void tfc_math_matmul_kernel(tfc_kernel_ctx *c) {
     const matmul_data *d = c->node->op_data;
+    tfc_math_matmul_run(c, d->ta, d->tb, NULL);
+}
+
+void tfc_math_matmul_run(tfc_kernel_ctx *c, int ta, int tb, const tfc_epilogue *ep) {
+    const matmul_data dd = {ta, tb}, *d = &dd;
     const tfc_tensor *a = c->inputs[0], *b = c->inputs[1];
     char b1[96], b2[96];
     if (a->rank != 2 || b->rank != 2 || a->dtype != b->dtype || !matmul_dtype_ok(a->dtype)) {
@@ -139,14 +144,16 @@ void tfc_math_matmul_kernel(tfc_kernel_ctx *c) {
     j.c = out->data;
     if (j.k == 0) {
         memset(out->data, 0, out->nbytes);
+        tfc_epilogue_run(c->pool, ep, j.dt, out->data, j.m, j.n);
         return;
     }
     if (j.dt == TFC_FLOAT && tfc_bf16_products_on(c)) { /* tfc_session_options */
         tfc_bf16_gemm(c, j.ta, j.tb, j.m, j.n, j.k, a->data, b->data, out->data);
+        tfc_epilogue_run(c->pool, ep, j.dt, out->data, j.m, j.n);
         return;
     }
     if (j.dt == TFC_FLOAT || j.dt == TFC_DOUBLE) {
-        tfc_gemm(c->pool, j.dt, j.ta, j.tb, j.m, j.n, j.k, a->data, b->data, 0.0, out->data);
+        tfc_gemm_then(c->pool, j.dt, j.ta, j.tb, j.m, j.n, j.k, a->data, b->data, out->data, ep);
         return;
     }
     /* integer products: one block per thread at most */

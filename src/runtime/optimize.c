@@ -433,18 +433,29 @@ static int prune(opt *o, int nfetches, tfc_node *const *targets, int ntargets) {
 
 /* ---- fusions ---- */
 
-/* A node that reads the only use of a product's output as input `input`
+/* A node that reads the only use of a producer's output as input `input`
  * runs `fused` instead, on its inputs with that one replaced by the
- * product's; the product does not run. The fused op's kernel finds the
- * product behind that input of its node (src/ops/training_fused.c). */
+ * producer's; the producer does not run. The fused op's kernel finds the
+ * producer behind that input of its node. A producer already fused is
+ * matched by its fused op (a Relu after a fused BiasAdd). With
+ * `reads_state`, the producer may read a variable's storage (a forward
+ * product's weight) where no update of a variable was created between it
+ * and the consumer: the read-before-write order the plan then builds
+ * around the consumer is the one it would have built around the producer. */
 static const struct {
     const char *consumer;
     int input;
     const char *producer;
     const char *fused;
+    int reads_state;
 } fusions[] = {
-    {"ApplyGradientDescent", 2, "MatMul", "_MatMulApplyGradientDescent"},
-    {"ReluGrad", 0, "MaxPoolGrad", "_MaxPoolGradReluGrad"}, /* src/ops/pool.c */
+    {"ApplyGradientDescent", 2, "MatMul", "_MatMulApplyGradientDescent", 0}, /* training_fused.c */
+    {"ReluGrad", 0, "MaxPoolGrad", "_MaxPoolGradReluGrad", 0},              /* pool.c */
+    /* src/ops/bias_fused.c */
+    {"BiasAdd", 0, "MatMul", "_MatMulBiasAdd", 1},
+    {"BiasAdd", 0, "Conv2D", "_Conv2DBiasAdd", 1},
+    {"Relu", 0, "_MatMulBiasAdd", "_MatMulBiasAddRelu", 1},
+    {"Relu", 0, "_Conv2DBiasAdd", "_Conv2DBiasAddRelu", 1},
 };
 
 /* Node id's output reads by running nodes and fetches, in uses[id]; 1 in
@@ -465,14 +476,18 @@ static void count_uses(const opt *o, int nfetches, int *uses, char *waited) {
  * by c, nothing waiting for it or waited for by it, and none of its inputs
  * a variable's storage (its reads would move to c, after the plan has
  * ordered the variable's reads and writes). */
-static int may_fuse(const opt *o, int c, int input, int p, const int *uses, const char *waited) {
+static int may_fuse(const opt *o, int c, int input, int p, const int *uses, const char *waited,
+                    int reads_state) {
     const tfc_graph_view *v = o->v;
     tfc_src s = v->inputs[c][input];
     if (s.kind != TFC_SRC_NODE || s.id != p || s.index != 0 || uses[p] != 1 || waited[p] ||
         v->ncontrol[p] || o->nodes[p]->noutputs != 1 || o->flags[p])
         return 0;
+    int updates_between = o->writers[c] - o->writers[p + 1] > 0;
     for (int i = 0; i < v->ninputs[p]; i++)
-        if (v->inputs[p][i].kind == TFC_SRC_NODE && o->aliases[v->inputs[p][i].id]) return 0;
+        if (v->inputs[p][i].kind == TFC_SRC_NODE && o->aliases[v->inputs[p][i].id] &&
+            (!reads_state || updates_between))
+            return 0;
     return 1;
 }
 
@@ -504,8 +519,9 @@ static int fuse(opt *o, int nfetches) {
                 v->ninputs[c] <= in || v->inputs[c][in].kind != TFC_SRC_NODE)
                 continue;
             int p = v->inputs[c][in].id;
-            if (strcmp(o->nodes[p]->op->type, fusions[f].producer) ||
-                !may_fuse(o, c, in, p, uses, waited))
+            const char *made_by = v->op[p] ? v->op[p]->type : o->nodes[p]->op->type;
+            if (strcmp(made_by, fusions[f].producer) ||
+                !may_fuse(o, c, in, p, uses, waited, fusions[f].reads_state))
                 continue;
             /* the consumer's inputs, with `in` replaced by the product's */
             tfc_src *merged = v->fused_store + used;

@@ -1,14 +1,15 @@
-/* The plan's fusion of a max pooling's gradient into the ReluGrad that is
- * its only reader (src/runtime/optimize.c, _MaxPoolGradReluGrad in
- * src/ops/pool.c): a small CNN (conv, bias, relu, max pooling, a dense
- * layer) trains bit for bit as written (TFC_OPT_L0) at 1 and 2 threads,
- * float32 and float64, on each of the gradient's kernels (2 x 2 windows
- * inside even sizes, windows that tile a padded image, overlapping
- * windows), and the plan fused it; a ReluGrad whose features are not the
- * pooling's input gives the two ops' values too; a pooling gradient with
- * another reader is not fused. */
+/* The plan's fusions in a CNN: a convolution's BiasAdd and Relu into it
+ * (src/ops/bias_fused.c), and a max pooling's gradient into the ReluGrad
+ * that is its only reader (_MaxPoolGradReluGrad, src/ops/pool.c). A small
+ * CNN (conv, bias, relu, max pooling, a dense layer) trains bit for bit as
+ * written (TFC_OPT_L0) at 1 and 2 threads, float32 on each register tile
+ * width and on the libraries' paths, and float64, on each of the pooling
+ * gradient's kernels (2 x 2 windows inside even sizes, windows that tile a
+ * padded image, overlapping windows); the plan fused all four; a ReluGrad
+ * whose features are not the pooling's input gives the two ops' values. */
 #include "determinism_helpers.h"
 #include "harness.h"
+#include "tile_widths.h"
 
 #include "runtime/runtime.h"
 
@@ -104,20 +105,26 @@ static const cnn models[] = {
 };
 
 static void test_cnn_trains_as_written(void) {
+    int widths[3], nw = tile_widths_to_try(widths, 1);
     for (size_t i = 0; i < sizeof models / sizeof *models; i++) {
         const cnn *m = &models[i];
-        trained off = train(m, TFC_OPT_L0, 1);
-        for (int threads = 1; threads <= 2; threads++) {
-            trained on = train(m, TFC_OPT_L1, threads);
-            /* the pooling's gradient and the dense weight's product */
-            CHECK_MSG(on.fused == 2, "model %zu, %d thread(s): %d fused, expected 2", i, threads,
-                      on.fused);
+        for (int run = 0; run < 2 * nw; run++) {
+            /* as written and fused on the same kernels (their sums differ) */
+            int threads = 1 + run % 2;
+            CHECK(tfc_tile_use_width(widths[run / 2]) == widths[run / 2]);
+            trained off = train(m, TFC_OPT_L0, 1), on = train(m, TFC_OPT_L1, threads);
+            tfc_tile_use_width(-1);
+            /* the pooling's gradient, the dense weight's product, and the
+             * convolution into its BiasAdd and that into its Relu */
+            CHECK_MSG(on.fused == 4, "model %zu, %d thread(s), tiles %d: %d fused, expected 4", i,
+                      threads, widths[run / 2], on.fused);
             CHECK_MSG(on.n == off.n && on.n > 0 && memcmp(on.bytes, off.bytes, on.n) == 0,
-                      "model %zu, %d thread(s): the variables differ from the unfused run's", i,
-                      threads);
+                      "model %zu, %d thread(s), tiles %d: the variables differ from the unfused "
+                      "run's",
+                      i, threads, widths[run / 2]);
             free(on.bytes);
+            free(off.bytes);
         }
-        free(off.bytes);
     }
 }
 
@@ -170,14 +177,14 @@ static void test_features_of_their_own(void) {
         int64_t dims[4];
         int k, s;
         const char *padding;
-    } cases[] = {{{2, 6, 8, 19}, 2, 2, "SAME"}, {{2, 5, 7, 4}, 2, 2, "SAME"},
-                 {{1, 7, 6, 5}, 3, 2, "VALID"}};
+    } cases[] = {
+        {{2, 6, 8, 19}, 2, 2, "SAME"}, {{2, 5, 7, 4}, 2, 2, "SAME"}, {{1, 7, 6, 5}, 3, 2, "VALID"}};
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         int fused_on = 0, fused_off = 0;
-        tfc_tensor *on = grad_through_relu(cases[i].dims, cases[i].k, cases[i].s,
-                                           cases[i].padding, TFC_OPT_L1, &fused_on);
-        tfc_tensor *off = grad_through_relu(cases[i].dims, cases[i].k, cases[i].s,
-                                            cases[i].padding, TFC_OPT_L0, &fused_off);
+        tfc_tensor *on = grad_through_relu(cases[i].dims, cases[i].k, cases[i].s, cases[i].padding,
+                                           TFC_OPT_L1, &fused_on);
+        tfc_tensor *off = grad_through_relu(cases[i].dims, cases[i].k, cases[i].s, cases[i].padding,
+                                            TFC_OPT_L0, &fused_off);
         CHECK_MSG(fused_on == 1 && fused_off == 0, "case %zu: fused %d / %d", i, fused_on,
                   fused_off);
         CHECK(on && off && tfc_tensor_num_elements(on) == tfc_tensor_num_elements(off));
