@@ -89,7 +89,7 @@ typedef struct forward_job {
     int64_t a_off[MAX_WINDOW_SEGMENTS];
     int64_t kseg, b_seg, seg_rows; /* seg_rows: segments a window row */
     float *out;
-    const tfc_epilogue *ep; /* on each tile once summed (a fused bias, relu); NULL: none */
+    const tfc_epilogue *ep; /* in each tile's registers once summed (a fused bias, relu) */
 } forward_job;
 
 /* [*lo, *hi): the i in [0, count) whose i * step lies in [from, end), the
@@ -113,7 +113,12 @@ static void forward_tiles(void *arg, int64_t begin, int64_t end) {
     const forward_job *j = arg;
     const float *rows[TILE_ROWS_MOST];
     const int64_t width = tfc_tile_width(), runs = j->dw == 1;
-    tfc_tile_args t = {.row = rows, .a_step = 1, .b_seg = j->b_seg, .ldb = j->o, .mode = TILE_SET};
+    tfc_tile_args t = {.row = rows,
+                       .a_step = 1,
+                       .b_seg = j->b_seg,
+                       .ldb = j->o,
+                       .mode = TILE_SET,
+                       .relu = j->ep && j->ep->relu};
     for (int64_t tile = begin; tile < end; tile++) {
         int64_t img, oy, ox, kx_lo = 0, kx_hi = j->fw, ky_lo, ky_hi, step, nr;
         if (tile < j->middle_count) { /* neighbours in a row's middle */
@@ -149,9 +154,8 @@ static void forward_tiles(void *arg, int64_t begin, int64_t end) {
         for (int64_t j0 = 0; j0 < j->o; j0 += width) {
             t.b = j->f + ky_lo * j->seg_rows * j->b_seg + kx_lo * j->c * j->o + j0;
             t.c = j->out + ((img * j->oh + oy) * j->ow + ox) * j->o + j0;
-            int nc = (int)(j->o - j0 < width ? j->o - j0 : width);
-            tfc_register_tile(&t, (int)nr, nc);
-            tfc_epilogue_apply(j->ep, TFC_FLOAT, t.c - j0, t.ldc, nr, j0, nc);
+            t.bias = j->ep && j->ep->bias ? (const float *)j->ep->bias + j0 : NULL;
+            tfc_register_tile(&t, (int)nr, (int)(j->o - j0 < width ? j->o - j0 : width));
         }
     }
 }

@@ -58,7 +58,8 @@ static void dnnl_sgemm_single_threaded(char ta, char tb, int m, int n, int k, fl
 /* C'[r0:r1, c0:c1] = op(A)[r0:r1, k0:k1] op(B)[k0:k1, c0:c1] + beta C', one
  * single-threaded library call; C' is c (row stride ldc) at row r0, column c0 */
 static void gemm_block(const gemm_job *j, int64_t r0, int64_t r1, int64_t c0, int64_t c1,
-                       int64_t k0, int64_t k1, char *c, int64_t ldc, double beta) {
+                       int64_t k0, int64_t k1, char *c, int64_t ldc, double beta,
+                       const tfc_epilogue *ep) {
     size_t esz = tfc_dtype_size(j->dt);
     int lda = (int)(j->ta ? j->m : j->k), ldb = (int)(j->tb ? j->k : j->n);
     /* rows of op(A) are columns of a transposed A; columns of op(B) are rows of a transposed B */
@@ -71,9 +72,11 @@ static void gemm_block(const gemm_job *j, int64_t r0, int64_t r1, int64_t c0, in
     /* alpha is not 1 only in tfc_gemm_update: C + alpha op(A) op(B) */
     tfc_tile_mode mode = j->alpha != 1.0 ? TILE_UPDATE : beta != 0.0 ? TILE_BETA : TILE_SET;
     float scale = (float)(j->alpha != 1.0 ? j->alpha : beta);
+    /* a fused bias and relu: in the tiles' registers, else on the block after */
+    const float *bias = ep && ep->bias ? (const float *)ep->bias + c0 : NULL;
     if (j->dt == TFC_FLOAT && (int64_t)m * n * k >= GEMM_LARGE_WORK &&
-        tfc_gemm_tiles(j->ta, j->tb, m, n, k, (const float *)a, lda, (const float *)b, ldb,
-                       (float *)c, ldc, mode, scale))
+        tfc_gemm_tiles_then(j->ta, j->tb, m, n, k, (const float *)a, lda, (const float *)b, ldb,
+                            (float *)c, ldc, mode, scale, bias, ep && ep->relu))
         return;
     if (j->dt == TFC_FLOAT && (int64_t)m * n * k >= GEMM_LARGE_WORK)
         dnnl_sgemm_single_threaded(j->ta ? 'T' : 'N', j->tb ? 'T' : 'N', m, n, k, (float)j->alpha,
@@ -85,6 +88,7 @@ static void gemm_block(const gemm_job *j, int64_t r0, int64_t r1, int64_t c0, in
     else
         cblas_dgemm(CblasRowMajor, opa, opb, m, n, k, j->alpha, (const double *)a, lda,
                     (const double *)b, ldb, beta, (double *)c, (int)ldc);
+    tfc_epilogue_apply(ep, j->dt, c - (size_t)c0 * esz, ldc, m, c0, n);
 }
 
 /* one call per block, even when one thread gets several */
@@ -106,15 +110,10 @@ static void gemm_blocks(void *arg, int64_t begin, int64_t end) {
     for (int64_t blk = begin; blk < end; blk++) {
         int64_t s0 = block_start(j, len, blk), s1 = block_start(j, len, blk + 1);
         if (s0 >= s1) continue;
-        size_t esz = tfc_dtype_size(j->dt);
-        if (j->by_cols) {
-            gemm_block(j, 0, j->m, s0, s1, 0, j->k, j->c, j->n, j->beta);
-            tfc_epilogue_apply(j->ep, j->dt, j->c, j->n, j->m, s0, s1 - s0);
-        } else {
-            gemm_block(j, s0, s1, 0, j->n, 0, j->k, j->c, j->n, j->beta);
-            tfc_epilogue_apply(j->ep, j->dt, j->c + (size_t)(s0 * j->n) * esz, j->n, s1 - s0, 0,
-                               j->n);
-        }
+        if (j->by_cols)
+            gemm_block(j, 0, j->m, s0, s1, 0, j->k, j->c, j->n, j->beta, j->ep);
+        else
+            gemm_block(j, s0, s1, 0, j->n, 0, j->k, j->c, j->n, j->beta, j->ep);
     }
 }
 
@@ -152,7 +151,7 @@ static void gemm_k_blocks(void *arg, int64_t begin, int64_t end) {
     size_t product = (size_t)(j->m * j->n) * tfc_dtype_size(j->dt);
     for (int64_t blk = begin; blk < end; blk++) {
         int64_t k0 = blk * j->block, k1 = k0 + j->block < j->k ? k0 + j->block : j->k;
-        gemm_block(j, 0, j->m, 0, j->n, k0, k1, j->partial + blk * product, j->n, 0.0);
+        gemm_block(j, 0, j->m, 0, j->n, k0, k1, j->partial + blk * product, j->n, 0.0, NULL);
     }
 }
 
@@ -216,8 +215,7 @@ static int64_t smallest_block(const gemm_job *j, int64_t len) {
 static void gemm_run(tfc_threadpool *pool, gemm_job *j, int64_t blocks) {
     int64_t len = j->by_cols ? j->n : j->m;
     if (blocks == 1) {
-        gemm_block(j, 0, j->m, 0, j->n, 0, j->k, j->c, j->n, j->beta);
-        tfc_epilogue_apply(j->ep, j->dt, j->c, j->n, j->m, 0, j->n);
+        gemm_block(j, 0, j->m, 0, j->n, 0, j->k, j->c, j->n, j->beta, j->ep);
         return;
     }
     cut_into(j, len, blocks);

@@ -112,6 +112,8 @@ typedef struct tiles_pass {
     const float *a, *b;
     const float *packed; /* packs: B's block, panel after panel (kc x width each), */
     int64_t packed_from; /* from this column on */
+    const float *bias;   /* the fused bias, from C's first column; NULL: none (and in
+                            k blocks but the last) */
     tfc_tile_args t;
     const float *rows[TILE_ROWS_MOST];
 } tiles_pass;
@@ -123,6 +125,7 @@ static void run_tile(tiles_pass *p, int64_t tile, int64_t j0) {
     int nc = (int)(p->n - j0 < p->width ? p->n - j0 : p->width);
     for (int i = 0; i < nr; i++)
         p->rows[i] = p->ta ? p->a + p->k0 * p->lda + i0 + i : p->a + (i0 + i) * p->lda + p->k0;
+    p->t.bias = p->bias ? p->bias + j0 : NULL;
     if (p->packs) {
         p->t.b = p->packed + (j0 - p->packed_from) / p->width * p->t.kseg * p->width;
         p->t.ldb = p->width;
@@ -136,8 +139,15 @@ static void run_tile(tiles_pass *p, int64_t tile, int64_t j0) {
 int tfc_gemm_tiles(int ta, int tb, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
                    const float *b, int64_t ldb, float *c, int64_t ldc, tfc_tile_mode mode,
                    float scale) {
+    return tfc_gemm_tiles_then(ta, tb, m, n, k, a, lda, b, ldb, c, ldc, mode, scale, NULL, 0);
+}
+
+int tfc_gemm_tiles_then(int ta, int tb, int64_t m, int64_t n, int64_t k, const float *a,
+                        int64_t lda, const float *b, int64_t ldb, float *c, int64_t ldc,
+                        tfc_tile_mode mode, float scale, const float *bias, int relu) {
     const int64_t width = tfc_tile_width();
     if (!width || m <= 0 || n <= 0 || k <= 0) return 0;
+    if (mode == TILE_UPDATE && (bias || relu)) return 0;
     const int64_t tall = tfc_tile_rows((int)(n < width ? n : width)); /* rows a tile */
     if (mode == TILE_UPDATE && k > GEMM_TILES_KC) return 0;
     int64_t kc = k < GEMM_TILES_KC ? k : GEMM_TILES_KC;
@@ -167,6 +177,9 @@ int tfc_gemm_tiles(int ta, int tb, int64_t m, int64_t n, int64_t k, const float 
     for (p.k0 = 0; p.k0 < k; p.k0 += kc) {
         p.t.kseg = k - p.k0 < kc ? k - p.k0 : kc;
         p.t.mode = p.k0 ? TILE_ACCUMULATE : mode;
+        int last = p.k0 + p.t.kseg >= k; /* the bias and relu once the sums are whole */
+        p.bias = last ? bias : NULL;
+        p.t.relu = last && relu;
         if (rows_first) {
             for (int64_t j0 = 0; packs && j0 < n; j0 += width)
                 pack(tb, packed + j0 / width * p.t.kseg * width, b, ldb, p.k0, p.t.kseg, j0,

@@ -24,5 +24,12 @@
 int tfc_gemm_tiles(int ta, int tb, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
                    const float *b, int64_t ldb, float *c, int64_t ldc, tfc_tile_mode mode,
                    float scale);
+/* The same, then each element of C gets bias[j] added (bias NULL: none)
+ * and, where relu, becomes x > 0 ? x : 0, once its sum is whole (in the
+ * tile's registers: a fused BiasAdd and Relu, their values bit for bit).
+ * Not with TILE_UPDATE (returns 0). */
+int tfc_gemm_tiles_then(int ta, int tb, int64_t m, int64_t n, int64_t k, const float *a,
+                        int64_t lda, const float *b, int64_t ldb, float *c, int64_t ldc,
+                        tfc_tile_mode mode, float scale, const float *bias, int relu);
 
 #endif

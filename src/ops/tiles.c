@@ -70,6 +70,8 @@ int tfc_tile_width(void) {
 #define TILE_BODY(VEC, R, V)                                                                       \
     const int64_t a_step = t->a_step, ldb = t->ldb, ldc = t->ldc;                                  \
     float *const c = t->c;                                                                         \
+    const float *const bias = t->bias;                                                             \
+    const int relu = t->relu;                                                                      \
     VEC s00, s01, s02, s03, s10, s11, s12, s13, s20, s21, s22, s23;                                \
     VEC s30, s31, s32, s33, s40, s41, s42, s43, s50, s51, s52, s53;                                \
     VEC s60, s61, s62, s63, s70, s71, s72, s73, s80, s81, s82, s83;                                \
@@ -141,6 +143,8 @@ int tfc_tile_width(void) {
     {                                                                                              \
         VEC_T out = s##i##v;                                                                       \
         if (t->mode == TILE_UPDATE) out = ADD(LOADV(CPTR(i, 0), v, V), MUL(SET1(t->scale), out));  \
+        if (bias) out = ADD(out, LOADV(bias, v, V));                                               \
+        if (relu) out = MAX(out, ZERO()); /* (out > 0 ? out : 0, NaN and -0 included) */          \
         STOREV(CPTR(i, 0), v, V, out);                                                             \
     }
 
@@ -153,6 +157,7 @@ int tfc_tile_width(void) {
 #define FMA(a, b, c) _mm512_fmadd_ps(a, b, c)
 #define ADD(a, b) _mm512_add_ps(a, b)
 #define MUL(a, b) _mm512_mul_ps(a, b)
+#define MAX(a, b) _mm512_max_ps(a, b)
 #define ZERO() _mm512_setzero_ps()
 #define LOADV(p, v, V)                                                                             \
     ((v) == (V)-1 ? _mm512_maskz_loadu_ps(mask, (p) + (v)*16) : _mm512_loadu_ps((p) + (v)*16))
@@ -197,6 +202,7 @@ static const tile_fn tiles512[TILE_ROWS_MOST][4] = {
 #undef FMA
 #undef ADD
 #undef MUL
+#undef MAX
 #undef ZERO
 #undef LOADV
 #undef STOREV
@@ -208,6 +214,7 @@ static const tile_fn tiles512[TILE_ROWS_MOST][4] = {
 #define FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
 #define ADD(a, b) _mm256_add_ps(a, b)
 #define MUL(a, b) _mm256_mul_ps(a, b)
+#define MAX(a, b) _mm256_max_ps(a, b)
 #define ZERO() _mm256_setzero_ps()
 /* (a masked load costs more than a plain one here: only a partial last
  * vector takes it) */

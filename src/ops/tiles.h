@@ -72,6 +72,11 @@ typedef struct tfc_tile_args {
     int64_t ldc;
     tfc_tile_mode mode;
     float scale;
+    /* once summed (not with TILE_UPDATE): C[i, j] = fl(C[i, j] + bias[j])
+     * where bias is not NULL, then C[i, j] > 0 ? C[i, j] : 0 where relu: a
+     * BiasAdd and a Relu fused into the product, their values bit for bit */
+    const float *bias;
+    int relu;
 } tfc_tile_args;
 
 void tfc_register_tile(const tfc_tile_args *t, int rows, int cols);
