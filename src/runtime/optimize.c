@@ -475,7 +475,8 @@ static void count_uses(const opt *o, int nfetches, int *uses, char *waited) {
 /* Whether product p may run inside consumer c: its one output read once,
  * by c, nothing waiting for it or waited for by it, and none of its inputs
  * a variable's storage (its reads would move to c, after the plan has
- * ordered the variable's reads and writes). */
+ * ordered the variable's reads and writes), but with reads_state where no
+ * update of a variable was created between p and c. */
 static int may_fuse(const opt *o, int c, int input, int p, const int *uses, const char *waited,
                     int reads_state) {
     const tfc_graph_view *v = o->v;
@@ -501,8 +502,12 @@ static int fuse(opt *o, int nfetches) {
     if (!any) return 0;
     int *uses = calloc((size_t)n + 1, sizeof *uses);
     char *waited = calloc((size_t)n + 1, 1);
+    /* a fusion's inputs are its consumer's and producer's, and a producer
+     * may itself be fused (a Relu after a fused BiasAdd: a chain's inputs
+     * are then stored twice), so twice the running nodes' inputs hold all */
     size_t room = 0;
     for (int id = 0; id < n; id++) room += v->run[id] ? (size_t)v->ninputs[id] : 0;
+    room *= 2;
     v->fused_store = malloc((room + 1) * sizeof *v->fused_store);
     if (!uses || !waited || !v->fused_store) {
         free(uses);
