@@ -1,5 +1,5 @@
-/* What the determinism tests (test_determinism.c, test_rnn_determinism.c)
- * share: a session at a given thread count with its variables initialized,
+/* What the determinism and fusion tests (test_determinism.c,
+ * test_rnn_determinism.c, test_fused_update.c, test_fused_cnn.c) share: a session at a given thread count with its variables initialized,
  * the trained variables read back, and the check that training gives the
  * same bits at 1, 2 and 3 threads. Static functions, so that each test
  * stays one program. */
@@ -18,6 +18,17 @@ static inline tfc_session *det_session(tfc_graph *g, int threads, tfc_status *st
     CHECK_GRAPH_OK(g);
     tfc_session_options o = {.intra_op_threads = threads, .inter_op_threads = threads};
     tfc_session *s = tfc_session_new(g, &o, st);
+    tfc_session_run(s, NULL, NULL, 0, NULL, 0, NULL, &init, 1, st);
+    CHECK_STATUS_OK(st);
+    return s;
+}
+
+/* The same at an optimization level (tfc_test_session_at). */
+static inline tfc_session *det_session_at(tfc_graph *g, int threads, tfc_opt_level level,
+                                          tfc_status *st) {
+    tfc_node *init = tfc_global_variables_initializer(g);
+    CHECK_GRAPH_OK(g);
+    tfc_session *s = tfc_test_session_at(g, threads, level);
     tfc_session_run(s, NULL, NULL, 0, NULL, 0, NULL, &init, 1, st);
     CHECK_STATUS_OK(st);
     return s;

@@ -67,12 +67,8 @@ static trained train(const cnn *m, tfc_opt_level level, int threads) {
         tfc_reduce_mean(g, tfc_sparse_softmax_cross_entropy_with_logits(g, y, logits), NULL, 0, 0);
     tfc_optimizer *opt = tfc_gradient_descent_optimizer(0.1);
     tfc_node *step = tfc_optimizer_minimize(opt, g, loss, NULL, 0, (tfc_output){0});
-    tfc_node *init = tfc_global_variables_initializer(g);
-    CHECK_GRAPH_OK(g);
-    tfc_session *s = tfc_test_session_at(g, threads, level);
     tfc_status *st = tfc_status_new();
-    tfc_session_run(s, NULL, NULL, 0, NULL, 0, NULL, &init, 1, st);
-    CHECK_STATUS_OK(st);
+    tfc_session *s = det_session_at(g, threads, level, st);
     tfc_test_seed(23);
     int64_t bxd[] = {5, m->h, m->w, 3}, byd[] = {5};
     tfc_output feeds[] = {x, y};

@@ -34,6 +34,13 @@ tfc_tensor *tfc_kernel_output_in_place(tfc_kernel_ctx *c, int out, tfc_dtype dty
     return tfc_kernel_output(c, out, dtype, rank, dims);
 }
 
+const tfc_node *tfc_kernel_producer(const tfc_node *n, int input) {
+    const tfc_node *p = n->inputs[input].node;
+    while (!strcmp(p->op->type, "Identity") || !strcmp(p->op->type, "StopGradient"))
+        p = p->inputs[0].node;
+    return p;
+}
+
 void tfc_kernel_set_output(tfc_kernel_ctx *c, int i, tfc_tensor *t) {
     tfc_tensor_free(c->outputs[i]);
     c->outputs[i] = t;

@@ -233,6 +233,10 @@ tfc_tensor *tfc_kernel_output_in_place(tfc_kernel_ctx *c, int out, tfc_dtype dty
                                        const int64_t *dims);
 /* Output i becomes `t`; takes over one reference the caller owns. */
 void tfc_kernel_set_output(tfc_kernel_ctx *c, int i, tfc_tensor *t);
+/* The node that makes n's input `input`, past the pass-throughs (Identity,
+ * StopGradient) that a plan forwards: for a plan's fused kernel, the node
+ * it stands in for, which holds that op's attributes. */
+const tfc_node *tfc_kernel_producer(const tfc_node *n, int input);
 /* Sets the run's status to "<message>" naming the node: "... [[node name]]". */
 void tfc_kernel_error(tfc_kernel_ctx *c, tfc_code code, const char *fmt, ...)
 #ifdef __GNUC__

@@ -19,19 +19,9 @@
 #include "ops/epilogue.h"
 #include "ops/math_internal.h"
 
-#include <string.h>
-
 static int fused_infer(tfc_infer_ctx *c) {
     return tfc_infer_error(c, "%s is made by a plan, not built into a graph",
                            c->op ? c->op->type : "a fused op");
-}
-
-/* The node behind n's first input, past the pass-throughs the plan forwards. */
-static const tfc_node *behind(const tfc_node *n) {
-    const tfc_node *p = n->inputs[0].node;
-    while (!strcmp(p->op->type, "Identity") || !strcmp(p->op->type, "StopGradient"))
-        p = p->inputs[0].node;
-    return p;
 }
 
 /* ctx for `node`'s own kernel on `inputs`, writing `outputs` */
@@ -69,7 +59,8 @@ static void one_by_one(tfc_kernel_ctx *c, const tfc_node *product, const tfc_nod
 }
 
 static void fused_kernel(tfc_kernel_ctx *c, int conv, int relu) {
-    const tfc_node *bias_add = relu ? behind(c->node) : c->node, *product = behind(bias_add);
+    const tfc_node *bias_add = relu ? tfc_kernel_producer(c->node, 0) : c->node;
+    const tfc_node *product = tfc_kernel_producer(bias_add, 0);
     const tfc_tensor *a = c->inputs[0], *w = c->inputs[1], *bias = c->inputs[2];
     int ta = 0, tb = 0;
     if (!conv) tfc_math_matmul_transposes(product, &ta, &tb);

@@ -430,21 +430,6 @@ static int max_pool_grad_run(tfc_kernel_ctx *c, const tfc_window *w) {
 
 void tfc_max_pool_grad_kernel(tfc_kernel_ctx *c) { max_pool_grad_run(c, c->node->op_data); }
 
-typedef struct relu_mask_task {
-    const void *features;
-    void *out;
-} relu_mask_task;
-
-#define DEFINE_RELU_MASK(T)                                                                        \
-    TFC_VECTOR_CLONES static void relu_mask_##T(void *arg, int64_t b, int64_t e) {                 \
-        const relu_mask_task *t = arg;                                                             \
-        const T *restrict f = t->features;                                                         \
-        T *restrict o = t->out;                                                                    \
-        for (int64_t i = b; i < e; i++) o[i] = f[i] > 0 ? o[i] : (T)0;                             \
-    }
-DEFINE_RELU_MASK(float)
-DEFINE_RELU_MASK(double)
-
 /* _MaxPoolGradReluGrad(orig_input, orig_output, grad, features):
  * ReluGrad(MaxPoolGrad(orig_input, orig_output, grad), features), the
  * plan's fusion (src/runtime/optimize.c) of a max pooling's gradient into
@@ -459,9 +444,7 @@ static int fused_pool_infer(tfc_infer_ctx *c) {
 }
 
 static void max_pool_grad_relu_kernel(tfc_kernel_ctx *c) {
-    const tfc_node *pool = c->node->inputs[0].node;
-    while (!strcmp(pool->op->type, "Identity") || !strcmp(pool->op->type, "StopGradient"))
-        pool = pool->inputs[0].node;
+    const tfc_node *pool = tfc_kernel_producer(c->node, 0);
     const tfc_tensor *x = c->inputs[0], *f = c->inputs[3];
     if (f->dtype != x->dtype || !tfc_tensor_same_shape(f, x)) {
         char a[64], b[64];
@@ -482,11 +465,19 @@ static void max_pool_grad_relu_kernel(tfc_kernel_ctx *c) {
                  max_pool_grad_relu_2x2_double);
         return;
     }
-    /* other windows: the gradient, then the mask over it */
-    if (max_pool_grad_run(c, pool->op_data) || !c->outputs[0]) return;
-    relu_mask_task m = {f->data, c->outputs[0]->data};
-    tfc_parallel_for(c->pool, x->nelem, 16384, x->dtype == TFC_FLOAT ? relu_mask_float : relu_mask_double,
-                     &m);
+    /* other windows: the gradient, then ReluGrad's own kernel over it */
+    tfc_tensor *grad = NULL;
+    tfc_kernel_ctx k = *c;
+    k.outputs = &grad;
+    if (!max_pool_grad_run(&k, pool->op_data) && grad) {
+        tfc_tensor *in[2] = {grad, c->inputs[3]};
+        k = *c;
+        k.ninputs = 2;
+        k.inputs = in;
+        k.input_overwritable = NULL;
+        c->node->op->kernel(&k);
+    }
+    tfc_tensor_free(grad);
 }
 
 const tfc_op_def tfc_ops_pool_fused[] = {

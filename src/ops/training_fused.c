@@ -19,19 +19,9 @@
 #include "ops/math_internal.h"
 #include "ops/resource_variable.h"
 
-#include <string.h>
-
 static int fused_infer(tfc_infer_ctx *c) {
     return tfc_infer_error(c, "_MatMulApplyGradientDescent is made by a plan, not built into "
                               "a graph");
-}
-
-/* The MatMul behind the apply's gradient: the plan forwards pass-throughs. */
-static const tfc_node *product_of(const tfc_node *apply) {
-    const tfc_node *n = apply->inputs[2].node;
-    while (!strcmp(n->op->type, "Identity") || !strcmp(n->op->type, "StopGradient"))
-        n = n->inputs[0].node;
-    return n;
 }
 
 /* The fused update where tfc_gemm_update takes it: 1 when done. */
@@ -56,7 +46,7 @@ static int update_in_place(tfc_kernel_ctx *c, int ta, int tb) {
 }
 
 static void fused_kernel(tfc_kernel_ctx *c) {
-    const tfc_node *product = product_of(c->node);
+    const tfc_node *product = tfc_kernel_producer(c->node, 2); /* the MatMul */
     int ta, tb;
     tfc_math_matmul_transposes(product, &ta, &tb);
     if (update_in_place(c, ta, tb)) return;
