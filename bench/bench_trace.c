@@ -9,8 +9,10 @@
  * ("A" is the caller's). A parallel_for chunk another thread ran for a
  * node counts in that node's time, not as a row of its own.
  * TFC_TRACE_OWN=1: every node of the median step with its own duration
- * there; TFC_TRACE_FRESH=1: the images rewritten before each step, as a
- * batch drawn on the caller's core would be. */
+ * there; TFC_TRACE_LEAST=1: the least step rather than the median one (the
+ * step the host's other work disturbed least); TFC_TRACE_FRESH=1: the
+ * images rewritten before each step, as a batch drawn on the caller's core
+ * would be. */
 #include "bench_models.h"
 #include "tfc.h"
 
@@ -115,14 +117,16 @@ int main(int argc, char **argv) {
     }
     qsort(sorted, (size_t)steps, sizeof *sorted, cmp_double);
     const tfc_run_metadata *med = NULL;
+    /* TFC_TRACE_LEAST=1: the least step's nodes rather than the median step's */
+    double shown = getenv("TFC_TRACE_LEAST") ? sorted[0] : sorted[steps / 2];
     for (int i = 0; i < steps && !med; i++)
-        if (times[i] == sorted[steps / 2]) med = mds[i];
+        if (times[i] == shown) med = mds[i];
     printf("%s, %d thread%s: step %.0f us at the least, %.0f median, %.0f at the most (%d "
            "steps)\n",
            work, threads, threads == 1 ? "" : "s", sorted[0], sorted[steps / 2],
            sorted[steps - 1], steps);
     printf("%9s %9s  %s %-28s %s\n", "start us", "median us", "thread", "op", "node");
-    /* the median step's nodes in the order they started */
+    /* the shown step's nodes in the order they started */
     int n = tfc_run_metadata_num_nodes(med), *order = calloc((size_t)n + 1, sizeof *order);
     if (!order) return 1;
     for (int k = 0; k < n; k++) order[k] = k;
@@ -138,7 +142,7 @@ int main(int argc, char **argv) {
     for (int i = 0; i < n; i++) {
         int k = order[i];
         double d = median_duration(mds, steps, tfc_run_metadata_node_name(med, k));
-        if (own) /* the median step's own durations, every node */
+        if (own) /* the shown step's own durations, every node */
             d = tfc_run_metadata_node_end_us(med, k) - tfc_run_metadata_node_start_us(med, k);
         else if (d < 1.0)
             continue;

@@ -5,7 +5,7 @@
  * threads; NaN and infinity where they belong; and the shapes it leaves to
  * the libraries. Each check runs with the AVX2 tiles and, where the CPU
  * has AVX-512, with those too; the weight gradients' bits agree between
- * them. Where the CPU lacks AVX2 + FMA (the arm64 suite) it must decline
+ * them; an update through them is the product then the update. Where the CPU lacks AVX2 + FMA (the arm64 suite) it must decline
  * every product, which is checked instead. */
 #include "harness.h"
 
@@ -233,5 +233,52 @@ static void test_tfc_gemm_uses_them(void) {
     free(c2);
 }
 
+/* tfc_gemm_skinny_update (and tfc_gemm_update, which hands it skinny
+ * shapes): C + alpha times the product, bit for bit the product followed
+ * by the update as its own loop, on 1 and 2 threads, for each width; row
+ * tails of every vector count, B either way round. */
+static void test_update_is_product_then_update(void) {
+    int w[2], nw = have_kernels() ? widths(w) : 0;
+    tfc_threadpool *pool = tfc_threadpool_new(2);
+    const int64_t shapes[][4] = {/* ta, m, n, k */
+                                 {1, 784, 10, 100}, {1, 256, 10, 100}, {1, 101, 7, 48},
+                                 {1, 40, 16, 64},   {1, 70, 3, 512},   {0, 100, 10, 784}};
+    for (int wi = 0; wi < nw; wi++)
+        for (int s = 0; s < 6; s++)
+            for (int tb = 0; tb < 2; tb++)
+                for (int threads = 1; threads <= 2; threads++) {
+                    tfc_gemm_skinny_use_lanes(w[wi]);
+                    int ta = (int)shapes[s][0];
+                    int64_t m = shapes[s][1], n = shapes[s][2], k = shapes[s][3];
+                    tfc_test_seed(31);
+                    float *a = random_floats(m * k), *b = random_floats(k * n);
+                    float *want = random_floats(m * n), *got = malloc(sizeof(float) * (size_t)(m * n));
+                    float *product = malloc(sizeof(float) * (size_t)(m * n)), alpha = -0.37f;
+                    memcpy(got, want, sizeof(float) * (size_t)(m * n));
+                    tfc_threadpool *p = threads == 2 ? pool : NULL;
+                    CHECK(tfc_gemm_skinny(p, ta, tb, m, n, k, a, b, 0.0f, product));
+                    for (int64_t i = 0; i < m * n; i++) want[i] = want[i] + alpha * product[i];
+                    int took = s % 2 ? tfc_gemm_skinny_update(p, ta, tb, m, n, k, a, b, alpha, got)
+                                     : tfc_gemm_update(p, ta, tb, m, n, k, a, b, alpha, got);
+                    CHECK(took);
+                    CHECK_MSG(memcmp(want, got, sizeof(float) * (size_t)(m * n)) == 0,
+                              "%d lanes, ta %d tb %d %lldx%lldx%lld, %d threads: not the "
+                              "product then the update",
+                              w[wi], ta, tb, (long long)m, (long long)n, (long long)k, threads);
+                    free(a);
+                    free(b);
+                    free(want);
+                    free(got);
+                    free(product);
+                }
+    tfc_gemm_skinny_use_lanes(-1);
+    tfc_threadpool_free(pool);
+    if (!nw) { /* declined, C untouched */
+        float a[64 * 40] = {0}, b[64 * 10] = {0}, c[40 * 10] = {1};
+        CHECK(!tfc_gemm_skinny_update(NULL, 1, 0, 40, 10, 64, a, b, 1.0f, c) && c[0] == 1);
+    }
+}
+
 TFC_TEST_MAIN(T(test_each_width), T(test_weight_gradients_agree),
-              T(test_declines_other_shapes), T(test_tfc_gemm_uses_them))
+              T(test_declines_other_shapes), T(test_tfc_gemm_uses_them),
+              T(test_update_is_product_then_update))

@@ -287,7 +287,9 @@ int tfc_gemm_update(tfc_threadpool *pool, int ta, int tb, int64_t m, int64_t n, 
                     const void *a, const void *b, float alpha, void *c) {
     static atomic_int checked = -1;           /* -1: not yet; then update_is_scaled_product() */
     if (m <= 0 || n <= 0 || k <= 0) return 0; /* (an empty product: nothing to cut) */
-    if (tfc_gemm_skinny_takes(ta, m, n, k) || k_block_count(m, n, k) > 1) return 0;
+    if (tfc_gemm_skinny_takes(ta, m, n, k))
+        return tfc_gemm_skinny_update(pool, ta, tb, m, n, k, a, b, alpha, c);
+    if (k_block_count(m, n, k) > 1) return 0;
     /* tfc_gemm's cut, with alpha and beta = 1 */
     gemm_job j = {TFC_FLOAT, ta, tb, n > m, m, n, k, 0, 0, 0, a, b, alpha, 1.0, c, NULL, NULL};
     int64_t len = j.by_cols ? n : m, blocks = cut_blocks(&j);

@@ -20,22 +20,22 @@
 void tfc_gemm(tfc_threadpool *pool, tfc_dtype dt, int ta, int tb, int64_t m, int64_t n, int64_t k,
               const void *a, const void *b, double beta, void *c);
 
-/* C[m,n] += alpha op(A) op(B) in float32 (A, B and C float arrays), C the
- * whole of its buffer:
- * done, returning 1, when the product of that shape goes to the tiles or
- * oneDNN in blocks of rows or columns (not skinny, not cut along k) and
- * the kernels compute it as fl(C + fl(alpha * product)), with the
- * product's bits those of tfc_gemm's: the tiles do by construction (k of
- * at most GEMM_TILES_KC), oneDNN's a check on a random product confirms
- * at the first call. Then with alpha = -lr it equals tfc_gemm's
- * product followed by var -= grad * lr, bit for bit. Otherwise computes
- * nothing and returns 0. */
 /* C = op(A) op(B) as tfc_gemm with beta 0, then ep (a bias, a relu) on
  * each of C's blocks as soon as it is summed, while it is in the cache of
  * the thread that summed it (ep NULL: tfc_gemm). */
 void tfc_gemm_then(tfc_threadpool *pool, tfc_dtype dt, int ta, int tb, int64_t m, int64_t n,
                    int64_t k, const void *a, const void *b, void *c, const tfc_epilogue *ep);
 
+/* C[m,n] += alpha op(A) op(B) in float32 (A, B and C float arrays), C the
+ * whole of its buffer:
+ * done, returning 1, when the product of that shape goes to the skinny
+ * kernels, or to the tiles or oneDNN in blocks of rows or columns (not cut
+ * along k), and the kernels compute it as fl(C + fl(alpha * product)),
+ * with the product's bits those of tfc_gemm's: the skinny kernels and the
+ * tiles do by construction (the tiles for k of at most GEMM_TILES_KC),
+ * oneDNN's a check on a random product confirms at the first call. Then
+ * with alpha = -lr it equals tfc_gemm's product followed by var -= grad *
+ * lr, bit for bit. Otherwise computes nothing and returns 0. */
 int tfc_gemm_update(tfc_threadpool *pool, int ta, int tb, int64_t m, int64_t n, int64_t k,
                     const void *a, const void *b, float alpha, void *c);
 

@@ -11,8 +11,12 @@
  * order); SMALL_N's lanes split k 16 ways rather than 8, so its bits
  * depend on which tiles the CPU runs. In each, every element of C is the
  * sum of the same terms in the same order whichever thread computes it.
- * (C = A B^T with k small, a layer's input gradient, measured slower here
- * than oneDNN's sgemm: left to it.) */
+ * With AVX-512 a block of WEIGHT_GRAD's rows goes into C 16 rows at a
+ * time, turned into rows in registers (element by element it took a
+ * fifth of the 784x10 weight gradient), and an update (C + alpha times
+ * the product, an optimizer's step fused into it) is written there the
+ * same way. (C = A B^T with k small, a layer's input gradient, measured
+ * slower here than oneDNN's sgemm: left to it.) */
 #include "ops/gemm_skinny.h"
 
 #include "core/buffer_pool.h"
@@ -45,6 +49,17 @@ static skinny_case case_of(int ta, int64_t m, int64_t n, int64_t k) {
     return SKINNY_NONE;
 }
 
+typedef struct skinny_job {
+    int ta, tb;
+    int64_t m, n, k;
+    const float *a;
+    const float *b;  /* SMALL_N: B as n rows of k (packed); WEIGHT_GRAD: as given */
+    float beta;
+    int update;  /* C + alpha (the product), as tfc_gemm_skinny_update: beta is then unused */
+    float alpha;
+    float *c;
+} skinny_job;
+
 /* 0: none (left to the libraries), 8: the AVX2 tiles, 16: the AVX-512 ones */
 static atomic_int lanes_in_use = -1;
 
@@ -76,14 +91,6 @@ int tfc_gemm_skinny_use_lanes(int lanes) {
 
 #ifdef SKINNY_X86
 
-typedef struct skinny_job {
-    int ta, tb;
-    int64_t m, n, k;
-    const float *a;
-    const float *b;  /* SMALL_N: B as n rows of k (packed); WEIGHT_GRAD: as given */
-    float beta;
-    float *c;
-} skinny_job;
 
 /* lanes [0, n) of a vector, n in 1..8 */
 AVX2_INLINE __m256i lanes(int64_t n) {
@@ -99,15 +106,20 @@ AVX2_INLINE float lane_sum(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
-/* (plain scalar code: inlined into the tiles of either width) */
-static inline void put(float *c, float v, float beta) { *c = beta != 0.0f ? v + beta * *c : v; }
+/* C's element from its sum v: v + beta C, or C + alpha v in an update (the
+ * product rounded, then scaled and added, as a separate update would).
+ * Plain scalar code: inlined into the tiles of either width. */
+static inline void put(const skinny_job *j, float *c, float v) {
+    if (j->update) *c = *c + j->alpha * v;
+    else *c = j->beta != 0.0f ? v + j->beta * *c : v;
+}
 
 /* c[i0 + r, j0 + q] for r < rows, q < nc from a tile's sums stored by
  * column: out[q * ld + r] */
 static inline void put_rows(const skinny_job *j, int64_t i0, int64_t rows, int64_t j0, int nc,
                             const float *out, int ld) {
     for (int64_t r = 0; r < rows; r++)
-        for (int q = 0; q < nc; q++) put(j->c + (i0 + r) * j->n + j0 + q, out[q * ld + r], j->beta);
+        for (int q = 0; q < nc; q++) put(j, j->c + (i0 + r) * j->n + j0 + q, out[q * ld + r]);
 }
 
 /* TILE(..., NC) with the constant NC (1 to 5) that equals nc: each tile is
@@ -158,8 +170,8 @@ AVX2_INLINE void small_n_tile(const skinny_job *j, int64_t i0, int R, int64_t j0
     float *c0 = j->c + i0 * j->n + j0, *c1 = c0 + j->n;
 #define SN_OUT(q)                                                                              \
     if (NC > q) {                                                                              \
-        put(c0 + q, lane_sum(s0_##q), j->beta);                                                \
-        if (R > 1) put(c1 + q, lane_sum(s1_##q), j->beta);                                     \
+        put(j, c0 + q, lane_sum(s0_##q));                                                      \
+        if (R > 1) put(j, c1 + q, lane_sum(s1_##q));                                           \
     }
     SN_OUT(0); SN_OUT(1); SN_OUT(2); SN_OUT(3); SN_OUT(4);
 #undef SN_ACC
@@ -299,11 +311,11 @@ AVX512_INLINE void small_n_tile16(const skinny_job *j, int64_t i0, int R, int64_
     float *c0 = j->c + i0 * n + j0;
 #define ZN_OUT(q)                                                                              \
     if (NC > q) {                                                                              \
-        put(c0 + q, _mm512_reduce_add_ps(s0_##q), j->beta);                                  \
+        put(j, c0 + q, _mm512_reduce_add_ps(s0_##q));                                        \
         if (R > 1) {                                                                           \
-            put(c0 + n + q, _mm512_reduce_add_ps(s1_##q), j->beta);                          \
-            put(c0 + 2 * n + q, _mm512_reduce_add_ps(s2_##q), j->beta);                      \
-            put(c0 + 3 * n + q, _mm512_reduce_add_ps(s3_##q), j->beta);                      \
+            put(j, c0 + n + q, _mm512_reduce_add_ps(s1_##q));                                \
+            put(j, c0 + 2 * n + q, _mm512_reduce_add_ps(s2_##q));                            \
+            put(j, c0 + 3 * n + q, _mm512_reduce_add_ps(s3_##q));                            \
         }                                                                                      \
     }
     ZN_OUT(0); ZN_OUT(1); ZN_OUT(2); ZN_OUT(3); ZN_OUT(4);
@@ -334,70 +346,154 @@ static AVX512 void small_n_rows16(void *arg, int64_t begin, int64_t end) {
     }
 }
 
-/* WEIGHT_GRAD: rows i0 .. i0 + rows of C (rows <= 64, four vectors),
- * columns j0 .. j0 + NC (NC <= 5) */
+/* WEIGHT_GRAD: rows i0 .. i0 + rows of C (rows <= 16 V, in V vectors of
+ * 16: 1 to 4), columns j0 .. j0 + NC (NC <= 5); the sums go to out[j0 +
+ * q][r], lanes past `rows` zero. */
 AVX512_INLINE void weight_grad_tile16(const skinny_job *j, int64_t i0, int64_t rows, int64_t j0,
-                                      int NC) {
+                                      float (*out)[64], int V, int NC) {
     const int64_t m = j->m, n = j->n, k = j->k;
-    const int full = rows == 64;
-    const __mmask16 m0 = first_lanes(rows), m1 = first_lanes(rows - 16),
-                    m2 = first_lanes(rows - 32), m3 = first_lanes(rows - 48);
+    const __mmask16 last = first_lanes(rows - 16 * (V - 1));
 #define ZW_ACC(q)                                                                              \
     __m512 s0_##q = _mm512_setzero_ps(), s1_##q = s0_##q, s2_##q = s0_##q, s3_##q = s0_##q
     ZW_ACC(0); ZW_ACC(1); ZW_ACC(2); ZW_ACC(3); ZW_ACC(4);
     const int64_t bp = j->tb ? 1 : n, bq = j->tb ? k : 1;
     const float *b = j->b + j0 * bq;
+/* vector v of A's row p: the last one through the mask */
+#define ZW_LOAD(v)                                                                             \
+    (V - 1 == v ? _mm512_maskz_loadu_ps(last, ap + 16 * v)                                      \
+                : V > v ? _mm512_loadu_ps(ap + 16 * v) : _mm512_setzero_ps())
 #define ZW_STEP(q)                                                                             \
     if (NC > q) {                                                                              \
         __m512 w_ = _mm512_set1_ps(bpp[q * bq]);                                               \
         s0_##q = _mm512_fmadd_ps(x0, w_, s0_##q);                                              \
-        s1_##q = _mm512_fmadd_ps(x1, w_, s1_##q);                                              \
-        s2_##q = _mm512_fmadd_ps(x2, w_, s2_##q);                                              \
-        s3_##q = _mm512_fmadd_ps(x3, w_, s3_##q);                                              \
+        if (V > 1) s1_##q = _mm512_fmadd_ps(x1, w_, s1_##q);                                   \
+        if (V > 2) s2_##q = _mm512_fmadd_ps(x2, w_, s2_##q);                                   \
+        if (V > 3) s3_##q = _mm512_fmadd_ps(x3, w_, s3_##q);                                   \
     }
     for (int64_t p = 0; p < k; p++) {
         const float *ap = j->a + p * m + i0, *bpp = b + p * bp;
-        __m512 x0, x1, x2, x3;
-        if (full) {
-            x0 = _mm512_loadu_ps(ap);
-            x1 = _mm512_loadu_ps(ap + 16);
-            x2 = _mm512_loadu_ps(ap + 32);
-            x3 = _mm512_loadu_ps(ap + 48);
-        } else {
-            x0 = _mm512_maskz_loadu_ps(m0, ap);
-            x1 = _mm512_maskz_loadu_ps(m1, ap + 16);
-            x2 = _mm512_maskz_loadu_ps(m2, ap + 32);
-            x3 = _mm512_maskz_loadu_ps(m3, ap + 48);
-        }
+        __m512 x0 = ZW_LOAD(0), x1 = ZW_LOAD(1), x2 = ZW_LOAD(2), x3 = ZW_LOAD(3);
+        (void)x1, (void)x2, (void)x3;
         ZW_STEP(0); ZW_STEP(1); ZW_STEP(2); ZW_STEP(3); ZW_STEP(4);
     }
-    float out[5][64];
 #define ZW_OUT(q)                                                                              \
     if (NC > q) {                                                                              \
-        _mm512_storeu_ps(out[q], s0_##q);                                                      \
-        _mm512_storeu_ps(out[q] + 16, s1_##q);                                                 \
-        _mm512_storeu_ps(out[q] + 32, s2_##q);                                                 \
-        _mm512_storeu_ps(out[q] + 48, s3_##q);                                                 \
+        _mm512_store_ps(out[j0 + q], s0_##q);                                                  \
+        if (V > 1) _mm512_store_ps(out[j0 + q] + 16, s1_##q);                                  \
+        if (V > 2) _mm512_store_ps(out[j0 + q] + 32, s2_##q);                                  \
+        if (V > 3) _mm512_store_ps(out[j0 + q] + 48, s3_##q);                                  \
     }
     ZW_OUT(0); ZW_OUT(1); ZW_OUT(2); ZW_OUT(3); ZW_OUT(4);
-    put_rows(j, i0, rows, j0, NC, out[0], 64);
 #undef ZW_ACC
+#undef ZW_LOAD
 #undef ZW_STEP
 #undef ZW_OUT
 }
 
-static AVX512 void weight_grad_block16(const skinny_job *j, int64_t i0, int64_t rows, int64_t j0,
-                                       int nc) {
-    BY_COLUMNS(nc, weight_grad_tile16, j, i0, rows, j0)
+#define WEIGHT_GRAD_TILE16(V)                                                                   \
+    static AVX512 void weight_grad_tile16_##V(const skinny_job *j, int64_t i0, int64_t rows,    \
+                                              int64_t j0, float (*out)[64], int nc) {           \
+        BY_COLUMNS(nc, weight_grad_tile16, j, i0, rows, j0, out, V)                             \
+    }
+WEIGHT_GRAD_TILE16(1)
+WEIGHT_GRAD_TILE16(2)
+WEIGHT_GRAD_TILE16(3)
+WEIGHT_GRAD_TILE16(4)
+
+/* r[i] becomes column i of the 16 x 16 matrix whose rows were r[0..15] */
+AVX512_INLINE void transpose16(__m512 *r) {
+    __m512 t[16];
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 16; i += 4) {
+        r[i] = _mm512_shuffle_ps(t[i], t[i + 2], 0x44);
+        r[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], 0xEE);
+        r[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+        r[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+    }
+    for (int i = 0; i < 4; i++) {
+        t[i] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0x88);
+        t[i + 4] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0xDD);
+        t[i + 8] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0x88);
+        t[i + 12] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0xDD);
+    }
+    for (int i = 0; i < 8; i++) {
+        r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
+        r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xDD);
+    }
 }
 
-/* blocks of 64 rows [begin, end) */
+/* C's rows i0 .. i0 + rows (<= 64) from the sums out[q][r] (q < n): 16 rows
+ * at a time turned into rows in registers, each row's n elements written
+ * through a mask (put's arithmetic, a row at once). The 16 rows of C are
+ * all read before any is written: a masked store stalls a load of the
+ * vector's width after it (the next row) until it is written, which cost
+ * 5 us on the 784 x 10 update. */
+static AVX512 void put_block16(const skinny_job *j, int64_t i0, int64_t rows, float (*out)[64]) {
+    const int64_t n = j->n;
+    const __mmask16 row_lanes = first_lanes(n);
+    const __m512 alpha = _mm512_set1_ps(j->alpha), beta = _mm512_set1_ps(j->beta);
+    const int reads = j->update || j->beta != 0.0f;
+    for (int64_t r0 = 0; r0 < rows; r0 += 16) {
+        int64_t count = rows - r0 < 16 ? rows - r0 : 16;
+        float *c = j->c + (i0 + r0) * n;
+        __m512 v[16], old[16];
+        for (int q = 0; q < 16; q++) v[q] = q < n ? _mm512_load_ps(out[q] + r0) : _mm512_setzero_ps();
+        for (int64_t r = 0; reads && r < count; r++)
+            old[r] = _mm512_maskz_loadu_ps(row_lanes, c + r * n);
+        transpose16(v);
+        for (int64_t r = 0; r < count; r++) {
+            __m512 x = v[r];
+            if (j->update) x = _mm512_add_ps(old[r], _mm512_mul_ps(alpha, x));
+            else if (reads) x = _mm512_add_ps(x, _mm512_mul_ps(beta, old[r]));
+            _mm512_mask_storeu_ps(c + r * n, row_lanes, x);
+        }
+    }
+}
+
+/* blocks of 64 rows [begin, end): each block's columns five at a time, its
+ * last rows in as few vectors as they need, then the block into C */
 static AVX512 void weight_grad_rows16(void *arg, int64_t begin, int64_t end) {
     const skinny_job *j = arg;
+    _Alignas(64) float out[SKINNY_MAX][64];
     for (int64_t blk = begin; blk < end; blk++) {
         int64_t i0 = 64 * blk, rows = j->m - i0 < 64 ? j->m - i0 : 64;
-        for (int64_t j0 = 0; j0 < j->n; j0 += 5)
-            weight_grad_block16(j, i0, rows, j0, j->n - j0 < 5 ? (int)(j->n - j0) : 5);
+        for (int64_t j0 = 0; j0 < j->n; j0 += 5) {
+            int nc = j->n - j0 < 5 ? (int)(j->n - j0) : 5;
+            switch ((rows + 15) / 16) {
+            case 1: weight_grad_tile16_1(j, i0, rows, j0, out, nc); break;
+            case 2: weight_grad_tile16_2(j, i0, rows, j0, out, nc); break;
+            case 3: weight_grad_tile16_3(j, i0, rows, j0, out, nc); break;
+            default: weight_grad_tile16_4(j, i0, rows, j0, out, nc); break;
+            }
+        }
+        put_block16(j, i0, rows, out);
+    }
+}
+
+/* B's rows [begin, end) of 16 (k rows of n <= 16) into the packed copy as
+ * columns: dst[c, r] = src[r, c], 16 rows turned in registers at a time */
+typedef struct pack_job {
+    float *dst;
+    const float *src;
+    int64_t rows, cols;
+} pack_job;
+
+static AVX512 void pack_rows16(void *arg, int64_t begin, int64_t end) {
+    const pack_job *pj = arg;
+    const int64_t rows = pj->rows, cols = pj->cols;
+    const __mmask16 row_lanes = first_lanes(cols);
+    for (int64_t blk = begin; blk < end; blk++) {
+        int64_t r0 = 16 * blk, count = rows - r0 < 16 ? rows - r0 : 16;
+        __m512 v[16];
+        for (int64_t r = 0; r < 16; r++)
+            v[r] = r < count ? _mm512_maskz_loadu_ps(row_lanes, pj->src + (r0 + r) * cols)
+                             : _mm512_setzero_ps();
+        transpose16(v);
+        for (int64_t c = 0; c < cols; c++)
+            _mm512_mask_storeu_ps(pj->dst + c * rows + r0, first_lanes(count), v[c]);
     }
 }
 
@@ -441,30 +537,28 @@ static void spread(tfc_threadpool *pool, int64_t units, int64_t unit_work,
 
 #endif /* SKINNY_X86 */
 
-int tfc_gemm_skinny_takes(int ta, int64_t m, int64_t n, int64_t k) {
-    if (case_of(ta, m, n, k) == SKINNY_NONE) return 0;
-    int lanes = atomic_load_explicit(&lanes_in_use, memory_order_relaxed);
-    return (lanes < 0 ? tfc_gemm_skinny_use_lanes(-1) : lanes) != 0;
-}
 
-int tfc_gemm_skinny(tfc_threadpool *pool, int ta, int tb, int64_t m, int64_t n, int64_t k,
-                    const float *a, const float *b, float beta, float *c) {
-    skinny_case kind = case_of(ta, m, n, k);
-    if (kind == SKINNY_NONE) return 0;
-    int lanes = atomic_load_explicit(&lanes_in_use, memory_order_relaxed);
-    if (lanes < 0) lanes = tfc_gemm_skinny_use_lanes(-1); /* the first product decides */
-    if (!lanes) return 0;
+/* The product of a skinny case on the pool; j's C arithmetic (beta, or an
+ * update) is its caller's. 0 when memory for B's copy runs out. */
+static int skinny_run(tfc_threadpool *pool, skinny_case kind, int lanes, skinny_job *jp) {
 #ifdef SKINNY_X86
-    skinny_job j = {ta, tb, m, n, k, a, b, beta, c};
+    skinny_job j = *jp;
+    int64_t m = j.m, n = j.n, k = j.k;
     /* SMALL_N wants B as n rows of k: a copy when it comes as k rows of n
      * (n k elements, against m n k multiply-adds) */
-    int pack = kind == SKINNY_SMALL_N && !tb;
+    int pack = kind == SKINNY_SMALL_N && !j.tb;
     size_t bytes = pack ? (size_t)(n * k) * sizeof(float) : 0;
     float *packed = NULL;
     if (pack) {
         packed = tfc_block_alloc(bytes);
         if (!packed) return 0;
-        transpose(packed, b, k, n);
+        /* with AVX-512 in blocks of 256 rows over the pool: B is often
+         * spread over the cores' caches by the update that wrote it */
+        pack_job pj = {packed, j.b, k, n};
+        if (lanes == 16)
+            tfc_parallel_for(pool, (k + 15) / 16, 16, pack_rows16, &pj);
+        else
+            transpose(packed, j.b, k, n);
         j.b = packed;
     }
     if (kind == SKINNY_SMALL_N && lanes == 16)
@@ -478,7 +572,35 @@ int tfc_gemm_skinny(tfc_threadpool *pool, int ta, int tb, int64_t m, int64_t n, 
     if (packed) tfc_block_free(packed, bytes);
     return 1;
 #else
-    (void)pool, (void)tb, (void)a, (void)b, (void)beta, (void)c;
+    (void)pool, (void)kind, (void)lanes, (void)jp;
     return 0;
 #endif
+}
+
+/* The lanes the products run in (0: none); the first product decides. */
+static int lanes_now(void) {
+    int lanes = atomic_load_explicit(&lanes_in_use, memory_order_relaxed);
+    return lanes < 0 ? tfc_gemm_skinny_use_lanes(-1) : lanes;
+}
+
+int tfc_gemm_skinny_takes(int ta, int64_t m, int64_t n, int64_t k) {
+    return case_of(ta, m, n, k) != SKINNY_NONE && lanes_now() != 0;
+}
+
+int tfc_gemm_skinny(tfc_threadpool *pool, int ta, int tb, int64_t m, int64_t n, int64_t k,
+                    const float *a, const float *b, float beta, float *c) {
+    skinny_case kind = case_of(ta, m, n, k);
+    int lanes = kind == SKINNY_NONE ? 0 : lanes_now();
+    if (!lanes) return 0;
+    skinny_job j = {ta, tb, m, n, k, a, b, beta, 0, 0.0f, c};
+    return skinny_run(pool, kind, lanes, &j);
+}
+
+int tfc_gemm_skinny_update(tfc_threadpool *pool, int ta, int tb, int64_t m, int64_t n, int64_t k,
+                           const float *a, const float *b, float alpha, float *c) {
+    skinny_case kind = case_of(ta, m, n, k);
+    int lanes = kind == SKINNY_NONE ? 0 : lanes_now();
+    if (!lanes) return 0;
+    skinny_job j = {ta, tb, m, n, k, a, b, 0.0f, 1, alpha, c};
+    return skinny_run(pool, kind, lanes, &j);
 }

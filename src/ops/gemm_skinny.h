@@ -22,6 +22,13 @@
 int tfc_gemm_skinny(tfc_threadpool *pool, int ta, int tb, int64_t m, int64_t n, int64_t k,
                     const float *a, const float *b, float beta, float *c);
 
+/* C += alpha op(A) op(B), each element's product rounded to float, then
+ * scaled and added (the bits of the product followed by an update C - lr
+ * grad, alpha = -lr): tfc_gemm_skinny's cases, returning 1; otherwise 0,
+ * nothing done. */
+int tfc_gemm_skinny_update(tfc_threadpool *pool, int ta, int tb, int64_t m, int64_t n, int64_t k,
+                           const float *a, const float *b, float alpha, float *c);
+
 /* 1 when tfc_gemm_skinny would take a product of this shape. */
 int tfc_gemm_skinny_takes(int ta, int64_t m, int64_t n, int64_t k);
 

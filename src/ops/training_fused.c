@@ -6,9 +6,10 @@
  * the variable (the MLP's 784x256 weight: 19 us at 1 thread, about 30 at
  * 2, where the gradient's rows and the weight's lines sit in different
  * cores' caches). The result is the unfused one bit for bit
- * (tfc_gemm_update); where it could not be (a skinny or k-cut product,
- * float64, bfloat16 products), the kernel computes the product and the
- * update as the two nodes would.
+ * (tfc_gemm_update; a skinny product's update, as a classifier's 784x10
+ * weight's, in the skinny kernels); where it could not be (a k-cut
+ * product, float64, bfloat16 products), the kernel computes the product
+ * and the update as the two nodes would.
  *
  * The node is the ApplyGradientDescent (names in errors are its); its
  * inputs: the variable (a ref), alpha, then the product's a and b. Graphs
