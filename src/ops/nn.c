@@ -7,6 +7,7 @@
 #include "core/buffer_pool.h"
 #include "core/vector_clones.h"
 #include "ops/fast_math.h"
+#include "ops/softmax_narrow.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -454,6 +455,11 @@ static int sparse_xent_infer(tfc_infer_ctx *c) {
     return 0;
 }
 
+static void narrow_xent(void *arg, int64_t lo, int64_t hi) {
+    const row_job *j = arg;
+    tfc_sparse_xent_narrow(j->x, j->labels, j->label64, j->n, j->y, j->backprop, lo, hi);
+}
+
 static void sparse_xent_kernel(tfc_kernel_ctx *c) {
     const tfc_tensor *x = c->inputs[0], *l = c->inputs[1];
     if (x->rank != 2 || l->rank != 1 || l->dims[0] != x->dims[0] || !float_dtype(x->dtype) ||
@@ -481,8 +487,9 @@ static void sparse_xent_kernel(tfc_kernel_ctx *c) {
     tfc_tensor *bp = tfc_kernel_output(c, 1, x->dtype, 2, x->dims);
     if (!loss || !bp || x->nelem == 0) return;
     row_job j = {x->data, l->data, loss->data, bp->data, n, 0, l->dtype == TFC_INT64};
-    tfc_parallel_for(c->pool, x->dims[0], row_grain(n),
-                     x->dtype == TFC_FLOAT ? f_sparse_xent : d_sparse_xent, &j);
+    void (*rows)(void *, int64_t, int64_t) = x->dtype == TFC_FLOAT ? f_sparse_xent : d_sparse_xent;
+    if (x->dtype == TFC_FLOAT && n <= SOFTMAX_NARROW && tfc_softmax_narrow_on()) rows = narrow_xent;
+    tfc_parallel_for(c->pool, x->dims[0], row_grain(n), rows, &j);
 }
 
 /* ------------------------------------------------------------------------ */
