@@ -1,7 +1,7 @@
 /* Core NN ops: activations and their *Grad ops, softmax and log-softmax,
  * softmax cross-entropy (dense and sparse), BiasAdd and BiasAddGrad, against
- * reference loops on random data; the narrow rows' kernel against the row
- * kernel, bit for bit; large-logit stability; misuse naming the
+ * reference loops on random data; the narrow rows' kernels against the row
+ * kernels, bit for bit; large-logit stability; misuse naming the
  * node; gradients (and second-order gradients of the *Grad ops) against
  * finite differences. */
 #include "harness.h"
@@ -285,79 +285,88 @@ static void test_sparse_softmax_cross_entropy(void) {
             }
 }
 
-/* Rows of at most 16 classes take the narrow kernel (16 rows at a time):
- * the bits of the row kernel, for every class count, row counts around a
- * block of 16, int32 and int64 labels, rows with NaN, infinities, large
- * offsets and logits far apart, on 1 and 2 threads. */
-static void test_sparse_xent_narrow_same_bits(void) {
+/* op's outputs (Softmax: 1; the cross-entropies: 2) for logits xv and
+ * labels lv on a session of `threads` threads */
+static int run_softmax_op(const char *op, tfc_tensor *xv, tfc_tensor *lv, int threads,
+                          tfc_tensor **out) {
+    int n_out = strcmp(op, "Softmax") == 0 ? 1 : 2;
+    tfc_graph *g = tfc_graph_new();
+    int64_t d[2] = {tfc_tensor_dim(xv, 0), tfc_tensor_dim(xv, 1)};
+    tfc_output x = tfc_placeholder(g, "x", TFC_FLOAT, 2, d), feeds[2] = {x, {0}};
+    tfc_node *node;
+    if (n_out == 1) {
+        node = op1(g, op, x).node;
+    } else {
+        feeds[1] = tfc_placeholder(g, "l", tfc_tensor_dtype(lv), tfc_tensor_rank(lv), d);
+        node = op2(g, op, x, feeds[1], NULL);
+    }
+    tfc_output f[] = {tfc_out(node, 0), tfc_out(node, 1)};
+    tfc_tensor *vals[] = {xv, lv};
+    tfc_status *st = tfc_status_new();
+    tfc_session_options o = {.intra_op_threads = threads, .inter_op_threads = threads};
+    tfc_session *s = tfc_session_new(g, &o, st);
+    tfc_session_run(s, feeds, vals, n_out, f, n_out, out, NULL, 0, st);
+    CHECK_STATUS_OK(st);
+    tfc_session_free(s);
+    tfc_status_free(st);
+    tfc_graph_free(g);
+    return n_out;
+}
+
+/* Rows of at most 16 classes take the narrow kernels (16 rows at a time):
+ * the bits of the row kernels, for Softmax and both cross-entropies, every
+ * class count, row counts around a block of 16, int32 and int64 labels,
+ * rows with NaN, infinities, large offsets and logits far apart, on 1 and
+ * 2 threads. */
+static void test_softmax_narrow_same_bits(void) {
+    const char *ops[] = {"Softmax", "SoftmaxCrossEntropyWithLogits",
+                         "SparseSoftmaxCrossEntropyWithLogits"};
     const int64_t row_counts[] = {1, 15, 16, 17, 100};
-    for (int64_t n = 1; n <= SOFTMAX_NARROW + 1; n++)
-        for (int ri = 0; ri < 5; ri++)
-            for (int l64 = 0; l64 < 2; l64++) {
-                int64_t d[2] = {row_counts[ri], n};
-                tfc_dtype lt = l64 ? TFC_INT64 : TFC_INT32;
-                tfc_tensor *xv = tfc_test_random_tensor(TFC_FLOAT, 2, d, -4, 4);
-                tfc_tensor *lv = tfc_test_random_tensor(lt, 1, d, 0, (double)n);
-                float *xs = tfc_tensor_data(xv);
-                if (d[0] > 5) {
-                    xs[1 * n + (n - 1)] = NAN;
-                    xs[2 * n] = INFINITY;
-                    xs[3 * n + n / 2] = -INFINITY;
-                    for (int64_t k = 0; k < n; k++) xs[4 * n + k] += 1000, xs[5 * n + k] -= 1000;
-                }
-                /* exponentials over 2^100 apart: their double sum rounds, so
-                 * its order shows */
-                for (int64_t r = 6; r < d[0] && r < 12; r++)
-                    for (int64_t k = 0; k < n; k++) xs[r * n + k] *= 20;
-                tfc_tensor *got[2][2] = {{0}};
-                for (int narrow = 0; narrow < 2; narrow++) {
-                    int was = tfc_softmax_narrow_use(narrow);
-                    for (int threads = 1; threads <= 2; threads++) {
-                        tfc_graph *g = tfc_graph_new();
-                        tfc_output x = tfc_placeholder(g, "x", TFC_FLOAT, 2, d);
-                        tfc_output l = tfc_placeholder(g, "l", lt, 1, d);
-                        tfc_node *op = op2(g, "SparseSoftmaxCrossEntropyWithLogits", x, l, NULL);
-                        tfc_output feeds[] = {x, l}, f[] = {tfc_out(op, 0), tfc_out(op, 1)};
-                        tfc_tensor *vals[] = {xv, lv}, *out[2] = {0};
-                        tfc_status *st = tfc_status_new();
-                        tfc_session_options o = {.intra_op_threads = threads,
-                                                 .inter_op_threads = threads};
-                        tfc_session *s = tfc_session_new(g, &o, st);
-                        tfc_session_run(s, feeds, vals, 2, f, 2, out, NULL, 0, st);
-                        CHECK_STATUS_OK(st);
-                        if (threads == 1) {
-                            got[narrow][0] = out[0];
-                            got[narrow][1] = out[1];
-                        } else {
-                            for (int i = 0; i < 2; i++) {
-                                CHECK_MSG(out[i] && got[narrow][i] &&
-                                              memcmp(tfc_tensor_data(out[i]),
-                                                     tfc_tensor_data(got[narrow][i]),
-                                                     tfc_tensor_nbytes(out[i])) == 0,
-                                          "n %lld, %lld rows: 2 threads changed output %d",
-                                          (long long)n, (long long)d[0], i);
-                                tfc_tensor_free(out[i]);
-                            }
-                        }
-                        tfc_session_free(s);
-                        tfc_status_free(st);
-                        tfc_graph_free(g);
+    for (int op = 0; op < 3; op++)
+        for (int64_t n = 1; n <= SOFTMAX_NARROW + 1; n++)
+            for (int ri = 0; ri < 5; ri++)
+                for (int l64 = 0; l64 < (op == 2 ? 2 : 1); l64++) {
+                    int64_t d[2] = {row_counts[ri], n};
+                    tfc_tensor *xv = tfc_test_random_tensor(TFC_FLOAT, 2, d, -4, 4);
+                    tfc_tensor *lv =
+                        op == 2 ? tfc_test_random_tensor(l64 ? TFC_INT64 : TFC_INT32, 1, d, 0,
+                                                         (double)n)
+                                : tfc_test_random_tensor(TFC_FLOAT, 2, d, 0, 1);
+                    float *xs = tfc_tensor_data(xv);
+                    if (d[0] > 5) {
+                        xs[1 * n + (n - 1)] = NAN;
+                        xs[2 * n] = INFINITY;
+                        xs[3 * n + n / 2] = -INFINITY;
+                        for (int64_t k = 0; k < n; k++) xs[4 * n + k] += 1000, xs[5 * n + k] -= 1000;
                     }
-                    tfc_softmax_narrow_use(was);
+                    /* exponentials over 2^100 apart: their double sum rounds,
+                     * so its order shows */
+                    for (int64_t r = 6; r < d[0] && r < 12; r++)
+                        for (int64_t k = 0; k < n; k++) xs[r * n + k] *= 20;
+                    tfc_tensor *got[2][2][2] = {{{0}}}; /* [narrow][threads - 1][output] */
+                    int n_out = 0;
+                    for (int narrow = 0; narrow < 2; narrow++) {
+                        int was = tfc_softmax_narrow_use(narrow);
+                        for (int threads = 1; threads <= 2; threads++)
+                            n_out = run_softmax_op(ops[op], xv, lv, threads, got[narrow][threads - 1]);
+                        tfc_softmax_narrow_use(was);
+                    }
+                    for (int i = 0; i < n_out; i++)
+                        for (int v = 1; v < 4; v++) { /* each against the row kernel on 1 thread */
+                            tfc_tensor *want = got[0][0][i], *t = got[v / 2][v % 2][i];
+                            CHECK_MSG(want && t &&
+                                          memcmp(tfc_tensor_data(want), tfc_tensor_data(t),
+                                                 tfc_tensor_nbytes(want)) == 0,
+                                      "%s, n %lld, %lld rows, labels %s: output %d differs (%s "
+                                      "kernel, %d threads)",
+                                      ops[op], (long long)n, (long long)d[0],
+                                      tfc_dtype_name(tfc_tensor_dtype(lv)), i,
+                                      v / 2 ? "narrow" : "row", v % 2 + 1);
+                        }
+                    for (int v = 0; v < 8; v++) tfc_tensor_free(got[v / 4][v / 2 % 2][v % 2]);
+                    tfc_tensor_free(xv);
+                    tfc_tensor_free(lv);
                 }
-                for (int i = 0; i < 2; i++) {
-                    CHECK_MSG(got[0][i] && got[1][i] &&
-                                  memcmp(tfc_tensor_data(got[0][i]), tfc_tensor_data(got[1][i]),
-                                         tfc_tensor_nbytes(got[0][i])) == 0,
-                              "n %lld, %lld rows, labels %s: the narrow kernel's output %d "
-                              "differs",
-                              (long long)n, (long long)d[0], tfc_dtype_name(lt), i);
-                    tfc_tensor_free(got[0][i]);
-                    tfc_tensor_free(got[1][i]);
-                }
-                tfc_tensor_free(xv);
-                tfc_tensor_free(lv);
-            }
 }
 
 static void test_bias_add(void) {
@@ -612,6 +621,6 @@ static void test_bias_gradients(void) {
 
 TFC_TEST_MAIN(T(test_activations), T(test_softmax), T(test_softmax_cross_entropy),
               T(test_sparse_softmax_cross_entropy),
-              T(test_sparse_xent_narrow_same_bits), T(test_bias_add), T(test_misuse),
+              T(test_softmax_narrow_same_bits), T(test_bias_add), T(test_misuse),
               T(test_activation_gradients), T(test_softmax_gradients), T(test_xent_gradients), T(test_xent_second_order),
               T(test_bias_gradients))

@@ -317,6 +317,26 @@ SOFTMAX_DEFINE(d, double, exp)
 
 static int64_t row_grain(int64_t n) { return n >= NN_GRAIN / 4 ? 1 : (NN_GRAIN / 4) / (n ? n : 1); }
 
+/* float rows short enough for softmax_narrow.h's kernels */
+static int narrow(const tfc_tensor *x, int64_t n) {
+    return x->dtype == TFC_FLOAT && n <= SOFTMAX_NARROW && tfc_softmax_narrow_on();
+}
+
+static void narrow_softmax(void *arg, int64_t lo, int64_t hi) {
+    const row_job *j = arg;
+    tfc_softmax_narrow(j->x, j->n, j->y, lo, hi);
+}
+
+static void narrow_xent(void *arg, int64_t lo, int64_t hi) {
+    const row_job *j = arg;
+    tfc_xent_narrow(j->x, j->labels, j->n, j->y, j->backprop, lo, hi);
+}
+
+static void narrow_sparse_xent(void *arg, int64_t lo, int64_t hi) {
+    const row_job *j = arg;
+    tfc_sparse_xent_narrow(j->x, j->labels, j->label64, j->n, j->y, j->backprop, lo, hi);
+}
+
 static void softmax_run(tfc_kernel_ctx *c, int log) {
     const tfc_tensor *x = c->inputs[0];
     if (!float_dtype(x->dtype) || x->rank == 0) {
@@ -326,8 +346,9 @@ static void softmax_run(tfc_kernel_ctx *c, int log) {
     tfc_tensor *y = tfc_kernel_output(c, 0, x->dtype, x->rank, x->dims);
     if (!y || x->nelem == 0) return;
     row_job j = {x->data, NULL, y->data, NULL, x->dims[x->rank - 1], log, 0};
-    tfc_parallel_for(c->pool, x->nelem / j.n, row_grain(j.n),
-                     x->dtype == TFC_FLOAT ? f_softmax : d_softmax, &j);
+    void (*rows)(void *, int64_t, int64_t) = x->dtype == TFC_FLOAT ? f_softmax : d_softmax;
+    if (narrow(x, j.n) && !log) rows = narrow_softmax;
+    tfc_parallel_for(c->pool, x->nelem / j.n, row_grain(j.n), rows, &j);
 }
 
 static void softmax_kernel(tfc_kernel_ctx *c) { softmax_run(c, 0); }
@@ -397,8 +418,9 @@ static void xent_kernel(tfc_kernel_ctx *c) {
         return;
     }
     row_job j = {x->data, l->data, loss->data, bp->data, x->dims[1], 0, 0};
-    tfc_parallel_for(c->pool, x->dims[0], row_grain(j.n), x->dtype == TFC_FLOAT ? f_xent : d_xent,
-                     &j);
+    void (*rows)(void *, int64_t, int64_t) = x->dtype == TFC_FLOAT ? f_xent : d_xent;
+    if (narrow(x, j.n)) rows = narrow_xent;
+    tfc_parallel_for(c->pool, x->dims[0], row_grain(j.n), rows, &j);
 }
 
 /* The loss gradient (expanded to [batch, 1]) times the backprop output;
@@ -455,11 +477,6 @@ static int sparse_xent_infer(tfc_infer_ctx *c) {
     return 0;
 }
 
-static void narrow_xent(void *arg, int64_t lo, int64_t hi) {
-    const row_job *j = arg;
-    tfc_sparse_xent_narrow(j->x, j->labels, j->label64, j->n, j->y, j->backprop, lo, hi);
-}
-
 static void sparse_xent_kernel(tfc_kernel_ctx *c) {
     const tfc_tensor *x = c->inputs[0], *l = c->inputs[1];
     if (x->rank != 2 || l->rank != 1 || l->dims[0] != x->dims[0] || !float_dtype(x->dtype) ||
@@ -488,7 +505,7 @@ static void sparse_xent_kernel(tfc_kernel_ctx *c) {
     if (!loss || !bp || x->nelem == 0) return;
     row_job j = {x->data, l->data, loss->data, bp->data, n, 0, l->dtype == TFC_INT64};
     void (*rows)(void *, int64_t, int64_t) = x->dtype == TFC_FLOAT ? f_sparse_xent : d_sparse_xent;
-    if (x->dtype == TFC_FLOAT && n <= SOFTMAX_NARROW && tfc_softmax_narrow_on()) rows = narrow_xent;
+    if (narrow(x, n)) rows = narrow_sparse_xent;
     tfc_parallel_for(c->pool, x->dims[0], row_grain(n), rows, &j);
 }
 
