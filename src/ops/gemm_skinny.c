@@ -11,7 +11,7 @@
  * order); SMALL_N's lanes split k 16 ways rather than 8, so its bits
  * depend on which tiles the CPU runs. In each, every element of C is the
  * sum of the same terms in the same order whichever thread computes it.
- * With AVX-512 a block of WEIGHT_GRAD's rows goes into C 16 rows at a
+ * A block of WEIGHT_GRAD's rows goes into C 16 (AVX-512) or 8 rows at a
  * time, turned into rows in registers (element by element it took a
  * fifth of the 784x10 weight gradient), and an update (C + alpha times
  * the product, an optimizer's step fused into it) is written there the
@@ -114,14 +114,6 @@ static inline void put(const skinny_job *j, float *c, float v) {
     else *c = j->beta != 0.0f ? v + j->beta * *c : v;
 }
 
-/* c[i0 + r, j0 + q] for r < rows, q < nc from a tile's sums stored by
- * column: out[q * ld + r] */
-static inline void put_rows(const skinny_job *j, int64_t i0, int64_t rows, int64_t j0, int nc,
-                            const float *out, int ld) {
-    for (int64_t r = 0; r < rows; r++)
-        for (int q = 0; q < nc; q++) put(j, j->c + (i0 + r) * j->n + j0 + q, out[q * ld + r]);
-}
-
 /* TILE(..., NC) with the constant NC (1 to 5) that equals nc: each tile is
  * built once per column count, its column steps unrolled. */
 #define BY_COLUMNS(nc, TILE, ...)                                                              \
@@ -203,9 +195,10 @@ static AVX2 void small_n_rows(void *arg, int64_t begin, int64_t end) {
 
 /* ---- WEIGHT_GRAD: C[i, j] = sum over p of A[p, i] B(p, j) ---- */
 
-/* rows i0 .. i0 + rows of C (rows <= 16), columns j0 .. j0 + NC (NC <= 5) */
+/* rows i0 .. i0 + rows of C (rows <= 16), columns j0 .. j0 + NC (NC <= 5);
+ * the sums go to out[j0 + q][r], lanes past `rows` zero */
 AVX2_INLINE void weight_grad_tile(const skinny_job *j, int64_t i0, int64_t rows, int64_t j0,
-                                  int NC) {
+                                  float (*out)[16], int NC) {
     const int64_t m = j->m, n = j->n, k = j->k;
     int full = rows == 16, two = rows > 8;
     __m256i m0 = lanes(rows < 8 ? rows : 8), m1 = lanes(two ? rows - 8 : 1);
@@ -234,31 +227,81 @@ AVX2_INLINE void weight_grad_tile(const skinny_job *j, int64_t i0, int64_t rows,
             WG_STEP(0); WG_STEP(1); WG_STEP(2); WG_STEP(3); WG_STEP(4);
         }
     }
-    float out[5][16];
 #define WG_OUT(q)                                                                              \
     if (NC > q) {                                                                              \
-        _mm256_storeu_ps(out[q], s0_##q);                                                      \
-        _mm256_storeu_ps(out[q] + 8, s1_##q);                                                  \
+        _mm256_storeu_ps(out[j0 + q], s0_##q);                                                 \
+        _mm256_storeu_ps(out[j0 + q] + 8, s1_##q);                                             \
     }
     WG_OUT(0); WG_OUT(1); WG_OUT(2); WG_OUT(3); WG_OUT(4);
-    put_rows(j, i0, rows, j0, NC, out[0], 16);
 #undef WG_ACC
 #undef WG_STEP
 #undef WG_OUT
 }
 
 static AVX2 void weight_grad_block(const skinny_job *j, int64_t i0, int64_t rows, int64_t j0,
-                                   int nc) {
-    BY_COLUMNS(nc, weight_grad_tile, j, i0, rows, j0)
+                                   float (*out)[16], int nc) {
+    BY_COLUMNS(nc, weight_grad_tile, j, i0, rows, j0, out)
 }
 
-/* blocks of 16 rows [begin, end) */
+/* v[i] becomes column i of the 8 x 8 matrix whose rows were v[0..7] */
+AVX2_INLINE void transpose8(__m256 *v) {
+    __m256 t0 = _mm256_unpacklo_ps(v[0], v[1]), t1 = _mm256_unpackhi_ps(v[0], v[1]);
+    __m256 t2 = _mm256_unpacklo_ps(v[2], v[3]), t3 = _mm256_unpackhi_ps(v[2], v[3]);
+    __m256 t4 = _mm256_unpacklo_ps(v[4], v[5]), t5 = _mm256_unpackhi_ps(v[4], v[5]);
+    __m256 t6 = _mm256_unpacklo_ps(v[6], v[7]), t7 = _mm256_unpackhi_ps(v[6], v[7]);
+    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+    __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    v[0] = _mm256_permute2f128_ps(u0, u4, 0x20);
+    v[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
+    v[2] = _mm256_permute2f128_ps(u2, u6, 0x20);
+    v[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
+    v[4] = _mm256_permute2f128_ps(u0, u4, 0x31);
+    v[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
+    v[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
+    v[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
+}
+
+/* C's rows i0 .. i0 + rows (<= 16) from the sums out[q][r] (q < n): 8
+ * rows by 8 columns turned in registers and written a row's 8 columns at
+ * once (AMD's masked AVX2 stores are slow: a row's last columns past a
+ * multiple of 8 go one by one, through put) */
+static AVX2 void put_block8(const skinny_job *j, int64_t i0, int64_t rows, float (*out)[16]) {
+    const int64_t n = j->n, whole = n / 8 * 8;
+    const __m256 alpha = _mm256_set1_ps(j->alpha), beta = _mm256_set1_ps(j->beta);
+    const int reads = j->update || j->beta != 0.0f;
+    for (int64_t r0 = 0; r0 < rows; r0 += 8) {
+        int64_t count = rows - r0 < 8 ? rows - r0 : 8;
+        float *c = j->c + (i0 + r0) * n;
+        for (int64_t c0 = 0; c0 < whole; c0 += 8) {
+            __m256 v[8];
+            for (int q = 0; q < 8; q++) v[q] = _mm256_loadu_ps(out[c0 + q] + r0);
+            transpose8(v);
+            for (int64_t r = 0; r < count; r++) {
+                __m256 x = v[r];
+                if (j->update)
+                    x = _mm256_add_ps(_mm256_loadu_ps(c + r * n + c0), _mm256_mul_ps(alpha, x));
+                else if (reads)
+                    x = _mm256_add_ps(x, _mm256_mul_ps(beta, _mm256_loadu_ps(c + r * n + c0)));
+                _mm256_storeu_ps(c + r * n + c0, x);
+            }
+        }
+        for (int64_t r = 0; r < count; r++)
+            for (int64_t q = whole; q < n; q++) put(j, c + r * n + q, out[q][r0 + r]);
+    }
+}
+
+/* blocks of 16 rows [begin, end): each block's columns five at a time,
+ * then the block into C */
 static AVX2 void weight_grad_rows(void *arg, int64_t begin, int64_t end) {
     const skinny_job *j = arg;
+    float out[SKINNY_MAX][16];
     for (int64_t blk = begin; blk < end; blk++) {
         int64_t i0 = 16 * blk, rows = j->m - i0 < 16 ? j->m - i0 : 16;
         for (int64_t j0 = 0; j0 < j->n; j0 += 5)
-            weight_grad_block(j, i0, rows, j0, j->n - j0 < 5 ? (int)(j->n - j0) : 5);
+            weight_grad_block(j, i0, rows, j0, out, j->n - j0 < 5 ? (int)(j->n - j0) : 5);
+        put_block8(j, i0, rows, out);
     }
 }
 
@@ -505,22 +548,8 @@ static AVX2 void transpose(float *dst, const float *src, int64_t rows, int64_t c
     for (; r + 8 <= rows && cols >= 8; r += 8) {
         __m256 v[8];
         for (int i = 0; i < 8; i++) v[i] = _mm256_loadu_ps(src + (r + i) * cols);
-        __m256 t0 = _mm256_unpacklo_ps(v[0], v[1]), t1 = _mm256_unpackhi_ps(v[0], v[1]);
-        __m256 t2 = _mm256_unpacklo_ps(v[2], v[3]), t3 = _mm256_unpackhi_ps(v[2], v[3]);
-        __m256 t4 = _mm256_unpacklo_ps(v[4], v[5]), t5 = _mm256_unpackhi_ps(v[4], v[5]);
-        __m256 t6 = _mm256_unpacklo_ps(v[6], v[7]), t7 = _mm256_unpackhi_ps(v[6], v[7]);
-        __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-        __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-        __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-        __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-        _mm256_storeu_ps(dst + 0 * rows + r, _mm256_permute2f128_ps(u0, u4, 0x20));
-        _mm256_storeu_ps(dst + 1 * rows + r, _mm256_permute2f128_ps(u1, u5, 0x20));
-        _mm256_storeu_ps(dst + 2 * rows + r, _mm256_permute2f128_ps(u2, u6, 0x20));
-        _mm256_storeu_ps(dst + 3 * rows + r, _mm256_permute2f128_ps(u3, u7, 0x20));
-        _mm256_storeu_ps(dst + 4 * rows + r, _mm256_permute2f128_ps(u0, u4, 0x31));
-        _mm256_storeu_ps(dst + 5 * rows + r, _mm256_permute2f128_ps(u1, u5, 0x31));
-        _mm256_storeu_ps(dst + 6 * rows + r, _mm256_permute2f128_ps(u2, u6, 0x31));
-        _mm256_storeu_ps(dst + 7 * rows + r, _mm256_permute2f128_ps(u3, u7, 0x31));
+        transpose8(v);
+        for (int i = 0; i < 8; i++) _mm256_storeu_ps(dst + i * rows + r, v[i]);
         for (int64_t c = 8; c < cols; c++)
             for (int i = 0; i < 8; i++) dst[c * rows + r + i] = src[(r + i) * cols + c];
     }
