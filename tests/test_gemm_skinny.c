@@ -257,7 +257,10 @@ static void test_update_is_product_then_update(void) {
                     memcpy(got, want, sizeof(float) * (size_t)(m * n));
                     tfc_threadpool *p = threads == 2 ? pool : NULL;
                     CHECK(tfc_gemm_skinny(p, ta, tb, m, n, k, a, b, 0.0f, product));
-                    for (int64_t i = 0; i < m * n; i++) want[i] = want[i] + alpha * product[i];
+                    for (int64_t i = 0; i < m * n; i++) { /* (two statements: never fused) */
+                        float step = alpha * product[i];
+                        want[i] = want[i] + step;
+                    }
                     int took = s % 2 ? tfc_gemm_skinny_update(p, ta, tb, m, n, k, a, b, alpha, got)
                                      : tfc_gemm_update(p, ta, tb, m, n, k, a, b, alpha, got);
                     CHECK(took);

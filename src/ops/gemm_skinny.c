@@ -108,10 +108,19 @@ AVX2_INLINE float lane_sum(__m256 v) {
 
 /* C's element from its sum v: v + beta C, or C + alpha v in an update (the
  * product rounded, then scaled and added, as a separate update would).
- * Plain scalar code: inlined into the tiles of either width. */
+ * Each product its own statement: no compiler fuses it into the addition
+ * (clang's default -ffp-contract=on fuses within one expression). Plain
+ * scalar code: inlined into the tiles of either width. */
 static inline void put(const skinny_job *j, float *c, float v) {
-    if (j->update) *c = *c + j->alpha * v;
-    else *c = j->beta != 0.0f ? v + j->beta * *c : v;
+    if (j->update) {
+        float step = j->alpha * v;
+        *c = *c + step;
+    } else if (j->beta != 0.0f) {
+        float scaled = j->beta * *c;
+        *c = v + scaled;
+    } else {
+        *c = v;
+    }
 }
 
 /* TILE(..., NC) with the constant NC (1 to 5) that equals nc: each tile is
