@@ -1,5 +1,5 @@
 /* Where a training step's time goes, node by node (issue 21's goal 2):
- *     bench_trace [softmax|mlp|cnn] [THREADS] [STEPS]
+ *     bench_trace [softmax|mlp|cnn|lstm] [THREADS] [STEPS]
  * Trains bench_models.h's workload on a fixed batch in one session of
  * THREADS threads (default 2), warms it up, then traces STEPS steps
  * (default 61, at most 101; RunOptions FULL_TRACE) and prints the step
@@ -27,17 +27,20 @@ static int cmp_double(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-/* A batch of images in [0, 1) and labels in [0, 10) from a fixed seed. */
-static void fill(tfc_tensor *t, uint64_t seed) {
+/* A batch of images in [0, 1), or labels or tokens in [0, classes), from a
+ * fixed seed. */
+static void fill_classes(tfc_tensor *t, uint64_t seed, uint64_t classes) {
     int64_t n = tfc_tensor_num_elements(t);
     for (int64_t i = 0; i < n; i++) {
         seed = seed * 6364136223846793005ull + 1;
         if (tfc_tensor_dtype(t) == TFC_FLOAT)
             ((float *)tfc_tensor_data(t))[i] = (float)(seed >> 40) / 16777216.0f;
         else
-            ((int32_t *)tfc_tensor_data(t))[i] = (int32_t)((seed >> 33) % 10);
+            ((int32_t *)tfc_tensor_data(t))[i] = (int32_t)((seed >> 33) % classes);
     }
 }
+
+static void fill(tfc_tensor *t, uint64_t seed) { fill_classes(t, seed, 10); }
 
 static double step_us(const tfc_run_metadata *md) {
     double end = 0;
@@ -66,39 +69,57 @@ int main(int argc, char **argv) {
     const char *work = argc > 1 ? argv[1] : "mlp";
     int threads = argc > 2 ? atoi(argv[2]) : 2, steps = argc > 3 ? atoi(argv[3]) : 61;
     if (threads < 1 || steps < 1 || steps > MAX_STEPS) {
-        fprintf(stderr, "usage: bench_trace [softmax|mlp|cnn] [THREADS] [STEPS <= %d]\n",
+        fprintf(stderr, "usage: bench_trace [softmax|mlp|cnn|lstm] [THREADS] [STEPS <= %d]\n",
                 MAX_STEPS);
         return 2;
     }
     int64_t batch = strcmp(work, "cnn") == 0 ? 50 : 100, xd[] = {batch, 784}, yd[] = {batch};
     tfc_graph *g = tfc_graph_new();
     tfc_graph_set_seed(g, 1);
-    /* TFC_TRACE_ANY_BATCH=1: placeholders of unknown batch size, as bench_train's */
-    int64_t any_x[] = {-1, 784}, any_y[] = {-1};
-    int any = getenv("TFC_TRACE_ANY_BATCH") != NULL;
-    tfc_output feeds[2] = {tfc_placeholder(g, "x", TFC_FLOAT, 2, any ? any_x : xd),
-                           tfc_placeholder(g, "y", TFC_INT32, 1, any ? any_y : yd)};
-    tfc_optimizer *opt;
-    tfc_output logits = bench_mnist_model(g, work, feeds[0], &opt);
-    if (!opt) {
-        fprintf(stderr, "unknown workload %s\n", work);
-        return 2;
+    tfc_output feeds[2];
+    tfc_tensor *values[2];
+    tfc_optimizer *opt = NULL;
+    tfc_rnn_cell *cell = NULL;
+    tfc_node *train;
+    int lstm = strcmp(work, "lstm") == 0;
+    if (lstm) { /* bench_scaling's LSTM language model: 20 x 20 tokens of 10,000 */
+        bench_lstm m;
+        int64_t d[] = {20, 20};
+        if (bench_lstm_lm(g, 20, 20, 10000, 200, 200, 2, 0, &m)) {
+            fprintf(stderr, "%s\n", tfc_graph_error(g));
+            return 1;
+        }
+        feeds[0] = m.ids, feeds[1] = m.targets, train = m.train, opt = m.opt, cell = m.cell;
+        for (int i = 0; i < 2; i++)
+            fill_classes(values[i] = tfc_tensor_new(TFC_INT32, 2, d), 7 + (uint64_t)i, 10000);
+    } else {
+        /* TFC_TRACE_ANY_BATCH=1: placeholders of unknown batch size, as bench_train's */
+        int64_t any_x[] = {-1, 784}, any_y[] = {-1};
+        int any = getenv("TFC_TRACE_ANY_BATCH") != NULL;
+        feeds[0] = tfc_placeholder(g, "x", TFC_FLOAT, 2, any ? any_x : xd);
+        feeds[1] = tfc_placeholder(g, "y", TFC_INT32, 1, any ? any_y : yd);
+        tfc_output logits = bench_mnist_model(g, work, feeds[0], &opt);
+        if (!opt) {
+            fprintf(stderr, "unknown workload %s\n", work);
+            return 2;
+        }
+        tfc_output loss = tfc_reduce_mean(
+            g, tfc_sparse_softmax_cross_entropy_with_logits(g, feeds[1], logits), NULL, 0, 0);
+        train = tfc_optimizer_minimize(opt, g, loss, NULL, 0, (tfc_output){0});
+        values[0] = tfc_tensor_new(TFC_FLOAT, 2, xd);
+        values[1] = tfc_tensor_new(TFC_INT32, 1, yd);
+        fill(values[0], 3);
+        fill(values[1], 5);
     }
-    tfc_output loss = tfc_reduce_mean(
-        g, tfc_sparse_softmax_cross_entropy_with_logits(g, feeds[1], logits), NULL, 0, 0);
-    tfc_node *train = tfc_optimizer_minimize(opt, g, loss, NULL, 0, (tfc_output){0});
     tfc_node *init = tfc_global_variables_initializer(g);
-    tfc_tensor *values[2] = {tfc_tensor_new(TFC_FLOAT, 2, xd), tfc_tensor_new(TFC_INT32, 1, yd)};
-    fill(values[0], 3);
-    fill(values[1], 5);
     tfc_status *st = tfc_status_new();
     tfc_session_options o = {.intra_op_threads = threads, .inter_op_threads = threads};
     tfc_session *s = tfc_session_new(g, &o, st);
     tfc_session_run(s, NULL, NULL, 0, NULL, 0, NULL, &init, 1, st);
-    int warmup = strcmp(work, "cnn") == 0 ? 20 : WARMUP;
+    int warmup = lstm ? 5 : strcmp(work, "cnn") == 0 ? 20 : WARMUP;
     int fresh = getenv("TFC_TRACE_FRESH") != NULL, own = getenv("TFC_TRACE_OWN") != NULL;
     for (int i = 0; i < warmup && tfc_status_code(st) == TFC_OK; i++) {
-        if (fresh) fill(values[0], 7 + (uint64_t)i);
+        if (fresh && !lstm) fill(values[0], 7 + (uint64_t)i);
         tfc_session_run(s, feeds, values, 2, NULL, 0, NULL, &train, 1, st);
     }
     tfc_run_options ro = {.trace_level = TFC_TRACE_FULL};
@@ -106,7 +127,7 @@ int main(int argc, char **argv) {
     double times[MAX_STEPS], sorted[MAX_STEPS];
     for (int i = 0; i < steps; i++) {
         mds[i] = tfc_run_metadata_new();
-        if (fresh) fill(values[0], 1000 + (uint64_t)i);
+        if (fresh && !lstm) fill(values[0], 1000 + (uint64_t)i);
         if (tfc_status_code(st) == TFC_OK)
             tfc_session_run_v2(s, &ro, feeds, values, 2, NULL, 0, NULL, &train, 1, mds[i], st);
         sorted[i] = times[i] = step_us(mds[i]);
@@ -156,6 +177,7 @@ int main(int argc, char **argv) {
     tfc_tensor_free(values[1]);
     tfc_session_free(s);
     tfc_optimizer_free(opt);
+    tfc_rnn_cell_free(cell);
     tfc_graph_free(g);
     tfc_status_free(st);
     return 0;
