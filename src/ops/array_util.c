@@ -2,6 +2,7 @@
  * normalization, the strided block copy most data-movement kernels reduce
  * to, and small graph builders used by gradients and public helpers. */
 #include "ops/array_internal.h"
+#include "core/transpose32.h"
 
 #include <string.h>
 
@@ -175,7 +176,7 @@ static void tiled_items(void *arg, int64_t begin, int64_t end) {
         const char *s = a->src + (size_t)soff * a->esz;
         switch (a->esz) {
         case 1: TILE_LOOP(uint8_t); break;
-        case 4: TILE_LOOP(uint32_t); break;
+        case 4: tfc_transpose32((uint32_t *)d, dq, (const uint32_t *)s, sj, ni, nj); break;
         case 8: TILE_LOOP(uint64_t); break;
         default:
             for (int64_t i = 0; i < ni; i++)
