@@ -1,5 +1,6 @@
 /* Block transposes of 32-bit elements (see transpose32.h). */
 #include "core/transpose32.h"
+#include "core/transpose_regs.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define TRANSPOSE_X86 1
@@ -30,25 +31,12 @@ static AVX2 void pieces8(uint32_t *dst, int64_t ldd, const uint32_t *src, int64_
     for (int64_t i0 = 0; i0 + 8 <= rows; i0 += 8)
         for (int64_t j0 = 0; j0 + 8 <= cols; j0 += 8) {
             /* v[j]: src's row j0 + j, elements i0 .. i0 + 7 */
-            __m256 v[8], t[8];
+            __m256 v[8];
             for (int j = 0; j < 8; j++)
                 v[j] = _mm256_loadu_ps((const float *)(src + (j0 + j) * lds + i0));
-            for (int j = 0; j < 8; j += 2) {
-                t[j] = _mm256_unpacklo_ps(v[j], v[j + 1]);
-                t[j + 1] = _mm256_unpackhi_ps(v[j], v[j + 1]);
-            }
-            for (int j = 0; j < 8; j += 4) {
-                v[j] = _mm256_shuffle_ps(t[j], t[j + 2], 0x44);
-                v[j + 1] = _mm256_shuffle_ps(t[j], t[j + 2], 0xEE);
-                v[j + 2] = _mm256_shuffle_ps(t[j + 1], t[j + 3], 0x44);
-                v[j + 3] = _mm256_shuffle_ps(t[j + 1], t[j + 3], 0xEE);
-            }
-            for (int j = 0; j < 4; j++) {
-                t[j] = _mm256_permute2f128_ps(v[j], v[j + 4], 0x20);
-                t[j + 4] = _mm256_permute2f128_ps(v[j], v[j + 4], 0x31);
-            }
+            tfc_transpose8_regs(v);
             for (int i = 0; i < 8; i++)
-                _mm256_storeu_ps((float *)(dst + (i0 + i) * ldd + j0), t[i]);
+                _mm256_storeu_ps((float *)(dst + (i0 + i) * ldd + j0), v[i]);
         }
 }
 
@@ -56,31 +44,12 @@ static AVX512 void pieces16(uint32_t *dst, int64_t ldd, const uint32_t *src, int
                             int64_t rows, int64_t cols) {
     for (int64_t i0 = 0; i0 + 16 <= rows; i0 += 16)
         for (int64_t j0 = 0; j0 + 16 <= cols; j0 += 16) {
-            __m512 v[16], t[16];
+            __m512 v[16];
             for (int j = 0; j < 16; j++)
                 v[j] = _mm512_loadu_ps((const float *)(src + (j0 + j) * lds + i0));
-            for (int j = 0; j < 16; j += 2) {
-                t[j] = _mm512_unpacklo_ps(v[j], v[j + 1]);
-                t[j + 1] = _mm512_unpackhi_ps(v[j], v[j + 1]);
-            }
-            for (int j = 0; j < 16; j += 4) {
-                v[j] = _mm512_shuffle_ps(t[j], t[j + 2], 0x44);
-                v[j + 1] = _mm512_shuffle_ps(t[j], t[j + 2], 0xEE);
-                v[j + 2] = _mm512_shuffle_ps(t[j + 1], t[j + 3], 0x44);
-                v[j + 3] = _mm512_shuffle_ps(t[j + 1], t[j + 3], 0xEE);
-            }
-            for (int j = 0; j < 4; j++) {
-                t[j] = _mm512_shuffle_f32x4(v[j], v[j + 4], 0x88);
-                t[j + 4] = _mm512_shuffle_f32x4(v[j], v[j + 4], 0xDD);
-                t[j + 8] = _mm512_shuffle_f32x4(v[j + 8], v[j + 12], 0x88);
-                t[j + 12] = _mm512_shuffle_f32x4(v[j + 8], v[j + 12], 0xDD);
-            }
-            for (int i = 0; i < 8; i++) {
-                _mm512_storeu_ps((float *)(dst + (i0 + i) * ldd + j0),
-                                 _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88));
-                _mm512_storeu_ps((float *)(dst + (i0 + i + 8) * ldd + j0),
-                                 _mm512_shuffle_f32x4(t[i], t[i + 8], 0xDD));
-            }
+            tfc_transpose16_regs(v);
+            for (int i = 0; i < 16; i++)
+                _mm512_storeu_ps((float *)(dst + (i0 + i) * ldd + j0), v[i]);
         }
 }
 

@@ -20,6 +20,7 @@
 #include "ops/gemm_skinny.h"
 
 #include "core/buffer_pool.h"
+#include "core/transpose_regs.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -252,26 +253,6 @@ static AVX2 void weight_grad_block(const skinny_job *j, int64_t i0, int64_t rows
     BY_COLUMNS(nc, weight_grad_tile, j, i0, rows, j0, out)
 }
 
-/* v[i] becomes column i of the 8 x 8 matrix whose rows were v[0..7] */
-AVX2_INLINE void transpose8(__m256 *v) {
-    __m256 t0 = _mm256_unpacklo_ps(v[0], v[1]), t1 = _mm256_unpackhi_ps(v[0], v[1]);
-    __m256 t2 = _mm256_unpacklo_ps(v[2], v[3]), t3 = _mm256_unpackhi_ps(v[2], v[3]);
-    __m256 t4 = _mm256_unpacklo_ps(v[4], v[5]), t5 = _mm256_unpackhi_ps(v[4], v[5]);
-    __m256 t6 = _mm256_unpacklo_ps(v[6], v[7]), t7 = _mm256_unpackhi_ps(v[6], v[7]);
-    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-    __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-    __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-    __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-    v[0] = _mm256_permute2f128_ps(u0, u4, 0x20);
-    v[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
-    v[2] = _mm256_permute2f128_ps(u2, u6, 0x20);
-    v[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
-    v[4] = _mm256_permute2f128_ps(u0, u4, 0x31);
-    v[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
-    v[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
-    v[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
-}
-
 /* C's rows i0 .. i0 + rows (<= 16) from the sums out[q][r] (q < n): 8
  * rows by 8 columns turned in registers and written a row's 8 columns at
  * once (AMD's masked AVX2 stores are slow: a row's last columns past a
@@ -286,7 +267,7 @@ static AVX2 void put_block8(const skinny_job *j, int64_t i0, int64_t rows, float
         for (int64_t c0 = 0; c0 < whole; c0 += 8) {
             __m256 v[8];
             for (int q = 0; q < 8; q++) v[q] = _mm256_loadu_ps(out[c0 + q] + r0);
-            transpose8(v);
+            tfc_transpose8_regs(v);
             for (int64_t r = 0; r < count; r++) {
                 __m256 x = v[r];
                 if (j->update)
@@ -452,31 +433,6 @@ WEIGHT_GRAD_TILE16(2)
 WEIGHT_GRAD_TILE16(3)
 WEIGHT_GRAD_TILE16(4)
 
-/* r[i] becomes column i of the 16 x 16 matrix whose rows were r[0..15] */
-AVX512_INLINE void transpose16(__m512 *r) {
-    __m512 t[16];
-    for (int i = 0; i < 16; i += 2) {
-        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
-        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
-    }
-    for (int i = 0; i < 16; i += 4) {
-        r[i] = _mm512_shuffle_ps(t[i], t[i + 2], 0x44);
-        r[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], 0xEE);
-        r[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0x44);
-        r[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
-    }
-    for (int i = 0; i < 4; i++) {
-        t[i] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0x88);
-        t[i + 4] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0xDD);
-        t[i + 8] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0x88);
-        t[i + 12] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0xDD);
-    }
-    for (int i = 0; i < 8; i++) {
-        r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
-        r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xDD);
-    }
-}
-
 /* C's rows i0 .. i0 + rows (<= 64) from the sums out[q][r] (q < n): 16 rows
  * at a time turned into rows in registers, each row's n elements written
  * through a mask (put's arithmetic, a row at once). The 16 rows of C are
@@ -495,7 +451,7 @@ static AVX512 void put_block16(const skinny_job *j, int64_t i0, int64_t rows, fl
         for (int q = 0; q < 16; q++) v[q] = q < n ? _mm512_load_ps(out[q] + r0) : _mm512_setzero_ps();
         for (int64_t r = 0; reads && r < count; r++)
             old[r] = _mm512_maskz_loadu_ps(row_lanes, c + r * n);
-        transpose16(v);
+        tfc_transpose16_regs(v);
         for (int64_t r = 0; r < count; r++) {
             __m512 x = v[r];
             if (j->update) x = _mm512_add_ps(old[r], _mm512_mul_ps(alpha, x));
@@ -543,7 +499,7 @@ static AVX512 void pack_rows16(void *arg, int64_t begin, int64_t end) {
         for (int64_t r = 0; r < 16; r++)
             v[r] = r < count ? _mm512_maskz_loadu_ps(row_lanes, pj->src + (r0 + r) * cols)
                              : _mm512_setzero_ps();
-        transpose16(v);
+        tfc_transpose16_regs(v);
         for (int64_t c = 0; c < cols; c++)
             _mm512_mask_storeu_ps(pj->dst + c * rows + r0, first_lanes(count), v[c]);
     }
@@ -557,7 +513,7 @@ static AVX2 void transpose(float *dst, const float *src, int64_t rows, int64_t c
     for (; r + 8 <= rows && cols >= 8; r += 8) {
         __m256 v[8];
         for (int i = 0; i < 8; i++) v[i] = _mm256_loadu_ps(src + (r + i) * cols);
-        transpose8(v);
+        tfc_transpose8_regs(v);
         for (int i = 0; i < 8; i++) _mm256_storeu_ps(dst + i * rows + r, v[i]);
         for (int64_t c = 8; c < cols; c++)
             for (int i = 0; i < 8; i++) dst[c * rows + r + i] = src[(r + i) * cols + c];
