@@ -136,6 +136,9 @@ static void test_transpose(void) {
     } cases[] = {
         {2, {3, 5}, {1, 0}},       {3, {2, 3, 4}, {2, 0, 1}}, {3, {2, 3, 4}, {0, 2, 1}},
         {4, {2, 3, 1, 5}, {3, 1, 0, 2}}, {1, {7}, {0}},       {3, {4, 1, 3}, {1, 2, 0}},
+        /* several tiles of 128 with partial ones, each dtype's size */
+        {2, {300, 201}, {1, 0}},   {2, {129, 257}, {1, 0}},   {2, {17, 1000}, {1, 0}},
+        {2, {1000, 17}, {1, 0}},   {3, {2, 130, 140}, {0, 2, 1}}, {2, {256, 384}, {1, 0}},
     };
     for (int k = 0; k < (int)(sizeof cases / sizeof *cases); k++) {
         tfc_dtype dt = all_dtypes[(k + 1) % NDT];
@@ -177,15 +180,16 @@ static void test_transpose(void) {
     tfc_graph_free(g);
 }
 
-/* Random ranks, shapes and permutations (rank up to 5, sizes up to 40 so
- * that the tiled transpose path sees partial tiles). */
+/* Random ranks, shapes and permutations (rank up to 5; sizes up to 300 at
+ * ranks 1 and 2, so that the tiled transpose path sees several tiles of
+ * 128, partial ones, and its 16 x 16 pieces with edges). */
 static void test_transpose_random(void) {
     for (int k = 0; k < 12; k++) {
         int r = 1 + (int)tfc_test_uniform(0, 5);
         int64_t d[5], od[5];
         int32_t p[5];
         for (int i = 0; i < r; i++) {
-            d[i] = 1 + (int64_t)tfc_test_uniform(0, r <= 2 ? 40 : 6);
+            d[i] = 1 + (int64_t)tfc_test_uniform(0, r <= 2 ? 300 : 6);
             p[i] = i;
         }
         for (int i = r - 1; i > 0; i--) { /* Fisher-Yates */
