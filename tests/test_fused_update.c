@@ -10,6 +10,7 @@
 #include "harness.h"
 
 #include "runtime/runtime.h"
+#include "tile_widths.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -118,6 +119,10 @@ static const struct {
     {"float64", {TFC_DOUBLE, {40, 48, 32, 4}, 30, 0, 0}, 8},
     /* x W^T as the first layer: its weight's gradient is dY^T x, still fused */
     {"transposed", {TFC_FLOAT, {96, 64, 48, 5}, 50, 1, 0}, 8},
+    /* a batch taller than the layers: the weights' gradients sum 512
+     * terms (oneDNN, on the libraries' paths, sums that many in blocks: its
+     * update is then not the product scaled and added) */
+    {"tall batch", {TFC_FLOAT, {128, 128, 128, 5}, 512, 0, 0}, 8},
     /* a gradient that is also fetched stays a product of its own */
     {"fetched gradient", {TFC_FLOAT, {96, 64, 48, 5}, 50, 0, 1}, 7},
 };
@@ -169,6 +174,19 @@ static void test_forward_chain(void) {
 static void test_models(void) {
     for (size_t i = 0; i < sizeof models / sizeof *models; i++)
         check_model(&models[i].m, models[i].fused, models[i].what);
+    /* the benchmarks' MLP and the tall batch on each tile width and on the
+     * libraries' paths (the fused bias and relu in the AVX2 tiles'
+     * registers, or on each library block after it; the updates in oneDNN
+     * where its sums are the product's) */
+    int widths[3], nw = tile_widths_to_try(widths, 1);
+    for (int w = 0; w < nw; w++) {
+        CHECK(tfc_tile_use_width(widths[w]) == widths[w]);
+        int failed = tfc_test_failures;
+        check_model(&models[0].m, models[0].fused, models[0].what);
+        check_model(&models[4].m, models[4].fused, models[4].what);
+        CHECK_MSG(tfc_test_failures == failed, "(with tiles %d columns wide)", widths[w]);
+    }
+    tfc_tile_use_width(-1);
 }
 
 /* x [8, rows] times a weight [rows, cols] summed, minimized by SGD in a

@@ -41,6 +41,20 @@ const tfc_node *tfc_kernel_producer(const tfc_node *n, int input) {
     return p;
 }
 
+tfc_kernel_ctx tfc_kernel_ctx_for(const tfc_kernel_ctx *c, const tfc_node *node, int ninputs,
+                                  tfc_tensor *const *inputs, tfc_tensor **outputs) {
+    tfc_kernel_ctx k = *c;
+    k.node = node;
+    k.ninputs = ninputs;
+    k.inputs = inputs;
+    k.noutputs = 1;
+    k.outputs = outputs;
+    k.state = NULL;
+    k.input_state = NULL;
+    k.input_overwritable = NULL;
+    return k;
+}
+
 void tfc_kernel_set_output(tfc_kernel_ctx *c, int i, tfc_tensor *t) {
     tfc_tensor_free(c->outputs[i]);
     c->outputs[i] = t;

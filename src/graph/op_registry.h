@@ -237,6 +237,11 @@ void tfc_kernel_set_output(tfc_kernel_ctx *c, int i, tfc_tensor *t);
  * StopGradient) that a plan forwards: for a plan's fused kernel, the node
  * it stands in for, which holds that op's attributes. */
 const tfc_node *tfc_kernel_producer(const tfc_node *n, int input);
+/* c as the context of `node`'s own kernel on `inputs` (ninputs of them),
+ * writing one output to `outputs`, without c's state: for a fused kernel
+ * that runs the ops it stands in for one after the other. */
+tfc_kernel_ctx tfc_kernel_ctx_for(const tfc_kernel_ctx *c, const tfc_node *node, int ninputs,
+                                  tfc_tensor *const *inputs, tfc_tensor **outputs);
 /* Sets the run's status to "<message>" naming the node: "... [[node name]]". */
 void tfc_kernel_error(tfc_kernel_ctx *c, tfc_code code, const char *fmt, ...)
 #ifdef __GNUC__

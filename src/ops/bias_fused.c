@@ -24,34 +24,19 @@ static int fused_infer(tfc_infer_ctx *c) {
                            c->op ? c->op->type : "a fused op");
 }
 
-/* ctx for `node`'s own kernel on `inputs`, writing `outputs` */
-static tfc_kernel_ctx ctx_for(const tfc_kernel_ctx *c, const tfc_node *node, int ninputs,
-                              tfc_tensor *const *inputs, tfc_tensor **outputs) {
-    tfc_kernel_ctx k = *c;
-    k.node = node;
-    k.ninputs = ninputs;
-    k.inputs = inputs;
-    k.noutputs = 1;
-    k.outputs = outputs;
-    k.state = NULL;
-    k.input_state = NULL;
-    k.input_overwritable = NULL;
-    return k;
-}
-
 /* The product, the BiasAdd and the Relu one after the other, as written. */
 static void one_by_one(tfc_kernel_ctx *c, const tfc_node *product, const tfc_node *bias_add,
                        int relu) {
     tfc_tensor *prod = NULL, *biased = NULL;
-    tfc_kernel_ctx k = ctx_for(c, product, 2, c->inputs, &prod);
+    tfc_kernel_ctx k = tfc_kernel_ctx_for(c, product, 2, c->inputs, &prod);
     product->op->kernel(&k);
     tfc_tensor *in[2] = {prod, c->inputs[2]};
     if (prod && tfc_status_code(c->status) == TFC_OK) {
-        k = ctx_for(c, bias_add, 2, in, relu ? &biased : c->outputs);
+        k = tfc_kernel_ctx_for(c, bias_add, 2, in, relu ? &biased : c->outputs);
         bias_add->op->kernel(&k);
     }
     if (relu && biased && tfc_status_code(c->status) == TFC_OK) {
-        k = ctx_for(c, c->node, 1, &biased, c->outputs);
+        k = tfc_kernel_ctx_for(c, c->node, 1, &biased, c->outputs);
         c->node->op->kernel(&k);
     }
     tfc_tensor_free(prod);
@@ -73,7 +58,7 @@ static void fused_kernel(tfc_kernel_ctx *c, int conv, int relu) {
         return;
     }
     tfc_epilogue ep = {bias->data, relu};
-    tfc_kernel_ctx k = ctx_for(c, product, 2, c->inputs, c->outputs);
+    tfc_kernel_ctx k = tfc_kernel_ctx_for(c, product, 2, c->inputs, c->outputs);
     if (conv)
         tfc_conv2d_run(&k, &ep);
     else

@@ -259,23 +259,23 @@ static float probe_value(uint32_t *state) {
 
 /* Whether oneDNN's sgemm, asked for C + alpha A B, gives C - fl(fl(A B) *
  * -alpha) (the product scaled, rounded, then added) for both forms of A:
- * a random 48x40x64 product (oneDNN's size) with two alphas. */
-static int update_is_scaled_product(void) {
-    enum { M = 48, N = 40, K = 64 };
-    float *a = malloc(sizeof(float) * (M * K + K * N + 3 * M * N));
+ * a random 48 x 40 x k product with two alphas. */
+static int update_is_scaled_product(int k) {
+    enum { M = 48, N = 40 };
+    float *a = malloc(sizeof(float) * (size_t)(M * k + k * N + 3 * M * N));
     if (!a) return 0;
-    float *b = a + M * K, *p = b + K * N, *c1 = p + M * N, *c2 = c1 + M * N;
+    float *b = a + M * k, *p = b + k * N, *c1 = p + M * N, *c2 = c1 + M * N;
     uint32_t state = 12345;
-    for (int i = 0; i < M * K + K * N; i++) a[i] = probe_value(&state);
+    for (int i = 0; i < M * k + k * N; i++) a[i] = probe_value(&state);
     int same = 1;
     static const float lrs[] = {0.1f, 0.37f};
     for (int ta = 0; ta < 2; ta++)
         for (int l = 0; l < 2; l++) {
             for (int i = 0; i < M * N; i++) c1[i] = c2[i] = probe_value(&state);
-            dnnl_sgemm_single_threaded(ta ? 'T' : 'N', 'N', M, N, K, 1.0f, a, ta ? M : K, b, N,
+            dnnl_sgemm_single_threaded(ta ? 'T' : 'N', 'N', M, N, k, 1.0f, a, ta ? M : k, b, N,
                                        0.0f, p, N);
             for (int i = 0; i < M * N; i++) c1[i] -= p[i] * lrs[l];
-            dnnl_sgemm_single_threaded(ta ? 'T' : 'N', 'N', M, N, K, -lrs[l], a, ta ? M : K, b, N,
+            dnnl_sgemm_single_threaded(ta ? 'T' : 'N', 'N', M, N, k, -lrs[l], a, ta ? M : k, b, N,
                                        1.0f, c2, N);
             same &= memcmp(c1, c2, sizeof(float) * M * N) == 0;
         }
@@ -283,9 +283,21 @@ static int update_is_scaled_product(void) {
     return same;
 }
 
+/* The longest k for which oneDNN's update is the scaled product, from the
+ * probes up to GEMM_TILES_KC: it sums k in blocks, adding each block's
+ * scaled sum to C, which is not the same (Zen 4: up to 384 terms with its
+ * AVX-512 kernels, 64 with its AVX2 ones); 0 when not even 64. */
+static int longest_scaled_update(void) {
+    static const int ks[] = {64, 128, 192, 256, 384, 512, 768, GEMM_TILES_KC};
+    int longest = 0;
+    for (size_t i = 0; i < sizeof ks / sizeof *ks && update_is_scaled_product(ks[i]); i++)
+        longest = ks[i];
+    return longest;
+}
+
 int tfc_gemm_update(tfc_threadpool *pool, int ta, int tb, int64_t m, int64_t n, int64_t k,
                     const void *a, const void *b, float alpha, void *c) {
-    static atomic_int checked = -1;           /* -1: not yet; then update_is_scaled_product() */
+    static atomic_int longest = -1;           /* -1: not yet; then longest_scaled_update() */
     if (m <= 0 || n <= 0 || k <= 0) return 0; /* (an empty product: nothing to cut) */
     if (tfc_gemm_skinny_takes(ta, m, n, k))
         return tfc_gemm_skinny_update(pool, ta, tb, m, n, k, a, b, alpha, c);
@@ -298,17 +310,17 @@ int tfc_gemm_update(tfc_threadpool *pool, int ta, int tb, int64_t m, int64_t n, 
     int64_t least = smallest_block(&j, len);
     if ((j.by_cols ? m * least : least * n) * k < GEMM_LARGE_WORK) return 0;
     /* the tiles scale the product and add it to C, as the update does */
+    if (k > GEMM_TILES_KC) return 0; /* (C would hold partial sums) */
     if (tfc_tile_width()) {
-        if (k > GEMM_TILES_KC) return 0; /* (C would hold partial sums) */
         gemm_run(pool, &j, blocks);
         return 1;
     }
-    int ok = atomic_load_explicit(&checked, memory_order_acquire);
-    if (ok < 0) {
-        ok = update_is_scaled_product();
-        atomic_store_explicit(&checked, ok, memory_order_release);
+    int most = atomic_load_explicit(&longest, memory_order_acquire);
+    if (most < 0) {
+        most = longest_scaled_update();
+        atomic_store_explicit(&longest, most, memory_order_release);
     }
-    if (!ok) return 0;
+    if (k > most) return 0;
     gemm_run(pool, &j, blocks);
     return 1;
 }

@@ -33,7 +33,8 @@ void tfc_gemm_then(tfc_threadpool *pool, tfc_dtype dt, int ta, int tb, int64_t m
  * along k), and the kernels compute it as fl(C + fl(alpha * product)),
  * with the product's bits those of tfc_gemm's: the skinny kernels and the
  * tiles do by construction (the tiles for k of at most GEMM_TILES_KC),
- * oneDNN's a check on a random product confirms at the first call. Then
+ * oneDNN's for k up to the longest that checks on random products of
+ * growing k confirm at the first call (it sums long k in blocks). Then
  * with alpha = -lr it equals tfc_gemm's product followed by var -= grad *
  * lr, bit for bit. Otherwise computes nothing and returns 0. */
 int tfc_gemm_update(tfc_threadpool *pool, int ta, int tb, int64_t m, int64_t n, int64_t k,

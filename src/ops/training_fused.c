@@ -53,15 +53,7 @@ static void fused_kernel(tfc_kernel_ctx *c) {
     if (update_in_place(c, ta, tb)) return;
     /* as the two nodes: MatMul's kernel, then ApplyGradientDescent's */
     tfc_tensor *grad = NULL;
-    tfc_kernel_ctx mm = *c;
-    mm.node = product;
-    mm.ninputs = 2;
-    mm.inputs = c->inputs + 2;
-    mm.noutputs = 1;
-    mm.outputs = &grad;
-    mm.state = NULL;
-    mm.input_state = NULL;
-    mm.input_overwritable = NULL;
+    tfc_kernel_ctx mm = tfc_kernel_ctx_for(c, product, 2, c->inputs + 2, &grad);
     tfc_math_matmul_kernel(&mm);
     if (grad && tfc_status_code(c->status) == TFC_OK) {
         tfc_tensor *in[3] = {c->inputs[0], c->inputs[1], grad};
