@@ -5,8 +5,9 @@
  * threads; NaN and infinity where they belong; and the shapes it leaves to
  * the libraries. Each check runs with the AVX2 tiles and, where the CPU
  * has AVX-512, with those too; the weight gradients' bits agree between
- * them; an update through them is the product then the update. Where the CPU lacks AVX2 + FMA (the arm64 suite) it must decline
- * every product, which is checked instead. */
+ * them; an update through them is the product then the update. Where the
+ * CPU lacks AVX2 + FMA (the arm64 suite) it must decline every product,
+ * which is checked instead. */
 #include "harness.h"
 
 #include "ops/gemm.h"
@@ -83,13 +84,15 @@ static int widths(int *out) {
 
 static void against_loops(void) {
     tfc_test_seed(21);
-    const int64_t ms[] = {33, 64, 100, 101};
+    /* (45 and 90: a last block of rows of 13 for the AVX2 tiles' 16, of 26
+     * for the AVX-512 tiles' 64) */
+    const int64_t ms[] = {33, 45, 64, 90, 100, 101};
     const int64_t ks[] = {32, 40, 99, 784};
     int cases = 0;
     for (int ta = 0; ta < 2; ta++)
         for (int tb = 0; tb < 2; tb++)
             for (int64_t n = 1; n <= SKINNY_MAX; n++)
-                for (int mi = 0; mi < 4; mi++)
+                for (int mi = 0; mi < 6; mi++)
                     for (int ki = 0; ki < 4; ki++) {
                         int64_t m = ms[mi], k = ks[ki];
                         if (m * n * k < (1 << 15)) continue;
@@ -173,8 +176,9 @@ static void test_each_width(void) {
 static void test_weight_gradients_agree(void) {
     int w[2];
     if (!have_kernels() || widths(w) < 2) return;
-    const int64_t shapes[][3] = {{784, 10, 100}, {101, 7, 48}, {1000, 16, 64}, {70, 3, 512}};
-    for (int s = 0; s < 4; s++)
+    const int64_t shapes[][3] = {{784, 10, 100}, {101, 7, 48}, {1000, 16, 64},
+                                 {70, 3, 512},   {90, 10, 100}, {45, 13, 64}};
+    for (int s = 0; s < 6; s++)
         for (int tb = 0; tb < 2; tb++) {
             int64_t m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
             float *c[2];
@@ -242,9 +246,10 @@ static void test_update_is_product_then_update(void) {
     tfc_threadpool *pool = tfc_threadpool_new(2);
     const int64_t shapes[][4] = {/* ta, m, n, k */
                                  {1, 784, 10, 100}, {1, 256, 10, 100}, {1, 101, 7, 48},
-                                 {1, 40, 16, 64},   {1, 70, 3, 512},   {0, 100, 10, 784}};
+                                 {1, 40, 16, 64},   {1, 70, 3, 512},   {0, 100, 10, 784},
+                                 {1, 90, 10, 100},  {1, 45, 13, 64}};
     for (int wi = 0; wi < nw; wi++)
-        for (int s = 0; s < 6; s++)
+        for (int s = 0; s < 8; s++)
             for (int tb = 0; tb < 2; tb++)
                 for (int threads = 1; threads <= 2; threads++) {
                     tfc_gemm_skinny_use_lanes(w[wi]);
@@ -252,7 +257,8 @@ static void test_update_is_product_then_update(void) {
                     int64_t m = shapes[s][1], n = shapes[s][2], k = shapes[s][3];
                     tfc_test_seed(31);
                     float *a = random_floats(m * k), *b = random_floats(k * n);
-                    float *want = random_floats(m * n), *got = malloc(sizeof(float) * (size_t)(m * n));
+                    float *want = random_floats(m * n);
+                    float *got = malloc(sizeof(float) * (size_t)(m * n));
                     float *product = malloc(sizeof(float) * (size_t)(m * n)), alpha = -0.37f;
                     memcpy(got, want, sizeof(float) * (size_t)(m * n));
                     tfc_threadpool *p = threads == 2 ? pool : NULL;

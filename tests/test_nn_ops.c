@@ -321,10 +321,11 @@ static int run_softmax_op(const char *op, tfc_tensor *xv, tfc_tensor *lv, int th
 static void test_softmax_narrow_same_bits(void) {
     const char *ops[] = {"Softmax", "SoftmaxCrossEntropyWithLogits",
                          "SparseSoftmaxCrossEntropyWithLogits"};
-    const int64_t row_counts[] = {1, 15, 16, 17, 100};
+    /* (2000: on 2 threads, chunks that start off a block of 16) */
+    const int64_t row_counts[] = {1, 15, 16, 17, 100, 2000};
     for (int op = 0; op < 3; op++)
         for (int64_t n = 1; n <= SOFTMAX_NARROW + 1; n++)
-            for (int ri = 0; ri < 5; ri++)
+            for (int ri = 0; ri < 6; ri++)
                 for (int l64 = 0; l64 < (op == 2 ? 2 : 1); l64++) {
                     int64_t d[2] = {row_counts[ri], n};
                     tfc_tensor *xv = tfc_test_random_tensor(TFC_FLOAT, 2, d, -4, 4);
@@ -337,7 +338,8 @@ static void test_softmax_narrow_same_bits(void) {
                         xs[1 * n + (n - 1)] = NAN;
                         xs[2 * n] = INFINITY;
                         xs[3 * n + n / 2] = -INFINITY;
-                        for (int64_t k = 0; k < n; k++) xs[4 * n + k] += 1000, xs[5 * n + k] -= 1000;
+                        for (int64_t k = 0; k < n; k++)
+                            xs[4 * n + k] += 1000, xs[5 * n + k] -= 1000;
                     }
                     /* exponentials over 2^100 apart: their double sum rounds,
                      * so its order shows */
@@ -348,7 +350,8 @@ static void test_softmax_narrow_same_bits(void) {
                     for (int narrow = 0; narrow < 2; narrow++) {
                         int was = tfc_softmax_narrow_use(narrow);
                         for (int threads = 1; threads <= 2; threads++)
-                            n_out = run_softmax_op(ops[op], xv, lv, threads, got[narrow][threads - 1]);
+                            n_out = run_softmax_op(ops[op], xv, lv, threads,
+                                                   got[narrow][threads - 1]);
                         tfc_softmax_narrow_use(was);
                     }
                     for (int i = 0; i < n_out; i++)

@@ -258,8 +258,10 @@ static float probe_value(uint32_t *state) {
 }
 
 /* Whether oneDNN's sgemm, asked for C + alpha A B, gives C - fl(fl(A B) *
- * -alpha) (the product scaled, rounded, then added) for both forms of A:
- * a random 48 x 40 x k product with two alphas. */
+ * -alpha) (the product scaled, rounded, then added) for each form of A and
+ * B: a random 48 x 40 x k product with two alphas (taken to stand for the
+ * blocks tfc_gemm hands it: its blocking of k seen here depends on k and
+ * the ISA, not on the block's sides). */
 static int update_is_scaled_product(int k) {
     enum { M = 48, N = 40 };
     float *a = malloc(sizeof(float) * (size_t)(M * k + k * N + 3 * M * N));
@@ -269,14 +271,14 @@ static int update_is_scaled_product(int k) {
     for (int i = 0; i < M * k + k * N; i++) a[i] = probe_value(&state);
     int same = 1;
     static const float lrs[] = {0.1f, 0.37f};
-    for (int ta = 0; ta < 2; ta++)
+    for (int form = 0; form < 4; form++)
         for (int l = 0; l < 2; l++) {
+            char ta = form & 1 ? 'T' : 'N', tb = form & 2 ? 'T' : 'N';
+            int lda = ta == 'T' ? M : k, ldb = tb == 'T' ? k : N;
             for (int i = 0; i < M * N; i++) c1[i] = c2[i] = probe_value(&state);
-            dnnl_sgemm_single_threaded(ta ? 'T' : 'N', 'N', M, N, k, 1.0f, a, ta ? M : k, b, N,
-                                       0.0f, p, N);
+            dnnl_sgemm_single_threaded(ta, tb, M, N, k, 1.0f, a, lda, b, ldb, 0.0f, p, N);
             for (int i = 0; i < M * N; i++) c1[i] -= p[i] * lrs[l];
-            dnnl_sgemm_single_threaded(ta ? 'T' : 'N', 'N', M, N, k, -lrs[l], a, ta ? M : k, b, N,
-                                       1.0f, c2, N);
+            dnnl_sgemm_single_threaded(ta, tb, M, N, k, -lrs[l], a, lda, b, ldb, 1.0f, c2, N);
             same &= memcmp(c1, c2, sizeof(float) * M * N) == 0;
         }
     free(a);

@@ -92,7 +92,6 @@ int tfc_gemm_skinny_use_lanes(int lanes) {
 
 #ifdef SKINNY_X86
 
-
 /* lanes [0, n) of a vector, n in 1..8 */
 AVX2_INLINE __m256i lanes(int64_t n) {
     static const int32_t bits[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
@@ -108,10 +107,10 @@ AVX2_INLINE float lane_sum(__m256 v) {
 }
 
 /* C's element from its sum v: v + beta C, or C + alpha v in an update (the
- * product rounded, then scaled and added, as a separate update would).
- * Each product its own statement: no compiler fuses it into the addition
- * (clang's default -ffp-contract=on fuses within one expression). Plain
- * scalar code: inlined into the tiles of either width. */
+ * product rounded, then scaled and added, as a separate update would):
+ * exact because the project builds with -ffp-contract=off (CMakeLists.txt;
+ * clang's default fused c + alpha * v here). Plain scalar code: inlined
+ * into the tiles of either width. */
 static inline void put(const skinny_job *j, float *c, float v) {
     if (j->update) {
         float step = j->alpha * v;
@@ -206,7 +205,7 @@ static AVX2 void small_n_rows(void *arg, int64_t begin, int64_t end) {
 /* ---- WEIGHT_GRAD: C[i, j] = sum over p of A[p, i] B(p, j) ---- */
 
 /* rows i0 .. i0 + rows of C (rows <= 16), columns j0 .. j0 + NC (NC <= 5);
- * the sums go to out[j0 + q][r], lanes past `rows` zero */
+ * the sums go to out[j0 + q][r] (lanes past `rows` unused) */
 AVX2_INLINE void weight_grad_tile(const skinny_job *j, int64_t i0, int64_t rows, int64_t j0,
                                   float (*out)[16], int NC) {
     const int64_t m = j->m, n = j->n, k = j->k;
@@ -381,7 +380,7 @@ static AVX512 void small_n_rows16(void *arg, int64_t begin, int64_t end) {
 
 /* WEIGHT_GRAD: rows i0 .. i0 + rows of C (rows <= 16 V, in V vectors of
  * 16: 1 to 4), columns j0 .. j0 + NC (NC <= 5); the sums go to out[j0 +
- * q][r], lanes past `rows` zero. */
+ * q][r] (lanes past `rows` unused). */
 AVX512_INLINE void weight_grad_tile16(const skinny_job *j, int64_t i0, int64_t rows, int64_t j0,
                                       float (*out)[64], int V, int NC) {
     const int64_t m = j->m, n = j->n, k = j->k;
@@ -448,7 +447,8 @@ static AVX512 void put_block16(const skinny_job *j, int64_t i0, int64_t rows, fl
         int64_t count = rows - r0 < 16 ? rows - r0 : 16;
         float *c = j->c + (i0 + r0) * n;
         __m512 v[16], old[16];
-        for (int q = 0; q < 16; q++) v[q] = q < n ? _mm512_load_ps(out[q] + r0) : _mm512_setzero_ps();
+        for (int q = 0; q < 16; q++)
+            v[q] = q < n ? _mm512_load_ps(out[q] + r0) : _mm512_setzero_ps();
         for (int64_t r = 0; reads && r < count; r++)
             old[r] = _mm512_maskz_loadu_ps(row_lanes, c + r * n);
         tfc_transpose16_regs(v);
@@ -530,7 +530,6 @@ static void spread(tfc_threadpool *pool, int64_t units, int64_t unit_work,
 }
 
 #endif /* SKINNY_X86 */
-
 
 /* The product of a skinny case on the pool; j's C arithmetic (beta, or an
  * update) is its caller's. 0 when memory for B's copy runs out. */

@@ -77,7 +77,9 @@ static inline void softmax_row(const block *b, int r, int64_t n, float *out) {
     for (int64_t k = 0; k < n; k++) out[k] = (float)((double)b->y[k][r] * inv);
 }
 
-static inline int rows_from(int64_t r0, int64_t hi) { return hi - r0 < ROWS ? (int)(hi - r0) : ROWS; }
+static inline int rows_from(int64_t r0, int64_t hi) {
+    return hi - r0 < ROWS ? (int)(hi - r0) : ROWS;
+}
 
 void tfc_softmax_narrow(const float *x, int64_t n, float *y, int64_t lo, int64_t hi) {
     block b;

@@ -8,8 +8,9 @@
  * cores' caches). The result is the unfused one bit for bit
  * (tfc_gemm_update; a skinny product's update, as a classifier's 784x10
  * weight's, in the skinny kernels); where it could not be (a k-cut
- * product, float64, bfloat16 products), the kernel computes the product
- * and the update as the two nodes would.
+ * product, float64, bfloat16 products, oneDNN's products of a k longer
+ * than its probes allow), the kernel computes the product and the update
+ * as the two nodes would.
  *
  * The node is the ApplyGradientDescent (names in errors are its); its
  * inputs: the variable (a ref), alpha, then the product's a and b. Graphs
