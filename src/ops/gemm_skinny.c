@@ -20,6 +20,7 @@
 #include "ops/gemm_skinny.h"
 
 #include "core/buffer_pool.h"
+#include "core/transpose32.h"
 #include "core/transpose_regs.h"
 
 #include <stdatomic.h>
@@ -505,23 +506,6 @@ static AVX512 void pack_rows16(void *arg, int64_t begin, int64_t end) {
     }
 }
 
-/* dst[c, r] = src[r, c] for a rows x cols src (cols <= SKINNY_MAX): 8
- * rows at a time, each an 8 x 8 transpose in registers and the columns
- * past 8 one by one */
-static AVX2 void transpose(float *dst, const float *src, int64_t rows, int64_t cols) {
-    int64_t r = 0;
-    for (; r + 8 <= rows && cols >= 8; r += 8) {
-        __m256 v[8];
-        for (int i = 0; i < 8; i++) v[i] = _mm256_loadu_ps(src + (r + i) * cols);
-        tfc_transpose8_regs(v);
-        for (int i = 0; i < 8; i++) _mm256_storeu_ps(dst + i * rows + r, v[i]);
-        for (int64_t c = 8; c < cols; c++)
-            for (int i = 0; i < 8; i++) dst[c * rows + r + i] = src[(r + i) * cols + c];
-    }
-    for (int64_t c = 0; c < cols; c++)
-        for (int64_t q = r; q < rows; q++) dst[c * rows + q] = src[q * cols + c];
-}
-
 /* Splits `units` (each `unit_work` multiply-adds) over the pool. */
 static void spread(tfc_threadpool *pool, int64_t units, int64_t unit_work,
                    void (*fn)(void *, int64_t, int64_t), skinny_job *j) {
@@ -551,7 +535,7 @@ static int skinny_run(tfc_threadpool *pool, skinny_case kind, int lanes, skinny_
         if (lanes == 16)
             tfc_parallel_for(pool, (k + 15) / 16, 16, pack_rows16, &pj);
         else
-            transpose(packed, j.b, k, n);
+            tfc_transpose32_in((uint32_t *)packed, k, (const uint32_t *)j.b, n, n, k, 8);
         j.b = packed;
     }
     if (kind == SKINNY_SMALL_N && lanes == 16)
